@@ -1,0 +1,18 @@
+/**
+ * Tests run against the real infrastructure: globalSetup brings the native
+ * stack up (idempotent, so an already running stack is reused). Files run one
+ * at a time (--runInBand in npm test) because they share databases and ports.
+ */
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test', '<rootDir>/services', '<rootDir>/lib', '<rootDir>/api', '<rootDir>/workflows', '<rootDir>/activities'],
+  testMatch: ['**/*.test.ts'],
+  transform: {
+    // isolatedModules: type-checking is `npm run typecheck`'s job; jest only strips types.
+    '^.+\\.ts$': ['ts-jest', { isolatedModules: true }],
+  },
+  globalSetup: '<rootDir>/test/support/global-setup.ts',
+  testTimeout: 60_000,
+  slowTestThreshold: 20,
+};
