@@ -1,0 +1,32 @@
+// Lint rules that matter for this codebase: no floating promises anywhere (a
+// dropped promise is a lost error), and workflow code kept deterministic (no
+// Node built-ins, no I/O modules; Temporal's sandbox would fail at run time,
+// this fails at lint time).
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', 'dist/**', '.data/**', '.tools/**', 'coverage/**', '**/*.js', '**/*.mjs'] },
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    files: ['workflows/**/*.ts', 'test/**/fixtures/workflows.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['node:*', 'fs', 'path', 'http', 'https', 'net', 'crypto', 'child_process', 'os'], message: 'Workflow code is deterministic: no Node built-ins.' },
+            { group: ['pg', 'kafkajs', 'express', 'pino', '@temporalio/client', '@temporalio/worker', '@temporalio/activity', '**/lib/pg', '**/lib/kafka', '**/activities/*'], message: 'Workflow code does no I/O: call an activity.', allowTypeImports: true },
+          ],
+        },
+      ],
+    },
+  },
+);

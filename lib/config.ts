@@ -1,0 +1,78 @@
+/**
+ * Typed configuration of every process. Defaults live in deploy/defaults.env,
+ * the one file the native stack reads too; the environment overrides them.
+ * A bad value fails at start with the variable's name.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+export const ROOT_DIR = path.resolve(__dirname, '..');
+const DEFAULTS_FILE = path.join(ROOT_DIR, 'deploy', 'defaults.env');
+
+/** Parses KEY=VALUE lines (optionally double-quoted values); comments and blanks are skipped. */
+export function parseEnvFile(text: string): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const match = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line.trim());
+    if (!match) continue;
+    values[match[1]] = match[2].replace(/^"(.*)"$/, '$1');
+  }
+  return values;
+}
+
+const port = z.coerce.number().int().min(0).max(65535);
+
+const schema = z.object({
+  BIND_HOST: z.string().default('127.0.0.1'),
+  GATEWAY_PORT: port,
+  ACCOUNTS_PORT: port,
+  LEDGER_PORT: port,
+  READ_MODEL_PORT: port,
+  WORKER_TEMPORAL_METRICS_PORT: port,
+  WORKER_METRICS_PORT: port,
+  PGHOST: z.string(),
+  PGPORT: port,
+  PGUSER: z.string(),
+  PGPASSWORD: z.string(),
+  PG_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
+  KAFKA_PORT: port,
+  KAFKA_BROKERS: z.string().optional(),
+  TEMPORAL_PORT: port,
+  TEMPORAL_ADDRESS: z.string().optional(),
+  TEMPORAL_NAMESPACE: z.string(),
+  TEMPORAL_UI_PORT: port,
+  PROMETHEUS_PORT: port,
+  OTLP_HTTP_PORT: port,
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+});
+
+export type Config = Readonly<
+  z.infer<typeof schema> & { kafkaBrokers: string[]; temporalAddress: string; prometheusUrl: string }
+>;
+
+/** Loads the configuration once per call; processes call it at start and pass the result down. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const defaults = parseEnvFile(readFileSync(DEFAULTS_FILE, 'utf8'));
+  const merged: Record<string, string | undefined> = { ...defaults };
+  for (const [key, value] of Object.entries(env)) if (value !== undefined && value !== '') merged[key] = value;
+  const parsed = schema.safeParse(merged);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new Error(`invalid configuration: ${problems.join('; ')}`);
+  }
+  const c = parsed.data;
+  return Object.freeze({
+    ...c,
+    kafkaBrokers: (c.KAFKA_BROKERS ?? `127.0.0.1:${c.KAFKA_PORT}`).split(',').map((b) => b.trim()),
+    temporalAddress: c.TEMPORAL_ADDRESS ?? `127.0.0.1:${c.TEMPORAL_PORT}`,
+    prometheusUrl: `http://127.0.0.1:${c.PROMETHEUS_PORT}`,
+  });
+}
+
+/** Connection settings of one service's database (each service owns one). */
+export function databaseUrl(config: Config, database: 'accounts' | 'ledger' | 'readmodel' | string): string {
+  const user = encodeURIComponent(config.PGUSER);
+  const password = encodeURIComponent(config.PGPASSWORD);
+  return `postgres://${user}:${password}@${config.PGHOST}:${config.PGPORT}/${database}`;
+}

@@ -1,0 +1,29 @@
+/**
+ * One JSON logger per process (pino). Every line carries the service name and,
+ * when a span is active, its trace_id and span_id, so the lines of one transfer
+ * can be found across services by the transfer's trace id.
+ */
+import { trace } from '@opentelemetry/api';
+import pino, { type Logger } from 'pino';
+
+export type { Logger } from 'pino';
+
+/** Adds the active span's ids to each line; the OTel API is a no-op without an SDK. */
+function traceFields(): Record<string, string> {
+  const span = trace.getActiveSpan();
+  if (!span) return {};
+  const { traceId, spanId, traceFlags } = span.spanContext();
+  return { trace_id: traceId, span_id: spanId, trace_flags: `0${traceFlags.toString(16)}` };
+}
+
+export function createLogger(service: string, level = process.env.LOG_LEVEL ?? 'info'): Logger {
+  return pino({
+    level,
+    base: { service },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label) => ({ level: label }) },
+    mixin: traceFields,
+    // Keys and secrets never reach a log line, even when a request is logged whole.
+    redact: { paths: ['req.headers.authorization', 'headers.authorization', '*.password', 'password'], censor: '[redacted]' },
+  });
+}

@@ -1,0 +1,80 @@
+/**
+ * PostgreSQL helpers shared by every service: a pool per service database,
+ * a transaction wrapper, and a forward-only migration runner.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Pool, type PoolClient } from 'pg';
+import { databaseUrl, type Config } from './config';
+
+export type { Pool, PoolClient } from 'pg';
+
+export interface PoolOptions {
+  /** Shown in pg_stat_activity, so a connection can be traced to its process. */
+  applicationName: string;
+  maxConnections?: number;
+}
+
+export function createPool(config: Config, database: string, options: PoolOptions): Pool {
+  return new Pool({
+    connectionString: databaseUrl(config, database),
+    application_name: options.applicationName,
+    max: options.maxConnections ?? config.PG_POOL_MAX,
+    connectionTimeoutMillis: 5_000,
+    idleTimeoutMillis: 30_000,
+  });
+}
+
+/** Runs `work` in one transaction: COMMIT when it returns, ROLLBACK when it throws. */
+export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+// Any fixed number works: it only has to be the same for every process
+// migrating the same database.
+const MIGRATION_LOCK_KEY = 7_101_7102;
+
+/**
+ * Applies the `NNN_name.sql` files of `directory` that this database has not
+ * seen yet, in name order, each in its own transaction. An advisory lock keeps
+ * two processes starting at once from applying the same file twice.
+ */
+export async function migrate(pool: Pool, directory: string): Promise<string[]> {
+  const files = readdirSync(directory).filter((f) => /^\d+_.+\.sql$/.test(f)).sort();
+  const client = await pool.connect();
+  const applied: string[] = [];
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    await client.query(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
+    );
+    const done = new Set((await client.query<{ name: string }>('SELECT name FROM schema_migrations')).rows.map((r) => r.name));
+    for (const file of files.filter((f) => !done.has(f))) {
+      await client.query('BEGIN');
+      try {
+        await client.query(readFileSync(path.join(directory, file), 'utf8'));
+        await client.query('INSERT INTO schema_migrations (name) VALUES ($1)', [file]);
+        await client.query('COMMIT');
+        applied.push(file);
+      } catch (error) {
+        await client.query('ROLLBACK');
+        throw new Error(`migration ${file} failed: ${(error as Error).message}`);
+      }
+    }
+  } finally {
+    await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => undefined);
+    client.release();
+  }
+  return applied;
+}

@@ -1,0 +1,12 @@
+/**
+ * Jest global setup: brings the real infrastructure up before any test file
+ * runs. `deploy/stack up --infra` is idempotent, so a stack that is already
+ * running (a developer's `npm start`) is reused as it is.
+ */
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+
+export default function globalSetup(): void {
+  const stack = path.resolve(__dirname, '..', '..', 'deploy', 'stack');
+  execFileSync(stack, ['up', '--infra'], { stdio: 'inherit', timeout: 10 * 60_000 });
+}
