@@ -3,3 +3,4 @@
 CREATE DATABASE accounts OWNER ledger;
 CREATE DATABASE ledger OWNER ledger;
 CREATE DATABASE readmodel OWNER ledger;
+CREATE DATABASE transfers OWNER ledger;

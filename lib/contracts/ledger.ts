@@ -1,0 +1,119 @@
+/**
+ * The ledger service's HTTP API (internal, :7102), used by the transfer
+ * activities, and its events. Amounts are strings of minor units.
+ *
+ * Routes (JSON, problem+json errors; a business refusal is a 422 whose `code`
+ * is one of LedgerRefusalCode; the same id with other content is a 409):
+ *   POST /holds                     ReserveHoldRequest → 201 HoldDto (200 on replay)
+ *   POST /holds/:holdId/capture     CaptureHoldRequest → 200 { hold: HoldDto, entry: EntryDto } (replay-safe)
+ *   POST /holds/:holdId/void        VoidHoldRequest → 200 HoldDto (replay-safe; 422 HOLD_NOT_RESERVED if captured)
+ *   GET  /holds/:holdId             → HoldDto | 404
+ *   POST /entries                   PostEntryRequest → 201 EntryDto (200 on replay)
+ *   POST /entries/:entryId/reverse  ReverseEntryRequest → 201 EntryDto (200 on replay)
+ *   GET  /entries/:entryId          → EntryDto | 404
+ *   GET  /accounts/:accountId/balance → BalanceDto (authoritative, from the ledger's balance rows)
+ */
+
+export type Direction = 'debit' | 'credit';
+export type HoldStatus = 'reserved' | 'captured' | 'voided' | 'expired';
+
+export const LEDGER_REFUSAL_CODES = [
+  'ACCOUNT_NOT_FOUND',
+  'ACCOUNT_FROZEN',
+  'CURRENCY_MISMATCH',
+  'INSUFFICIENT_FUNDS',
+  'HOLD_NOT_RESERVED',
+  'ENTRY_ALREADY_REVERSED',
+  'UNBALANCED_ENTRY',
+  'TOO_FEW_LINES',
+  'MIXED_CURRENCY',
+] as const;
+export type LedgerRefusalCode = (typeof LEDGER_REFUSAL_CODES)[number];
+
+export interface ReserveHoldRequest {
+  holdId: string;
+  transferId: string;
+  fromAccountId: string;
+  toAccountId: string;
+  amountMinor: string;
+  currency: string;
+  /** RFC 3339; a reserved hold past it no longer counts and cannot be captured. */
+  expiresAt?: string | null;
+}
+
+export interface CaptureHoldRequest {
+  entryId: string;
+  description?: string;
+}
+
+export interface VoidHoldRequest {
+  reason?: string;
+}
+
+export interface HoldDto {
+  holdId: string;
+  transferId: string;
+  fromAccountId: string;
+  toAccountId: string;
+  amountMinor: string;
+  currency: string;
+  status: HoldStatus;
+  entryId: string | null;
+  expiresAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface EntryLineInput {
+  accountId: string;
+  direction: Direction;
+  amountMinor: string;
+}
+
+export interface PostEntryRequest {
+  entryId: string;
+  transferId?: string | null;
+  currency: string;
+  description?: string;
+  lines: EntryLineInput[];
+}
+
+export interface ReverseEntryRequest {
+  reversalEntryId: string;
+  description?: string;
+}
+
+export interface EntryLineDto extends EntryLineInput {
+  /** The account's posted balance right after this line (credits − debits). */
+  balanceAfterMinor: string;
+}
+
+export interface EntryDto {
+  entryId: string;
+  transferId: string | null;
+  holdId: string | null;
+  reversesEntryId: string | null;
+  currency: string;
+  description: string;
+  postedAt: string;
+  lines: EntryLineDto[];
+}
+
+export interface BalanceDto {
+  accountId: string;
+  currency: string;
+  postedMinor: string;
+  pendingMinor: string;
+  availableMinor: string;
+}
+
+/**
+ * `ledger.entry.v1`, type `entry.posted`: one event per account the entry
+ * touches (aggregateId = that account), so each account's events stay ordered
+ * on its partition. The payload is the whole entry.
+ */
+export type EntryPostedPayload = EntryDto & { accountId: string };
+
+/** `ledger.hold.v1`, types `hold.reserved|captured|voided|expired`; aggregateId = the source account. */
+export type HoldEventPayload = HoldDto;
+export const HOLD_EVENT_TYPES = ['hold.reserved', 'hold.captured', 'hold.voided', 'hold.expired'] as const;

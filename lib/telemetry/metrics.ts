@@ -1,0 +1,77 @@
+/**
+ * Prometheus metrics shared by every service: one registry per process with
+ * the default process metrics, HTTP request metrics per route and status, and
+ * pg pool gauges. Domain metrics are declared next to the code that counts them,
+ * on the same registry.
+ */
+import { trace } from '@opentelemetry/api';
+import type { NextFunction, Request, Response } from 'express';
+import type { Pool } from 'pg';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+export function createRegistry(service: string): Registry {
+  const registry = new Registry();
+  registry.setDefaultLabels({ service });
+  collectDefaultMetrics({ register: registry });
+  return registry;
+}
+
+/** Latency buckets in seconds, from sub-millisecond to the 10 s `?wait=true` ceiling. */
+export const LATENCY_BUCKETS_SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** Trace id of the active span as an exemplar label, so a slow bucket leads to its trace. */
+export function traceExemplar(): Record<string, string> {
+  const spanContext = trace.getActiveSpan()?.spanContext();
+  return spanContext ? { trace_id: spanContext.traceId } : {};
+}
+
+/** Counts every request and observes its latency, labelled by route pattern (not raw path) and status. */
+export function httpMetricsMiddleware(registry: Registry) {
+  const requests = new Counter({
+    name: 'http_requests_total',
+    help: 'HTTP requests served, by method, route and status code.',
+    labelNames: ['method', 'route', 'status'],
+    registers: [registry],
+  });
+  const latency = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP request latency in seconds, by method, route and status code.',
+    labelNames: ['method', 'route', 'status'],
+    buckets: LATENCY_BUCKETS_SECONDS,
+    registers: [registry],
+  });
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const startedAt = process.hrtime.bigint();
+    res.on('finish', () => {
+      const labels = { method: req.method, route: routeOf(req), status: String(res.statusCode) };
+      requests.inc(labels);
+      latency.observe(labels, Number(process.hrtime.bigint() - startedAt) / 1e9);
+    });
+    next();
+  };
+}
+
+/** The matched route pattern; unmatched paths share one label so cardinality stays bounded. */
+function routeOf(req: Request): string {
+  const route = (req as Request & { route?: { path?: string } }).route?.path;
+  return route ? `${req.baseUrl}${route}` : 'unmatched';
+}
+
+/** pg pool gauges (total, idle, waiting), read at scrape time. */
+export function registerPoolGauges(registry: Registry, pool: Pool, database: string): void {
+  const gauge = (name: string, help: string, read: () => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['database'],
+      registers: [registry],
+      collect() {
+        this.set({ database }, read());
+      },
+    });
+  gauge('pg_pool_connections_total', 'Connections open in the pg pool.', () => pool.totalCount);
+  gauge('pg_pool_connections_idle', 'Idle connections in the pg pool.', () => pool.idleCount);
+  gauge('pg_pool_requests_waiting', 'Queries waiting for a pg pool connection.', () => pool.waitingCount);
+}

@@ -1,0 +1,50 @@
+/**
+ * OpenTelemetry tracing for a Node process: the SDK with OTLP/HTTP export and
+ * the instrumentations of HTTP (server and client), Express, pg, kafkajs and
+ * pino. Configured only through the standard OTEL_* variables
+ * (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_SERVICE_NAME, OTEL_SDK_DISABLED, ...).
+ */
+import { ExpressInstrumentation } from '@opentelemetry/instrumentation-express';
+import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import { KafkaJsInstrumentation } from '@opentelemetry/instrumentation-kafkajs';
+import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
+import { PinoInstrumentation } from '@opentelemetry/instrumentation-pino';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import { BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+
+let sdk: NodeSDK | undefined;
+
+export interface TracingOptions {
+  serviceName: string;
+  /** Tests pass their own exporter; processes export OTLP/HTTP. */
+  exporter?: SpanExporter;
+}
+
+/** Starts tracing once per process; must run before the instrumented modules are loaded. */
+export function startTracing(options: TracingOptions): void {
+  if (sdk || process.env.OTEL_SDK_DISABLED === 'true') return;
+  process.env.OTEL_SERVICE_NAME ??= options.serviceName;
+  process.env.OTEL_EXPORTER_OTLP_ENDPOINT ??= 'http://127.0.0.1:4318';
+  const exporter = options.exporter ?? new OTLPTraceExporter();
+  sdk = new NodeSDK({
+    serviceName: process.env.OTEL_SERVICE_NAME,
+    // Bounded queue, exported in batches: a slow collector costs spans, never memory without end.
+    spanProcessors: [new BatchSpanProcessor(exporter, { maxQueueSize: 8192, maxExportBatchSize: 512, scheduledDelayMillis: 500 })],
+    instrumentations: [
+      new HttpInstrumentation({ ignoreIncomingRequestHook: (req) => ['/metrics', '/healthz', '/readyz'].includes(req.url ?? '') }),
+      new ExpressInstrumentation(),
+      new PgInstrumentation({ requireParentSpan: true }),
+      new KafkaJsInstrumentation(),
+      // Our logger adds trace_id/span_id itself (lib/logger.ts); this keeps pino's own hooks consistent.
+      new PinoInstrumentation({ disableLogCorrelation: true }),
+    ],
+  });
+  sdk.start();
+}
+
+/** Flushes and stops the SDK; part of every process's graceful shutdown. */
+export async function stopTracing(): Promise<void> {
+  await sdk?.shutdown();
+  sdk = undefined;
+}
