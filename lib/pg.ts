@@ -46,12 +46,20 @@ export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) =>
 const MIGRATION_LOCK_KEY = 7_101_7102;
 
 /**
- * Applies the `NNN_name.sql` files of `directory` that this database has not
- * seen yet, in name order, each in its own transaction. An advisory lock keeps
- * two processes starting at once from applying the same file twice.
+ * Applies the `NNN_name.sql` files of the directories that this database has
+ * not seen yet, in name order across all of them (so a shared directory such as
+ * lib/outbox's can come first by number), each in its own transaction. An
+ * advisory lock keeps two processes starting at once from applying a file twice.
  */
-export async function migrate(pool: Pool, directory: string): Promise<string[]> {
-  const files = readdirSync(directory).filter((f) => /^\d+_.+\.sql$/.test(f)).sort();
+export async function migrate(pool: Pool, ...directories: string[]): Promise<string[]> {
+  const pathOf = new Map<string, string>();
+  for (const directory of directories) {
+    for (const file of readdirSync(directory).filter((f) => /^\d+_.+\.sql$/.test(f))) {
+      if (pathOf.has(file)) throw new Error(`migration ${file} exists twice (${directory})`);
+      pathOf.set(file, path.join(directory, file));
+    }
+  }
+  const files = [...pathOf.keys()].sort();
   const client = await pool.connect();
   const applied: string[] = [];
   try {
@@ -63,7 +71,7 @@ export async function migrate(pool: Pool, directory: string): Promise<string[]> 
     for (const file of files.filter((f) => !done.has(f))) {
       await client.query('BEGIN');
       try {
-        await client.query(readFileSync(path.join(directory, file), 'utf8'));
+        await client.query(readFileSync(pathOf.get(file)!, 'utf8'));
         await client.query('INSERT INTO schema_migrations (name) VALUES ($1)', [file]);
         await client.query('COMMIT');
         applied.push(file);

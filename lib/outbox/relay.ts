@@ -1,0 +1,200 @@
+/**
+ * The outbox relay, one per service that writes an outbox (accounts, ledger).
+ *
+ * It wakes on LISTEN/NOTIFY (with a fallback poll), claims the oldest
+ * unpublished rows with FOR UPDATE SKIP LOCKED, publishes each to Kafka in the
+ * trace context stored with it (idempotent producer, acks=all), then marks them
+ * published in the same transaction. So:
+ * - two relays never publish the same row in the normal case (the second skips
+ *   locked rows);
+ * - a crash between publish and commit leaves the rows unpublished, and they
+ *   are published again: a duplicate that consumers drop by eventId;
+ * - Kafka down: the transaction rolls back, rows wait, the relay logs a WARN and
+ *   retries with capped exponential backoff. Nothing is lost.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { context, propagation, ROOT_CONTEXT } from '@opentelemetry/api';
+import type { Kafka, Producer } from 'kafkajs';
+import { Client, type Pool } from 'pg';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { createOutboxMetrics, type OutboxMetrics } from './metrics';
+
+export interface OutboxRelayOptions {
+  pool: Pool;
+  /** Connection string for the dedicated LISTEN connection. */
+  listenConnectionString: string;
+  kafka: Kafka;
+  logger: Logger;
+  registry: Registry;
+  batchSizeMax?: number;
+  pollIntervalMs?: number;
+  backoffMaxMs?: number;
+  /** Published rows are kept this long for inspection, then pruned. */
+  retentionMs?: number;
+}
+
+interface OutboxRow {
+  id: string;
+  topic: string;
+  message_key: string;
+  envelope: string;
+  traceparent: string | null;
+  age_seconds: number;
+}
+
+const PRUNE_EVERY_MS = 60_000;
+const PRUNE_BATCH_MAX = 5_000;
+
+export class OutboxRelay {
+  private readonly batchSizeMax: number;
+  private readonly pollIntervalMs: number;
+  private readonly backoffMaxMs: number;
+  private readonly retentionMs: number;
+  private readonly metrics: OutboxMetrics;
+  private producer: Producer | undefined;
+  private listener: Client | undefined;
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  private lastPruneMs = 0;
+
+  constructor(private readonly options: OutboxRelayOptions) {
+    this.batchSizeMax = options.batchSizeMax ?? 200;
+    this.pollIntervalMs = options.pollIntervalMs ?? 1_000;
+    this.backoffMaxMs = options.backoffMaxMs ?? 10_000;
+    this.retentionMs = options.retentionMs ?? 24 * 60 * 60 * 1000;
+    this.metrics = createOutboxMetrics(options.registry, options.pool);
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+    await this.listener?.end().catch(() => undefined);
+    await this.producer?.disconnect().catch(() => undefined);
+    this.listener = undefined;
+    this.producer = undefined;
+  }
+
+  /** Publishes one batch; returns how many rows it published. Exposed for tests and drills. */
+  async publishBatch(): Promise<number> {
+    const client = await this.options.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const { rows } = await client.query<OutboxRow>(
+        `SELECT id, topic, message_key, envelope::text AS envelope, traceparent,
+                EXTRACT(EPOCH FROM clock_timestamp() - created_at)::float8 AS age_seconds
+           FROM outbox WHERE published_at IS NULL
+          ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+        [this.batchSizeMax],
+      );
+      if (rows.length > 0) {
+        await this.publish(rows);
+        await client.query('UPDATE outbox SET published_at = clock_timestamp() WHERE id = ANY($1::bigint[])', [
+          rows.map((r) => r.id),
+        ]);
+      }
+      await client.query('COMMIT');
+      for (const row of rows) this.metrics.published(row.topic, row.age_seconds);
+      return rows.length;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  private async run(): Promise<void> {
+    let backoffMs = 0;
+    await this.listen();
+    while (this.running) {
+      try {
+        const published = await this.publishBatch();
+        backoffMs = 0;
+        await this.pruneIfDue();
+        if (published < this.batchSizeMax) await this.idle(this.pollIntervalMs);
+      } catch (error) {
+        backoffMs = Math.min(this.backoffMaxMs, backoffMs === 0 ? 250 : backoffMs * 2);
+        this.options.logger.warn({ err: error, retry_in_ms: backoffMs }, 'outbox relay could not publish; rows wait for the next try');
+        await this.resetProducer();
+        await this.idle(backoffMs);
+        if (!this.listener) await this.listen();
+      }
+    }
+  }
+
+  /** Sends each row in the context restored from its traceparent, so the producer span joins the original trace. */
+  private async publish(rows: OutboxRow[]): Promise<void> {
+    const producer = await this.connectedProducer();
+    // The idempotent producer keeps at most one request in flight per broker,
+    // so sends issued in id order are written in id order.
+    await Promise.all(
+      rows.map((row) => {
+        const headers: Record<string, string> = row.traceparent ? { traceparent: row.traceparent } : {};
+        const parent = propagation.extract(ROOT_CONTEXT, headers);
+        return context.with(parent, () =>
+          producer.send({ topic: row.topic, acks: -1, messages: [{ key: row.message_key, value: row.envelope, headers }] }),
+        );
+      }),
+    );
+  }
+
+  private async connectedProducer(): Promise<Producer> {
+    if (this.producer) return this.producer;
+    const producer = this.options.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    await producer.connect();
+    this.producer = producer;
+    return producer;
+  }
+
+  private async resetProducer(): Promise<void> {
+    const producer = this.producer;
+    this.producer = undefined;
+    await producer?.disconnect().catch(() => undefined);
+  }
+
+  /** A dedicated connection that LISTENs; if it breaks, the poll still finds the rows. */
+  private async listen(): Promise<void> {
+    const listener = new Client({ connectionString: this.options.listenConnectionString, application_name: 'outbox-relay-listen' });
+    listener.on('notification', () => this.wake?.());
+    listener.on('error', (error) => {
+      this.options.logger.warn({ err: error }, 'outbox LISTEN connection lost; polling until it is back');
+      this.listener = undefined;
+      listener.end().catch(() => undefined);
+    });
+    try {
+      await listener.connect();
+      await listener.query('LISTEN outbox');
+      this.listener = listener;
+    } catch (error) {
+      this.options.logger.warn({ err: error }, 'outbox relay cannot LISTEN yet; polling');
+      await listener.end().catch(() => undefined);
+    }
+  }
+
+  private async idle(timeoutMs: number): Promise<void> {
+    if (!this.running) return;
+    const controller = new AbortController();
+    this.wake = () => controller.abort();
+    await sleep(timeoutMs, undefined, { signal: controller.signal }).catch(() => undefined);
+    this.wake = undefined;
+  }
+
+  private async pruneIfDue(): Promise<void> {
+    if (Date.now() - this.lastPruneMs < PRUNE_EVERY_MS) return;
+    this.lastPruneMs = Date.now();
+    await this.options.pool.query(
+      `DELETE FROM outbox WHERE id IN (
+         SELECT id FROM outbox WHERE published_at < clock_timestamp() - make_interval(secs => $1) LIMIT $2)`,
+      [this.retentionMs / 1000, PRUNE_BATCH_MAX],
+    );
+  }
+}
