@@ -9,8 +9,8 @@ module.exports = {
   roots: ['<rootDir>/test', '<rootDir>/services', '<rootDir>/lib', '<rootDir>/api', '<rootDir>/workflows', '<rootDir>/activities'],
   testMatch: ['**/*.test.ts'],
   transform: {
-    // isolatedModules: type-checking is `npm run typecheck`'s job; jest only strips types.
-    '^.+\\.ts$': ['ts-jest', { isolatedModules: true }],
+    // tsconfig sets isolatedModules: ts-jest then only strips types; type-checking is `npm run typecheck`'s job.
+    '^.+\\.ts$': ['ts-jest', {}],
   },
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   testTimeout: 60_000,

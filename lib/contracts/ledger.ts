@@ -6,7 +6,9 @@
  * is one of LedgerRefusalCode; the same id with other content is a 409):
  *   POST /holds                     ReserveHoldRequest → 201 HoldDto (200 on replay)
  *   POST /holds/:holdId/capture     CaptureHoldRequest → 200 { hold: HoldDto, entry: EntryDto } (replay-safe)
- *   POST /holds/:holdId/void        VoidHoldRequest → 200 HoldDto (replay-safe; 422 HOLD_NOT_RESERVED if captured)
+ *   POST /holds/:holdId/void        VoidHoldRequest → 200 HoldDto (replay-safe; 422 HOLD_NOT_RESERVED if captured);
+ *                                   an unknown hold id → 200 { holdId, status: 'voided', tombstone: true }, and a
+ *                                   reserve of that id arriving later is refused (HOLD_NOT_RESERVED)
  *   GET  /holds/:holdId             → HoldDto | 404
  *   POST /entries                   PostEntryRequest → 201 EntryDto (200 on replay)
  *   POST /entries/:entryId/reverse  ReverseEntryRequest → 201 EntryDto (200 on replay)
@@ -68,6 +70,8 @@ export interface EntryLineInput {
   accountId: string;
   direction: Direction;
   amountMinor: string;
+  /** Optional; when given it must equal the entry's currency (MIXED_CURRENCY otherwise). */
+  currency?: string;
 }
 
 export interface PostEntryRequest {

@@ -1,0 +1,53 @@
+/**
+ * Client of the accounts service's internal API (lib/contracts/accounts.ts).
+ */
+import type { AccountDto } from '../contracts/accounts';
+import { AccountNotFoundError, ConflictError, TransientServiceError, UnexpectedResponseError } from './errors';
+import { isTransientStatus, JsonHttpClient, problemOf, type JsonResponse } from './http-json';
+
+/** What the activities need from the accounts service; tests pass a fake of it. */
+export interface AccountsApi {
+  getAccount(accountId: string): Promise<AccountDto>;
+}
+
+export interface AccountsClientOptions {
+  baseUrl: string;
+  timeoutMs?: number;
+}
+
+export const ACCOUNTS_TIMEOUT_MS_DEFAULT = 5_000;
+
+export class AccountsClient implements AccountsApi {
+  private readonly http: JsonHttpClient;
+
+  constructor(options: AccountsClientOptions) {
+    this.http = new JsonHttpClient({ service: 'accounts', baseUrl: options.baseUrl, timeoutMs: options.timeoutMs ?? ACCOUNTS_TIMEOUT_MS_DEFAULT });
+  }
+
+  async getAccount(accountId: string): Promise<AccountDto> {
+    const response = await this.http.request({ method: 'GET', path: `/accounts/${encodeURIComponent(accountId)}` });
+    if (response.status === 200) return asAccount(response);
+    if (response.status === 404) throw new AccountNotFoundError(accountId);
+    throw failure(response, `GET /accounts/${accountId}`);
+  }
+
+  close(): void {
+    this.http.close();
+  }
+}
+
+function failure(response: JsonResponse, what: string): Error {
+  const { detail, title } = problemOf(response.body);
+  const message = `accounts ${what} answered ${response.status}${detail ?? title ? `: ${detail ?? title}` : ''}`;
+  if (isTransientStatus(response.status)) return new TransientServiceError('accounts', message, response.status);
+  if (response.status === 409) return new ConflictError('accounts', message);
+  return new UnexpectedResponseError('accounts', message, response.status);
+}
+
+function asAccount(response: JsonResponse): AccountDto {
+  const body = response.body as Partial<AccountDto> | undefined;
+  if (!body || typeof body.id !== 'string' || typeof body.currency !== 'string' || (body.status !== 'active' && body.status !== 'frozen')) {
+    throw new UnexpectedResponseError('accounts', 'account answer lacks id, currency or status', response.status);
+  }
+  return body as AccountDto;
+}

@@ -1,0 +1,15 @@
+/** HTTP clients of the accounts and ledger services, built from the process configuration. */
+import type { Config } from '../config';
+import { AccountsClient } from './accounts';
+import { LedgerClient } from './ledger';
+
+export * from './errors';
+export * from './accounts';
+export * from './ledger';
+
+export function createServiceClients(config: Config, options: { timeoutMs?: number } = {}): { accounts: AccountsClient; ledger: LedgerClient } {
+  return {
+    accounts: new AccountsClient({ baseUrl: `http://127.0.0.1:${config.ACCOUNTS_PORT}`, timeoutMs: options.timeoutMs }),
+    ledger: new LedgerClient({ baseUrl: `http://127.0.0.1:${config.LEDGER_PORT}`, timeoutMs: options.timeoutMs }),
+  };
+}

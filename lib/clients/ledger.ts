@@ -1,0 +1,126 @@
+/**
+ * Client of the ledger service's internal API (lib/contracts/ledger.ts). Every
+ * write carries the id that makes it replay-safe (holdId, entryId,
+ * reversalEntryId) and, when the caller gives one, an Idempotency-Key header.
+ */
+import {
+  LEDGER_REFUSAL_CODES,
+  type CaptureHoldRequest,
+  type EntryDto,
+  type HoldDto,
+  type LedgerRefusalCode,
+  type ReserveHoldRequest,
+  type ReverseEntryRequest,
+  type VoidHoldRequest,
+} from '../contracts/ledger';
+import { ConflictError, LedgerRefusalError, TransientServiceError, UnexpectedResponseError } from './errors';
+import { isTransientStatus, JsonHttpClient, problemOf, type JsonResponse } from './http-json';
+
+export interface CallOptions {
+  idempotencyKey?: string;
+}
+
+export interface CapturedHold {
+  hold: HoldDto;
+  entry: EntryDto;
+}
+
+/** What the activities need from the ledger; tests pass a fake of it. */
+export interface LedgerApi {
+  reserveHold(request: ReserveHoldRequest, options?: CallOptions): Promise<HoldDto>;
+  captureHold(holdId: string, request: CaptureHoldRequest, options?: CallOptions): Promise<CapturedHold>;
+  /** Resolves null when the hold does not exist: voiding nothing is done already. */
+  voidHold(holdId: string, request: VoidHoldRequest, options?: CallOptions): Promise<HoldDto | null>;
+  reverseEntry(entryId: string, request: ReverseEntryRequest, options?: CallOptions): Promise<EntryDto>;
+  getHold(holdId: string): Promise<HoldDto | null>;
+}
+
+export interface LedgerClientOptions {
+  baseUrl: string;
+  timeoutMs?: number;
+}
+
+export const LEDGER_TIMEOUT_MS_DEFAULT = 5_000;
+
+export class LedgerClient implements LedgerApi {
+  private readonly http: JsonHttpClient;
+
+  constructor(options: LedgerClientOptions) {
+    this.http = new JsonHttpClient({ service: 'ledger', baseUrl: options.baseUrl, timeoutMs: options.timeoutMs ?? LEDGER_TIMEOUT_MS_DEFAULT });
+  }
+
+  async reserveHold(request: ReserveHoldRequest, options?: CallOptions): Promise<HoldDto> {
+    const response = await this.post('/holds', request, options);
+    if (response.status === 200 || response.status === 201) return asHold(response.body);
+    throw failure(response, 'POST /holds');
+  }
+
+  async captureHold(holdId: string, request: CaptureHoldRequest, options?: CallOptions): Promise<CapturedHold> {
+    const path = `/holds/${encodeURIComponent(holdId)}/capture`;
+    const response = await this.post(path, request, options);
+    if (response.status === 200 || response.status === 201) {
+      const body = response.body as Partial<CapturedHold> | undefined;
+      return { hold: asHold(body?.hold), entry: asEntry(body?.entry) };
+    }
+    throw failure(response, `POST ${path}`);
+  }
+
+  async voidHold(holdId: string, request: VoidHoldRequest, options?: CallOptions): Promise<HoldDto | null> {
+    const path = `/holds/${encodeURIComponent(holdId)}/void`;
+    const response = await this.post(path, request, options);
+    if (response.status === 200) return asHold(response.body);
+    if (response.status === 404) return null;
+    throw failure(response, `POST ${path}`);
+  }
+
+  async reverseEntry(entryId: string, request: ReverseEntryRequest, options?: CallOptions): Promise<EntryDto> {
+    const path = `/entries/${encodeURIComponent(entryId)}/reverse`;
+    const response = await this.post(path, request, options);
+    if (response.status === 200 || response.status === 201) return asEntry(response.body);
+    throw failure(response, `POST ${path}`);
+  }
+
+  async getHold(holdId: string): Promise<HoldDto | null> {
+    const path = `/holds/${encodeURIComponent(holdId)}`;
+    const response = await this.http.request({ method: 'GET', path });
+    if (response.status === 200) return asHold(response.body);
+    if (response.status === 404) return null;
+    throw failure(response, `GET ${path}`);
+  }
+
+  close(): void {
+    this.http.close();
+  }
+
+  private post(path: string, body: unknown, options?: CallOptions): Promise<JsonResponse> {
+    const headers = options?.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : undefined;
+    return this.http.request({ method: 'POST', path, body, headers });
+  }
+}
+
+function isRefusalCode(code: string | undefined): code is LedgerRefusalCode {
+  return code !== undefined && (LEDGER_REFUSAL_CODES as readonly string[]).includes(code);
+}
+
+function failure(response: JsonResponse, what: string): Error {
+  const { code, detail, title } = problemOf(response.body);
+  const message = `ledger ${what} answered ${response.status}${detail ?? title ? `: ${detail ?? title}` : ''}`;
+  if (response.status === 422 && isRefusalCode(code)) return new LedgerRefusalError(code, detail ?? message);
+  if (isTransientStatus(response.status)) return new TransientServiceError('ledger', message, response.status);
+  if (response.status === 409) return new ConflictError('ledger', message);
+  return new UnexpectedResponseError('ledger', message, response.status);
+}
+
+function asHold(body: unknown): HoldDto {
+  const hold = body as Partial<HoldDto> | undefined;
+  if (!hold || typeof hold.holdId !== 'string' || typeof hold.status !== 'string') {
+    throw new UnexpectedResponseError('ledger', 'hold answer lacks holdId or status');
+  }
+  return hold as HoldDto;
+}
+
+function asEntry(body: unknown): EntryDto {
+  const entry = body as Partial<EntryDto> | undefined;
+  if (!entry || typeof entry.entryId !== 'string') throw new UnexpectedResponseError('ledger', 'entry answer lacks entryId');
+  return entry as EntryDto;
+}

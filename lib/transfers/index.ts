@@ -1,0 +1,4 @@
+/** The transfers table (database `transfers`): schema, store and the shared status rules. */
+export * from './status';
+export * from './store';
+export * from './resource';

@@ -1,0 +1,293 @@
+/**
+ * Data access of the `transfers` database, shared by the gateway (which
+ * creates transfers) and the worker's activities (which record their status).
+ * Returns plain objects; amounts are bigint.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { inTransaction, migrate, type Pool } from '../pg';
+import { fromDbAmount } from '../money';
+import type { TransferStatus } from './status';
+
+export const TRANSFERS_DATABASE = 'transfers';
+export const TRANSFERS_MIGRATIONS_DIR = path.join(__dirname, 'migrations');
+
+/** Applies the transfers schema; both the gateway and the worker may call it at start. */
+export function migrateTransfers(pool: Pool): Promise<string[]> {
+  return migrate(pool, TRANSFERS_MIGRATIONS_DIR);
+}
+
+export interface TransferRecord {
+  id: string;
+  fromAccountId: string;
+  toAccountId: string;
+  amountMinor: bigint;
+  currency: string;
+  description: string | null;
+  metadata: Record<string, unknown>;
+  status: TransferStatus;
+  failureCode: string | null;
+  failureMessage: string | null;
+  entryId: string | null;
+  reversalEntryId: string | null;
+  traceId: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface NewTransfer {
+  /** Chosen by the store when absent. */
+  id?: string;
+  fromAccountId: string;
+  toAccountId: string;
+  amountMinor: bigint;
+  currency: string;
+  description?: string | null;
+  metadata?: Record<string, unknown>;
+  traceId?: string | null;
+}
+
+export interface CreateTransferInput {
+  idempotencyKey: string;
+  /** A digest of the request body (see `hashRequest`); a key replayed with another body is refused by the caller. */
+  requestHash: string;
+  transfer: NewTransfer;
+}
+
+export type CreateTransferResult =
+  | { created: true; transfer: TransferRecord }
+  | { created: false; transfer: TransferRecord; requestHashMatches: boolean };
+
+export interface StatusUpdate {
+  status: TransferStatus;
+  failureCode?: string | null;
+  failureMessage?: string | null;
+  entryId?: string | null;
+  reversalEntryId?: string | null;
+}
+
+/** `applied` is false when the move is not allowed (e.g. a terminal status recorded again); `transfer` is the row as it stands. */
+export interface RecordStatusResult {
+  applied: boolean;
+  transfer: TransferRecord | null;
+}
+
+export interface ListTransfersQuery {
+  accountId?: string;
+  status?: TransferStatus;
+  /** 1..200; the caller validates, the store clamps. */
+  limit: number;
+  cursor?: string | null;
+}
+
+export interface TransferPage {
+  items: TransferRecord[];
+  nextCursor: string | null;
+}
+
+export interface TransferStore {
+  createTransfer(input: CreateTransferInput): Promise<CreateTransferResult>;
+  getTransfer(id: string): Promise<TransferRecord | null>;
+  listTransfers(query: ListTransfersQuery): Promise<TransferPage>;
+  recordStatus(transferId: string, update: StatusUpdate): Promise<RecordStatusResult>;
+}
+
+export const LIST_LIMIT_MAX = 200;
+
+/** A malformed `cursor`; the gateway answers 400. */
+export class InvalidCursorError extends Error {
+  constructor() {
+    super('cursor is not one this API issued');
+    this.name = 'InvalidCursorError';
+  }
+}
+
+/** SHA-256 of the value's canonical JSON (object keys sorted), hex. */
+export function hashRequest(value: unknown): string {
+  return createHash('sha256').update(canonicalJson(value)).digest('hex');
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(typeof value === 'bigint' ? value.toString() : value) ?? 'null';
+}
+
+// created_at with its full microsecond precision, for the keyset cursor (a JS Date keeps only milliseconds).
+const COLUMNS = `id, from_account_id, to_account_id, amount_minor, currency, description, metadata, status,
+  failure_code, failure_message, entry_id, reversal_entry_id, trace_id, created_at, updated_at,
+  to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_at_exact`;
+
+interface TransferRow {
+  id: string;
+  from_account_id: string;
+  to_account_id: string;
+  amount_minor: string;
+  currency: string;
+  description: string | null;
+  metadata: Record<string, unknown>;
+  status: TransferStatus;
+  failure_code: string | null;
+  failure_message: string | null;
+  entry_id: string | null;
+  reversal_entry_id: string | null;
+  trace_id: string | null;
+  created_at: Date;
+  updated_at: Date;
+  created_at_exact: string;
+}
+
+function toRecord(row: TransferRow): TransferRecord {
+  return {
+    id: row.id,
+    fromAccountId: row.from_account_id,
+    toAccountId: row.to_account_id,
+    amountMinor: fromDbAmount(row.amount_minor),
+    currency: row.currency,
+    description: row.description,
+    metadata: row.metadata,
+    status: row.status,
+    failureCode: row.failure_code,
+    failureMessage: row.failure_message,
+    entryId: row.entry_id,
+    reversalEntryId: row.reversal_entry_id,
+    traceId: row.trace_id,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+export function createTransferStore(pool: Pool): TransferStore {
+  return {
+    createTransfer: (input) => createTransfer(pool, input),
+    getTransfer: (id) => getTransfer(pool, id),
+    listTransfers: (query) => listTransfers(pool, query),
+    recordStatus: (transferId, update) => recordStatus(pool, transferId, update),
+  };
+}
+
+/**
+ * Creates the transfer and claims its idempotency key in one transaction. The
+ * key's primary key decides between concurrent requests: the first insert
+ * wins, the others wait for it to commit, insert nothing, and return the
+ * winner's transfer. There is no read before the write.
+ */
+async function createTransfer(pool: Pool, input: CreateTransferInput): Promise<CreateTransferResult> {
+  const transferId = input.transfer.id ?? randomUUID();
+  const created = await inTransaction(pool, async (client) => {
+    const claimed = await client.query(
+      `INSERT INTO idempotency_keys (key, request_hash, transfer_id) VALUES ($1, $2, $3)
+       ON CONFLICT (key) DO NOTHING RETURNING key`,
+      [input.idempotencyKey, input.requestHash, transferId],
+    );
+    if (claimed.rowCount === 0) return null;
+    const t = input.transfer;
+    const inserted = await client.query<TransferRow>(
+      `INSERT INTO transfers (id, from_account_id, to_account_id, amount_minor, currency, description, metadata, trace_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${COLUMNS}`,
+      [transferId, t.fromAccountId, t.toAccountId, t.amountMinor.toString(), t.currency, t.description ?? null, t.metadata ?? {}, t.traceId ?? null],
+    );
+    return toRecord(inserted.rows[0]);
+  });
+  if (created) return { created: true, transfer: created };
+
+  const existing = await pool.query<TransferRow & { request_hash: string }>(
+    `SELECT k.request_hash, t.*
+     FROM idempotency_keys k, LATERAL (SELECT ${COLUMNS} FROM transfers WHERE id = k.transfer_id) t
+     WHERE k.key = $1`,
+    [input.idempotencyKey],
+  );
+  // The key was committed by another request, so its row is visible now (READ COMMITTED, new statement).
+  if (existing.rowCount === 0) throw new Error(`idempotency key ${input.idempotencyKey} conflicted but its transfer is missing`);
+  const row = existing.rows[0];
+  return { created: false, transfer: toRecord(row), requestHashMatches: row.request_hash === input.requestHash };
+}
+
+async function getTransfer(pool: Pool, id: string): Promise<TransferRecord | null> {
+  const result = await pool.query<TransferRow>(`SELECT ${COLUMNS} FROM transfers WHERE id = $1`, [id]);
+  return result.rowCount === 0 ? null : toRecord(result.rows[0]);
+}
+
+interface Cursor {
+  createdAt: string;
+  id: string;
+}
+
+function encodeCursor(row: TransferRow): string {
+  return Buffer.from(JSON.stringify({ createdAt: row.created_at_exact, id: row.id } satisfies Cursor)).toString('base64url');
+}
+
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const EXACT_TIME_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+
+function decodeCursor(cursor: string): Cursor {
+  try {
+    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Partial<Cursor>;
+    if (typeof parsed.createdAt === 'string' && EXACT_TIME_PATTERN.test(parsed.createdAt) && typeof parsed.id === 'string' && UUID_PATTERN.test(parsed.id)) {
+      return { createdAt: parsed.createdAt, id: parsed.id };
+    }
+  } catch {
+    // falls through to the error below
+  }
+  throw new InvalidCursorError();
+}
+
+/** Newest first, keyset-paginated on (created_at, id), so a page never skips or repeats a row inserted meanwhile. */
+async function listTransfers(pool: Pool, query: ListTransfersQuery): Promise<TransferPage> {
+  const limit = Math.min(Math.max(Math.trunc(query.limit), 1), LIST_LIMIT_MAX);
+  const conditions: string[] = [];
+  const params: unknown[] = [];
+  const param = (value: unknown) => {
+    params.push(value);
+    return `$${params.length}`;
+  };
+  if (query.accountId) {
+    const p = param(query.accountId);
+    conditions.push(`(from_account_id = ${p} OR to_account_id = ${p})`);
+  }
+  if (query.status) conditions.push(`status = ${param(query.status)}`);
+  if (query.cursor) {
+    const cursor = decodeCursor(query.cursor);
+    conditions.push(`(created_at, id) < (${param(cursor.createdAt)}::timestamptz, ${param(cursor.id)}::uuid)`);
+  }
+  const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
+  const result = await pool.query<TransferRow>(
+    `SELECT ${COLUMNS} FROM transfers ${where} ORDER BY created_at DESC, id DESC LIMIT ${param(limit + 1)}`,
+    params,
+  );
+  const rows = result.rows.slice(0, limit);
+  const nextCursor = result.rows.length > limit ? encodeCursor(rows[rows.length - 1]) : null;
+  return { items: rows.map(toRecord), nextCursor };
+}
+
+/**
+ * Records a status move. The WHERE clause is the guard (the SQL form of
+ * `canMoveStatus`): a terminal status is never moved backwards, even by a
+ * late or repeated write; such a write changes nothing and reports
+ * `applied: false` with the row as it stands.
+ */
+async function recordStatus(pool: Pool, transferId: string, update: StatusUpdate): Promise<RecordStatusResult> {
+  const result = await pool.query<TransferRow>(
+    `UPDATE transfers SET
+       status = $2,
+       failure_code = COALESCE($3, failure_code),
+       failure_message = COALESCE($4, failure_message),
+       entry_id = COALESCE($5, entry_id),
+       reversal_entry_id = COALESCE($6, reversal_entry_id),
+       updated_at = now()
+     WHERE id = $1 AND (
+       (status = 'pending' AND $2 <> 'pending')
+       OR (status = 'awaiting_approval' AND $2 NOT IN ('pending', 'awaiting_approval', 'reversed'))
+       OR (status = 'posted' AND $2 = 'reversed')
+     )
+     RETURNING ${COLUMNS}`,
+    [transferId, update.status, update.failureCode ?? null, update.failureMessage ?? null, update.entryId ?? null, update.reversalEntryId ?? null],
+  );
+  if (result.rowCount === 1) return { applied: true, transfer: toRecord(result.rows[0]) };
+  return { applied: false, transfer: await getTransfer(pool, transferId) };
+}

@@ -1,0 +1,252 @@
+/**
+ * Data access of the ledger: plain objects in and out, amounts as bigint.
+ * Functions taking a PoolClient run inside the caller's transaction.
+ */
+import type { Pool, PoolClient } from 'pg';
+import type { EntryDto, HoldDto, HoldStatus } from '../../lib/contracts/ledger';
+import { fromDbAmount } from '../../lib/money';
+import type { KnownAccount } from './accounts-directory';
+
+type Db = Pool | PoolClient;
+
+export interface AccountBalance {
+  accountId: string;
+  currency: string;
+  creditLimitMinor: bigint | null;
+  postedMinor: bigint;
+  pendingMinor: bigint;
+}
+
+export interface HoldRow {
+  holdId: string;
+  tombstone: boolean;
+  transferId: string;
+  fromAccountId: string;
+  toAccountId: string;
+  amountMinor: bigint;
+  currency: string;
+  status: HoldStatus;
+  entryId: string | null;
+  expiresAt: Date | null;
+  requestHash: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface NewEntry {
+  entryId: string;
+  transferId: string | null;
+  holdId: string | null;
+  reversesEntryId: string | null;
+  currency: string;
+  description: string;
+  requestHash: string;
+}
+
+export interface NewLine {
+  lineNo: number;
+  accountId: string;
+  direction: 'debit' | 'credit';
+  amountMinor: bigint;
+  balanceAfterMinor: bigint;
+}
+
+/** Makes sure a balance row exists for each account; ids sorted so concurrent callers insert in one order. */
+export async function ensureAccounts(client: PoolClient, accounts: KnownAccount[]): Promise<void> {
+  for (const account of [...accounts].sort((a, b) => a.accountId.localeCompare(b.accountId))) {
+    await client.query(
+      `INSERT INTO ledger_accounts (account_id, currency, credit_limit_minor) VALUES ($1, $2, $3)
+       ON CONFLICT (account_id) DO NOTHING`,
+      [account.accountId, account.currency, account.creditLimitMinor?.toString() ?? null],
+    );
+  }
+}
+
+/**
+ * Locks the balance rows of `accountIds` in account-id order (the one fixed
+ * order every writer uses, so two writers can never wait on each other in a
+ * cycle) and returns them by id.
+ */
+export async function lockAccounts(client: PoolClient, accountIds: string[]): Promise<Map<string, AccountBalance>> {
+  const { rows } = await client.query(
+    `SELECT account_id, currency, credit_limit_minor, posted_minor, pending_minor
+       FROM ledger_accounts WHERE account_id = ANY($1::uuid[])
+      ORDER BY account_id FOR UPDATE`,
+    [[...new Set(accountIds)]],
+  );
+  return new Map(rows.map((row) => [row.account_id as string, toBalance(row)]));
+}
+
+export async function saveBalance(client: PoolClient, balance: AccountBalance): Promise<void> {
+  await client.query(
+    `UPDATE ledger_accounts SET posted_minor = $2, pending_minor = $3, updated_at = clock_timestamp() WHERE account_id = $1`,
+    [balance.accountId, balance.postedMinor.toString(), balance.pendingMinor.toString()],
+  );
+}
+
+export async function getBalance(db: Db, accountId: string): Promise<AccountBalance | null> {
+  const { rows } = await db.query(
+    `SELECT account_id, currency, credit_limit_minor, posted_minor, pending_minor FROM ledger_accounts WHERE account_id = $1`,
+    [accountId],
+  );
+  return rows[0] ? toBalance(rows[0]) : null;
+}
+
+function toBalance(row: Record<string, string | null>): AccountBalance {
+  return {
+    accountId: row.account_id as string,
+    currency: (row.currency as string).trim(),
+    creditLimitMinor: row.credit_limit_minor === null ? null : fromDbAmount(row.credit_limit_minor),
+    postedMinor: fromDbAmount(row.posted_minor),
+    pendingMinor: fromDbAmount(row.pending_minor),
+  };
+}
+
+// ------------------------------------------------------------------ holds
+
+/** Inserts the hold unless its id exists; true when this call inserted it. */
+export async function insertHold(
+  client: PoolClient,
+  hold: Omit<HoldRow, 'tombstone' | 'status' | 'entryId' | 'createdAt' | 'updatedAt'>,
+): Promise<boolean> {
+  const { rowCount } = await client.query(
+    `INSERT INTO holds (hold_id, transfer_id, from_account_id, to_account_id, amount_minor, currency, status, expires_at, request_hash)
+     VALUES ($1, $2, $3, $4, $5, $6, 'reserved', $7, $8)
+     ON CONFLICT (hold_id) DO NOTHING`,
+    [hold.holdId, hold.transferId, hold.fromAccountId, hold.toAccountId, hold.amountMinor.toString(), hold.currency, hold.expiresAt, hold.requestHash],
+  );
+  return rowCount === 1;
+}
+
+/** Records that `holdId` was voided before it was reserved; true when this call inserted the tombstone. */
+export async function insertTombstone(client: PoolClient, holdId: string): Promise<boolean> {
+  const { rowCount } = await client.query(
+    `INSERT INTO holds (hold_id, tombstone, status) VALUES ($1, true, 'voided') ON CONFLICT (hold_id) DO NOTHING`,
+    [holdId],
+  );
+  return rowCount === 1;
+}
+
+export async function getHold(db: Db, holdId: string, { forUpdate = false } = {}): Promise<HoldRow | null> {
+  const { rows } = await db.query(`SELECT * FROM holds WHERE hold_id = $1 ${forUpdate ? 'FOR UPDATE' : ''}`, [holdId]);
+  return rows[0] ? toHold(rows[0]) : null;
+}
+
+export async function setHoldStatus(client: PoolClient, holdId: string, status: HoldStatus, entryId: string | null = null): Promise<HoldRow> {
+  const { rows } = await client.query(
+    `UPDATE holds SET status = $2, entry_id = $3, updated_at = clock_timestamp() WHERE hold_id = $1 RETURNING *`,
+    [holdId, status, entryId],
+  );
+  return toHold(rows[0]);
+}
+
+export async function expiredHoldIds(db: Db, batchSizeMax: number): Promise<string[]> {
+  const { rows } = await db.query<{ hold_id: string }>(
+    `SELECT hold_id FROM holds WHERE status = 'reserved' AND expires_at <= clock_timestamp() ORDER BY expires_at LIMIT $1`,
+    [batchSizeMax],
+  );
+  return rows.map((r) => r.hold_id);
+}
+
+function toHold(row: Record<string, unknown>): HoldRow {
+  return {
+    holdId: row.hold_id as string,
+    tombstone: row.tombstone as boolean,
+    transferId: row.transfer_id as string,
+    fromAccountId: row.from_account_id as string,
+    toAccountId: row.to_account_id as string,
+    amountMinor: row.amount_minor === null ? 0n : fromDbAmount(row.amount_minor as string),
+    currency: ((row.currency as string | null) ?? '').trim(),
+    status: row.status as HoldStatus,
+    entryId: row.entry_id as string | null,
+    expiresAt: row.expires_at as Date | null,
+    requestHash: row.request_hash as string | null,
+    createdAt: row.created_at as Date,
+    updatedAt: row.updated_at as Date,
+  };
+}
+
+export function holdDto(hold: HoldRow): HoldDto {
+  return {
+    holdId: hold.holdId,
+    transferId: hold.transferId,
+    fromAccountId: hold.fromAccountId,
+    toAccountId: hold.toAccountId,
+    amountMinor: hold.amountMinor.toString(),
+    currency: hold.currency,
+    status: hold.status,
+    entryId: hold.entryId,
+    expiresAt: hold.expiresAt?.toISOString() ?? null,
+    createdAt: hold.createdAt.toISOString(),
+    updatedAt: hold.updatedAt.toISOString(),
+  };
+}
+
+// ------------------------------------------------------------------ entries
+
+/**
+ * Claims `entryId` by inserting the entry's header. The unique key is the
+ * idempotency guard: a concurrent request with the same id waits here until
+ * the first commits, then sees the conflict (returns false).
+ */
+export async function claimEntry(client: PoolClient, entry: NewEntry): Promise<boolean> {
+  const { rowCount } = await client.query(
+    `INSERT INTO entries (entry_id, transfer_id, hold_id, reverses_entry_id, currency, description, request_hash)
+     VALUES ($1, $2, $3, $4, $5, $6, $7)
+     ON CONFLICT (entry_id) DO NOTHING`,
+    [entry.entryId, entry.transferId, entry.holdId, entry.reversesEntryId, entry.currency, entry.description, entry.requestHash],
+  );
+  return rowCount === 1;
+}
+
+export async function insertLines(client: PoolClient, entryId: string, lines: NewLine[]): Promise<void> {
+  const values: unknown[] = [];
+  const tuples = lines.map((line, i) => {
+    values.push(entryId, line.lineNo, line.accountId, line.direction, line.amountMinor.toString(), line.balanceAfterMinor.toString());
+    const p = i * 6;
+    return `($${p + 1}, $${p + 2}, $${p + 3}, $${p + 4}, $${p + 5}, $${p + 6})`;
+  });
+  await client.query(
+    `INSERT INTO entry_lines (entry_id, line_no, account_id, direction, amount_minor, balance_after_minor) VALUES ${tuples.join(', ')}`,
+    values,
+  );
+}
+
+export interface StoredEntry {
+  entry: EntryDto;
+  requestHash: string;
+}
+
+export async function getEntry(db: Db, entryId: string): Promise<StoredEntry | null> {
+  const { rows } = await db.query(
+    `SELECT e.*, l.line_no, l.account_id, l.direction, l.amount_minor, l.balance_after_minor
+       FROM entries e JOIN entry_lines l USING (entry_id)
+      WHERE e.entry_id = $1 ORDER BY l.line_no`,
+    [entryId],
+  );
+  if (rows.length === 0) return null;
+  const head = rows[0];
+  return {
+    requestHash: head.request_hash,
+    entry: {
+      entryId: head.entry_id,
+      transferId: head.transfer_id,
+      holdId: head.hold_id,
+      reversesEntryId: head.reverses_entry_id,
+      currency: head.currency.trim(),
+      description: head.description,
+      postedAt: (head.posted_at as Date).toISOString(),
+      lines: rows.map((row) => ({
+        accountId: row.account_id,
+        direction: row.direction,
+        amountMinor: fromDbAmount(row.amount_minor).toString(),
+        balanceAfterMinor: fromDbAmount(row.balance_after_minor).toString(),
+      })),
+    },
+  };
+}
+
+export async function reversalOf(db: Db, entryId: string): Promise<string | null> {
+  const { rows } = await db.query<{ entry_id: string }>('SELECT entry_id FROM entries WHERE reverses_entry_id = $1', [entryId]);
+  return rows[0]?.entry_id ?? null;
+}

@@ -1,0 +1,80 @@
+/** The ledger's HTTP routes: parse, call the domain, answer. Nothing else. */
+import { Router, type Request } from 'express';
+import { AppError, notFound } from '../../lib/errors';
+import { asyncHandler } from '../../lib/http';
+import { parseOrThrow } from '../../lib/validation';
+import type { LedgerDeps } from './deps';
+import { postEntry, reverseEntry } from './entries';
+import { captureHold, reserveHold, voidHold } from './holds';
+import { getBalance, getEntry, getHold, holdDto } from './repository';
+import { captureHoldSchema, postEntrySchema, reserveHoldSchema, reverseEntrySchema, uuidParam, voidHoldSchema } from './schemas';
+
+export function ledgerRoutes(deps: LedgerDeps): Router {
+  const router = Router();
+  // Count every refusal by its rule before the error middleware answers.
+  const counted = <T>(work: () => Promise<T>) =>
+    work().catch((error: unknown) => {
+      if (error instanceof AppError && error.status < 500) deps.metrics.validationError(error.extensions.code ?? error.slug);
+      throw error;
+    });
+
+  router.post('/holds', asyncHandler(async (req, res) => {
+    const result = await counted(() => reserveHold(deps, parseOrThrow(reserveHoldSchema, req.body)));
+    res.status(result.replayed ? 200 : 201).json(result.hold);
+  }));
+
+  router.post('/holds/:holdId/capture', asyncHandler(async (req, res) => {
+    const holdId = pathId(req, 'holdId', 'hold');
+    res.json(await counted(() => captureHold(deps, holdId, parseOrThrow(captureHoldSchema, req.body ?? {}))));
+  }));
+
+  router.post('/holds/:holdId/void', asyncHandler(async (req, res) => {
+    const holdId = pathId(req, 'holdId', 'hold');
+    parseOrThrow(voidHoldSchema, req.body ?? {});
+    res.json(await counted(() => voidHold(deps, holdId)));
+  }));
+
+  router.get('/holds/:holdId', asyncHandler(async (req, res) => {
+    const hold = await getHold(deps.pool, pathId(req, 'holdId', 'hold'));
+    if (!hold || hold.tombstone) throw notFound('hold', req.params.holdId);
+    res.json(holdDto(hold));
+  }));
+
+  router.post('/entries', asyncHandler(async (req, res) => {
+    const result = await counted(() => postEntry(deps, parseOrThrow(postEntrySchema, req.body)));
+    res.status(result.replayed ? 200 : 201).json(result.entry);
+  }));
+
+  router.post('/entries/:entryId/reverse', asyncHandler(async (req, res) => {
+    const entryId = pathId(req, 'entryId', 'entry');
+    const result = await counted(() => reverseEntry(deps, entryId, parseOrThrow(reverseEntrySchema, req.body ?? {})));
+    res.status(result.replayed ? 200 : 201).json(result.entry);
+  }));
+
+  router.get('/entries/:entryId', asyncHandler(async (req, res) => {
+    const stored = await getEntry(deps.pool, pathId(req, 'entryId', 'entry'));
+    if (!stored) throw notFound('entry', req.params.entryId);
+    res.json(stored.entry);
+  }));
+
+  router.get('/accounts/:accountId/balance', asyncHandler(async (req, res) => {
+    const balance = await getBalance(deps.pool, pathId(req, 'accountId', 'account'));
+    if (!balance) throw notFound('account', req.params.accountId);
+    res.json({
+      accountId: balance.accountId,
+      currency: balance.currency,
+      postedMinor: balance.postedMinor.toString(),
+      pendingMinor: balance.pendingMinor.toString(),
+      availableMinor: (balance.postedMinor - balance.pendingMinor).toString(),
+    });
+  }));
+
+  return router;
+}
+
+/** An id in a path that is not a UUID names nothing: 404, as the contract says. */
+function pathId(req: Request, param: string, what: string): string {
+  const value = req.params[param];
+  if (!uuidParam.safeParse(value).success) throw notFound(what, value);
+  return value;
+}

@@ -1,0 +1,62 @@
+/**
+ * The ledger API's request schemas: each is the validator and the TypeScript
+ * type. Shape rules only; the double-entry rules live in rules.ts so they can
+ * name the rule that failed.
+ */
+import { z } from 'zod';
+import { isSupportedCurrency, parseAmountMinor } from '../../lib/money';
+
+const id = z.uuid({ message: 'must be a UUID' });
+
+export const amountMinor = z.string({ message: 'must be a string of decimal digits' }).transform((value, ctx) => {
+  const parsed = parseAmountMinor(value);
+  if (!parsed.ok) {
+    ctx.addIssue({ code: 'custom', message: parsed.reason });
+    return z.NEVER;
+  }
+  return parsed.amountMinor;
+});
+
+export const currency = z.string().refine(isSupportedCurrency, { message: 'must be a supported ISO 4217 code (e.g. USD, EUR, GBP, JPY)' });
+
+const description = z.string().max(500).default('');
+
+export const reserveHoldSchema = z
+  .object({
+    holdId: id,
+    transferId: id,
+    fromAccountId: id,
+    toAccountId: id,
+    amountMinor,
+    currency,
+    expiresAt: z.iso.datetime({ offset: true }).nullish(),
+  })
+  .refine((r) => r.fromAccountId !== r.toAccountId, { message: 'must differ from fromAccountId', path: ['toAccountId'] });
+export type ReserveHold = z.infer<typeof reserveHoldSchema>;
+
+export const captureHoldSchema = z.object({ entryId: id, description });
+export type CaptureHold = z.infer<typeof captureHoldSchema>;
+
+export const voidHoldSchema = z.object({ reason: z.string().max(200).optional() });
+
+export const entryLineSchema = z.object({
+  accountId: id,
+  direction: z.enum(['debit', 'credit']),
+  amountMinor,
+  currency: currency.optional(),
+});
+
+export const postEntrySchema = z.object({
+  entryId: id,
+  transferId: id.nullish(),
+  currency,
+  description,
+  lines: z.array(entryLineSchema).max(100, 'at most 100 lines'),
+});
+export type PostEntry = z.infer<typeof postEntrySchema>;
+export type EntryLine = z.infer<typeof entryLineSchema>;
+
+export const reverseEntrySchema = z.object({ reversalEntryId: id, description: description.optional() });
+export type ReverseEntry = z.infer<typeof reverseEntrySchema>;
+
+export const uuidParam = id;
