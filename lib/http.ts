@@ -105,8 +105,8 @@ interface BodyParserError extends Error {
 function problemMiddleware(logger: Logger) {
   return (error: unknown, req: Request, res: Response, _next: NextFunction): void => {
     const problem = toProblem(error as BodyParserError);
-    if (problem.status >= 500) logger.error({ err: error, method: req.method, path: req.path }, 'request failed');
-    else if (problem.status === 503) logger.warn({ err: error, path: req.path }, 'dependency unavailable');
+    if (problem.status === 503) logger.warn({ err: error, path: req.path }, 'dependency unavailable');
+    else if (problem.status >= 500) logger.error({ err: error, method: req.method, path: req.path }, 'request failed');
     sendProblem(res, problem);
   };
 }
@@ -119,10 +119,22 @@ function toProblem(error: BodyParserError): Problem {
   if (error.type === 'entity.parse.failed') {
     return { type: PROBLEM_TYPE_BASE + 'malformed-json', title: 'Malformed JSON', status: 400, detail: 'The body is not valid JSON.' };
   }
+  if (isDatabaseUnavailable(error)) {
+    return { type: PROBLEM_TYPE_BASE + 'dependency-unavailable', title: 'Service unavailable', status: 503, detail: 'The database is unavailable or saturated; retry later.', dependency: 'postgres' };
+  }
   if (typeof error.status === 'number' && error.status >= 400 && error.status < 500) {
     return { type: PROBLEM_TYPE_BASE + 'bad-request', title: 'Bad request', status: error.status, detail: error.message };
   }
   return { type: PROBLEM_TYPE_BASE + 'internal-error', title: 'Internal error', status: 500, detail: 'An unexpected error occurred; it has been logged.' };
+}
+
+/** pg pool exhaustion, a refused or dropped connection, a server shutting down: retryable, so 503. */
+function isDatabaseUnavailable(error: Error & { code?: string }): boolean {
+  return (
+    error.message === 'timeout exceeded when trying to connect' ||
+    error.message === 'Connection terminated unexpectedly' ||
+    ['ECONNREFUSED', 'ECONNRESET', '57P01', '57P02', '57P03', '53300'].includes(error.code ?? '')
+  );
 }
 
 /** Listens on host:port; resolves once the socket is bound (port 0 picks a free one). */

@@ -65,13 +65,15 @@ export async function ensureAccounts(client: PoolClient, accounts: KnownAccount[
 /**
  * Locks the balance rows of `accountIds` in account-id order (the one fixed
  * order every writer uses, so two writers can never wait on each other in a
- * cycle) and returns them by id.
+ * cycle) and returns them by id. NO KEY UPDATE, not UPDATE: the foreign keys
+ * of holds and entry lines take KEY SHARE locks on these rows, which UPDATE
+ * would conflict with (and deadlock on), while NO KEY UPDATE does not.
  */
 export async function lockAccounts(client: PoolClient, accountIds: string[]): Promise<Map<string, AccountBalance>> {
   const { rows } = await client.query(
     `SELECT account_id, currency, credit_limit_minor, posted_minor, pending_minor
        FROM ledger_accounts WHERE account_id = ANY($1::uuid[])
-      ORDER BY account_id FOR UPDATE`,
+      ORDER BY account_id FOR NO KEY UPDATE`,
     [[...new Set(accountIds)]],
   );
   return new Map(rows.map((row) => [row.account_id as string, toBalance(row)]));

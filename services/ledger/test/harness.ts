@@ -13,7 +13,7 @@ import { createLogger } from '../../../lib/logger';
 import { OUTBOX_MIGRATIONS_DIR } from '../../../lib/outbox';
 import { createPool, migrate, type Pool } from '../../../lib/pg';
 import { createRegistry } from '../../../lib/telemetry/metrics';
-import { call, startApp, type RunningApp } from '../../../test/support/service';
+import { call, startApp, type JsonAnswer, type RunningApp } from '../../../test/support/service';
 import type { AccountDirectory } from '../accounts-directory';
 import type { LedgerDeps } from '../deps';
 import { createLedgerMetrics } from '../metrics';
@@ -49,8 +49,8 @@ export interface LedgerHarness {
   pool: Pool;
   deps: LedgerDeps;
   directory: InMemoryDirectory;
-  post(path: string, body?: unknown): ReturnType<typeof call>;
-  get(path: string): ReturnType<typeof call>;
+  post(path: string, body?: unknown): Promise<JsonAnswer>;
+  get(path: string): Promise<JsonAnswer>;
   balance(accountId: string): Promise<{ posted: bigint; pending: bigint; available: bigint }>;
   /** Funds `accountId` from a fresh unlimited account with a direct entry. */
   fund(accountId: string, currency: string, amountMinor: bigint): Promise<void>;
@@ -63,7 +63,7 @@ export async function startLedger(): Promise<LedgerHarness> {
   await migrate(pool, OUTBOX_MIGRATIONS_DIR, MIGRATIONS_DIR);
   const registry = createRegistry('ledger-test');
   const directory = new InMemoryDirectory();
-  const deps: LedgerDeps = { pool, directory, metrics: createLedgerMetrics(registry), logger: createLogger('ledger-test', 'silent') };
+  const deps: LedgerDeps = { pool, directory, metrics: createLedgerMetrics(registry), logger: createLogger('ledger-test', process.env.TEST_LOG_LEVEL ?? 'silent') };
   const app = await startApp(createLedgerApp(deps, registry, {}));
   const post = (p: string, body?: unknown) => call(app.baseUrl, 'POST', p, body);
   const get = (p: string) => call(app.baseUrl, 'GET', p);
