@@ -2,7 +2,8 @@
  * Kafka helpers shared by the outbox relays and the read model: one client per
  * process, the topic names, and the event envelope every topic carries.
  */
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel, type LogEntry } from 'kafkajs';
+import type { Logger } from 'pino';
 import type { Config } from './config';
 
 export const TOPICS = {
@@ -21,11 +22,25 @@ export interface EventEnvelope<P = unknown> {
   payload: P;
 }
 
-export function createKafka(config: Config, clientId: string): Kafka {
+/** kafkajs logs through the process's pino logger (JSON, with trace ids), WARN and above. */
+function pinoLogCreator(logger: Logger) {
+  return () =>
+    ({ level, log }: LogEntry) => {
+      const { message, ...fields } = log;
+      if (level === logLevel.ERROR) logger.error({ kafka: fields }, `kafkajs: ${message}`);
+      else if (level === logLevel.WARN) logger.warn({ kafka: fields }, `kafkajs: ${message}`);
+      else logger.debug({ kafka: fields }, `kafkajs: ${message}`);
+    };
+}
+
+export function createKafka(config: Config, clientId: string, logger?: Logger): Kafka {
+  // The relays use kafkajs's default partitioner explicitly; silence its v2 migration notice.
+  process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
   return new Kafka({
     clientId,
     brokers: config.kafkaBrokers,
     logLevel: logLevel.WARN,
+    ...(logger ? { logCreator: pinoLogCreator(logger) } : {}),
     connectionTimeout: 3_000,
     requestTimeout: 10_000,
     // Bounded: a relay or consumer that cannot reach Kafka gives up this

@@ -9,9 +9,10 @@
  * otherwise, and the saga retries). Currency and credit limit never change, so
  * the copy in ledger_accounts is only refreshed, never trusted for status.
  */
+import { AccountNotFoundError, TransientServiceError, type AccountsApi } from '../../lib/clients';
 import type { AccountDto } from '../../lib/contracts/accounts';
 import { UNLIMITED } from '../../lib/contracts/accounts';
-import { ruleViolation } from '../../lib/errors';
+import { ruleViolation, unavailable } from '../../lib/errors';
 
 export interface AccountDirectory {
   /** The account, or null when it does not exist; throws when the service cannot be asked. */
@@ -47,4 +48,19 @@ export async function requireActiveAccounts(
       creditLimitMinor: account.creditLimit === UNLIMITED ? null : BigInt(account.creditLimit),
     };
   });
+}
+
+/** The directory backed by the accounts service's HTTP API; an unreachable service is a 503 (the caller retries). */
+export function httpAccountDirectory(client: AccountsApi): AccountDirectory {
+  return {
+    async getAccount(accountId) {
+      try {
+        return await client.getAccount(accountId);
+      } catch (error) {
+        if (error instanceof AccountNotFoundError) return null;
+        if (error instanceof TransientServiceError) throw unavailable('accounts', `the accounts service cannot be reached: ${error.message}`);
+        throw error;
+      }
+    },
+  };
 }

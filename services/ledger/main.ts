@@ -1,0 +1,61 @@
+/**
+ * The ledger service process: journal entries, holds, balances (:LEDGER_PORT,
+ * database `ledger`), its outbox relay and the hold-expiry pass.
+ */
+import '../../lib/telemetry/register';
+import path from 'node:path';
+import { AccountsClient } from '../../lib/clients';
+import { databaseUrl, loadConfig } from '../../lib/config';
+import { closeServer, listen, onShutdown } from '../../lib/http';
+import { createKafka } from '../../lib/kafka';
+import { createLogger } from '../../lib/logger';
+import { OUTBOX_MIGRATIONS_DIR, OutboxRelay } from '../../lib/outbox';
+import { createPool, migrate } from '../../lib/pg';
+import { createRegistry, registerPoolGauges } from '../../lib/telemetry/metrics';
+import { stopTracing } from '../../lib/telemetry/tracing';
+import { httpAccountDirectory } from './accounts-directory';
+import type { LedgerDeps } from './deps';
+import { startHoldExpiry } from './expiry';
+import { createLedgerMetrics } from './metrics';
+import { createLedgerApp } from './server';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger('ledger', config.LOG_LEVEL);
+  const registry = createRegistry('ledger');
+  const pool = createPool(config, 'ledger', { applicationName: 'ledger' });
+  registerPoolGauges(registry, pool, 'ledger');
+  await migrate(pool, OUTBOX_MIGRATIONS_DIR, path.join(__dirname, 'db', 'migrations'));
+
+  const accounts = new AccountsClient({ baseUrl: `http://127.0.0.1:${config.ACCOUNTS_PORT}` });
+  const deps: LedgerDeps = { pool, directory: httpAccountDirectory(accounts), metrics: createLedgerMetrics(registry), logger };
+  const kafka = createKafka(config, 'ledger', logger);
+  const relay = new OutboxRelay({ pool, listenConnectionString: databaseUrl(config, 'ledger'), kafka, logger, registry });
+  relay.start();
+  const expiry = startHoldExpiry(deps);
+
+  const readiness = {
+    postgres: () => pool.query('SELECT 1'),
+    kafka: async () => {
+      const admin = kafka.admin();
+      await admin.connect();
+      await admin.disconnect();
+    },
+  };
+  const server = await listen(createLedgerApp(deps, registry, readiness), config.LEDGER_PORT, config.BIND_HOST);
+  logger.info({ port: config.LEDGER_PORT }, 'ledger listening');
+
+  onShutdown(logger, async () => {
+    await closeServer(server);
+    expiry.stop();
+    await relay.stop();
+    accounts.close();
+    await pool.end();
+    await stopTracing();
+  });
+}
+
+main().catch((error) => {
+  createLogger('ledger').fatal({ err: error }, 'ledger failed to start');
+  process.exit(1);
+});
