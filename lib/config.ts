@@ -44,12 +44,34 @@ const schema = z.object({
   TEMPORAL_UI_PORT: port,
   PROMETHEUS_PORT: port,
   OTLP_HTTP_PORT: port,
+  /** Transfers at or above this amount wait for approval. */
+  APPROVAL_THRESHOLD_MINOR: z.string().regex(/^(0|[1-9][0-9]{0,18})$/, 'must be decimal digits').default('1000000'),
+  /** How long a transfer waits for a decision: "24h", "30m", "90s" or milliseconds. */
+  APPROVAL_TIMEOUT: z.string().regex(/^[0-9]+(ms|s|m|h|d)?$/, 'must be like 24h, 30m, 90s or 5000').default('24h'),
+  /** Comma-separated API keys; when empty the gateway runs in development mode (no auth). */
+  API_KEYS: z.string().default(''),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 
 export type Config = Readonly<
-  z.infer<typeof schema> & { kafkaBrokers: string[]; temporalAddress: string; prometheusUrl: string }
+  z.infer<typeof schema> & {
+    kafkaBrokers: string[];
+    temporalAddress: string;
+    prometheusUrl: string;
+    approvalThresholdMinor: bigint;
+    approvalTimeoutMs: number;
+    apiKeys: string[];
+  }
 >;
+
+const DURATION_UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** "24h" → 86400000; a bare number is milliseconds. */
+export function parseDurationMs(text: string): number {
+  const match = /^([0-9]+)(ms|s|m|h|d)?$/.exec(text);
+  if (!match) throw new Error(`not a duration: ${text}`);
+  return Number(match[1]) * DURATION_UNIT_MS[match[2] ?? 'ms'];
+}
 
 /** Loads the configuration once per call; processes call it at start and pass the result down. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -67,6 +89,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     kafkaBrokers: (c.KAFKA_BROKERS ?? `127.0.0.1:${c.KAFKA_PORT}`).split(',').map((b) => b.trim()),
     temporalAddress: c.TEMPORAL_ADDRESS ?? `127.0.0.1:${c.TEMPORAL_PORT}`,
     prometheusUrl: `http://127.0.0.1:${c.PROMETHEUS_PORT}`,
+    approvalThresholdMinor: BigInt(c.APPROVAL_THRESHOLD_MINOR),
+    approvalTimeoutMs: parseDurationMs(c.APPROVAL_TIMEOUT),
+    apiKeys: c.API_KEYS.split(',').map((k) => k.trim()).filter(Boolean),
   });
 }
 

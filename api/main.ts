@@ -1,0 +1,67 @@
+/** The public gateway process (:GATEWAY_PORT): the REST contract of api-contract.md. */
+import '../lib/telemetry/register';
+import { Client, Connection } from '@temporalio/client';
+import { loadConfig } from '../lib/config';
+import { closeServer, listen, onShutdown } from '../lib/http';
+import { createLogger } from '../lib/logger';
+import { createPool } from '../lib/pg';
+import { createRegistry, registerPoolGauges } from '../lib/telemetry/metrics';
+import { stopTracing } from '../lib/telemetry/tracing';
+import { createTransferStore, migrateTransfers, TRANSFERS_DATABASE } from '../lib/transfers';
+import { createGatewayMetrics } from './metrics';
+import { startPendingResumer } from './resume-pending';
+import { createGatewayApp } from './server';
+import { Upstream } from './upstream';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger('gateway', config.LOG_LEVEL);
+  const registry = createRegistry('gateway');
+  const pool = createPool(config, TRANSFERS_DATABASE, { applicationName: 'gateway' });
+  registerPoolGauges(registry, pool, TRANSFERS_DATABASE);
+  await migrateTransfers(pool);
+
+  // Lazy: the gateway starts (and serves reads) while Temporal is still coming up.
+  const connection = Connection.lazy({ address: config.temporalAddress });
+  const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const accounts = new Upstream('accounts', `http://127.0.0.1:${config.ACCOUNTS_PORT}`);
+  const readModel = new Upstream('read-model', `http://127.0.0.1:${config.READ_MODEL_PORT}`);
+  if (config.apiKeys.length === 0) logger.warn('API_KEYS is not set: /v1 accepts requests without a key (development mode only)');
+
+  const deps = {
+    logger,
+    registry,
+    store: createTransferStore(pool),
+    temporal,
+    accounts,
+    readModel,
+    metrics: createGatewayMetrics(registry),
+    apiKeys: config.apiKeys,
+    approvalThresholdMinor: config.approvalThresholdMinor,
+    approvalTimeoutMs: config.approvalTimeoutMs,
+    readiness: {
+      postgres: () => pool.query('SELECT 1'),
+      temporal: () => connection.healthService.check({}),
+      accounts: () => accounts.call('GET', '/healthz'),
+      'read-model': () => readModel.call('GET', '/healthz'),
+    },
+  };
+  const resumer = startPendingResumer(deps, pool);
+  const server = await listen(createGatewayApp(deps), config.GATEWAY_PORT, config.BIND_HOST);
+  logger.info({ port: config.GATEWAY_PORT }, 'gateway listening');
+
+  onShutdown(logger, async () => {
+    await closeServer(server);
+    resumer.stop();
+    accounts.close();
+    readModel.close();
+    await connection.close();
+    await pool.end();
+    await stopTracing();
+  });
+}
+
+main().catch((error) => {
+  createLogger('gateway').fatal({ err: error }, 'gateway failed to start');
+  process.exit(1);
+});

@@ -1,0 +1,114 @@
+/**
+ * The OpenAPI 3.1 document of the public API (GET /openapi.json). Request
+ * schemas come from the same zod schemas that validate requests, so the
+ * document cannot drift from the validation.
+ */
+import { z } from 'zod';
+import { TRANSFER_STATUSES } from '../lib/transfers';
+import { createAccountBody, createTransferBody } from './schemas';
+
+const json = (schema: object) => ({ 'application/json': { schema } });
+const problem = { description: 'A problem (RFC 9457)', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } };
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const idParam = (name = 'id') => ({ name, in: 'path', required: true, schema: { type: 'string', format: 'uuid' } });
+const keyHeader = (required: boolean) => ({ name: 'Idempotency-Key', in: 'header', required, schema: { type: 'string', minLength: 1, maxLength: 255 } });
+const pageParams = [
+  { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 } },
+  { name: 'cursor', in: 'query', schema: { type: 'string' } },
+];
+const money = { type: 'string', pattern: '^-?(0|[1-9][0-9]*)$', description: 'Minor units as a decimal string' };
+const time = { type: 'string', format: 'date-time' };
+const page = (item: string) => ({ type: 'object', properties: { items: { type: 'array', items: ref(item) }, nextCursor: { type: ['string', 'null'] } } });
+
+const action = (summary: string, resource: string, extra: object[] = []) => ({
+  post: {
+    summary,
+    parameters: [idParam(), ...extra],
+    responses: { 200: { description: `The ${resource} as it stands`, content: json(ref(resource)) }, 404: problem, 409: problem },
+  },
+});
+
+export function openApiDocument(): object {
+  const schemas = {
+    CreateAccount: z.toJSONSchema(createAccountBody, { io: 'input', unrepresentable: 'any' }),
+    CreateTransfer: z.toJSONSchema(createTransferBody, { io: 'input', unrepresentable: 'any' }),
+    Account: {
+      type: 'object',
+      properties: {
+        id: { type: 'string', format: 'uuid' }, code: { type: 'string' }, name: { type: 'string' }, currency: { type: 'string' },
+        creditLimit: { type: 'string' }, status: { enum: ['active', 'frozen'] }, createdAt: time, balance: ref('Balance'),
+      },
+    },
+    Balance: { type: 'object', properties: { accountId: { type: 'string' }, currency: { type: 'string' }, posted: money, pending: money, available: money, asOf: time } },
+    StatementLine: {
+      type: 'object',
+      properties: { entryId: { type: 'string' }, transferId: { type: ['string', 'null'] }, postedAt: time, direction: { enum: ['debit', 'credit'] }, amount: money, balanceAfter: money, description: { type: 'string' } },
+    },
+    Transfer: {
+      type: 'object',
+      properties: {
+        id: { type: 'string', format: 'uuid' }, fromAccountId: { type: 'string' }, toAccountId: { type: 'string' }, amount: money,
+        currency: { type: 'string' }, description: { type: ['string', 'null'] }, metadata: { type: 'object' },
+        status: { enum: [...TRANSFER_STATUSES] }, failureCode: { type: ['string', 'null'] }, failureMessage: { type: ['string', 'null'] },
+        entryId: { type: ['string', 'null'] }, traceId: { type: ['string', 'null'] }, createdAt: time, updatedAt: time,
+      },
+    },
+    Problem: {
+      type: 'object',
+      required: ['type', 'title', 'status'],
+      properties: {
+        type: { type: 'string' }, title: { type: 'string' }, status: { type: 'integer' }, detail: { type: 'string' },
+        errors: { type: 'array', items: { type: 'object', properties: { field: { type: 'string' }, message: { type: 'string' } } } },
+      },
+    },
+  };
+  return {
+    openapi: '3.1.0',
+    info: { title: 'Credit ledger API', version: '1.0.0', description: 'Accounts, balances, statements and transfers run as durable sagas.' },
+    servers: [{ url: '/' }],
+    components: { schemas, securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } } },
+    security: [{ apiKey: [] }],
+    paths: {
+      '/v1/accounts': {
+        post: {
+          summary: 'Create an account',
+          parameters: [keyHeader(false)],
+          requestBody: { required: true, content: json(ref('CreateAccount')) },
+          responses: { 201: { description: 'Created', content: json(ref('Account')) }, 200: { description: 'Replayed', content: json(ref('Account')) }, 400: problem, 409: problem, 422: problem },
+        },
+        get: { summary: 'List accounts, newest first', parameters: pageParams, responses: { 200: { description: 'A page', content: json(page('Account')) }, 400: problem } },
+      },
+      '/v1/accounts/{id}': { get: { summary: 'An account with its balance', parameters: [idParam()], responses: { 200: { description: 'The account', content: json(ref('Account')) }, 404: problem } } },
+      '/v1/accounts/{id}/freeze': action('Freeze an account', 'Account'),
+      '/v1/accounts/{id}/unfreeze': action('Unfreeze an account', 'Account'),
+      '/v1/accounts/{id}/balance': {
+        get: { summary: 'Balance, now or as of a time', parameters: [idParam(), { name: 'asOf', in: 'query', schema: time }], responses: { 200: { description: 'The balance', content: json(ref('Balance')) }, 400: problem, 404: problem } },
+      },
+      '/v1/accounts/{id}/statement': {
+        get: {
+          summary: 'Posted entries, oldest first',
+          parameters: [idParam(), { name: 'from', in: 'query', schema: time }, { name: 'to', in: 'query', schema: time }, ...pageParams],
+          responses: { 200: { description: 'A page', content: json(page('StatementLine')) }, 400: problem, 404: problem },
+        },
+      },
+      '/v1/transfers': {
+        post: {
+          summary: 'Create a transfer (runs as a durable workflow)',
+          parameters: [keyHeader(true), { name: 'wait', in: 'query', schema: { type: 'boolean' } }],
+          requestBody: { required: true, content: json(ref('CreateTransfer')) },
+          responses: { 201: { description: 'Created', content: json(ref('Transfer')) }, 200: { description: 'Replayed', content: json(ref('Transfer')) }, 400: problem, 422: problem, 503: problem },
+        },
+        get: {
+          summary: 'List transfers, newest first',
+          parameters: [{ name: 'accountId', in: 'query', schema: { type: 'string', format: 'uuid' } }, { name: 'status', in: 'query', schema: { enum: [...TRANSFER_STATUSES] } }, ...pageParams],
+          responses: { 200: { description: 'A page', content: json(page('Transfer')) }, 400: problem },
+        },
+      },
+      '/v1/transfers/{id}': { get: { summary: 'A transfer', parameters: [idParam()], responses: { 200: { description: 'The transfer', content: json(ref('Transfer')) }, 404: problem } } },
+      '/v1/transfers/{id}/approve': action('Approve a transfer awaiting approval', 'Transfer'),
+      '/v1/transfers/{id}/reject': action('Reject a transfer awaiting approval', 'Transfer'),
+      '/v1/transfers/{id}/cancel': action('Cancel a pending or awaiting transfer', 'Transfer'),
+      '/v1/transfers/{id}/reverse': action('Reverse a posted transfer', 'Transfer', [keyHeader(true)]),
+    },
+  };
+}

@@ -1,0 +1,37 @@
+/**
+ * A transfer is written before its workflow is started. If the start failed
+ * (Temporal down) and the client never retried, the transfer would stay
+ * `pending` with nothing to move it; this pass finds such transfers and starts
+ * their workflows (a start of an existing workflow id is a no-op), so every
+ * transfer reaches a terminal state.
+ */
+import type { Pool } from 'pg';
+import { startTransferWorkflow, type TransferDeps } from './transfers';
+
+const BATCH_SIZE_MAX = 100;
+
+export function startPendingResumer(deps: TransferDeps, pool: Pool, { intervalMs = 15_000, olderThanMs = 10_000 } = {}): { stop(): void } {
+  let running = false;
+  const pass = async () => {
+    const { rows } = await pool.query<{ id: string }>(
+      `SELECT id FROM transfers WHERE status = 'pending' AND created_at < clock_timestamp() - make_interval(secs => $1)
+        ORDER BY created_at LIMIT $2`,
+      [olderThanMs / 1000, BATCH_SIZE_MAX],
+    );
+    for (const { id } of rows) {
+      const transfer = await deps.store.getTransfer(id);
+      if (transfer?.status === 'pending') await startTransferWorkflow(deps, transfer);
+    }
+  };
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    pass()
+      .catch((error) => deps.logger.warn({ err: error }, 'resuming pending transfers failed; will try again'))
+      .finally(() => {
+        running = false;
+      });
+  }, intervalMs);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
+}

@@ -1,0 +1,129 @@
+/**
+ * Public account routes (api-contract.md, "Accounts" and "Balances"). The
+ * accounts service owns accounts and the read model serves balances and
+ * statements; the gateway validates, forwards, and joins the two.
+ */
+import { Router, type Request, type Response } from 'express';
+import { z } from 'zod';
+import { notFound } from '../../lib/errors';
+import { asyncHandler, sendProblem } from '../../lib/http';
+import type { Problem } from '../../lib/errors';
+import { check, throwIfInvalid } from '../../lib/validation';
+import type { GatewayMetrics } from '../metrics';
+import { createAccountBody, emptyBody, idempotencyKey, pageQuery } from '../schemas';
+import type { Upstream, UpstreamAnswer } from '../upstream';
+
+export interface AccountRouteDeps {
+  accounts: Upstream;
+  readModel: Upstream;
+  metrics: GatewayMetrics;
+}
+
+const asOfQuery = z.object({ asOf: z.iso.datetime({ offset: true, message: 'must be an RFC 3339 time, e.g. 2026-11-26T21:07:57.123Z' }).optional() });
+const statementQuery = pageQuery.extend({
+  from: z.iso.datetime({ offset: true, message: 'must be an RFC 3339 time' }).optional(),
+  to: z.iso.datetime({ offset: true, message: 'must be an RFC 3339 time' }).optional(),
+});
+
+export function accountRoutes(deps: AccountRouteDeps): Router {
+  const router = Router();
+
+  router.post('/accounts', asyncHandler(async (req, res) => {
+    const key = req.get('Idempotency-Key');
+    const keyCheck = key === undefined ? { ok: true as const, data: undefined, errors: [] as [] } : check(idempotencyKey, key, 'Idempotency-Key');
+    throwIfInvalid(keyCheck, check(createAccountBody, req.body));
+    const answer = await deps.accounts.call('POST', '/accounts', req.body, key === undefined ? {} : { 'Idempotency-Key': key });
+    if (answer.status === 201) res.location(`/v1/accounts/${(answer.body as { id: string }).id}`);
+    if (answer.status === 200) {
+      res.setHeader('Idempotent-Replayed', 'true');
+      deps.metrics.idempotencyHit('POST /v1/accounts');
+    }
+    pass(res, answer);
+  }));
+
+  router.get('/accounts', asyncHandler(async (req, res) => {
+    const query = check(pageQuery, req.query);
+    throwIfInvalid(query);
+    pass(res, await deps.accounts.call('GET', `/accounts?${new URLSearchParams(stringValues(query.data!))}`));
+  }));
+
+  router.get('/accounts/:id', asyncHandler(async (req, res) => {
+    const account = await existingAccount(deps, pathId(req));
+    const balance = await balanceOf(deps, req.params.id, account.currency, undefined);
+    const { accountId: _a, currency: _c, ...rest } = balance;
+    res.json({ ...account, balance: rest });
+  }));
+
+  for (const action of ['freeze', 'unfreeze']) {
+    router.post(`/accounts/:id/${action}`, asyncHandler(async (req, res) => {
+      const id = pathId(req);
+      throwIfInvalid(check(emptyBody, req.body));
+      pass(res, await deps.accounts.call('POST', `/accounts/${id}/${action}`, {}));
+    }));
+  }
+
+  router.get('/accounts/:id/balance', asyncHandler(async (req, res) => {
+    const id = pathId(req);
+    const query = check(asOfQuery, req.query);
+    throwIfInvalid(query);
+    const account = await existingAccount(deps, id);
+    res.json(await balanceOf(deps, id, account.currency, query.data!.asOf));
+  }));
+
+  router.get('/accounts/:id/statement', asyncHandler(async (req, res) => {
+    const id = pathId(req);
+    const query = check(statementQuery, req.query);
+    throwIfInvalid(query);
+    await existingAccount(deps, id);
+    const answer = await deps.readModel.call('GET', `/accounts/${id}/statement?${new URLSearchParams(stringValues(query.data!))}`);
+    // An account the read model has not seen yet has no posted entries.
+    if (answer.status === 404) return void res.json({ items: [], nextCursor: null });
+    pass(res, answer);
+  }));
+
+  return router;
+}
+
+interface Balance {
+  accountId: string;
+  currency: string;
+  posted: string;
+  pending: string;
+  available: string;
+  asOf: string;
+}
+
+/** The read model's balance; zeros for an account it has not seen an event of yet. */
+async function balanceOf(deps: AccountRouteDeps, id: string, currency: string, asOf: string | undefined): Promise<Balance> {
+  const query = asOf ? `?${new URLSearchParams({ asOf })}` : '';
+  const answer = await deps.readModel.call('GET', `/accounts/${id}/balance${query}`);
+  if (answer.status === 200) return answer.body as Balance;
+  if (answer.status === 404) {
+    return { accountId: id, currency, posted: '0', pending: '0', available: '0', asOf: asOf ? new Date(asOf).toISOString() : new Date().toISOString() };
+  }
+  throw Object.assign(new Error(`read model answered ${answer.status}`), { status: answer.status });
+}
+
+async function existingAccount(deps: AccountRouteDeps, id: string): Promise<{ id: string; currency: string }> {
+  const answer = await deps.accounts.call('GET', `/accounts/${id}`);
+  if (answer.status === 404) throw notFound('account', id);
+  if (answer.status !== 200) throw Object.assign(new Error(`accounts answered ${answer.status}`), { status: answer.status });
+  return answer.body as { id: string; currency: string };
+}
+
+/** Sends an upstream answer on as it is; problems keep their media type. */
+function pass(res: Response, answer: UpstreamAnswer): void {
+  if (answer.status >= 400) return sendProblem(res, { ...(answer.body as Problem), status: answer.status });
+  res.status(answer.status).json(answer.body);
+}
+
+function stringValues(query: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(Object.entries(query).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]));
+}
+
+const uuid = z.uuid();
+
+function pathId(req: Request): string {
+  if (!uuid.safeParse(req.params.id).success) throw notFound('account', req.params.id);
+  return req.params.id;
+}

@@ -1,0 +1,92 @@
+/**
+ * The public API's payloads. One zod schema per payload is the validator, the
+ * TypeScript type and (through openapi.ts) the OpenAPI fragment, so the three
+ * never disagree. Money and limits stay strings here; routes turn them into
+ * bigint with lib/money after validation.
+ */
+import { z } from 'zod';
+import { AMOUNT_MINOR_MAX, CURRENCY_EXPONENTS, isSupportedCurrency } from '../lib/money';
+import { TRANSFER_STATUSES } from '../lib/transfers';
+
+export const METADATA_BYTES_MAX = 4096;
+export const METADATA_KEYS_MAX = 50;
+export const PAGE_LIMIT_MAX = 200;
+export const PAGE_LIMIT_DEFAULT = 50;
+
+const required = (what: string) => ({
+  error: (issue: { input: unknown }) => (issue.input === undefined ? 'is required' : `must be ${what}`),
+});
+
+const uuid = z.uuid(required('a UUID'));
+
+/** "1250": decimal digits, no sign, no leading zeros, no spaces, 1 ≤ n ≤ 2^63−1. */
+export const amountString = z
+  .string(required('a string of decimal digits, e.g. "1250"'))
+  .regex(/^[1-9][0-9]*$/, 'must be a positive integer in minor units as a string of digits: no sign, no leading zeros, no spaces, no decimal point')
+  .refine((v) => v.length <= 19 && BigInt(v) <= AMOUNT_MINOR_MAX, `must be at most ${AMOUNT_MINOR_MAX}`)
+  .meta({ description: 'Minor units as a decimal string, e.g. "1050" is 10.50 USD.', examples: ['1250'] });
+
+export const currencyCode = z
+  .string(required('an ISO 4217 code'))
+  .refine(isSupportedCurrency, `must be a supported ISO 4217 code: ${Object.keys(CURRENCY_EXPONENTS).join(', ')}`)
+  .meta({ examples: ['USD'] });
+
+const creditLimit = z
+  .string({ error: 'must be a string of decimal digits or "unlimited"' })
+  .refine(
+    (v) => v === 'unlimited' || (/^(0|[1-9][0-9]*)$/.test(v) && v.length <= 19 && BigInt(v) <= AMOUNT_MINOR_MAX),
+    'must be "unlimited" or minor units as a string of digits (no sign, no leading zeros), at most 9223372036854775807',
+  )
+  .meta({ description: 'How far available may go below zero, in minor units, or "unlimited".', examples: ['50000'] });
+
+export const metadata = z
+  .record(z.string(), z.unknown(), { error: 'must be a JSON object' })
+  .refine((m) => Object.keys(m).length <= METADATA_KEYS_MAX, `must have at most ${METADATA_KEYS_MAX} keys`)
+  .refine((m) => Buffer.byteLength(JSON.stringify(m)) <= METADATA_BYTES_MAX, `must be at most ${METADATA_BYTES_MAX} bytes serialized`);
+
+export const createAccountBody = z
+  .object({
+    code: z.string(required('a string')).min(1, 'must not be empty').max(100, 'must be at most 100 characters'),
+    name: z.string(required('a string')).min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
+    currency: currencyCode,
+    creditLimit: creditLimit.optional(),
+  }, { error: 'must be a JSON object' })
+  .meta({ id: 'CreateAccount' });
+export type CreateAccountBody = z.infer<typeof createAccountBody>;
+
+export const createTransferBody = z
+  .object({
+    fromAccountId: uuid,
+    toAccountId: uuid,
+    amount: amountString,
+    currency: currencyCode,
+    description: z.string({ error: 'must be a string' }).max(500, 'must be at most 500 characters').optional(),
+    metadata: metadata.optional(),
+  }, { error: 'must be a JSON object' })
+  .refine((t) => t.fromAccountId !== t.toAccountId, { message: 'must differ from fromAccountId', path: ['toAccountId'] })
+  .meta({ id: 'CreateTransfer' });
+export type CreateTransferBody = z.infer<typeof createTransferBody>;
+
+/** Actions take an empty JSON object or no body at all. */
+export const emptyBody = z.strictObject({}, { error: 'takes an empty JSON object or no body' }).optional();
+
+export const pageQuery = z.object({
+  limit: z.coerce
+    .number({ error: 'must be an integer from 1 to 200' })
+    .int('must be an integer from 1 to 200')
+    .min(1, 'must be an integer from 1 to 200')
+    .max(PAGE_LIMIT_MAX, 'must be an integer from 1 to 200')
+    .default(PAGE_LIMIT_DEFAULT),
+  cursor: z.string().max(1000, 'is not a cursor this API issued').optional(),
+});
+
+export const listTransfersQuery = pageQuery.extend({
+  accountId: uuid.optional(),
+  status: z.enum(TRANSFER_STATUSES, { error: `must be one of ${TRANSFER_STATUSES.join(', ')}` }).optional(),
+});
+
+export const waitQuery = z.object({ wait: z.enum(['true', 'false'], { error: 'must be true or false' }).optional() });
+
+export const idempotencyKey = z
+  .string(required('1 to 255 printable ASCII characters'))
+  .regex(/^[\x20-\x7e]{1,255}$/, 'must be 1 to 255 printable ASCII characters');

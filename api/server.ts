@@ -1,0 +1,28 @@
+/** Builds the gateway's HTTP app from its dependencies (main.ts and tests both call it). */
+import type { Express } from 'express';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { createServiceApp, finishServiceApp, type ReadinessChecks } from '../lib/http';
+import { requireApiKey } from './auth';
+import { openApiDocument } from './openapi';
+import { accountRoutes, type AccountRouteDeps } from './routes/accounts';
+import { transferRoutes } from './routes/transfers';
+import type { TransferDeps } from './transfers';
+
+export interface GatewayDeps extends TransferDeps, AccountRouteDeps {
+  logger: Logger;
+  registry: Registry;
+  readiness: ReadinessChecks;
+  apiKeys: string[];
+}
+
+export function createGatewayApp(deps: GatewayDeps): Express {
+  const app = createServiceApp({ logger: deps.logger, registry: deps.registry, readiness: deps.readiness });
+  const document = openApiDocument();
+  app.get('/openapi.json', (_req, res) => void res.json(document));
+  if (deps.apiKeys.length > 0) app.use('/v1', requireApiKey(deps.apiKeys));
+  app.use('/v1', accountRoutes(deps));
+  app.use('/v1', transferRoutes(deps));
+  finishServiceApp(app, deps.logger);
+  return app;
+}

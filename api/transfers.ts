@@ -1,0 +1,163 @@
+/**
+ * The gateway's side of a transfer: record it (idempotently, by the unique
+ * Idempotency-Key), start its workflow, and pass decisions to it. The saga
+ * itself runs in the worker; the transfers table is how the gateway reads its
+ * progress, during and long after the workflow.
+ */
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/common';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from 'pino';
+import { AppError, conflict, notFound, unavailable } from '../lib/errors';
+import { requestHash } from '../lib/request-hash';
+import type { TransferRecord, TransferStatus, TransferStore } from '../lib/transfers';
+import {
+  REVERSE_TRANSFER_WORKFLOW_TYPE,
+  TRANSFER_TASK_QUEUE,
+  TRANSFER_WORKFLOW_ID_REUSE_POLICY,
+  TRANSFER_WORKFLOW_TYPE,
+  approveSignal,
+  cancelSignal,
+  rejectSignal,
+  reverseTransferWorkflowId,
+  transferWorkflowId,
+  type ReverseTransferInput,
+  type TransferWorkflowInput,
+} from '../workflows/definitions';
+import type { GatewayMetrics } from './metrics';
+import type { CreateTransferBody } from './schemas';
+
+export interface TransferDeps {
+  store: TransferStore;
+  temporal: Client;
+  metrics: GatewayMetrics;
+  logger: Logger;
+  approvalThresholdMinor: bigint;
+  approvalTimeoutMs: number;
+}
+
+export const WAIT_MS_MAX = 10_000;
+const WAIT_POLL_MS = 25;
+
+export async function createTransfer(
+  deps: TransferDeps,
+  body: CreateTransferBody,
+  idempotencyKey: string,
+  traceId: string | null,
+): Promise<{ transfer: TransferRecord; replayed: boolean }> {
+  const normalized = { ...body, description: body.description ?? null, metadata: body.metadata ?? {} };
+  const result = await deps.store.createTransfer({
+    idempotencyKey,
+    requestHash: requestHash(normalized),
+    transfer: { ...normalized, amountMinor: BigInt(body.amount), traceId },
+  });
+  if (!result.created && !result.requestHashMatches) {
+    throw new AppError(422, 'idempotency-key-reused', 'Idempotency key reused', 'This Idempotency-Key was used with a different request body.');
+  }
+  // Started on every request that finds the transfer pending: the first
+  // attempt may have failed after the row was written (Temporal down), and a
+  // retried request must not leave it without a workflow. The workflow id
+  // makes a second start a no-op.
+  if (result.transfer.status === 'pending') await startTransferWorkflow(deps, result.transfer);
+  if (result.created) {
+    deps.metrics.transferInitiated();
+    deps.logger.info(logFields(result.transfer), 'transfer created');
+  } else {
+    deps.metrics.idempotencyHit('POST /v1/transfers');
+  }
+  return { transfer: result.transfer, replayed: !result.created };
+}
+
+export async function startTransferWorkflow(deps: TransferDeps, transfer: TransferRecord): Promise<void> {
+  const input: TransferWorkflowInput = {
+    transferId: transfer.id,
+    fromAccountId: transfer.fromAccountId,
+    toAccountId: transfer.toAccountId,
+    amountMinor: transfer.amountMinor.toString(),
+    currency: transfer.currency,
+    description: transfer.description ?? '',
+    approvalThresholdMinor: deps.approvalThresholdMinor.toString(),
+    approvalTimeoutMs: deps.approvalTimeoutMs,
+  };
+  await startOnce(deps, TRANSFER_WORKFLOW_TYPE, transferWorkflowId(transfer.id), input);
+}
+
+async function startOnce(deps: TransferDeps, type: string, workflowId: string, input: TransferWorkflowInput | ReverseTransferInput) {
+  try {
+    await deps.temporal.workflow.start(type, {
+      taskQueue: TRANSFER_TASK_QUEUE,
+      workflowId,
+      args: [input],
+      workflowIdReusePolicy: TRANSFER_WORKFLOW_ID_REUSE_POLICY,
+    });
+  } catch (error) {
+    if (error instanceof WorkflowExecutionAlreadyStartedError) return;
+    deps.logger.warn({ err: error, workflow_id: workflowId }, 'could not start workflow');
+    throw unavailable('temporal', 'The transfer is recorded but its workflow could not be started yet; retry the same request.');
+  }
+}
+
+/** Polls the transfer until it leaves `pending` or `WAIT_MS_MAX` passes; returns it as it then stands. */
+export async function waitUntilSettled(deps: TransferDeps, transfer: TransferRecord): Promise<TransferRecord> {
+  const deadline = Date.now() + WAIT_MS_MAX;
+  let current = transfer;
+  while (current.status === 'pending' && Date.now() < deadline) {
+    await sleep(WAIT_POLL_MS);
+    current = (await deps.store.getTransfer(transfer.id)) ?? current;
+  }
+  return current;
+}
+
+export async function getTransferOr404(deps: TransferDeps, id: string): Promise<TransferRecord> {
+  const transfer = await deps.store.getTransfer(id);
+  if (!transfer) throw notFound('transfer', id);
+  return transfer;
+}
+
+export type Decision = 'approve' | 'reject' | 'cancel';
+
+const ALLOWED_FROM: Record<Decision, TransferStatus[]> = {
+  approve: ['awaiting_approval'],
+  reject: ['awaiting_approval'],
+  cancel: ['pending', 'awaiting_approval'],
+};
+const SIGNALS = { approve: approveSignal, reject: rejectSignal, cancel: cancelSignal };
+
+/** Passes a decision to the transfer's workflow; 409 when its status does not allow it. */
+export async function decide(deps: TransferDeps, id: string, decision: Decision): Promise<TransferRecord> {
+  const transfer = await getTransferOr404(deps, id);
+  if (!ALLOWED_FROM[decision].includes(transfer.status)) throw stateConflict(decision, transfer);
+  try {
+    await deps.temporal.workflow.getHandle(transferWorkflowId(id)).signal(SIGNALS[decision]);
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) throw stateConflict(decision, await getTransferOr404(deps, id));
+    throw unavailable('temporal', 'The decision could not be delivered to the transfer; retry.');
+  }
+  deps.logger.info({ ...logFields(transfer), decision }, 'transfer decision sent');
+  return getTransferOr404(deps, id);
+}
+
+/** Starts the reversal of a posted transfer; a reversed one is returned as it is. */
+export async function reverse(deps: TransferDeps, id: string): Promise<TransferRecord> {
+  const transfer = await getTransferOr404(deps, id);
+  if (transfer.status === 'reversed') return transfer;
+  if (transfer.status !== 'posted') throw stateConflict('reverse', transfer);
+  await startOnce(deps, REVERSE_TRANSFER_WORKFLOW_TYPE, reverseTransferWorkflowId(id), { transferId: id });
+  deps.logger.info(logFields(transfer), 'transfer reversal started');
+  return getTransferOr404(deps, id);
+}
+
+function stateConflict(action: string, transfer: TransferRecord): AppError {
+  return conflict('transfer-state-conflict', `Cannot ${action} transfer ${transfer.id}: it is ${transfer.status}.`);
+}
+
+function logFields(transfer: TransferRecord) {
+  return {
+    transfer_id: transfer.id,
+    account_id: transfer.fromAccountId,
+    to_account_id: transfer.toAccountId,
+    amount_minor: transfer.amountMinor.toString(),
+    currency: transfer.currency,
+    status: transfer.status,
+  };
+}
