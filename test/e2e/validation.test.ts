@@ -1,0 +1,151 @@
+/**
+ * Every 400 case of the contract answered by the real gateway with
+ * application/problem+json naming the field, and nothing created (the
+ * transfers table is counted before and after); the body limits (413, 415);
+ * 404 for non-UUID path ids; and API-key authentication (401) when keys are
+ * configured (a second gateway app booted in-process with keys).
+ */
+import { Client, Connection } from '@temporalio/client';
+import { createGatewayMetrics } from '../../api/metrics';
+import { createGatewayApp } from '../../api/server';
+import { Upstream } from '../../api/upstream';
+import { createLogger } from '../../lib/logger';
+import { createRegistry } from '../../lib/telemetry/metrics';
+import { createTransferStore } from '../../lib/transfers';
+import { invariantPools, type InvariantPools } from '../support/invariants';
+import { call, startApp } from '../support/service';
+import { api, config, createAccount, ensureSystem, GATEWAY_URL, newKey } from '../support/system';
+
+let pools: InvariantPools;
+let from: string;
+let to: string;
+beforeAll(async () => {
+  ensureSystem();
+  pools = invariantPools();
+  from = await createAccount('USD', '1000');
+  to = await createAccount('USD');
+}, 10 * 60_000);
+afterAll(() => pools?.close());
+
+const countTransfers = async () => Number((await pools.transfers.query('SELECT count(*) AS n FROM transfers')).rows[0].n);
+const valid = () => ({ fromAccountId: from, toAccountId: to, amount: '100', currency: 'USD' });
+
+describe('POST /v1/transfers refuses bad input with a problem naming the field', () => {
+  const cases: Array<[string, () => Record<string, unknown>, string]> = [
+    ['missing fromAccountId', () => ({ ...valid(), fromAccountId: undefined }), 'fromAccountId'],
+    ['fromAccountId not a UUID', () => ({ ...valid(), fromAccountId: 'abc' }), 'fromAccountId'],
+    ['missing amount', () => ({ ...valid(), amount: undefined }), 'amount'],
+    ['amount as a number', () => ({ ...valid(), amount: 100 }), 'amount'],
+    ['amount zero', () => ({ ...valid(), amount: '0' }), 'amount'],
+    ['amount negative', () => ({ ...valid(), amount: '-100' }), 'amount'],
+    ['amount with a plus sign', () => ({ ...valid(), amount: '+100' }), 'amount'],
+    ['amount with decimals', () => ({ ...valid(), amount: '10.50' }), 'amount'],
+    ['amount with an exponent', () => ({ ...valid(), amount: '1e3' }), 'amount'],
+    ['amount with a leading zero', () => ({ ...valid(), amount: '0100' }), 'amount'],
+    ['amount with spaces', () => ({ ...valid(), amount: ' 100' }), 'amount'],
+    ['amount beyond 2^63−1', () => ({ ...valid(), amount: '9223372036854775808' }), 'amount'],
+    ['amount of 20 digits', () => ({ ...valid(), amount: '12345678901234567890' }), 'amount'],
+    ['amount in other digits', () => ({ ...valid(), amount: '١٠٠' }), 'amount'],
+    ['unknown currency', () => ({ ...valid(), currency: 'XYZ' }), 'currency'],
+    ['lower-case currency', () => ({ ...valid(), currency: 'usd' }), 'currency'],
+    ['same account on both sides', () => ({ ...valid(), toAccountId: from }), 'toAccountId'],
+    ['metadata over 50 keys', () => ({ ...valid(), metadata: Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, i])) }), 'metadata'],
+    ['metadata over 4 KiB', () => ({ ...valid(), metadata: { blob: 'x'.repeat(4100) } }), 'metadata'],
+    ['metadata not an object', () => ({ ...valid(), metadata: 'x' }), 'metadata'],
+  ];
+
+  it.each(cases)('when %s, then 400 naming it and nothing is created', async (_name, body, field) => {
+    const before = await countTransfers();
+    const res = await api.post('/v1/transfers', body(), { 'Idempotency-Key': newKey() });
+    expect(res.status).toBe(400);
+    expect(res.headers.get('content-type')).toContain('application/problem+json');
+    expect(res.body.errors.map((e: { field: string }) => e.field)).toContain(field);
+    expect(await countTransfers()).toBe(before);
+  });
+
+  it('when the amount is exactly 2^63−1, then it is accepted', async () => {
+    const res = await api.post('/v1/transfers', { ...valid(), amount: '9223372036854775807' }, { 'Idempotency-Key': newKey() });
+    expect(res.status).toBe(201);
+  });
+
+  it('when several fields are invalid, then every one is listed', async () => {
+    const res = await api.post('/v1/transfers', { amount: '0', currency: 'XYZ' }, {});
+    expect(res.body.errors.map((e: { field: string }) => e.field).sort()).toEqual(['Idempotency-Key', 'amount', 'currency', 'fromAccountId', 'toAccountId']);
+  });
+
+  it.each([
+    ['missing', undefined],
+    ['empty', ''],
+    ['too long', 'k'.repeat(256)],
+    ['not ASCII', 'clé'],
+  ])('when the Idempotency-Key is %s, then 400 naming it', async (_name, key) => {
+    const before = await countTransfers();
+    const headers: Record<string, string> = key === undefined ? {} : { 'Idempotency-Key': key };
+    const res = await fetch(`${GATEWAY_URL}/v1/transfers`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(valid()) }).then(async (r) => ({ status: r.status, body: (await r.json()) as { errors: { field: string }[] } }));
+    expect(res.status).toBe(400);
+    expect(res.body.errors.map((e: { field: string }) => e.field)).toContain('Idempotency-Key');
+    expect(await countTransfers()).toBe(before);
+  });
+});
+
+describe('request limits and ids', () => {
+  it('when the body is not JSON, then 400 malformed; when not application/json, then 415; over 64 KiB, then 413', async () => {
+    const post = (body: string, type: string) => fetch(`${GATEWAY_URL}/v1/transfers`, { method: 'POST', headers: { 'content-type': type, 'Idempotency-Key': newKey() }, body });
+    expect((await post('{"amount":', 'application/json')).status).toBe(400);
+    expect((await post('amount=1', 'application/x-www-form-urlencoded')).status).toBe(415);
+    expect((await post(JSON.stringify({ ...valid(), description: 'x'.repeat(70_000) }), 'application/json')).status).toBe(413);
+  });
+
+  it('when a path id is not a UUID, then 404; an unknown UUID, then 404', async () => {
+    expect((await api.get('/v1/transfers/not-a-uuid')).status).toBe(404);
+    expect((await api.get('/v1/accounts/00000000-0000-4000-8000-000000000000')).status).toBe(404);
+  });
+
+  it('when a page limit is out of range or a cursor is forged, then 400 naming it', async () => {
+    expect((await api.get('/v1/transfers?limit=201')).body.errors[0].field).toBe('limit');
+    expect((await api.get('/v1/transfers?limit=0')).body.errors[0].field).toBe('limit');
+    expect((await api.get('/v1/transfers?cursor=forged')).body.errors[0].field).toBe('cursor');
+  });
+
+  it('when OpenAPI is asked for, then a 3.1 document with the transfer routes is served', async () => {
+    const doc = (await api.get('/openapi.json')).body;
+    expect(doc.openapi).toBe('3.1.0');
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/transfers', '/v1/accounts/{id}/statement']));
+  });
+});
+
+describe('API keys', () => {
+  it('when keys are configured, then a request without or with a wrong key is 401 and a right key passes', async () => {
+    const registry = createRegistry('gateway-auth-test');
+    const connection = Connection.lazy({ address: config.temporalAddress });
+    const accounts = new Upstream('accounts', `http://127.0.0.1:${config.ACCOUNTS_PORT}`);
+    const readModel = new Upstream('read-model', `http://127.0.0.1:${config.READ_MODEL_PORT}`);
+    const app = await startApp(
+      createGatewayApp({
+        logger: createLogger('gateway-auth-test', 'silent'),
+        registry,
+        readiness: {},
+        apiKeys: ['s3cret-key'],
+        store: createTransferStore(pools.transfers),
+        temporal: new Client({ connection }),
+        accounts,
+        readModel,
+        metrics: createGatewayMetrics(registry),
+        approvalThresholdMinor: 1_000_000n,
+        approvalTimeoutMs: 60_000,
+      }),
+    );
+    try {
+      const none = await call(app.baseUrl, 'GET', `/v1/accounts/${from}`);
+      const wrong = await call(app.baseUrl, 'GET', `/v1/accounts/${from}`, undefined, { authorization: 'Bearer nope' });
+      const right = await call(app.baseUrl, 'GET', `/v1/accounts/${from}`, undefined, { authorization: 'Bearer s3cret-key' });
+      expect([none.status, wrong.status, right.status]).toEqual([401, 401, 200]);
+      expect(none.headers.get('content-type')).toContain('application/problem+json');
+    } finally {
+      await app.close();
+      accounts.close();
+      readModel.close();
+      await connection.close();
+    }
+  });
+});
