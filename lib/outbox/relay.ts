@@ -9,6 +9,8 @@
  *   locked rows);
  * - a crash between publish and commit leaves the rows unpublished, and they
  *   are published again: a duplicate that consumers drop by eventId;
+ * - one key's (one account's) rows are sent one after another in id order, so
+ *   a failed send is never overtaken by that account's next event;
  * - Kafka down: the transaction rolls back, rows wait, the relay logs a WARN and
  *   retries with capped exponential backoff. Nothing is lost.
  */
@@ -57,6 +59,8 @@ export class OutboxRelay {
   private running = false;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
+  /** Set by a notification that arrived while no idle() was waiting, so it is not lost. */
+  private wakeRequested = false;
   private lastPruneMs = 0;
 
   constructor(private readonly options: OutboxRelayOptions) {
@@ -117,6 +121,8 @@ export class OutboxRelay {
     await this.listen();
     while (this.running) {
       try {
+        // Rows committed from here on are either seen by this batch or notify again.
+        this.wakeRequested = false;
         const published = await this.publishBatch();
         backoffMs = 0;
         await this.pruneIfDue();
@@ -125,26 +131,38 @@ export class OutboxRelay {
         backoffMs = Math.min(this.backoffMaxMs, backoffMs === 0 ? 250 : backoffMs * 2);
         this.options.logger.warn({ err: error, retry_in_ms: backoffMs }, 'outbox relay could not publish; rows wait for the next try');
         await this.resetProducer();
+        // Back off even if rows were notified meanwhile: the failed rows are still first in line.
+        this.wakeRequested = false;
         await this.idle(backoffMs);
         if (!this.listener) await this.listen();
       }
     }
   }
 
-  /** Sends each row in the context restored from its traceparent, so the producer span joins the original trace. */
+  /**
+   * Sends each row in the context restored from its traceparent, so the
+   * producer span joins the original trace. Rows of one key (one account) go
+   * one after another, in id order: if a send fails, none of that account's
+   * later events has been published ahead of it. Different keys go
+   * concurrently, which keeps the throughput of concurrent sends.
+   */
   private async publish(rows: OutboxRow[]): Promise<void> {
     const producer = await this.connectedProducer();
-    // The idempotent producer keeps at most one request in flight per broker,
-    // so sends issued in id order are written in id order.
-    await Promise.all(
-      rows.map((row) => {
-        const headers: Record<string, string> = row.traceparent ? { traceparent: row.traceparent } : {};
-        const parent = propagation.extract(ROOT_CONTEXT, headers);
-        return context.with(parent, () =>
-          producer.send({ topic: row.topic, acks: -1, messages: [{ key: row.message_key, value: row.envelope, headers }] }),
-        );
-      }),
-    );
+    const send = (row: OutboxRow) => {
+      const headers: Record<string, string> = row.traceparent ? { traceparent: row.traceparent } : {};
+      const parent = propagation.extract(ROOT_CONTEXT, headers);
+      return context.with(parent, () =>
+        producer.send({ topic: row.topic, acks: -1, messages: [{ key: row.message_key, value: row.envelope, headers }] }),
+      );
+    };
+    const chains = new Map<string, Promise<unknown>>();
+    for (const row of rows) {
+      const previous = chains.get(row.message_key) ?? Promise.resolve();
+      chains.set(row.message_key, previous.then(() => send(row)));
+    }
+    // Settle every chain before the caller commits or rolls back, then report the first failure.
+    const failed = (await Promise.allSettled(chains.values())).find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   private async connectedProducer(): Promise<Producer> {
@@ -164,7 +182,10 @@ export class OutboxRelay {
   /** A dedicated connection that LISTENs; if it breaks, the poll still finds the rows. */
   private async listen(): Promise<void> {
     const listener = new Client({ connectionString: this.options.listenConnectionString, application_name: 'outbox-relay-listen' });
-    listener.on('notification', () => this.wake?.());
+    listener.on('notification', () => {
+      this.wakeRequested = true;
+      this.wake?.();
+    });
     listener.on('error', (error) => {
       this.options.logger.warn({ err: error }, 'outbox LISTEN connection lost; polling until it is back');
       this.listener = undefined;
@@ -181,7 +202,8 @@ export class OutboxRelay {
   }
 
   private async idle(timeoutMs: number): Promise<void> {
-    if (!this.running) return;
+    // A notification during the last batch means rows may be waiting: look again now.
+    if (!this.running || this.wakeRequested) return;
     const controller = new AbortController();
     this.wake = () => controller.abort();
     await sleep(timeoutMs, undefined, { signal: controller.signal }).catch(() => undefined);

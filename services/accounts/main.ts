@@ -1,0 +1,53 @@
+import '../../lib/telemetry/register';
+/**
+ * The accounts service process: migrates its database, starts the outbox
+ * relay and serves the HTTP API on ACCOUNTS_PORT. SIGTERM closes the server
+ * (in-flight requests finish), stops the relay, then ends the pool.
+ */
+import { databaseUrl, loadConfig } from '../../lib/config';
+import { closeServer, listen, onShutdown } from '../../lib/http';
+import { createKafka } from '../../lib/kafka';
+import { createLogger } from '../../lib/logger';
+import { OUTBOX_MIGRATIONS_DIR, OutboxRelay } from '../../lib/outbox';
+import { createPool, migrate } from '../../lib/pg';
+import { createRegistry, registerPoolGauges } from '../../lib/telemetry/metrics';
+import { stopTracing } from '../../lib/telemetry/tracing';
+import { ACCOUNTS_MIGRATIONS_DIR } from './repository';
+import { createAccountsApp } from './server';
+
+const DATABASE = 'accounts';
+const logger = createLogger('accounts');
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const registry = createRegistry('accounts');
+  const pool = createPool(config, DATABASE, { applicationName: 'accounts' });
+  registerPoolGauges(registry, pool, DATABASE);
+
+  const applied = await migrate(pool, OUTBOX_MIGRATIONS_DIR, ACCOUNTS_MIGRATIONS_DIR);
+  if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
+
+  const relay = new OutboxRelay({
+    pool,
+    listenConnectionString: databaseUrl(config, DATABASE),
+    kafka: createKafka(config, 'accounts-outbox-relay'),
+    logger,
+    registry,
+  });
+  relay.start();
+
+  const server = await listen(createAccountsApp({ pool, logger, registry }), config.ACCOUNTS_PORT, config.BIND_HOST);
+  logger.info({ host: config.BIND_HOST, port: config.ACCOUNTS_PORT }, 'accounts service listening');
+
+  onShutdown(logger, async () => {
+    await closeServer(server);
+    await relay.stop();
+    await pool.end();
+    await stopTracing();
+  });
+}
+
+main().catch((error) => {
+  logger.fatal({ err: error }, 'accounts service failed to start');
+  process.exit(1);
+});
