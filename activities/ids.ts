@@ -1,0 +1,29 @@
+/**
+ * Ids derived from a workflow id and a step: a retried activity, a replayed
+ * workflow and a worker restarted mid-step all send the same id, so the
+ * ledger's replay safety turns every repeat into a no-op. UUID version 5
+ * (RFC 9562, SHA-1 name-based) under a namespace of this project.
+ */
+import { createHash } from 'node:crypto';
+
+/** Fixed forever: changing it would give in-flight transfers new hold and entry ids. */
+export const LEDGER_ID_NAMESPACE = '3f1c6a52-7d4e-4b8a-9c0e-5b2f1d7a9e61';
+
+export function uuidV5(name: string, namespace: string = LEDGER_ID_NAMESPACE): string {
+  const namespaceBytes = Buffer.from(namespace.replace(/-/g, ''), 'hex');
+  if (namespaceBytes.length !== 16) throw new Error(`namespace ${namespace} is not a UUID`);
+  const bytes = createHash('sha1').update(namespaceBytes).update(name, 'utf8').digest().subarray(0, 16);
+  bytes[6] = (bytes[6] & 0x0f) | 0x50;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** The hold reserved by transfer workflow `workflowId`. */
+export const holdIdFor = (workflowId: string): string => uuidV5(`${workflowId}/hold`);
+/** The journal entry the hold is captured into. */
+export const entryIdFor = (workflowId: string): string => uuidV5(`${workflowId}/entry`);
+/** The reversing entry posted by reversal workflow `workflowId`. */
+export const reversalEntryIdFor = (workflowId: string): string => uuidV5(`${workflowId}/reversal`);
+/** Idempotency-Key header of one step of one workflow. */
+export const idempotencyKeyFor = (workflowId: string, step: string): string => `${workflowId}/${step}`;

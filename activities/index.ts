@@ -1,0 +1,220 @@
+/**
+ * The transfer activities: thin calls to the accounts and ledger services and
+ * to the transfers table. They come from a factory that receives the clients
+ * (the worker passes real ones, tests pass fakes). Ids and Idempotency-Keys
+ * are derived from the workflow id and the step, never chosen at random, so a
+ * retried or replayed step repeats the same request.
+ *
+ * Errors: a business refusal becomes an ApplicationFailure of type
+ * TransferRefusedError carrying `{ code }` (not retried); transport trouble and
+ * 5xx stay TransientServiceError (retried without limit); ConflictError and
+ * UnexpectedResponseError keep their class name as type (not retried: a bug).
+ */
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { AccountNotFoundError, LedgerRefusalError, type AccountsApi, type LedgerApi } from '../lib/clients';
+import type { AccountDto } from '../lib/contracts/accounts';
+import { isTerminalStatus, type TransferStatus } from '../lib/transfers/status';
+import type { TransferRecord, TransferStore } from '../lib/transfers/store';
+import { FailureTypes, transferWorkflowId, type RefusalDetails } from '../workflows/definitions';
+import { entryIdFor, holdIdFor, idempotencyKeyFor, reversalEntryIdFor } from './ids';
+import { createTransferMetrics, type TransferMetrics } from './metrics';
+
+export interface ActivityDeps {
+  accounts: AccountsApi;
+  ledger: LedgerApi;
+  transfers: Pick<TransferStore, 'recordStatus'>;
+  logger: Logger;
+  /** Where the transfer counters are registered; without it nothing is counted. */
+  registry?: Registry;
+}
+
+export interface ValidateAccountsInput {
+  transferId: string;
+  fromAccountId: string;
+  toAccountId: string;
+  currency: string;
+}
+
+export interface ReserveHoldInput extends ValidateAccountsInput {
+  amountMinor: string;
+}
+
+export interface CaptureHoldInput {
+  transferId: string;
+  description: string;
+}
+
+export interface VoidHoldInput {
+  transferId: string;
+  reason: string;
+}
+
+export interface ReverseEntryInput {
+  transferId: string;
+  description?: string;
+}
+
+export interface RecordTransferStatusInput {
+  transferId: string;
+  status: TransferStatus;
+  failureCode?: string | null;
+  failureMessage?: string | null;
+  entryId?: string | null;
+  reversalEntryId?: string | null;
+  /** The saga ran its compensations before reaching this status. */
+  compensated?: boolean;
+}
+
+export type TransferActivities = ReturnType<typeof createActivities>;
+
+export function createActivities(deps: ActivityDeps) {
+  const metrics = deps.registry ? createTransferMetrics(deps.registry) : undefined;
+
+  return {
+    /** Both accounts exist, are active, and hold the transfer's currency; otherwise a refusal with its code. */
+    async validateAccounts(input: ValidateAccountsInput): Promise<void> {
+      const [from, to] = await Promise.allSettled([deps.accounts.getAccount(input.fromAccountId), deps.accounts.getAccount(input.toAccountId)]);
+      const missing = [from, to].find((r) => r.status === 'rejected' && r.reason instanceof AccountNotFoundError);
+      if (missing) throw asActivityFailure((missing as PromiseRejectedResult).reason);
+      if (from.status === 'rejected') throw from.reason;
+      if (to.status === 'rejected') throw to.reason;
+      const refusal = accountRefusal(from.value, to.value, input.currency);
+      if (refusal) {
+        logFor(deps.logger, input.transferId).info({ failure_code: refusal.code }, 'transfer refused: %s', refusal.message);
+        throw refused(refusal.code, refusal.message);
+      }
+    },
+
+    /** Reserves the amount on the source under the hold id of this workflow. */
+    async reserveHold(input: ReserveHoldInput): Promise<{ holdId: string }> {
+      const workflowId = currentWorkflowId();
+      const holdId = holdIdFor(workflowId);
+      const request = {
+        holdId,
+        transferId: input.transferId,
+        fromAccountId: input.fromAccountId,
+        toAccountId: input.toAccountId,
+        amountMinor: input.amountMinor,
+        currency: input.currency,
+      };
+      const hold = await call(() => deps.ledger.reserveHold(request, { idempotencyKey: idempotencyKeyFor(workflowId, 'reserve') }));
+      logFor(deps.logger, input.transferId).info({ hold_id: hold.holdId, amount_minor: input.amountMinor, currency: input.currency }, 'hold reserved');
+      return { holdId: hold.holdId };
+    },
+
+    /** Captures this workflow's hold into its journal entry. */
+    async captureHold(input: CaptureHoldInput): Promise<{ holdId: string; entryId: string }> {
+      const workflowId = currentWorkflowId();
+      const holdId = holdIdFor(workflowId);
+      const request = { entryId: entryIdFor(workflowId), description: input.description };
+      const { entry } = await call(() => deps.ledger.captureHold(holdId, request, { idempotencyKey: idempotencyKeyFor(workflowId, 'capture') }));
+      logFor(deps.logger, input.transferId).info({ hold_id: holdId, entry_id: entry.entryId }, 'hold captured');
+      return { holdId, entryId: entry.entryId };
+    },
+
+    /**
+     * Voids this workflow's hold: the saga's compensation, safe to repeat. A
+     * hold that was never reserved, or is voided or expired already, is fine;
+     * one that was captured is not (money moved), and is not retried.
+     */
+    async voidHold(input: VoidHoldInput): Promise<void> {
+      const workflowId = currentWorkflowId();
+      const holdId = holdIdFor(workflowId);
+      const log = logFor(deps.logger, input.transferId).child({ hold_id: holdId });
+      try {
+        const hold = await deps.ledger.voidHold(holdId, { reason: input.reason }, { idempotencyKey: idempotencyKeyFor(workflowId, 'void') });
+        log.info({ reason: input.reason }, hold ? 'hold voided' : 'no hold to void');
+      } catch (error) {
+        if (!(error instanceof LedgerRefusalError && error.code === 'HOLD_NOT_RESERVED')) throw asActivityFailure(error);
+        const hold = await call(() => deps.ledger.getHold(holdId));
+        if (hold?.status === 'captured') {
+          log.error({ entry_id: hold.entryId }, 'hold to void was captured');
+          throw ApplicationFailure.create({ type: FailureTypes.holdAlreadyCaptured, message: `hold ${holdId} was captured, not voided` });
+        }
+        log.info({ hold_status: hold?.status ?? null }, 'hold already released');
+      }
+    },
+
+    /** Posts the reversing entry of a posted transfer's entry, under the reversal id of this workflow. */
+    async reverseEntry(input: ReverseEntryInput): Promise<{ entryId: string; reversalEntryId: string }> {
+      const workflowId = currentWorkflowId();
+      const entryId = entryIdFor(transferWorkflowId(input.transferId));
+      const request = { reversalEntryId: reversalEntryIdFor(workflowId), description: input.description };
+      const entry = await call(() => deps.ledger.reverseEntry(entryId, request, { idempotencyKey: idempotencyKeyFor(workflowId, 'reverse') }));
+      logFor(deps.logger, input.transferId).info({ entry_id: entryId, reversal_entry_id: entry.entryId }, 'entry reversed');
+      return { entryId, reversalEntryId: entry.entryId };
+    },
+
+    /** Writes a status move to the transfers table; a move the table refuses (a repeat) changes and counts nothing. */
+    async recordTransferStatus(input: RecordTransferStatusInput): Promise<void> {
+      const log = logFor(deps.logger, input.transferId);
+      const { applied, transfer } = await deps.transfers.recordStatus(input.transferId, {
+        status: input.status,
+        failureCode: input.failureCode,
+        failureMessage: input.failureMessage,
+        entryId: input.entryId,
+        reversalEntryId: input.reversalEntryId,
+      });
+      if (!transfer) {
+        log.warn({ status: input.status }, 'no transfers row for this workflow; status not recorded');
+        return;
+      }
+      if (!applied) {
+        log.info({ status: input.status, recorded_status: transfer.status }, 'status not moved');
+        return;
+      }
+      log.info({ status: input.status, failure_code: input.failureCode ?? undefined, entry_id: input.entryId ?? undefined }, 'transfer status recorded');
+      if (metrics) countOutcome(metrics, transfer, input.compensated ?? false);
+    },
+  };
+}
+
+function currentWorkflowId(): string {
+  const workflowId = Context.current().info.workflowExecution?.workflowId;
+  // Ids are derived from it: an activity run outside a workflow has nothing to derive them from.
+  if (!workflowId) throw ApplicationFailure.nonRetryable('transfer activities run only inside a workflow', 'MissingWorkflowContext');
+  return workflowId;
+}
+
+function logFor(logger: Logger, transferId: string): Logger {
+  return logger.child({ transfer_id: transferId });
+}
+
+function accountRefusal(from: AccountDto, to: AccountDto, currency: string): { code: string; message: string } | null {
+  const frozen = [from, to].find((a) => a.status !== 'active');
+  if (frozen) return { code: 'ACCOUNT_FROZEN', message: `account ${frozen.id} is frozen` };
+  const other = [from, to].find((a) => a.currency !== currency);
+  if (other) return { code: 'CURRENCY_MISMATCH', message: `account ${other.id} holds ${other.currency}, not ${currency}` };
+  return null;
+}
+
+function refused(code: string, message: string): ApplicationFailure {
+  const details: RefusalDetails = { code };
+  return ApplicationFailure.create({ type: FailureTypes.refused, message, details: [details] });
+}
+
+/** Business refusals become TransferRefusedError; everything else goes on as it is (its class name decides retrying). */
+function asActivityFailure(error: unknown): unknown {
+  if (error instanceof AccountNotFoundError) return refused('ACCOUNT_NOT_FOUND', error.message);
+  if (error instanceof LedgerRefusalError) return refused(error.code, error.message);
+  return error;
+}
+
+async function call<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw asActivityFailure(error);
+  }
+}
+
+function countOutcome(metrics: TransferMetrics, transfer: TransferRecord, compensated: boolean): void {
+  if (!isTerminalStatus(transfer.status) || transfer.status === 'reversed') return;
+  if (transfer.status === 'posted') metrics.completed.inc();
+  if (transfer.status === 'failed') metrics.failed.inc({ reason: transfer.failureCode ?? 'UNKNOWN' });
+  if (compensated) metrics.compensated.inc();
+  const latencySeconds = Math.max(0, (transfer.updatedAt.getTime() - transfer.createdAt.getTime()) / 1000);
+  metrics.latency.observe({ status: transfer.status }, latencySeconds);
+}

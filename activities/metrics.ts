@@ -1,0 +1,44 @@
+/**
+ * The orchestration counters the worker exposes on /metrics. They are counted
+ * when a terminal status is first recorded in the transfers table, so an
+ * activity retry or a replayed workflow never counts a transfer twice.
+ */
+import { Counter, Histogram, type Registry } from 'prom-client';
+
+export interface TransferMetrics {
+  completed: Counter;
+  failed: Counter<'reason'>;
+  compensated: Counter;
+  latency: Histogram<'status'>;
+}
+
+/** From a fast posting to an approval that waited its whole day (and then some). */
+const TRANSFER_LATENCY_BUCKETS_SECONDS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600, 86_400, 172_800];
+
+export function createTransferMetrics(registry: Registry): TransferMetrics {
+  return {
+    completed: new Counter({
+      name: 'transfers_completed_total',
+      help: 'Transfers posted.',
+      registers: [registry],
+    }),
+    failed: new Counter({
+      name: 'transfers_failed_total',
+      help: 'Transfers that ended failed, by failure code.',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
+    compensated: new Counter({
+      name: 'transfers_compensated_total',
+      help: 'Transfers whose saga ran its compensations (released a hold) after a step failed.',
+      registers: [registry],
+    }),
+    latency: new Histogram({
+      name: 'transfer_latency_seconds',
+      help: 'Time from a transfer being created to its terminal status, by that status.',
+      labelNames: ['status'],
+      buckets: TRANSFER_LATENCY_BUCKETS_SECONDS,
+      registers: [registry],
+    }),
+  };
+}

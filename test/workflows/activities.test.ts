@@ -1,0 +1,121 @@
+/**
+ * Proves the activities' edges that the workflow tests do not reach: ids are
+ * derived from the workflow id (same workflow, same ids), a void of a hold
+ * that was captured is refused and not retried, a void of a released hold is
+ * a no-op, refusals carry their code, and a status recorded twice is counted
+ * once. How: the real activity factory with in-memory fakes, run in
+ * MockActivityEnvironment with a chosen workflow id.
+ */
+import { ApplicationFailure } from '@temporalio/activity';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createActivities } from '../../activities';
+import { entryIdFor, holdIdFor } from '../../activities/ids';
+import { createLogger } from '../../lib/logger';
+import { FailureTypes, NON_RETRYABLE_ERROR_TYPES } from '../../workflows/definitions';
+import { account } from './support/fakes';
+import { FROM_ACCOUNT_ID, TO_ACCOUNT_ID, metricValue, newFakes, type Fakes } from './support/harness';
+
+const TRANSFER_ID = '33333333-3333-4333-8333-333333333333';
+const WORKFLOW_ID = `transfer-${TRANSFER_ID}`;
+const ACCOUNTS = { transferId: TRANSFER_ID, fromAccountId: FROM_ACCOUNT_ID, toAccountId: TO_ACCOUNT_ID, currency: 'USD' };
+
+function setup(fakes: Fakes = newFakes()) {
+  const activities = createActivities({ ...fakes, logger: createLogger('test', 'silent') });
+  const env = new MockActivityEnvironment({ workflowExecution: { workflowId: WORKFLOW_ID, runId: 'run-1' } });
+  return { fakes, activities, env };
+}
+
+describe('ids and idempotency keys', () => {
+  it('when a hold is reserved and captured twice in one workflow, then both attempts send the same ids and keys', async () => {
+    const { fakes, activities, env } = setup();
+
+    const reserved = [await env.run(activities.reserveHold, { ...ACCOUNTS, amountMinor: '5' }), await env.run(activities.reserveHold, { ...ACCOUNTS, amountMinor: '5' })];
+    const captured = [
+      await env.run(activities.captureHold, { transferId: TRANSFER_ID, description: 'd' }),
+      await env.run(activities.captureHold, { transferId: TRANSFER_ID, description: 'd' }),
+    ];
+
+    expect(reserved).toEqual([{ holdId: holdIdFor(WORKFLOW_ID) }, { holdId: holdIdFor(WORKFLOW_ID) }]);
+    expect(captured).toEqual([
+      { holdId: holdIdFor(WORKFLOW_ID), entryId: entryIdFor(WORKFLOW_ID) },
+      { holdId: holdIdFor(WORKFLOW_ID), entryId: entryIdFor(WORKFLOW_ID) },
+    ]);
+    expect(new Set(fakes.ledger.calls.map((c) => c.idempotencyKey))).toEqual(new Set([`${WORKFLOW_ID}/reserve`, `${WORKFLOW_ID}/capture`]));
+    expect(fakes.ledger.entries.size).toBe(1);
+  });
+
+  it('when two workflows derive ids, then they differ', () => {
+    expect(holdIdFor('transfer-a')).not.toBe(holdIdFor('transfer-b'));
+    expect(holdIdFor('transfer-a')).not.toBe(entryIdFor('transfer-a'));
+    expect(holdIdFor('transfer-a')).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  });
+});
+
+describe('validateAccounts', () => {
+  it('when the source account is frozen, then the refusal is a TransferRefusedError with code ACCOUNT_FROZEN, which is not retried', async () => {
+    const fakes = newFakes();
+    fakes.accounts.add(account(FROM_ACCOUNT_ID, { status: 'frozen' }));
+    const { activities, env } = setup(fakes);
+
+    const error = await env.run(activities.validateAccounts, ACCOUNTS).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(ApplicationFailure);
+    expect(error).toMatchObject({ type: FailureTypes.refused, details: [{ code: 'ACCOUNT_FROZEN' }] });
+    expect(NON_RETRYABLE_ERROR_TYPES).toContain((error as ApplicationFailure).type);
+  });
+
+  it('when the accounts service is down, then the error is transient (its type is retried)', async () => {
+    const fakes = newFakes();
+    fakes.accounts.failTransiently(2);
+    const { activities, env } = setup(fakes);
+
+    const error = await env.run(activities.validateAccounts, ACCOUNTS).catch((e: unknown) => e);
+
+    expect((error as Error).name).toBe('TransientServiceError');
+    expect(NON_RETRYABLE_ERROR_TYPES).not.toContain((error as Error).name);
+  });
+});
+
+describe('voidHold', () => {
+  it('when the hold was captured, then the void is refused with HoldAlreadyCapturedError, which is not retried', async () => {
+    const { activities, env } = setup();
+    await env.run(activities.reserveHold, { ...ACCOUNTS, amountMinor: '5' });
+    await env.run(activities.captureHold, { transferId: TRANSFER_ID, description: 'd' });
+
+    const error = await env.run(activities.voidHold, { transferId: TRANSFER_ID, reason: 'r' }).catch((e: unknown) => e);
+
+    expect(error).toMatchObject({ type: FailureTypes.holdAlreadyCaptured });
+    expect(NON_RETRYABLE_ERROR_TYPES).toContain(FailureTypes.holdAlreadyCaptured);
+  });
+
+  it('when the ledger says the hold is no longer reserved because it expired, then the void succeeds as a no-op', async () => {
+    const { fakes, activities, env } = setup();
+    await env.run(activities.reserveHold, { ...ACCOUNTS, amountMinor: '5' });
+    const holdId = holdIdFor(WORKFLOW_ID);
+    fakes.ledger.holds.set(holdId, { ...fakes.ledger.holds.get(holdId)!, status: 'expired' });
+    fakes.ledger.refuse('voidHold', 'HOLD_NOT_RESERVED');
+
+    await expect(env.run(activities.voidHold, { transferId: TRANSFER_ID, reason: 'r' })).resolves.toBeUndefined();
+    expect(fakes.ledger.calls.map((c) => c.op)).toEqual(['reserveHold', 'voidHold', 'getHold']);
+  });
+
+  it('when no hold was ever reserved, then the void succeeds as a no-op', async () => {
+    const { activities, env } = setup();
+
+    await expect(env.run(activities.voidHold, { transferId: TRANSFER_ID, reason: 'r' })).resolves.toBeUndefined();
+  });
+});
+
+describe('recordTransferStatus', () => {
+  it('when the same terminal status is recorded twice (a retry), then the metrics count it once', async () => {
+    const { fakes, activities, env } = setup();
+    const record = { transferId: TRANSFER_ID, status: 'failed' as const, failureCode: 'INSUFFICIENT_FUNDS', failureMessage: 'm', compensated: true };
+
+    await env.run(activities.recordTransferStatus, record);
+    await env.run(activities.recordTransferStatus, record);
+
+    expect(fakes.transfers.calls.map((c) => c.applied)).toEqual([true, false]);
+    expect(await metricValue(fakes.registry, 'transfers_failed_total', { reason: 'INSUFFICIENT_FUNDS' })).toBe(1);
+    expect(await metricValue(fakes.registry, 'transfers_compensated_total')).toBe(1);
+  });
+});

@@ -1,0 +1,143 @@
+/**
+ * Proves that the workflow code still replays every recorded history, so a
+ * change that would break running transfers (a reordered, added or removed
+ * step) fails CI. How: histories of typical runs (posted, refused, approved,
+ * rejected, expired after a day, capture refused, reversed) are committed as
+ * JSON under fixtures/histories and replayed with Worker.runReplayHistories;
+ * a deliberately reordered workflow (fixtures/workflows.ts) must fail the same
+ * replay. `UPDATE_HISTORIES=1 npx jest test/workflows/replay.test.ts`
+ * re-records the histories on the time-skipping server (commit the result
+ * only when a change is meant to be incompatible and versioned).
+ */
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, Worker, type ReplayResult, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { approveSignal, rejectSignal, reverseTransferWorkflowId, type TransferWorkflowInput } from '../../workflows/definitions';
+import { reverseTransferWorkflow } from '../../workflows';
+import {
+  APPROVAL_THRESHOLD_MINOR,
+  bundleWorkflows,
+  createTransferTestEnv,
+  newFakes,
+  quietLogger,
+  startTransfer,
+  transferInput,
+  waitForStatus,
+  withWorker,
+  type Fakes,
+} from './support/harness';
+import { historyFromJson, historyToJson } from './support/history-json';
+
+const HISTORIES_DIR = path.join(__dirname, 'fixtures', 'histories');
+const HISTORIES_MIN = 7;
+
+interface Scenario {
+  name: string;
+  arrange?: (fakes: Fakes) => void;
+  input: Partial<TransferWorkflowInput>;
+  /** Drives the started workflow (signals) and waits for its end; the default just waits. */
+  drive?: (env: TestWorkflowEnvironment, taskQueue: string, input: TransferWorkflowInput) => Promise<string[]>;
+}
+
+const large = { amountMinor: APPROVAL_THRESHOLD_MINOR };
+
+const SCENARIOS: Scenario[] = [
+  { name: 'transfer-posted', input: {} },
+  { name: 'transfer-insufficient-funds', input: {}, arrange: (f) => f.ledger.refuse('reserveHold', 'INSUFFICIENT_FUNDS') },
+  { name: 'transfer-account-not-found', input: {}, arrange: (f) => f.accounts.accounts.clear() },
+  { name: 'transfer-capture-refused', input: {}, arrange: (f) => f.ledger.refuse('captureHold', 'ACCOUNT_FROZEN') },
+  { name: 'transfer-approved', input: large, drive: signalled(approveSignal.name) },
+  { name: 'transfer-rejected', input: large, drive: signalled(rejectSignal.name) },
+  { name: 'transfer-expired', input: large },
+  { name: 'transfer-transient-retries', input: {}, arrange: (f) => f.ledger.failTransiently('reserveHold', 2) },
+  { name: 'reverse-posted', input: {}, drive: reversed },
+];
+
+function signalled(signalName: string): NonNullable<Scenario['drive']> {
+  return async (env, taskQueue, input) => {
+    const handle = await startTransfer(env, taskQueue, input);
+    await waitForStatus(handle, 'awaiting_approval');
+    await handle.signal(signalName);
+    await handle.result();
+    return [handle.workflowId];
+  };
+}
+
+async function reversed(env: TestWorkflowEnvironment, taskQueue: string, input: TransferWorkflowInput): Promise<string[]> {
+  const handle = await startTransfer(env, taskQueue, input);
+  await handle.result();
+  const reverse = await env.client.workflow.start(reverseTransferWorkflow, {
+    taskQueue,
+    workflowId: reverseTransferWorkflowId(input.transferId),
+    args: [{ transferId: input.transferId, description: 'refund' }],
+  });
+  await reverse.result();
+  return [reverse.workflowId];
+}
+
+/** Runs every scenario on a fresh time-skipping server and writes the histories it produced. */
+async function recordHistories(workflowBundle: WorkflowBundleWithSourceMap): Promise<void> {
+  const env = await createTransferTestEnv();
+  try {
+    mkdirSync(HISTORIES_DIR, { recursive: true });
+    for (const scenario of SCENARIOS) {
+      const fakes = newFakes();
+      scenario.arrange?.(fakes);
+      const input = transferInput(scenario.input);
+      const workflowIds = await withWorker(env, workflowBundle, fakes, async (taskQueue) => {
+        if (scenario.drive) return scenario.drive(env, taskQueue, input);
+        const handle = await startTransfer(env, taskQueue, input);
+        await handle.result();
+        return [handle.workflowId];
+      });
+      const history = await env.client.workflow.getHandle(workflowIds[0]).fetchHistory();
+      writeFileSync(path.join(HISTORIES_DIR, `${scenario.name}.json`), historyToJson(history));
+    }
+  } finally {
+    await env.teardown();
+  }
+}
+
+function loadHistories() {
+  return readdirSync(HISTORIES_DIR)
+    .filter((file) => file.endsWith('.json'))
+    .sort()
+    .map((file) => ({ workflowId: file, history: historyFromJson(readFileSync(path.join(HISTORIES_DIR, file), 'utf8')) }));
+}
+
+async function replayAll(workflowBundle: WorkflowBundleWithSourceMap, histories: ReturnType<typeof loadHistories>): Promise<ReplayResult[]> {
+  const results: ReplayResult[] = [];
+  for await (const result of Worker.runReplayHistories({ workflowBundle }, histories)) results.push(result);
+  return results;
+}
+
+let workflowBundle: WorkflowBundleWithSourceMap;
+
+beforeAll(async () => {
+  workflowBundle = await bundleWorkflows();
+  if (process.env.UPDATE_HISTORIES === '1') await recordHistories(workflowBundle);
+}, 120_000);
+
+describe('workflow replay', () => {
+  it('when the committed histories are replayed against the current workflow code, then every one replays without error', async () => {
+    const histories = loadHistories();
+    expect(histories.length).toBeGreaterThanOrEqual(HISTORIES_MIN);
+
+    const results = await replayAll(workflowBundle, histories);
+
+    expect(results.map((r) => ({ workflowId: r.workflowId, error: r.error?.message }))).toEqual(
+      histories.map((h) => ({ workflowId: h.workflowId, error: undefined })),
+    );
+  });
+
+  it('when the workflow steps are reordered, then replaying the posted history reports non-determinism', async () => {
+    const reorderedBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./fixtures/workflows'), logger: quietLogger() });
+    const posted = loadHistories().filter((h) => h.workflowId === 'transfer-posted.json');
+
+    const [result] = await replayAll(reorderedBundle, posted);
+
+    expect(result.error).toBeDefined();
+    expect(result.error?.name).toMatch(/DeterminismViolationError|ReplayError/);
+  });
+});

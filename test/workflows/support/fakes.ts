@@ -1,0 +1,227 @@
+/**
+ * In-memory fakes of the accounts service, the ledger service and the
+ * transfers table, handed to the real activity factory in workflow tests. They
+ * keep every call so tests can assert on what the saga did, and can be told to
+ * refuse a step or to fail it transiently a number of times.
+ */
+import type { AccountDto } from '../../../lib/contracts/accounts';
+import type { CaptureHoldRequest, EntryDto, HoldDto, LedgerRefusalCode, ReserveHoldRequest, ReverseEntryRequest, VoidHoldRequest } from '../../../lib/contracts/ledger';
+import { AccountNotFoundError, LedgerRefusalError, TransientServiceError, type AccountsApi, type CallOptions, type CapturedHold, type LedgerApi } from '../../../lib/clients';
+import { canMoveStatus, type TransferStatus } from '../../../lib/transfers/status';
+import type { RecordStatusResult, StatusUpdate, TransferRecord, TransferStore } from '../../../lib/transfers/store';
+
+const FIXED_TIME = '2026-01-01T00:00:00.000Z';
+
+export function account(id: string, overrides: Partial<AccountDto> = {}): AccountDto {
+  return { id, code: `code-${id}`, name: `Account ${id}`, currency: 'USD', creditLimit: '0', status: 'active', createdAt: FIXED_TIME, ...overrides };
+}
+
+/** Counts down transient failures per operation: `failTransiently('reserveHold', 2)` fails the next two reserves with a 503. */
+class TransientFailures<Op extends string> {
+  private readonly remaining = new Map<Op, number>();
+
+  set(op: Op, times: number): void {
+    this.remaining.set(op, times);
+  }
+
+  maybeFail(service: string, op: Op): void {
+    const left = this.remaining.get(op) ?? 0;
+    if (left <= 0) return;
+    this.remaining.set(op, left - 1);
+    throw new TransientServiceError(service, `${service} ${op} answered 503 (fake)`, 503);
+  }
+}
+
+export class FakeAccounts implements AccountsApi {
+  readonly accounts = new Map<string, AccountDto>();
+  readonly calls: string[] = [];
+  private readonly failures = new TransientFailures<'getAccount'>();
+
+  add(...accounts: AccountDto[]): this {
+    for (const a of accounts) this.accounts.set(a.id, a);
+    return this;
+  }
+
+  failTransiently(times: number): this {
+    this.failures.set('getAccount', times);
+    return this;
+  }
+
+  async getAccount(accountId: string): Promise<AccountDto> {
+    this.calls.push(accountId);
+    this.failures.maybeFail('accounts', 'getAccount');
+    const found = this.accounts.get(accountId);
+    if (!found) throw new AccountNotFoundError(accountId);
+    return found;
+  }
+}
+
+type LedgerOp = 'reserveHold' | 'captureHold' | 'voidHold' | 'reverseEntry' | 'getHold';
+
+export interface LedgerCall {
+  op: LedgerOp;
+  id: string;
+  body?: unknown;
+  idempotencyKey?: string;
+}
+
+export class FakeLedger implements LedgerApi {
+  readonly holds = new Map<string, HoldDto>();
+  readonly entries = new Map<string, EntryDto>();
+  readonly calls: LedgerCall[] = [];
+  private readonly refusals = new Map<LedgerOp, LedgerRefusalCode>();
+  private readonly failures = new TransientFailures<LedgerOp>();
+
+  refuse(op: LedgerOp, code: LedgerRefusalCode): this {
+    this.refusals.set(op, code);
+    return this;
+  }
+
+  failTransiently(op: LedgerOp, times: number): this {
+    this.failures.set(op, times);
+    return this;
+  }
+
+  callsOf(op: LedgerOp): LedgerCall[] {
+    return this.calls.filter((c) => c.op === op);
+  }
+
+  async reserveHold(request: ReserveHoldRequest, options?: CallOptions): Promise<HoldDto> {
+    this.enter('reserveHold', request.holdId, request, options);
+    const existing = this.holds.get(request.holdId);
+    if (existing) return existing;
+    const hold: HoldDto = {
+      holdId: request.holdId,
+      transferId: request.transferId,
+      fromAccountId: request.fromAccountId,
+      toAccountId: request.toAccountId,
+      amountMinor: request.amountMinor,
+      currency: request.currency,
+      status: 'reserved',
+      entryId: null,
+      expiresAt: null,
+      createdAt: FIXED_TIME,
+      updatedAt: FIXED_TIME,
+    };
+    this.holds.set(hold.holdId, hold);
+    return hold;
+  }
+
+  async captureHold(holdId: string, request: CaptureHoldRequest, options?: CallOptions): Promise<CapturedHold> {
+    this.enter('captureHold', holdId, request, options);
+    const hold = this.holds.get(holdId);
+    if (!hold) throw new Error(`fake ledger: no hold ${holdId}`);
+    if (hold.status === 'captured' && hold.entryId === request.entryId) return { hold, entry: this.entries.get(request.entryId)! };
+    if (hold.status !== 'reserved') throw new LedgerRefusalError('HOLD_NOT_RESERVED', `hold ${holdId} is ${hold.status}`);
+    const entry: EntryDto = {
+      entryId: request.entryId,
+      transferId: hold.transferId,
+      holdId,
+      reversesEntryId: null,
+      currency: hold.currency,
+      description: request.description ?? '',
+      postedAt: FIXED_TIME,
+      lines: [
+        { accountId: hold.fromAccountId, direction: 'debit', amountMinor: hold.amountMinor, balanceAfterMinor: `-${hold.amountMinor}` },
+        { accountId: hold.toAccountId, direction: 'credit', amountMinor: hold.amountMinor, balanceAfterMinor: hold.amountMinor },
+      ],
+    };
+    this.entries.set(entry.entryId, entry);
+    const captured = { ...hold, status: 'captured' as const, entryId: entry.entryId };
+    this.holds.set(holdId, captured);
+    return { hold: captured, entry };
+  }
+
+  async voidHold(holdId: string, request: VoidHoldRequest, options?: CallOptions): Promise<HoldDto | null> {
+    this.enter('voidHold', holdId, request, options);
+    const hold = this.holds.get(holdId);
+    if (!hold) return null;
+    if (hold.status === 'captured') throw new LedgerRefusalError('HOLD_NOT_RESERVED', `hold ${holdId} is captured`);
+    const voided = { ...hold, status: 'voided' as const };
+    this.holds.set(holdId, voided);
+    return voided;
+  }
+
+  async reverseEntry(entryId: string, request: ReverseEntryRequest, options?: CallOptions): Promise<EntryDto> {
+    this.enter('reverseEntry', entryId, request, options);
+    const entry = this.entries.get(entryId);
+    if (!entry) throw new Error(`fake ledger: no entry ${entryId}`);
+    const reversal: EntryDto = {
+      ...entry,
+      entryId: request.reversalEntryId,
+      reversesEntryId: entryId,
+      lines: entry.lines.map((l) => ({ ...l, direction: l.direction === 'debit' ? 'credit' : 'debit' })),
+    };
+    this.entries.set(reversal.entryId, reversal);
+    return reversal;
+  }
+
+  async getHold(holdId: string): Promise<HoldDto | null> {
+    this.enter('getHold', holdId);
+    return this.holds.get(holdId) ?? null;
+  }
+
+  /** Records the call, then fails it if told to (transiently first, then with a refusal). */
+  private enter(op: LedgerOp, id: string, body?: unknown, options?: CallOptions): void {
+    this.calls.push({ op, id, body, idempotencyKey: options?.idempotencyKey });
+    this.failures.maybeFail('ledger', op);
+    const code = this.refusals.get(op);
+    if (code) throw new LedgerRefusalError(code, `fake ledger refuses ${op}: ${code}`);
+  }
+}
+
+export interface StatusCall {
+  transferId: string;
+  update: StatusUpdate;
+  applied: boolean;
+}
+
+/** The transfers table in memory, with the store's rule that statuses only move forward. */
+export class FakeTransfers implements Pick<TransferStore, 'recordStatus'> {
+  readonly rows = new Map<string, TransferRecord>();
+  readonly calls: StatusCall[] = [];
+
+  statusesOf(transferId: string): TransferStatus[] {
+    return this.calls.filter((c) => c.transferId === transferId).map((c) => c.update.status);
+  }
+
+  async recordStatus(transferId: string, update: StatusUpdate): Promise<RecordStatusResult> {
+    const row = this.rows.get(transferId) ?? this.pendingRow(transferId);
+    const applied = canMoveStatus(row.status, update.status);
+    this.calls.push({ transferId, update, applied });
+    if (!applied) return { applied, transfer: row };
+    const moved: TransferRecord = {
+      ...row,
+      status: update.status,
+      failureCode: update.failureCode ?? row.failureCode,
+      failureMessage: update.failureMessage ?? row.failureMessage,
+      entryId: update.entryId ?? row.entryId,
+      reversalEntryId: update.reversalEntryId ?? row.reversalEntryId,
+      updatedAt: new Date(row.createdAt.getTime() + 1000),
+    };
+    this.rows.set(transferId, moved);
+    return { applied, transfer: moved };
+  }
+
+  private pendingRow(transferId: string): TransferRecord {
+    const row: TransferRecord = {
+      id: transferId,
+      fromAccountId: 'unknown',
+      toAccountId: 'unknown',
+      amountMinor: 1n,
+      currency: 'USD',
+      description: null,
+      metadata: {},
+      status: 'pending',
+      failureCode: null,
+      failureMessage: null,
+      entryId: null,
+      reversalEntryId: null,
+      traceId: null,
+      createdAt: new Date(FIXED_TIME),
+      updatedAt: new Date(FIXED_TIME),
+    };
+    this.rows.set(transferId, row);
+    return row;
+  }
+}

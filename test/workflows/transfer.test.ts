@@ -1,0 +1,363 @@
+/**
+ * Proves the transfer saga's logic: every path (posted, each failure code,
+ * approval, reject, cancel, approval timeout, capture refused, transient
+ * failures, duplicate start) ends in the right status with the right ledger
+ * calls, and reversal. How: the real workflows and the real activity factory
+ * run on the time-skipping test server (a day passes in milliseconds) with the
+ * accounts service, the ledger and the transfers table replaced by in-memory
+ * fakes; tests assert on the recorded status calls, the ledger calls, the
+ * `transferState` query and the metrics.
+ */
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { entryIdFor, holdIdFor, reversalEntryIdFor } from '../../activities/ids';
+import { ConflictError } from '../../lib/clients';
+import type { LedgerRefusalCode } from '../../lib/contracts/ledger';
+import {
+  approveSignal,
+  cancelSignal,
+  rejectSignal,
+  reverseTransferWorkflowId,
+  transferStateQuery,
+  transferWorkflowId,
+} from '../../workflows/definitions';
+import { reverseTransferWorkflow } from '../../workflows';
+import { account } from './support/fakes';
+import {
+  APPROVAL_THRESHOLD_MINOR,
+  DAY_MS,
+  FROM_ACCOUNT_ID,
+  TO_ACCOUNT_ID,
+  bundleWorkflows,
+  createTransferTestEnv,
+  metricValue,
+  newFakes,
+  startTransfer,
+  transferInput,
+  waitForStatus,
+  withWorker,
+  type Fakes,
+} from './support/harness';
+
+let env: TestWorkflowEnvironment;
+let workflowBundle: WorkflowBundleWithSourceMap;
+
+beforeAll(async () => {
+  [env, workflowBundle] = await Promise.all([createTransferTestEnv(), bundleWorkflows()]);
+});
+
+afterAll(async () => {
+  await env?.teardown();
+});
+
+const run = <T>(fakes: Fakes, work: (taskQueue: string) => Promise<T>) => withWorker(env, workflowBundle, fakes, work);
+
+describe('transfer workflow: straight through', () => {
+  it('when both accounts are valid and funds suffice, then the hold is captured and the transfer is posted', async () => {
+    const fakes = newFakes();
+    const input = transferInput();
+    const workflowId = transferWorkflowId(input.transferId);
+
+    const result = await run(fakes, async (taskQueue) => (await startTransfer(env, taskQueue, input)).result());
+
+    expect(result).toEqual({ status: 'posted', failureCode: null, failureMessage: null, entryId: entryIdFor(workflowId), holdId: holdIdFor(workflowId) });
+    expect(fakes.transfers.statusesOf(input.transferId)).toEqual(['posted']);
+    expect(fakes.transfers.calls[0].update).toMatchObject({ status: 'posted', entryId: entryIdFor(workflowId) });
+    expect(fakes.ledger.calls.map((c) => c.op)).toEqual(['reserveHold', 'captureHold']);
+    expect(fakes.ledger.callsOf('reserveHold')[0]).toMatchObject({
+      id: holdIdFor(workflowId),
+      idempotencyKey: `${workflowId}/reserve`,
+      body: { amountMinor: '1250', currency: 'USD', fromAccountId: FROM_ACCOUNT_ID, toAccountId: TO_ACCOUNT_ID },
+    });
+    expect(await metricValue(fakes.registry, 'transfers_completed_total')).toBe(1);
+    expect(await metricValue(fakes.registry, 'transfer_latency_seconds', { status: 'posted' })).toBe(1);
+  });
+
+  it('when the workflow has closed, then the transferState query still answers its final state', async () => {
+    const fakes = newFakes();
+    const input = transferInput();
+
+    const state = await run(fakes, async (taskQueue) => {
+      const handle = await startTransfer(env, taskQueue, input);
+      await handle.result();
+      return handle.query(transferStateQuery);
+    });
+
+    expect(state).toMatchObject({ status: 'posted', entryId: entryIdFor(transferWorkflowId(input.transferId)) });
+  });
+});
+
+describe('transfer workflow: refusals', () => {
+  const accountCases: Array<[string, string, (f: Fakes) => void]> = [
+    ['the source account does not exist', 'ACCOUNT_NOT_FOUND', (f) => f.accounts.accounts.delete(FROM_ACCOUNT_ID)],
+    ['the destination account does not exist', 'ACCOUNT_NOT_FOUND', (f) => f.accounts.accounts.delete(TO_ACCOUNT_ID)],
+    ['the source account is frozen', 'ACCOUNT_FROZEN', (f) => f.accounts.add(account(FROM_ACCOUNT_ID, { status: 'frozen' }))],
+    ['the destination account is frozen', 'ACCOUNT_FROZEN', (f) => f.accounts.add(account(TO_ACCOUNT_ID, { status: 'frozen' }))],
+    ['the source account holds another currency', 'CURRENCY_MISMATCH', (f) => f.accounts.add(account(FROM_ACCOUNT_ID, { currency: 'JPY' }))],
+    ['the destination account holds another currency', 'CURRENCY_MISMATCH', (f) => f.accounts.add(account(TO_ACCOUNT_ID, { currency: 'EUR' }))],
+  ];
+
+  it.each(accountCases)('when %s, then the transfer fails with %s before any hold is reserved', async (_case, code, arrange) => {
+    const fakes = newFakes();
+    arrange(fakes);
+    const input = transferInput();
+
+    const result = await run(fakes, async (taskQueue) => (await startTransfer(env, taskQueue, input)).result());
+
+    expect(result).toMatchObject({ status: 'failed', failureCode: code, holdId: null, entryId: null });
+    expect(fakes.transfers.calls.map((c) => c.update)).toEqual([expect.objectContaining({ status: 'failed', failureCode: code })]);
+    expect(fakes.ledger.calls).toEqual([]);
+    expect(await metricValue(fakes.registry, 'transfers_failed_total', { reason: code })).toBe(1);
+    expect(await metricValue(fakes.registry, 'transfers_compensated_total')).toBe(0);
+  });
+
+  const reserveCases: LedgerRefusalCode[] = ['INSUFFICIENT_FUNDS', 'ACCOUNT_FROZEN', 'CURRENCY_MISMATCH'];
+
+  it.each(reserveCases)('when the ledger refuses the hold with %s, then the transfer fails with that code and the (absent) hold is voided', async (code) => {
+    const fakes = newFakes();
+    fakes.ledger.refuse('reserveHold', code);
+    const input = transferInput();
+
+    const result = await run(fakes, async (taskQueue) => (await startTransfer(env, taskQueue, input)).result());
+
+    expect(result).toMatchObject({ status: 'failed', failureCode: code, entryId: null });
+    expect(fakes.ledger.calls.map((c) => c.op)).toEqual(['reserveHold', 'voidHold']);
+    expect(fakes.ledger.holds.size).toBe(0);
+    expect(fakes.transfers.statusesOf(input.transferId)).toEqual(['failed']);
+  });
+
+  it('when the hold cannot be captured (destination frozen meanwhile), then the hold is voided and the transfer fails, counted as compensated', async () => {
+    const fakes = newFakes();
+    fakes.ledger.refuse('captureHold', 'ACCOUNT_FROZEN');
+    const input = transferInput();
+    const holdId = holdIdFor(transferWorkflowId(input.transferId));
+
+    const result = await run(fakes, async (taskQueue) => (await startTransfer(env, taskQueue, input)).result());
+
+    expect(result).toMatchObject({ status: 'failed', failureCode: 'ACCOUNT_FROZEN', holdId, entryId: null });
+    expect(fakes.ledger.calls.map((c) => c.op)).toEqual(['reserveHold', 'captureHold', 'voidHold']);
+    expect(fakes.ledger.holds.get(holdId)?.status).toBe('voided');
+    expect(fakes.transfers.calls.map((c) => c.update)).toEqual([expect.objectContaining({ status: 'failed', failureCode: 'ACCOUNT_FROZEN' })]);
+    expect(await metricValue(fakes.registry, 'transfers_compensated_total')).toBe(1);
+  });
+
+  it('when the ledger answers with a conflict (a bug, not retried), then the hold is voided and the transfer fails with INTERNAL_ERROR', async () => {
+    const fakes = newFakes();
+    const input = transferInput();
+    fakes.ledger.captureHold = async () => {
+      throw new ConflictError('ledger', 'entry id reused with other content');
+    };
+
+    const result = await run(fakes, async (taskQueue) => (await startTransfer(env, taskQueue, input)).result());
+
+    expect(result).toMatchObject({ status: 'failed', failureCode: 'INTERNAL_ERROR' });
+    expect(fakes.ledger.callsOf('voidHold')).toHaveLength(1);
+  });
+});
+
+describe('transfer workflow: approval', () => {
+  const large = () => transferInput({ amountMinor: APPROVAL_THRESHOLD_MINOR });
+
+  it('when the amount is at the threshold and it is approved, then it waits in awaiting_approval and is then posted', async () => {
+    const fakes = newFakes();
+    const input = large();
+
+    const { waiting, result } = await run(fakes, async (taskQueue) => {
+      const handle = await startTransfer(env, taskQueue, input);
+      const waiting = await waitForStatus(handle, 'awaiting_approval');
+      await handle.signal(approveSignal);
+      return { waiting, result: await handle.result() };
+    });
+
+    expect(waiting).toMatchObject({ status: 'awaiting_approval', holdId: holdIdFor(transferWorkflowId(input.transferId)), entryId: null });
+    expect(result.status).toBe('posted');
+    expect(fakes.transfers.statusesOf(input.transferId)).toEqual(['awaiting_approval', 'posted']);
+    expect(fakes.ledger.calls.map((c) => c.op)).toEqual(['reserveHold', 'captureHold']);
+  });
+
+  it('when the amount is one below the threshold, then no approval is awaited', async () => {
+    const fakes = newFakes();
+    const input = transferInput({ amountMinor: (BigInt(APPROVAL_THRESHOLD_MINOR) - 1n).toString() });
+
+    const result = await run(fakes, async (taskQueue) => (await startTransfer(env, taskQueue, input)).result());
+
+    expect(result.status).toBe('posted');
+    expect(fakes.transfers.statusesOf(input.transferId)).toEqual(['posted']);
+  });
+
+  it('when it is rejected, then the hold is voided and the transfer is cancelled', async () => {
+    const fakes = newFakes();
+    const input = large();
+
+    const result = await run(fakes, async (taskQueue) => {
+      const handle = await startTransfer(env, taskQueue, input);
+      await waitForStatus(handle, 'awaiting_approval');
+      await handle.signal(rejectSignal);
+      return handle.result();
+    });
+
+    expect(result).toMatchObject({ status: 'cancelled', entryId: null });
+    expect(fakes.ledger.calls.map((c) => c.op)).toEqual(['reserveHold', 'voidHold']);
+    expect(fakes.transfers.statusesOf(input.transferId)).toEqual(['awaiting_approval', 'cancelled']);
+  });
+
+  it('when it is cancelled while awaiting approval, then the hold is voided and the transfer is cancelled', async () => {
+    const fakes = newFakes();
+    const input = large();
+
+    const result = await run(fakes, async (taskQueue) => {
+      const handle = await startTransfer(env, taskQueue, input);
+      await waitForStatus(handle, 'awaiting_approval');
+      await handle.signal(cancelSignal);
+      return handle.result();
+    });
+
+    expect(result.status).toBe('cancelled');
+    expect(fakes.ledger.calls.map((c) => c.op)).toEqual(['reserveHold', 'voidHold']);
+  });
+
+  it('when no decision comes for 24 hours, then the hold is voided and the transfer expires, a day later on the test clock', async () => {
+    const fakes = newFakes();
+    const input = large();
+    const clockBeforeMs = await env.currentTimeMs();
+
+    const result = await run(fakes, async (taskQueue) => (await startTransfer(env, taskQueue, input)).result());
+
+    expect(result).toMatchObject({ status: 'expired', entryId: null });
+    expect((await env.currentTimeMs()) - clockBeforeMs).toBeGreaterThanOrEqual(DAY_MS);
+    expect(fakes.ledger.calls.map((c) => c.op)).toEqual(['reserveHold', 'voidHold']);
+    expect(fakes.ledger.holds.get(holdIdFor(transferWorkflowId(input.transferId)))?.status).toBe('voided');
+    expect(fakes.transfers.statusesOf(input.transferId)).toEqual(['awaiting_approval', 'expired']);
+  });
+
+  it('when the workflow is cancelled through Temporal while awaiting approval, then the hold is still voided and the transfer recorded cancelled', async () => {
+    const fakes = newFakes();
+    const input = large();
+
+    const result = await run(fakes, async (taskQueue) => {
+      const handle = await startTransfer(env, taskQueue, input);
+      await waitForStatus(handle, 'awaiting_approval');
+      await handle.cancel();
+      return handle.result();
+    });
+
+    expect(result.status).toBe('cancelled');
+    expect(fakes.ledger.calls.map((c) => c.op)).toEqual(['reserveHold', 'voidHold']);
+    expect(fakes.transfers.statusesOf(input.transferId)).toEqual(['awaiting_approval', 'cancelled']);
+  });
+
+  it('when an approve comes after a reject, then the first decision stands', async () => {
+    const fakes = newFakes();
+    const input = large();
+
+    const result = await run(fakes, async (taskQueue) => {
+      const handle = await startTransfer(env, taskQueue, input);
+      await waitForStatus(handle, 'awaiting_approval');
+      await handle.signal(rejectSignal);
+      await handle.signal(approveSignal);
+      return handle.result();
+    });
+
+    expect(result.status).toBe('cancelled');
+    expect(fakes.ledger.callsOf('captureHold')).toHaveLength(0);
+  });
+});
+
+describe('transfer workflow: cancel while pending', () => {
+  it('when cancel arrives while the accounts are being validated, then no hold is left and the transfer is cancelled', async () => {
+    const fakes = newFakes();
+    // The accounts service fails once, so the transfer is still pending when the signal lands.
+    fakes.accounts.failTransiently(1);
+    const input = transferInput();
+
+    const result = await run(fakes, async (taskQueue) => {
+      const handle = await startTransfer(env, taskQueue, input);
+      await handle.signal(cancelSignal);
+      return handle.result();
+    });
+
+    expect(result.status).toBe('cancelled');
+    expect(fakes.ledger.callsOf('captureHold')).toHaveLength(0);
+    expect([...fakes.ledger.holds.values()].filter((h) => h.status === 'reserved')).toEqual([]);
+    expect(fakes.transfers.statusesOf(input.transferId)).toEqual(['cancelled']);
+  });
+
+  it('when approve arrives while the transfer is pending, then it is ignored (only awaiting_approval accepts it)', async () => {
+    const fakes = newFakes();
+    fakes.accounts.failTransiently(1);
+    const input = transferInput({ amountMinor: APPROVAL_THRESHOLD_MINOR, approvalTimeoutMs: DAY_MS });
+
+    const result = await run(fakes, async (taskQueue) => {
+      const handle = await startTransfer(env, taskQueue, input);
+      await handle.signal(approveSignal);
+      return handle.result();
+    });
+
+    expect(result.status).toBe('expired');
+  });
+});
+
+describe('transfer workflow: transient failures and duplicates', () => {
+  it('when the ledger fails transiently twice on each write, then the steps are retried and the transfer posts exactly once', async () => {
+    const fakes = newFakes();
+    fakes.ledger.failTransiently('reserveHold', 2).failTransiently('captureHold', 2);
+    fakes.accounts.failTransiently(2);
+    const input = transferInput();
+
+    const result = await run(fakes, async (taskQueue) => (await startTransfer(env, taskQueue, input)).result());
+
+    expect(result.status).toBe('posted');
+    expect(fakes.ledger.callsOf('reserveHold')).toHaveLength(3);
+    expect(fakes.ledger.callsOf('captureHold')).toHaveLength(3);
+    // Every attempt sent the same ids, so the ledger saw one hold and one entry.
+    expect(new Set(fakes.ledger.callsOf('reserveHold').map((c) => c.id)).size).toBe(1);
+    expect(fakes.ledger.entries.size).toBe(1);
+    expect(fakes.transfers.statusesOf(input.transferId)).toEqual(['posted']);
+  });
+
+  it('when the same transfer is started twice, then the second start is refused and the first result stands', async () => {
+    const fakes = newFakes();
+    const input = transferInput({ amountMinor: APPROVAL_THRESHOLD_MINOR });
+
+    const outcome = await run(fakes, async (taskQueue) => {
+      const first = await startTransfer(env, taskQueue, input);
+      await waitForStatus(first, 'awaiting_approval');
+      const whileRunning = await startTransfer(env, taskQueue, input).catch((e: unknown) => e);
+      await first.signal(approveSignal);
+      const result = await first.result();
+      const afterClose = await startTransfer(env, taskQueue, input).catch((e: unknown) => e);
+      return { whileRunning, afterClose, result, firstRunId: first.firstExecutionRunId };
+    });
+
+    expect(outcome.whileRunning).toBeInstanceOf(WorkflowExecutionAlreadyStartedError);
+    expect(outcome.afterClose).toBeInstanceOf(WorkflowExecutionAlreadyStartedError);
+    expect(outcome.result.status).toBe('posted');
+    const described = await env.client.workflow.getHandle(transferWorkflowId(input.transferId)).describe();
+    expect(described.runId).toBe(outcome.firstRunId);
+    expect(fakes.ledger.callsOf('reserveHold')).toHaveLength(1);
+    expect(fakes.ledger.entries.size).toBe(1);
+  });
+});
+
+describe('reverse transfer workflow', () => {
+  it('when a posted transfer is reversed, then the reversing entry is posted and the status recorded as reversed', async () => {
+    const fakes = newFakes();
+    const input = transferInput();
+
+    const result = await run(fakes, async (taskQueue) => {
+      await (await startTransfer(env, taskQueue, input)).result();
+      return env.client.workflow.execute(reverseTransferWorkflow, {
+        taskQueue,
+        workflowId: reverseTransferWorkflowId(input.transferId),
+        args: [{ transferId: input.transferId, description: 'refund' }],
+      });
+    });
+
+    const reversalEntryId = reversalEntryIdFor(reverseTransferWorkflowId(input.transferId));
+    expect(result).toEqual({ status: 'reversed', reversalEntryId });
+    expect(fakes.ledger.callsOf('reverseEntry')[0]).toMatchObject({ id: entryIdFor(transferWorkflowId(input.transferId)) });
+    expect(fakes.transfers.statusesOf(input.transferId)).toEqual(['posted', 'reversed']);
+    expect(fakes.transfers.rows.get(input.transferId)).toMatchObject({ status: 'reversed', reversalEntryId });
+  });
+});

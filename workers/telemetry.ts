@@ -1,0 +1,80 @@
+/**
+ * The worker's Temporal telemetry: the SDK's log lines go through our pino
+ * logger (one JSON format per process), the Core SDK's own metrics are served
+ * for Prometheus by the Runtime, and OpenTelemetry interceptors stitch
+ * client → workflow → activity spans into the transfer's trace.
+ */
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { Resource } from '@opentelemetry/resources';
+import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import {
+  makeWorkflowExporter,
+  OpenTelemetryActivityInboundInterceptor,
+  OpenTelemetryActivityOutboundInterceptor,
+} from '@temporalio/interceptors-opentelemetry';
+import { Runtime, type WorkerOptions } from '@temporalio/worker';
+import type { LogLevel, LogMetadata, Logger as TemporalLogger } from '@temporalio/common';
+import type { Logger } from 'pino';
+
+/** Adapts pino to the SDK's logger interface. */
+export function temporalLogger(logger: Logger): TemporalLogger {
+  const write = (level: LogLevel, message: string, meta?: LogMetadata) => {
+    const method = level.toLowerCase() as 'trace' | 'debug' | 'info' | 'warn' | 'error';
+    // Under `err`, pino's serializer keeps an Error's message and stack (they are not enumerable).
+    const { error, ...fields } = meta ?? {};
+    logger[method](error === undefined ? fields : { ...fields, err: error }, message);
+  };
+  return {
+    log: write,
+    trace: (message, meta) => write('TRACE', message, meta),
+    debug: (message, meta) => write('DEBUG', message, meta),
+    info: (message, meta) => write('INFO', message, meta),
+    warn: (message, meta) => write('WARN', message, meta),
+    error: (message, meta) => write('ERROR', message, meta),
+  };
+}
+
+/**
+ * Installs the process-wide Temporal Runtime: our logger, and the Core SDK's
+ * worker metrics (task latencies, slots, failures) on a Prometheus endpoint.
+ * Signals are left to the process's own shutdown handler.
+ */
+export function installRuntime(logger: Logger, metricsBindAddress: string): void {
+  Runtime.install({
+    logger: temporalLogger(logger),
+    shutdownSignals: [],
+    telemetryOptions: { metrics: { prometheus: { bindAddress: metricsBindAddress } } },
+  });
+}
+
+export interface TracingWiring {
+  interceptors: NonNullable<WorkerOptions['interceptors']>;
+  sinks: NonNullable<WorkerOptions['sinks']>;
+  /** Flushes the workflow spans; part of shutdown. */
+  shutdown(): Promise<void>;
+}
+
+/**
+ * Workflow spans are made inside the sandbox and leave it through a sink, so
+ * they need their own span processor (the NodeSDK's is not reachable); it
+ * exports to the same OTLP endpoint. Activity spans use the global tracer.
+ * Undefined when tracing is disabled (OTEL_SDK_DISABLED=true).
+ */
+export function tracingWiring(serviceName: string): TracingWiring | undefined {
+  if (process.env.OTEL_SDK_DISABLED === 'true') return undefined;
+  const spanProcessor = new BatchSpanProcessor(new OTLPTraceExporter(), { maxQueueSize: 8192, maxExportBatchSize: 512, scheduledDelayMillis: 500 });
+  const resource = new Resource({ 'service.name': serviceName });
+  return {
+    interceptors: {
+      workflowModules: [require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors')],
+      activity: [
+        (ctx) => ({
+          inbound: new OpenTelemetryActivityInboundInterceptor(ctx),
+          outbound: new OpenTelemetryActivityOutboundInterceptor(ctx),
+        }),
+      ],
+    },
+    sinks: { exporter: makeWorkflowExporter(spanProcessor, resource) },
+    shutdown: () => spanProcessor.shutdown(),
+  };
+}

@@ -1,0 +1,102 @@
+/**
+ * What the gateway, the worker and the workflows share about transfers: the
+ * task queue, workflow ids, signal and query definitions, search attribute
+ * keys, inputs and results, and the error types that are not retried.
+ *
+ * Reversal is a separate short workflow (`reverseTransferWorkflow`, id
+ * `reverse-<transferId>`) rather than a signal to a transfer workflow kept
+ * open: a reversal may come months after posting, and an open workflow per
+ * posted transfer would grow without bound. The gateway starts it for a
+ * `posted` transfer; the workflow id makes a second reversal impossible.
+ */
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { TransferStatus } from '../lib/transfers/status';
+
+export type { TransferStatus } from '../lib/transfers/status';
+export { TERMINAL_STATUSES, isTerminalStatus } from '../lib/transfers/status';
+
+export const TRANSFER_TASK_QUEUE = 'transfers';
+
+/** Workflow type names, for a client that starts by name instead of importing the functions. */
+export const TRANSFER_WORKFLOW_TYPE = 'transferWorkflow';
+export const REVERSE_TRANSFER_WORKFLOW_TYPE = 'reverseTransferWorkflow';
+
+export const transferWorkflowId = (transferId: string): string => `transfer-${transferId}`;
+export const reverseTransferWorkflowId = (transferId: string): string => `reverse-${transferId}`;
+
+/**
+ * Start options the gateway must use: a closed transfer workflow is never run
+ * again under its id, so a replayed request cannot post a transfer twice.
+ */
+export const TRANSFER_WORKFLOW_ID_REUSE_POLICY = 'REJECT_DUPLICATE' as const;
+
+export interface TransferWorkflowInput {
+  transferId: string;
+  fromAccountId: string;
+  toAccountId: string;
+  /** Minor units, decimal digits (a string: JSON has no 64-bit integers). */
+  amountMinor: string;
+  currency: string;
+  description: string;
+  /** An amount at or above it waits for approval. */
+  approvalThresholdMinor: string;
+  approvalTimeoutMs: number;
+}
+
+/** The `transferState` query's answer, and the workflow's result. */
+export interface TransferState {
+  status: TransferStatus;
+  failureCode: string | null;
+  failureMessage: string | null;
+  entryId: string | null;
+  holdId: string | null;
+}
+
+export type TransferWorkflowResult = TransferState;
+
+export interface ReverseTransferInput {
+  transferId: string;
+  description?: string;
+}
+
+export type ReverseTransferResult =
+  | { status: 'reversed'; reversalEntryId: string | null }
+  | { status: 'refused'; failureCode: string; failureMessage: string };
+
+/**
+ * approve and reject act on a transfer in `awaiting_approval`; cancel on one
+ * in `pending` or `awaiting_approval`. A signal that does not fit the status is
+ * ignored (the gateway answers 409 after reading the status), and the first
+ * decision wins: a cancel after an approve changes nothing.
+ */
+export const approveSignal = defineSignal<[]>('approve');
+export const rejectSignal = defineSignal<[]>('reject');
+export const cancelSignal = defineSignal<[]>('cancel');
+export const transferStateQuery = defineQuery<TransferState>('transferState');
+
+/** Custom search attributes registered on the namespace (deploy/stack). */
+export const TransferStatusKey = defineSearchAttributeKey('TransferStatus', SearchAttributeType.KEYWORD);
+export const FromAccountIdKey = defineSearchAttributeKey('FromAccountId', SearchAttributeType.KEYWORD);
+export const ToAccountIdKey = defineSearchAttributeKey('ToAccountId', SearchAttributeType.KEYWORD);
+/** Set only when the amount is a safe JS integer (search attributes carry a number); the transfers table has the exact amount. */
+export const AmountMinorKey = defineSearchAttributeKey('AmountMinor', SearchAttributeType.INT);
+export const TRANSFER_SEARCH_ATTRIBUTE_KEYS = [TransferStatusKey, FromAccountIdKey, ToAccountIdKey, AmountMinorKey] as const;
+
+/**
+ * ApplicationFailure types that are not retried. `TransferRefusedError` is a
+ * business refusal whose details carry `{ code }`; the others are client error
+ * classes (lib/clients/errors.ts) meaning a bug or a contract mismatch, or a
+ * hold that was captured when it should have been voided.
+ */
+export const FailureTypes = {
+  refused: 'TransferRefusedError',
+  conflict: 'ConflictError',
+  unexpectedResponse: 'UnexpectedResponseError',
+  holdAlreadyCaptured: 'HoldAlreadyCapturedError',
+} as const;
+export const NON_RETRYABLE_ERROR_TYPES: string[] = Object.values(FailureTypes);
+
+export interface RefusalDetails {
+  code: string;
+}

@@ -1,0 +1,2 @@
+/** The worker's workflowsPath: every workflow the `transfers` task queue runs. */
+export { transferWorkflow, reverseTransferWorkflow } from './transfer';
