@@ -1,6 +1,7 @@
 /** The public gateway process (:GATEWAY_PORT): the REST contract of api-contract.md. */
 import '../lib/telemetry/register';
 import { Client, Connection } from '@temporalio/client';
+import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
 import { loadConfig } from '../lib/config';
 import { closeServer, listen, onShutdown } from '../lib/http';
 import { createLogger } from '../lib/logger';
@@ -23,7 +24,13 @@ async function main(): Promise<void> {
 
   // Lazy: the gateway starts (and serves reads) while Temporal is still coming up.
   const connection = Connection.lazy({ address: config.temporalAddress });
-  const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  // The interceptor puts the request's trace context in the workflow's headers,
+  // so the saga's spans join the trace of the request that created the transfer.
+  const temporal = new Client({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] },
+  });
   const accounts = new Upstream('accounts', `http://127.0.0.1:${config.ACCOUNTS_PORT}`);
   const readModel = new Upstream('read-model', `http://127.0.0.1:${config.READ_MODEL_PORT}`);
   if (config.apiKeys.length === 0) logger.warn('API_KEYS is not set: /v1 accepts requests without a key (development mode only)');
