@@ -23,7 +23,8 @@ const uuid = z.uuid(required('a UUID'));
 export const amountString = z
   .string(required('a string of decimal digits, e.g. "1250"'))
   .regex(/^[1-9][0-9]*$/, 'must be a positive integer in minor units as a string of digits: no sign, no leading zeros, no spaces, no decimal point')
-  .refine((v) => v.length <= 19 && BigInt(v) <= AMOUNT_MINOR_MAX, `must be at most ${AMOUNT_MINOR_MAX}`)
+  // zod runs refinements after a failed regex too: only measure what is digits.
+  .refine((v) => !/^[0-9]+$/.test(v) || (v.length <= 19 && BigInt(v) <= AMOUNT_MINOR_MAX), `must be at most ${AMOUNT_MINOR_MAX}`)
   .meta({ description: 'Minor units as a decimal string, e.g. "1050" is 10.50 USD.', examples: ['1250'] });
 
 export const currencyCode = z

@@ -4,7 +4,7 @@
  * pino. Configured only through the standard OTEL_* variables
  * (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_SERVICE_NAME, OTEL_SDK_DISABLED, ...).
  */
-import { ExpressInstrumentation } from '@opentelemetry/instrumentation-express';
+import { ExpressInstrumentation, ExpressLayerType } from '@opentelemetry/instrumentation-express';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { KafkaJsInstrumentation } from '@opentelemetry/instrumentation-kafkajs';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
@@ -33,7 +33,8 @@ export function startTracing(options: TracingOptions): void {
     spanProcessors: [new BatchSpanProcessor(exporter, { maxQueueSize: 8192, maxExportBatchSize: 512, scheduledDelayMillis: 500 })],
     instrumentations: [
       new HttpInstrumentation({ ignoreIncomingRequestHook: (req) => ['/metrics', '/healthz', '/readyz'].includes(req.url ?? '') }),
-      new ExpressInstrumentation(),
+      // Route and handler spans only: a span per middleware (json parser, metrics, ...) is noise.
+      new ExpressInstrumentation({ ignoreLayersType: [ExpressLayerType.MIDDLEWARE, ExpressLayerType.ROUTER] }),
       new PgInstrumentation({ requireParentSpan: true }),
       new KafkaJsInstrumentation(),
       // Our logger adds trace_id/span_id itself (lib/logger.ts); this keeps pino's own hooks consistent.
