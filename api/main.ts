@@ -46,6 +46,7 @@ async function main(): Promise<void> {
     apiKeys: config.apiKeys,
     approvalThresholdMinor: config.approvalThresholdMinor,
     approvalTimeoutMs: config.approvalTimeoutMs,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
     readiness: {
       postgres: () => pool.query('SELECT 1'),
       temporal: () => connection.healthService.check({}),

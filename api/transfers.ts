@@ -13,7 +13,6 @@ import { requestHash } from '../lib/request-hash';
 import type { TransferRecord, TransferStatus, TransferStore } from '../lib/transfers';
 import {
   REVERSE_TRANSFER_WORKFLOW_TYPE,
-  TRANSFER_TASK_QUEUE,
   TRANSFER_WORKFLOW_ID_REUSE_POLICY,
   TRANSFER_WORKFLOW_TYPE,
   approveSignal,
@@ -34,6 +33,8 @@ export interface TransferDeps {
   logger: Logger;
   approvalThresholdMinor: bigint;
   approvalTimeoutMs: number;
+  /** TEMPORAL_TASK_QUEUE; the worker polls the same one. */
+  taskQueue: string;
 }
 
 export const WAIT_MS_MAX = 10_000;
@@ -85,7 +86,7 @@ export async function startTransferWorkflow(deps: TransferDeps, transfer: Transf
 async function startOnce(deps: TransferDeps, type: string, workflowId: string, input: TransferWorkflowInput | ReverseTransferInput) {
   try {
     await deps.temporal.workflow.start(type, {
-      taskQueue: TRANSFER_TASK_QUEUE,
+      taskQueue: deps.taskQueue,
       workflowId,
       args: [input],
       workflowIdReusePolicy: TRANSFER_WORKFLOW_ID_REUSE_POLICY,

@@ -41,6 +41,8 @@ const schema = z.object({
   TEMPORAL_PORT: port,
   TEMPORAL_ADDRESS: z.string().optional(),
   TEMPORAL_NAMESPACE: z.string(),
+  /** The transfer workflows' task queue; a benchmark or a test runs its own worker on another. */
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('transfers'),
   TEMPORAL_UI_PORT: port,
   PROMETHEUS_PORT: port,
   OTLP_HTTP_PORT: port,

@@ -16,7 +16,6 @@ import { createPool } from '../lib/pg';
 import { createRegistry, registerPoolGauges } from '../lib/telemetry/metrics';
 import { stopTracing } from '../lib/telemetry/tracing';
 import { createTransferStore, migrateTransfers, TRANSFERS_DATABASE } from '../lib/transfers';
-import { TRANSFER_TASK_QUEUE } from '../workflows/definitions';
 import { installRuntime, tracingWiring } from './telemetry';
 
 const SERVICE_NAME = 'worker';
@@ -45,7 +44,7 @@ async function main(): Promise<void> {
   const worker = await Worker.create({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
-    taskQueue: TRANSFER_TASK_QUEUE,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
     workflowsPath: require.resolve('../workflows'),
     activities,
     interceptors: tracing?.interceptors,
@@ -67,7 +66,7 @@ async function main(): Promise<void> {
   const server = await listen(app, config.WORKER_METRICS_PORT, config.BIND_HOST);
 
   const running = worker.run();
-  logger.info({ task_queue: TRANSFER_TASK_QUEUE, temporal: config.temporalAddress, port: config.WORKER_METRICS_PORT }, 'worker started');
+  logger.info({ task_queue: config.TEMPORAL_TASK_QUEUE, temporal: config.temporalAddress, port: config.WORKER_METRICS_PORT }, 'worker started');
 
   onShutdown(
     logger,

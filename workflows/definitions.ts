@@ -1,6 +1,6 @@
 /**
  * What the gateway, the worker and the workflows share about transfers: the
- * task queue, workflow ids, signal and query definitions, search attribute
+ * workflow ids, signal and query definitions, search attribute
  * keys, inputs and results, and the error types that are not retried.
  *
  * Reversal is a separate short workflow (`reverseTransferWorkflow`, id
@@ -16,7 +16,6 @@ import type { TransferStatus } from '../lib/transfers/status';
 export type { TransferStatus } from '../lib/transfers/status';
 export { TERMINAL_STATUSES, isTerminalStatus } from '../lib/transfers/status';
 
-export const TRANSFER_TASK_QUEUE = 'transfers';
 
 /** Workflow type names, for a client that starts by name instead of importing the functions. */
 export const TRANSFER_WORKFLOW_TYPE = 'transferWorkflow';

@@ -133,6 +133,7 @@ describe('API keys', () => {
         metrics: createGatewayMetrics(registry),
         approvalThresholdMinor: 1_000_000n,
         approvalTimeoutMs: 60_000,
+        taskQueue: config.TEMPORAL_TASK_QUEUE,
       }),
     );
     try {
