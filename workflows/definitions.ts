@@ -16,7 +16,6 @@ import type { TransferStatus } from '../lib/transfers/status';
 export type { TransferStatus } from '../lib/transfers/status';
 export { TERMINAL_STATUSES, isTerminalStatus } from '../lib/transfers/status';
 
-
 /** Workflow type names, for a client that starts by name instead of importing the functions. */
 export const TRANSFER_WORKFLOW_TYPE = 'transferWorkflow';
 export const REVERSE_TRANSFER_WORKFLOW_TYPE = 'reverseTransferWorkflow';
