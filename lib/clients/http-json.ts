@@ -48,7 +48,22 @@ export class JsonHttpClient {
     return this.options.service;
   }
 
-  request(request: JsonRequest): Promise<JsonResponse> {
+  /**
+   * Sends once, and once more if the first attempt died on a kept-alive socket
+   * the server had just closed (ECONNRESET on a reused socket: the request
+   * never reached it). Every internal write carries its own idempotent id, so
+   * the second send is safe for POSTs too.
+   */
+  async request(request: JsonRequest): Promise<JsonResponse> {
+    try {
+      return await this.send(request);
+    } catch (error) {
+      if (error instanceof StaleSocketError) return this.send(request);
+      throw error;
+    }
+  }
+
+  private send(request: JsonRequest): Promise<JsonResponse> {
     const payload = request.body === undefined ? undefined : Buffer.from(JSON.stringify(request.body));
     const headers: Record<string, string | number> = { accept: 'application/json', ...request.headers };
     if (payload) {
@@ -66,6 +81,7 @@ export class JsonHttpClient {
       req.once('close', () => clearTimeout(timer));
       req.once('error', (error) => {
         clearTimeout(timer);
+        if (req.reusedSocket && (error as NodeJS.ErrnoException).code === 'ECONNRESET') return reject(new StaleSocketError());
         reject(error instanceof TransientServiceError ? error : this.transportError(request, error));
       });
       req.end(payload);
@@ -115,6 +131,8 @@ export class JsonHttpClient {
     return `${this.options.service} ${request.method} ${request.path}`;
   }
 }
+
+class StaleSocketError extends Error {}
 
 /** Statuses worth retrying whatever the route: the server is overloaded, restarting or broken for now. */
 export function isTransientStatus(status: number): boolean {

@@ -27,10 +27,13 @@ async function main(): Promise<void> {
   const applied = await migrate(pool, OUTBOX_MIGRATIONS_DIR, ACCOUNTS_MIGRATIONS_DIR);
   if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
 
+  // The relay has a pool of its own: it keeps a transaction open while it
+  // publishes, and must neither take connections from requests nor wait behind them.
+  const relayPool = createPool(config, DATABASE, { applicationName: 'accounts-outbox-relay', maxConnections: 2 });
   const relay = new OutboxRelay({
-    pool,
+    pool: relayPool,
     listenConnectionString: databaseUrl(config, DATABASE),
-    kafka: createKafka(config, 'accounts-outbox-relay'),
+    kafka: createKafka(config, 'accounts-outbox-relay', logger),
     logger,
     registry,
   });
@@ -42,6 +45,7 @@ async function main(): Promise<void> {
   onShutdown(logger, async () => {
     await closeServer(server);
     await relay.stop();
+    await relayPool.end();
     await pool.end();
     await stopTracing();
   });

@@ -38,9 +38,10 @@ export async function postEntry(deps: LedgerDeps, request: PostEntry): Promise<E
       description: request.description,
       requestHash: hash,
     };
-    if (!(await claimEntry(client, header))) return null; // a concurrent twin won; replay its result below
+    const postedAt = await claimEntry(client, header);
+    if (!postedAt) return null; // a concurrent twin won; replay its result below
     const locked = await lockAccounts(client, accountIds);
-    return postLines(client, header, request.lines, locked);
+    return postLines(client, { ...header, postedAt }, request.lines, locked);
   });
   if (result) {
     deps.metrics.entryCreated('direct');
@@ -86,9 +87,10 @@ export async function reverseEntry(deps: LedgerDeps, entryId: string, request: R
       description: request.description ?? `reversal of ${entryId}`,
       requestHash: hash,
     };
-    if (!(await claimEntry(client, header))) return null;
+    const postedAt = await claimEntry(client, header);
+    if (!postedAt) return null;
     const locked = await lockAccounts(client, mirrored.map((line) => line.accountId));
-    return postLines(client, header, mirrored, locked);
+    return postLines(client, { ...header, postedAt }, mirrored, locked);
   }).catch((error: { code?: string; constraint?: string }) => {
     if (error.code === '23505' && error.constraint === 'entries_reverses_entry_id_key') {
       throw ruleViolation('ENTRY_ALREADY_REVERSED', `entry ${entryId} was already reversed`);

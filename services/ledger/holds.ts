@@ -119,11 +119,12 @@ async function captureLocked(client: PoolClient, hold: HoldRow, request: Capture
     description: request.description,
     requestHash: requestHash({ capture: hold.holdId }),
   };
-  if (!(await claimEntry(client, header))) throw conflict('entry-id-reused', `entry ${request.entryId} already exists`);
+  const postedAt = await claimEntry(client, header);
+  if (!postedAt) throw conflict('entry-id-reused', `entry ${request.entryId} already exists`);
   locked.get(hold.fromAccountId)!.pendingMinor -= hold.amountMinor;
   const entry = await postLines(
     client,
-    header,
+    { ...header, postedAt },
     [
       { accountId: hold.fromAccountId, direction: 'debit', amountMinor: hold.amountMinor },
       { accountId: hold.toAccountId, direction: 'credit', amountMinor: hold.amountMinor },

@@ -30,7 +30,10 @@ async function main(): Promise<void> {
   const accounts = new AccountsClient({ baseUrl: `http://127.0.0.1:${config.ACCOUNTS_PORT}` });
   const deps: LedgerDeps = { pool, directory: httpAccountDirectory(accounts), metrics: createLedgerMetrics(registry), logger };
   const kafka = createKafka(config, 'ledger', logger);
-  const relay = new OutboxRelay({ pool, listenConnectionString: databaseUrl(config, 'ledger'), kafka, logger, registry });
+  // The relay has a pool of its own: it keeps a transaction open while it
+  // publishes, and must neither take connections from requests nor wait behind them.
+  const relayPool = createPool(config, 'ledger', { applicationName: 'ledger-outbox-relay', maxConnections: 2 });
+  const relay = new OutboxRelay({ pool: relayPool, listenConnectionString: databaseUrl(config, 'ledger'), kafka, logger, registry });
   relay.start();
   const expiry = startHoldExpiry(deps);
 
@@ -50,6 +53,7 @@ async function main(): Promise<void> {
     expiry.stop();
     await relay.stop();
     accounts.close();
+    await relayPool.end();
     await pool.end();
     await stopTracing();
   });

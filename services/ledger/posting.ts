@@ -9,7 +9,7 @@ import type { EntryDto } from '../../lib/contracts/ledger';
 import { ruleViolation } from '../../lib/errors';
 import { appendToOutbox } from '../../lib/outbox';
 import { entryPostedEvents } from './events';
-import { getEntry, insertLines, saveBalance, type AccountBalance, type NewEntry, type NewLine } from './repository';
+import { insertLines, saveBalance, type AccountBalance, type NewEntry, type NewLine } from './repository';
 import { signedAmount, totals, withinCreditLimit } from './rules';
 import type { EntryLine } from './schemas';
 
@@ -20,7 +20,7 @@ import type { EntryLine } from './schemas';
  */
 export async function postLines(
   client: PoolClient,
-  entry: NewEntry,
+  entry: NewEntry & { postedAt: Date },
   lines: Pick<EntryLine, 'accountId' | 'direction' | 'amountMinor'>[],
   locked: Map<string, AccountBalance>,
 ): Promise<EntryDto> {
@@ -41,13 +41,30 @@ export async function postLines(
     }
     await saveBalance(client, balance);
   }
-  await insertLines(client, entry.entryId, newLines);
+  const storedSigned = await insertLines(client, entry.entryId, newLines);
+  assertStoredBalanced(entry.entryId, storedSigned, newLines.length);
 
-  const stored = await getEntry(client, entry.entryId);
-  if (!stored) throw new Error(`assertion: entry ${entry.entryId} not readable after insert`);
-  assertMatches(stored.entry, newLines);
-  await appendToOutbox(client, entryPostedEvents(stored.entry));
-  return stored.entry;
+  const posted = toEntryDto(entry, newLines);
+  await appendToOutbox(client, entryPostedEvents(posted));
+  return posted;
+}
+
+function toEntryDto(entry: NewEntry & { postedAt: Date }, lines: NewLine[]): EntryDto {
+  return {
+    entryId: entry.entryId,
+    transferId: entry.transferId,
+    holdId: entry.holdId,
+    reversesEntryId: entry.reversesEntryId,
+    currency: entry.currency,
+    description: entry.description,
+    postedAt: entry.postedAt.toISOString(),
+    lines: lines.map((line) => ({
+      accountId: line.accountId,
+      direction: line.direction,
+      amountMinor: line.amountMinor.toString(),
+      balanceAfterMinor: line.balanceAfterMinor.toString(),
+    })),
+  };
 }
 
 function lockedBalance(locked: Map<string, AccountBalance>, accountId: string): AccountBalance {
@@ -56,10 +73,10 @@ function lockedBalance(locked: Map<string, AccountBalance>, accountId: string): 
   return balance;
 }
 
-/** The pair of the check before the insert: what was read back is what was meant to be written. */
-function assertMatches(entry: EntryDto, lines: NewLine[]): void {
-  const readBack = totals(entry.lines.map((l) => ({ direction: l.direction, amountMinor: BigInt(l.amountMinor) })));
-  if (entry.lines.length !== lines.length || readBack.debitsMinor !== readBack.creditsMinor) {
-    throw new Error(`assertion: entry ${entry.entryId} read back unbalanced or incomplete`);
+/** The pair of the check before the insert: what the database stored is complete and balanced. */
+function assertStoredBalanced(entryId: string, storedSigned: bigint[], expectedLines: number): void {
+  const sum = storedSigned.reduce((total, amount) => total + amount, 0n);
+  if (storedSigned.length !== expectedLines || sum !== 0n) {
+    throw new Error(`assertion: entry ${entryId} stored ${storedSigned.length} lines summing to ${sum}`);
   }
 }

@@ -51,9 +51,19 @@ export interface NewLine {
   balanceAfterMinor: bigint;
 }
 
-/** Makes sure a balance row exists for each account; ids sorted so concurrent callers insert in one order. */
+/**
+ * Makes sure a balance row exists for each account. A plain SELECT first: it
+ * never waits on a row lock, while an INSERT ... ON CONFLICT on an existing row
+ * would wait for any open transaction that updated it. Missing rows (an
+ * account's first movement) are inserted in id order.
+ */
 export async function ensureAccounts(client: PoolClient, accounts: KnownAccount[]): Promise<void> {
-  for (const account of [...accounts].sort((a, b) => a.accountId.localeCompare(b.accountId))) {
+  const { rows } = await client.query<{ account_id: string }>('SELECT account_id FROM ledger_accounts WHERE account_id = ANY($1::uuid[])', [
+    accounts.map((a) => a.accountId),
+  ]);
+  const known = new Set(rows.map((r) => r.account_id));
+  const missing = accounts.filter((a) => !known.has(a.accountId)).sort((a, b) => a.accountId.localeCompare(b.accountId));
+  for (const account of missing) {
     await client.query(
       `INSERT INTO ledger_accounts (account_id, currency, credit_limit_minor) VALUES ($1, $2, $3)
        ON CONFLICT (account_id) DO NOTHING`,
@@ -187,31 +197,34 @@ export function holdDto(hold: HoldRow): HoldDto {
 // ------------------------------------------------------------------ entries
 
 /**
- * Claims `entryId` by inserting the entry's header. The unique key is the
- * idempotency guard: a concurrent request with the same id waits here until
- * the first commits, then sees the conflict (returns false).
+ * Claims `entryId` by inserting the entry's header; returns its posting time.
+ * The unique key is the idempotency guard: a concurrent request with the same
+ * id waits here until the first commits, then sees the conflict (returns null).
  */
-export async function claimEntry(client: PoolClient, entry: NewEntry): Promise<boolean> {
-  const { rowCount } = await client.query(
+export async function claimEntry(client: PoolClient, entry: NewEntry): Promise<Date | null> {
+  const { rows } = await client.query<{ posted_at: Date }>(
     `INSERT INTO entries (entry_id, transfer_id, hold_id, reverses_entry_id, currency, description, request_hash)
      VALUES ($1, $2, $3, $4, $5, $6, $7)
-     ON CONFLICT (entry_id) DO NOTHING`,
+     ON CONFLICT (entry_id) DO NOTHING RETURNING posted_at`,
     [entry.entryId, entry.transferId, entry.holdId, entry.reversesEntryId, entry.currency, entry.description, entry.requestHash],
   );
-  return rowCount === 1;
+  return rows[0]?.posted_at ?? null;
 }
 
-export async function insertLines(client: PoolClient, entryId: string, lines: NewLine[]): Promise<void> {
+/** Inserts the lines; returns them as the database stored them (signed amounts), for the caller's check. */
+export async function insertLines(client: PoolClient, entryId: string, lines: NewLine[]): Promise<bigint[]> {
   const values: unknown[] = [];
   const tuples = lines.map((line, i) => {
     values.push(entryId, line.lineNo, line.accountId, line.direction, line.amountMinor.toString(), line.balanceAfterMinor.toString());
     const p = i * 6;
     return `($${p + 1}, $${p + 2}, $${p + 3}, $${p + 4}, $${p + 5}, $${p + 6})`;
   });
-  await client.query(
-    `INSERT INTO entry_lines (entry_id, line_no, account_id, direction, amount_minor, balance_after_minor) VALUES ${tuples.join(', ')}`,
+  const { rows } = await client.query<{ signed: string }>(
+    `INSERT INTO entry_lines (entry_id, line_no, account_id, direction, amount_minor, balance_after_minor) VALUES ${tuples.join(', ')}
+     RETURNING CASE direction WHEN 'credit' THEN amount_minor ELSE -amount_minor END AS signed`,
     values,
   );
+  return rows.map((row) => BigInt(row.signed));
 }
 
 export interface StoredEntry {
