@@ -71,7 +71,7 @@ export async function readModelMatchesLedger(pools: InvariantPools, accountIds: 
     [accountIds],
   );
   const { rows: projected } = await pools.readModel.query(
-    `SELECT account_id, posted_minor::text AS posted, pending_minor::text AS pending FROM balances WHERE account_id = ANY($1::uuid[])`,
+    `SELECT account_id, posted_minor::text AS posted, pending_minor::text AS pending FROM read_model.balances WHERE account_id = ANY($1::text[])`,
     [accountIds],
   );
   const read = new Map(projected.map((r) => [r.account_id as string, `${r.posted}/${r.pending}`]));

@@ -1,0 +1,65 @@
+import '../../lib/telemetry/register';
+/**
+ * The read model process: migrates its schema, consumes the account, entry
+ * and hold events into the projections, and serves balances and statements
+ * on READ_MODEL_PORT. SIGTERM stops HTTP first, then the consumer (whose
+ * uncommitted events are redelivered to the next run), then the pool.
+ */
+import type { Admin } from 'kafkajs';
+import { loadConfig } from '../../lib/config';
+import { closeServer, listen, onShutdown } from '../../lib/http';
+import { createKafka } from '../../lib/kafka';
+import { createLogger, type Logger } from '../../lib/logger';
+import { createPool, type Pool } from '../../lib/pg';
+import { createRegistry, registerPoolGauges } from '../../lib/telemetry/metrics';
+import { stopTracing } from '../../lib/telemetry/tracing';
+import { CONSUMED_TOPICS, READ_MODEL_GROUP_ID, startProjectionConsumer } from './consumer';
+import { bindPoolToSchema, LIVE_SCHEMA, prepareSchema } from './db/schema';
+import { createReadModelMetrics, registerConsumerLagGauge } from './metrics';
+import { createReadModelApp } from './server';
+
+const SERVICE = 'read-model';
+const DATABASE = 'readmodel';
+
+async function main(logger: Logger): Promise<void> {
+  const config = loadConfig();
+  const registry = createRegistry(SERVICE);
+  const pool = createPool(config, DATABASE, { applicationName: SERVICE });
+  bindPoolToSchema(pool, LIVE_SCHEMA);
+  const applied = await prepareSchema(pool, LIVE_SCHEMA);
+  logger.info({ schema: LIVE_SCHEMA, migrations_applied: applied }, 'schema ready');
+
+  const kafka = createKafka(config, SERVICE);
+  const admin = kafka.admin();
+  await admin.connect();
+  const metrics = createReadModelMetrics(registry);
+  registerPoolGauges(registry, pool, DATABASE);
+  registerConsumerLagGauge(registry, { admin, groupId: READ_MODEL_GROUP_ID, topics: CONSUMED_TOPICS, logger });
+
+  const consumer = await startProjectionConsumer({ kafka, pool, logger, metrics, groupId: READ_MODEL_GROUP_ID });
+  const app = createReadModelApp({ pool, logger, registry, metrics, readiness: readinessChecks(pool, admin) });
+  const server = await listen(app, config.READ_MODEL_PORT, config.BIND_HOST);
+  logger.info({ host: config.BIND_HOST, port: config.READ_MODEL_PORT }, 'read model listening');
+
+  onShutdown(logger, async () => {
+    await closeServer(server);
+    await consumer.stop();
+    await admin.disconnect();
+    await pool.end();
+    logger.info('read model stopped');
+    await stopTracing();
+  });
+}
+
+function readinessChecks(pool: Pool, admin: Admin) {
+  return {
+    postgres: () => pool.query('SELECT 1'),
+    kafka: () => admin.describeCluster(),
+  };
+}
+
+const logger = createLogger(SERVICE);
+main(logger).catch((error) => {
+  logger.fatal({ err: error }, 'read model failed to start');
+  process.exit(1);
+});
