@@ -11,7 +11,8 @@ import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { PinoInstrumentation } from '@opentelemetry/instrumentation-pino';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { NodeSDK } from '@opentelemetry/sdk-node';
-import { BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { CountingBatchSpanProcessor } from './span-processor';
 
 let sdk: NodeSDK | undefined;
 
@@ -25,12 +26,13 @@ export interface TracingOptions {
 export function startTracing(options: TracingOptions): void {
   if (sdk || process.env.OTEL_SDK_DISABLED === 'true') return;
   process.env.OTEL_SERVICE_NAME ??= options.serviceName;
-  process.env.OTEL_EXPORTER_OTLP_ENDPOINT ??= 'http://127.0.0.1:4318';
+  // The native stack's trace sink listens on OTLP_HTTP_PORT (deploy/defaults.env).
+  process.env.OTEL_EXPORTER_OTLP_ENDPOINT ??= `http://127.0.0.1:${process.env.OTLP_HTTP_PORT ?? 4318}`;
   const exporter = options.exporter ?? new OTLPTraceExporter();
   sdk = new NodeSDK({
     serviceName: process.env.OTEL_SERVICE_NAME,
-    // Bounded queue, exported in batches: a slow collector costs spans, never memory without end.
-    spanProcessors: [new BatchSpanProcessor(exporter, { maxQueueSize: 8192, maxExportBatchSize: 512, scheduledDelayMillis: 500 })],
+    // Bounded queue, exported in batches: a slow collector costs spans (counted), never memory without end.
+    spanProcessors: [new CountingBatchSpanProcessor(exporter)],
     instrumentations: [
       new HttpInstrumentation({ ignoreIncomingRequestHook: (req) => ['/metrics', '/healthz', '/readyz'].includes(req.url ?? '') }),
       // Route and handler spans only: a span per middleware (json parser, metrics, ...) is noise.
