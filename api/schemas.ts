@@ -5,7 +5,7 @@
  * bigint with lib/money after validation.
  */
 import { z } from 'zod';
-import { AMOUNT_MINOR_MAX, CURRENCY_EXPONENTS, isSupportedCurrency } from '../lib/money';
+import { CURRENCY_EXPONENTS, isSupportedCurrency, parseAmountMinor } from '../lib/money';
 import { TRANSFER_STATUSES } from '../lib/transfers';
 
 export const METADATA_BYTES_MAX = 4096;
@@ -19,13 +19,14 @@ const required = (what: string) => ({
 
 const uuid = z.uuid(required('a UUID'));
 
-/** "1250": decimal digits, no sign, no leading zeros, no spaces, 1 ≤ n ≤ 2^63−1. */
+/** "1250": decimal digits, no sign, no leading zeros, no spaces, 1 ≤ n ≤ 2^63−1 (the rule is lib/money's). */
 export const amountString = z
   .string(required('a string of decimal digits, e.g. "1250"'))
-  .regex(/^[1-9][0-9]*$/, 'must be a positive integer in minor units as a string of digits: no sign, no leading zeros, no spaces, no decimal point')
-  // zod runs refinements after a failed regex too: only measure what is digits.
-  .refine((v) => !/^[0-9]+$/.test(v) || (v.length <= 19 && BigInt(v) <= AMOUNT_MINOR_MAX), `must be at most ${AMOUNT_MINOR_MAX}`)
-  .meta({ description: 'Minor units as a decimal string, e.g. "1050" is 10.50 USD.', examples: ['1250'] });
+  .superRefine((value, ctx) => {
+    const parsed = parseAmountMinor(value);
+    if (!parsed.ok) ctx.addIssue({ code: 'custom', message: parsed.reason });
+  })
+  .meta({ description: 'Minor units as a decimal string, e.g. "1050" is 10.50 USD.', pattern: '^[1-9][0-9]{0,18}$', examples: ['1250'] });
 
 export const currencyCode = z
   .string(required('an ISO 4217 code'))
@@ -35,7 +36,7 @@ export const currencyCode = z
 const creditLimit = z
   .string({ error: 'must be a string of decimal digits or "unlimited"' })
   .refine(
-    (v) => v === 'unlimited' || (/^(0|[1-9][0-9]*)$/.test(v) && v.length <= 19 && BigInt(v) <= AMOUNT_MINOR_MAX),
+    (v) => v === 'unlimited' || parseAmountMinor(v, { allowZero: true }).ok,
     'must be "unlimited" or minor units as a string of digits (no sign, no leading zeros), at most 9223372036854775807',
   )
   .meta({ description: 'How far available may go below zero, in minor units, or "unlimited".', examples: ['50000'] });
