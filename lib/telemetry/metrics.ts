@@ -8,6 +8,7 @@ import { trace } from '@opentelemetry/api';
 import type { NextFunction, Request, Response } from 'express';
 import type { Pool } from 'pg';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { spansDroppedTotal } from './span-processor';
 
 export { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
@@ -15,6 +16,7 @@ export function createRegistry(service: string): Registry {
   const registry = new Registry();
   registry.setDefaultLabels({ service });
   collectDefaultMetrics({ register: registry });
+  registry.registerMetric(spansDroppedTotal);
   return registry;
 }
 
