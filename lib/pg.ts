@@ -16,13 +16,19 @@ export interface PoolOptions {
 }
 
 export function createPool(config: Config, database: string, options: PoolOptions): Pool {
-  return new Pool({
+  const pool = new Pool({
     connectionString: databaseUrl(config, database),
     application_name: options.applicationName,
     max: options.maxConnections ?? config.PG_POOL_MAX,
     connectionTimeoutMillis: 5_000,
     idleTimeoutMillis: 30_000,
   });
+  // An idle connection that the server drops (a PostgreSQL restart) is emitted
+  // here; unheard, it would crash the process. The pool discards that client
+  // by itself, and queries in flight fail on their own, so there is nothing
+  // more to do than to let the event be heard.
+  pool.on('error', () => undefined);
+  return pool;
 }
 
 /** Runs `work` in one transaction: COMMIT when it returns, ROLLBACK when it throws. */

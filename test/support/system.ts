@@ -53,8 +53,8 @@ export async function transferAndSettle(body: unknown, key = newKey()): Promise<
   return settle(created.body.id);
 }
 
-export async function settle(id: string): Promise<JsonAnswer> {
-  return eventually(() => api.get(`/v1/transfers/${id}`), (r) => r.status === 200 && r.body.status !== 'pending');
+export async function settle(id: string, timeoutMs = 60_000): Promise<JsonAnswer> {
+  return eventually(() => api.get(`/v1/transfers/${id}`), (r) => r.status === 200 && r.body.status !== 'pending', timeoutMs);
 }
 
 /** Funds an account from a fresh unlimited account of the same currency. */
