@@ -218,3 +218,5 @@ function countOutcome(metrics: TransferMetrics, transfer: TransferRecord, compen
   const latencySeconds = Math.max(0, (transfer.updatedAt.getTime() - transfer.createdAt.getTime()) / 1000);
   metrics.latency.observe({ status: transfer.status }, latencySeconds);
 }
+
+export { createReconciliationActivities, type ReconciliationActivities, type ReconciliationDeps } from './reconciliation';

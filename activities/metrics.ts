@@ -1,9 +1,10 @@
 /**
  * The orchestration counters the worker exposes on /metrics. They are counted
  * when a terminal status is first recorded in the transfers table, so an
- * activity retry or a replayed workflow never counts a transfer twice.
+ * activity retry or a replayed workflow never counts a transfer twice. Also
+ * the reconciliation gauge, set when a run completes.
  */
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 export interface TransferMetrics {
   completed: Counter;
@@ -40,5 +41,25 @@ export function createTransferMetrics(registry: Registry): TransferMetrics {
       buckets: TRANSFER_LATENCY_BUCKETS_SECONDS,
       registers: [registry],
     }),
+  };
+}
+
+/** The reconciliation gauge: mismatches found by the last completed run, per check. */
+export interface ReconciliationMetrics {
+  /** Sets the gauge from a completed run's counts. */
+  show(mismatchesByCheck: Record<string, number>): void;
+}
+
+export function createReconciliationMetrics(registry: Registry): ReconciliationMetrics {
+  const mismatches = new Gauge({
+    name: 'reconciliation_mismatches',
+    help: 'Mismatches the last completed reconciliation run found, by check (ledger_balances, read_model_balances, transfer_entries).',
+    labelNames: ['check'],
+    registers: [registry],
+  });
+  return {
+    show(mismatchesByCheck) {
+      for (const [check, count] of Object.entries(mismatchesByCheck)) mismatches.set({ check }, count);
+    },
   };
 }

@@ -6,6 +6,7 @@ import { loadConfig } from '../lib/config';
 import { closeServer, listen, onShutdown } from '../lib/http';
 import { createLogger } from '../lib/logger';
 import { createPool } from '../lib/pg';
+import { createReconciliationStore } from '../lib/reconciliation';
 import { createRegistry, registerPoolGauges } from '../lib/telemetry/metrics';
 import { stopTracing } from '../lib/telemetry/tracing';
 import { createTransferStore, migrateTransfers, TRANSFERS_DATABASE } from '../lib/transfers';
@@ -39,6 +40,7 @@ async function main(): Promise<void> {
     logger,
     registry,
     store: createTransferStore(pool),
+    reconciliations: createReconciliationStore(pool),
     temporal,
     accounts,
     readModel,

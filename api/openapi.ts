@@ -4,6 +4,7 @@
  * document cannot drift from the validation.
  */
 import { z } from 'zod';
+import { RECONCILIATION_CHECKS, RECONCILIATION_STATUSES } from '../lib/reconciliation/report';
 import { TRANSFER_STATUSES } from '../lib/transfers';
 import { createAccountBody, createTransferBody } from './schemas';
 
@@ -52,6 +53,55 @@ export function openApiDocument(): object {
         status: { enum: [...TRANSFER_STATUSES] }, failureCode: { type: ['string', 'null'] }, failureMessage: { type: ['string', 'null'] },
         entryId: { type: ['string', 'null'] }, traceId: { type: ['string', 'null'] }, createdAt: time, updatedAt: time,
       },
+    },
+    ReconciliationStarted: {
+      type: 'object',
+      properties: { id: { type: 'string', format: 'uuid' }, status: { enum: ['running'] }, startedAt: time },
+    },
+    Reconciliation: {
+      type: 'object',
+      description:
+        'A reconciliation run: the ledger\'s balances against its entries and holds (ledgerBalances), the read model\'s balances against the ledger\'s (readModelBalances), posted and reversed transfers against ledger entries (transferEntries).',
+      properties: {
+        id: { type: 'string', format: 'uuid' },
+        status: { enum: [...RECONCILIATION_STATUSES] },
+        trigger: { enum: ['api', 'schedule'] },
+        startedAt: time,
+        finishedAt: { ...time, type: ['string', 'null'] },
+        failureMessage: { type: ['string', 'null'] },
+        counts: {
+          type: ['object', 'null'],
+          description: 'Per check; null while running.',
+          properties: Object.fromEntries(RECONCILIATION_CHECKS.map((check) => [check, ref('ReconciliationCounts')])),
+        },
+        mismatches: {
+          type: 'object',
+          description: 'Per check, the mismatches recorded (at most 1000), ordered by id.',
+          properties: Object.fromEntries(RECONCILIATION_CHECKS.map((check) => [check, { type: 'array', items: ref('ReconciliationMismatch') }])),
+        },
+        mismatchesTruncated: { type: 'boolean', description: 'A check found more mismatches than it recorded.' },
+      },
+    },
+    ReconciliationCounts: {
+      type: 'object',
+      properties: {
+        checked: { type: 'integer', description: 'Accounts or transfers compared' },
+        mismatches: { type: 'integer', description: 'Still disagreeing when read again after settling' },
+        recorded: { type: 'integer', description: 'Of those, listed in mismatches' },
+      },
+    },
+    ReconciliationMismatch: {
+      type: 'object',
+      description: 'Named by accountId (balance checks) or transferId (transferEntries); the other fields show what each side says.',
+      properties: {
+        accountId: { type: 'string' },
+        transferId: { type: 'string' },
+        kind: {
+          type: 'string',
+          examples: ['posted_differs', 'pending_differs', 'missing_in_ledger', 'missing_in_read_model', 'missing_entry', 'duplicate_entries', 'entry_for_unposted_transfer', 'unknown_transfer'],
+        },
+      },
+      additionalProperties: true,
     },
     Problem: {
       type: 'object',
@@ -109,6 +159,19 @@ export function openApiDocument(): object {
       '/v1/transfers/{id}/reject': action('Reject a transfer awaiting approval', 'Transfer'),
       '/v1/transfers/{id}/cancel': action('Cancel a pending or awaiting transfer', 'Transfer'),
       '/v1/transfers/{id}/reverse': action('Reverse a posted transfer', 'Transfer', [keyHeader(true)]),
+      '/v1/reconciliations': {
+        post: {
+          summary: 'Run a reconciliation now (it also runs nightly); poll the Location for the report',
+          responses: {
+            202: { description: 'Accepted and running', headers: { Location: { schema: { type: 'string' } } }, content: json(ref('ReconciliationStarted')) },
+            400: problem,
+            503: problem,
+          },
+        },
+      },
+      '/v1/reconciliations/{id}': {
+        get: { summary: 'A reconciliation report', parameters: [idParam()], responses: { 200: { description: 'The report', content: json(ref('Reconciliation')) }, 404: problem } },
+      },
     },
   };
 }

@@ -5,11 +5,13 @@ import type { Registry } from 'prom-client';
 import { createServiceApp, finishServiceApp, type ReadinessChecks } from '../lib/http';
 import { requireApiKey } from './auth';
 import { openApiDocument } from './openapi';
+import type { ReconciliationDeps } from './reconciliations';
 import { accountRoutes, type AccountRouteDeps } from './routes/accounts';
+import { reconciliationRoutes } from './routes/reconciliations';
 import { transferRoutes } from './routes/transfers';
 import type { TransferDeps } from './transfers';
 
-export interface GatewayDeps extends TransferDeps, AccountRouteDeps {
+export interface GatewayDeps extends TransferDeps, AccountRouteDeps, ReconciliationDeps {
   logger: Logger;
   registry: Registry;
   readiness: ReadinessChecks;
@@ -23,6 +25,7 @@ export function createGatewayApp(deps: GatewayDeps): Express {
   if (deps.apiKeys.length > 0) app.use('/v1', requireApiKey(deps.apiKeys));
   app.use('/v1', accountRoutes(deps));
   app.use('/v1', transferRoutes(deps));
+  app.use('/v1', reconciliationRoutes(deps));
   finishServiceApp(app, deps.logger);
   return app;
 }

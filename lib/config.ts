@@ -50,6 +50,16 @@ const schema = z.object({
   APPROVAL_THRESHOLD_MINOR: z.string().regex(/^(0|[1-9][0-9]{0,18})$/, 'must be decimal digits').default('1000000'),
   /** How long a transfer waits for a decision: "24h", "30m", "90s" or milliseconds. */
   APPROVAL_TIMEOUT: z.string().regex(/^[0-9]+(ms|s|m|h|d)?$/, 'must be like 24h, 30m, 90s or 5000').default('24h'),
+  /**
+   * When the reconciliation Schedule runs, as a cron expression in UTC (5 fields,
+   * or Temporal's 6/7-field and @-forms); the worker creates or updates the
+   * Schedule at start, pointing it at its own task queue. `off`: this worker
+   * leaves the Schedule alone (a benchmark's or a test's worker on a queue of its own).
+   */
+  RECONCILIATION_CRON: z
+    .string()
+    .regex(/^(off|@[a-z]+|\S+(\s+\S+){4,6})$/, 'must be a cron expression, e.g. "0 2 * * *", or off')
+    .default('0 2 * * *'),
   /** Comma-separated API keys; when empty the gateway runs in development mode (no auth). */
   API_KEYS: z.string().default(''),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),

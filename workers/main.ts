@@ -1,21 +1,28 @@
 import '../lib/telemetry/register';
 /**
- * The worker process: runs the transfer workflows and their activities on the
- * `transfers` task queue. Serves /healthz, /readyz and /metrics (transfer
- * counters, pg pool) on WORKER_METRICS_PORT, and the Temporal SDK's own
- * metrics on WORKER_TEMPORAL_METRICS_PORT. On SIGTERM it stops polling, lets
- * in-flight activities finish (up to the grace time), then closes everything.
+ * The worker process: runs the transfer and reconciliation workflows and their
+ * activities on the `transfers` task queue, and keeps the reconciliation
+ * Schedule (RECONCILIATION_CRON) in place. Serves /healthz, /readyz and
+ * /metrics (transfer counters, reconciliation gauge, pg pool) on
+ * WORKER_METRICS_PORT, and the Temporal SDK's own metrics on
+ * WORKER_TEMPORAL_METRICS_PORT. On SIGTERM it stops polling, lets in-flight
+ * activities finish (up to the grace time), then closes everything.
  */
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { createActivities } from '../activities';
-import { createServiceClients } from '../lib/clients';
+import type { Logger } from 'pino';
+import { createActivities, createReconciliationActivities } from '../activities';
+import { createReconciliationMetrics, type ReconciliationMetrics } from '../activities/metrics';
+import { createServiceClients, LedgerClient, ReadModelClient } from '../lib/clients';
 import { loadConfig } from '../lib/config';
 import { closeServer, createServiceApp, finishServiceApp, listen, onShutdown } from '../lib/http';
 import { createLogger } from '../lib/logger';
 import { createPool } from '../lib/pg';
 import { createRegistry, registerPoolGauges } from '../lib/telemetry/metrics';
 import { stopTracing } from '../lib/telemetry/tracing';
+import { CHECK_METRIC_LABELS, createReconciliationStore, RECONCILIATION_CHECKS, type ReconciliationStore } from '../lib/reconciliation';
 import { createTransferStore, migrateTransfers, TRANSFERS_DATABASE } from '../lib/transfers';
+import { ensureReconciliationSchedule } from './reconciliation-schedule';
 import { installRuntime, tracingWiring } from './telemetry';
 
 const SERVICE_NAME = 'worker';
@@ -23,6 +30,12 @@ const SERVICE_NAME = 'worker';
 const SHUTDOWN_GRACE_MS = 15_000;
 /** The whole stop, grace included, before the process exits anyway. */
 const STOP_DEADLINE_MS = 30_000;
+/**
+ * A reconciliation page sums the journal of up to 500 accounts: slower than a
+ * transfer step, so its calls get their own clients with a longer deadline
+ * (inside the activities' one-minute start-to-close timeout).
+ */
+const RECONCILIATION_CALL_TIMEOUT_MS = 30_000;
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -36,7 +49,15 @@ async function main(): Promise<void> {
   if (applied.length > 0) logger.info({ migrations: applied }, 'transfers schema migrated');
 
   const clients = createServiceClients(config);
-  const activities = createActivities({ ...clients, transfers: createTransferStore(pool), logger, registry });
+  const reconciliationLedger = new LedgerClient({ baseUrl: `http://127.0.0.1:${config.LEDGER_PORT}`, timeoutMs: RECONCILIATION_CALL_TIMEOUT_MS });
+  const readModel = new ReadModelClient({ baseUrl: `http://127.0.0.1:${config.READ_MODEL_PORT}`, timeoutMs: RECONCILIATION_CALL_TIMEOUT_MS });
+  const reconciliations = createReconciliationStore(pool);
+  const reconciliationMetrics = createReconciliationMetrics(registry);
+  await showLastReconciliation(reconciliations, reconciliationMetrics, logger);
+  const activities = {
+    ...createActivities({ ...clients, transfers: createTransferStore(pool), logger, registry }),
+    ...createReconciliationActivities({ ledger: reconciliationLedger, readModel, store: reconciliations, logger, metrics: reconciliationMetrics }),
+  };
   const tracing = tracingWiring(process.env.OTEL_SERVICE_NAME ?? SERVICE_NAME);
   if (!tracing) logger.warn('tracing disabled: workflow and activity spans are not exported');
 
@@ -68,6 +89,17 @@ async function main(): Promise<void> {
   const running = worker.run();
   logger.info({ task_queue: config.TEMPORAL_TASK_QUEUE, temporal: config.temporalAddress, port: config.WORKER_METRICS_PORT }, 'worker started');
 
+  const clientConnection = Connection.lazy({ address: config.temporalAddress });
+  if (config.RECONCILIATION_CRON === 'off') {
+    logger.info('RECONCILIATION_CRON is off: this worker leaves the reconciliation schedule alone');
+  } else {
+    // A Schedule that cannot be ensured must not stop the transfers: say so loudly and run on.
+    const client = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
+    await ensureReconciliationSchedule(client, { cron: config.RECONCILIATION_CRON, taskQueue: config.TEMPORAL_TASK_QUEUE }, logger).catch((error: unknown) =>
+      logger.error({ err: error, cron: config.RECONCILIATION_CRON }, 'reconciliation schedule could not be created or updated; reconciliation will not run on its own'),
+    );
+  }
+
   onShutdown(
     logger,
     async () => {
@@ -75,8 +107,11 @@ async function main(): Promise<void> {
       await running;
       await closeServer(server);
       await connection.close();
+      await clientConnection.close();
       clients.accounts.close();
       clients.ledger.close();
+      reconciliationLedger.close();
+      readModel.close();
       await pool.end();
       await tracing?.shutdown();
       await stopTracing();
@@ -88,6 +123,15 @@ async function main(): Promise<void> {
     logger.fatal({ err: error }, 'worker stopped unexpectedly');
     process.exit(1);
   });
+}
+
+/** The gauge shows the last completed run from the start, not only after the next one. */
+async function showLastReconciliation(store: ReconciliationStore, metrics: ReconciliationMetrics, logger: Logger): Promise<void> {
+  const last = await store.latestCompletedReport();
+  if (!last?.counts) return;
+  const counts = last.counts;
+  metrics.show(Object.fromEntries(RECONCILIATION_CHECKS.map((check) => [CHECK_METRIC_LABELS[check], counts[check].mismatches])));
+  logger.info({ report_id: last.id, finished_at: last.finishedAt }, 'reconciliation gauge set from the last completed report');
 }
 
 main().catch((error: unknown) => {

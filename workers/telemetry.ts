@@ -6,7 +6,6 @@
  */
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { Resource } from '@opentelemetry/resources';
-import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import {
   makeWorkflowExporter,
   OpenTelemetryActivityInboundInterceptor,
@@ -15,6 +14,7 @@ import {
 import { Runtime, type WorkerOptions } from '@temporalio/worker';
 import type { LogLevel, LogMetadata, Logger as TemporalLogger } from '@temporalio/common';
 import type { Logger } from 'pino';
+import { CountingBatchSpanProcessor } from '../lib/telemetry/span-processor';
 
 /** Adapts pino to the SDK's logger interface. */
 export function temporalLogger(logger: Logger): TemporalLogger {
@@ -62,7 +62,7 @@ export interface TracingWiring {
  */
 export function tracingWiring(serviceName: string): TracingWiring | undefined {
   if (process.env.OTEL_SDK_DISABLED === 'true') return undefined;
-  const spanProcessor = new BatchSpanProcessor(new OTLPTraceExporter(), { maxQueueSize: 8192, maxExportBatchSize: 512, scheduledDelayMillis: 500 });
+  const spanProcessor = new CountingBatchSpanProcessor(new OTLPTraceExporter());
   const resource = new Resource({ 'service.name': serviceName });
   return {
     interceptors: {

@@ -3,7 +3,8 @@
  *   npm run trace -- <transferId>   (looks the trace id up in the transfers database)
  *   npm run trace -- <traceId>      (32 hex digits)
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { loadConfig } from '../../lib/config';
 import { createPool } from '../../lib/pg';
 import { renderTree, type FlatSpan } from './otlp';
@@ -21,16 +22,23 @@ async function traceIdOf(arg: string): Promise<string> {
   }
 }
 
+/** Streams the file line by line: it grows past what one string can hold (512 MiB) under load. */
+async function spansOf(traceId: string): Promise<FlatSpan[]> {
+  const spans: FlatSpan[] = [];
+  for await (const line of createInterface({ input: createReadStream(SPANS_FILE), crlfDelay: Infinity })) {
+    if (!line.includes(traceId)) continue;
+    const span = JSON.parse(line) as FlatSpan;
+    if (span.traceId === traceId) spans.push(span);
+  }
+  return spans;
+}
+
 async function main(): Promise<void> {
   const arg = process.argv[2];
   if (!arg) throw new Error('usage: npm run trace -- <transferId|traceId>');
   const traceId = await traceIdOf(arg);
   if (!existsSync(SPANS_FILE)) throw new Error(`no spans yet: ${SPANS_FILE} does not exist`);
-  const spans = readFileSync(SPANS_FILE, 'utf8')
-    .split('\n')
-    .filter((line) => line.includes(traceId))
-    .map((line) => JSON.parse(line) as FlatSpan)
-    .filter((span) => span.traceId === traceId);
+  const spans = await spansOf(traceId);
   console.log(`trace ${traceId}: ${spans.length} spans, ${new Set(spans.map((s) => s.service)).size} services`);
   console.log(renderTree(spans));
 }

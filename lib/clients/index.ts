@@ -1,4 +1,4 @@
-/** HTTP clients of the accounts and ledger services, built from the process configuration. */
+/** HTTP clients of the accounts, ledger and read-model services, built from the process configuration. */
 import type { Config } from '../config';
 import { AccountsClient } from './accounts';
 import { LedgerClient } from './ledger';
@@ -6,6 +6,7 @@ import { LedgerClient } from './ledger';
 export * from './errors';
 export * from './accounts';
 export * from './ledger';
+export * from './read-model';
 
 export function createServiceClients(config: Config, options: { timeoutMs?: number } = {}): { accounts: AccountsClient; ledger: LedgerClient } {
   return {

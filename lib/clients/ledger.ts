@@ -5,12 +5,15 @@
  */
 import {
   LEDGER_REFUSAL_CODES,
+  type BalanceCheckPageDto,
+  type BalancePageDto,
   type CaptureHoldRequest,
   type EntryDto,
   type HoldDto,
   type LedgerRefusalCode,
   type ReserveHoldRequest,
   type ReverseEntryRequest,
+  type TransferEntriesPageDto,
   type VoidHoldRequest,
 } from '../contracts/ledger';
 import { ConflictError, LedgerRefusalError, TransientServiceError, UnexpectedResponseError } from './errors';
@@ -35,6 +38,16 @@ export interface LedgerApi {
   getHold(holdId: string): Promise<HoldDto | null>;
 }
 
+/** A keyset page after `cursor`, or exactly the given ids (at most RECONCILIATION_IDS_MAX). */
+export type PageRequest = { cursor: string | null; limit: number } | { ids: string[] };
+
+/** What reconciliation reads from the ledger; tests pass a fake of it. */
+export interface LedgerReconciliationApi {
+  listBalances(page: PageRequest): Promise<BalancePageDto>;
+  checkBalances(page: PageRequest): Promise<BalanceCheckPageDto>;
+  listTransferEntries(page: PageRequest): Promise<TransferEntriesPageDto>;
+}
+
 export interface LedgerClientOptions {
   baseUrl: string;
   timeoutMs?: number;
@@ -42,7 +55,7 @@ export interface LedgerClientOptions {
 
 export const LEDGER_TIMEOUT_MS_DEFAULT = 5_000;
 
-export class LedgerClient implements LedgerApi {
+export class LedgerClient implements LedgerApi, LedgerReconciliationApi {
   private readonly http: JsonHttpClient;
 
   constructor(options: LedgerClientOptions) {
@@ -88,8 +101,28 @@ export class LedgerClient implements LedgerApi {
     throw failure(response, `GET ${path}`);
   }
 
+  listBalances(page: PageRequest): Promise<BalancePageDto> {
+    return this.getPage('/balances', 'accountId', page, (body) => Array.isArray((body as BalancePageDto | undefined)?.items));
+  }
+
+  checkBalances(page: PageRequest): Promise<BalanceCheckPageDto> {
+    return this.getPage('/reconciliation/balances', 'accountId', page, (body) => typeof (body as BalanceCheckPageDto | undefined)?.checked === 'number');
+  }
+
+  listTransferEntries(page: PageRequest): Promise<TransferEntriesPageDto> {
+    return this.getPage('/reconciliation/transfer-entries', 'transferId', page, (body) => Array.isArray((body as TransferEntriesPageDto | undefined)?.items));
+  }
+
   close(): void {
     this.http.close();
+  }
+
+  private async getPage<T>(route: string, idParam: string, page: PageRequest, looksRight: (body: unknown) => boolean): Promise<T> {
+    const path = `${route}?${pageQueryString(idParam, page)}`;
+    const response = await this.http.request({ method: 'GET', path });
+    if (response.status !== 200) throw failure(response, `GET ${route}`);
+    if (!looksRight(response.body)) throw new UnexpectedResponseError('ledger', `GET ${route}: the answer is not a page`, response.status);
+    return response.body as T;
   }
 
   private post(path: string, body: unknown, options?: CallOptions): Promise<JsonResponse> {
@@ -123,4 +156,15 @@ function asEntry(body: unknown): EntryDto {
   const entry = body as Partial<EntryDto> | undefined;
   if (!entry || typeof entry.entryId !== 'string') throw new UnexpectedResponseError('ledger', 'entry answer lacks entryId');
   return entry as EntryDto;
+}
+
+/** `cursor=…&limit=…`, or the ids as a repeated parameter. */
+export function pageQueryString(idParam: string, page: PageRequest): string {
+  const query = new URLSearchParams();
+  if ('ids' in page) for (const id of page.ids) query.append(idParam, id);
+  else {
+    if (page.cursor !== null) query.set('cursor', page.cursor);
+    query.set('limit', String(page.limit));
+  }
+  return query.toString();
 }

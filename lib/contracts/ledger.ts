@@ -14,6 +14,14 @@
  *   POST /entries/:entryId/reverse  ReverseEntryRequest → 201 EntryDto (200 on replay)
  *   GET  /entries/:entryId          → EntryDto | 404
  *   GET  /accounts/:accountId/balance → BalanceDto (authoritative, from the ledger's balance rows)
+ *
+ * Reconciliation (read only; keyset pages in id order, `cursor` is the last id
+ * of the previous page, `limit` 1..500; or up to 100 repeated ids instead of a page):
+ *   GET  /balances?cursor&limit | ?accountId=…           → BalancePageDto
+ *   GET  /reconciliation/balances?cursor&limit | ?accountId=…
+ *                                   → BalanceCheckPageDto (rows whose balances disagree with their lines or holds)
+ *   GET  /reconciliation/transfer-entries?cursor&limit | ?transferId=…
+ *                                   → TransferEntriesPageDto (non-reversal entries grouped by transfer id)
  */
 
 export type Direction = 'debit' | 'credit';
@@ -121,3 +129,48 @@ export type EntryPostedPayload = EntryDto & { accountId: string };
 /** `ledger.hold.v1`, types `hold.reserved|captured|voided|expired`; aggregateId = the source account. */
 export type HoldEventPayload = HoldDto;
 export const HOLD_EVENT_TYPES = ['hold.reserved', 'hold.captured', 'hold.voided', 'hold.expired'] as const;
+
+// ------------------------------------------------------------ reconciliation
+
+/** Ids asked for at once on the reconciliation routes (a URL stays well under 8 KiB). */
+export const RECONCILIATION_IDS_MAX = 100;
+export const RECONCILIATION_PAGE_LIMIT_MAX = 500;
+
+export interface BalanceRowDto {
+  accountId: string;
+  currency: string;
+  postedMinor: string;
+  pendingMinor: string;
+}
+
+export interface BalancePageDto {
+  items: BalanceRowDto[];
+  /** The last id of this page when more may follow, else null. */
+  nextCursor: string | null;
+}
+
+export interface BalanceCheckRowDto extends BalanceRowDto {
+  /** Σ credits − Σ debits of the account's entry lines. */
+  postedFromLinesMinor: string;
+  /** Σ amounts of the holds reserved on the account. */
+  pendingFromHoldsMinor: string;
+}
+
+export interface BalanceCheckPageDto {
+  /** Balance rows compared on this page. */
+  checked: number;
+  /** Only the rows that disagree. */
+  items: BalanceCheckRowDto[];
+  nextCursor: string | null;
+}
+
+export interface TransferEntriesDto {
+  transferId: string;
+  /** Its entries that are not reversals, oldest first. */
+  entryIds: string[];
+}
+
+export interface TransferEntriesPageDto {
+  items: TransferEntriesDto[];
+  nextCursor: string | null;
+}

@@ -35,8 +35,10 @@ export function startTracing(options: TracingOptions): void {
     spanProcessors: [new CountingBatchSpanProcessor(exporter)],
     instrumentations: [
       new HttpInstrumentation({ ignoreIncomingRequestHook: (req) => ['/metrics', '/healthz', '/readyz'].includes(req.url ?? '') }),
-      // Route and handler spans only: a span per middleware (json parser, metrics, ...) is noise.
-      new ExpressInstrumentation({ ignoreLayersType: [ExpressLayerType.MIDDLEWARE, ExpressLayerType.ROUTER] }),
+      // No span per middleware (json parser, metrics, ...): noise. Router layers stay: when they are
+      // ignored, instrumentation-express 0.47 never pops their mount path, so a request that passes two
+      // routers mounted at /v1 is named "POST /v1/v1/transfers" (span name and http.route).
+      new ExpressInstrumentation({ ignoreLayersType: [ExpressLayerType.MIDDLEWARE] }),
       new PgInstrumentation({ requireParentSpan: true }),
       new KafkaJsInstrumentation(),
       // Our logger adds trace_id/span_id itself (lib/logger.ts); this keeps pino's own hooks consistent.

@@ -93,6 +93,8 @@ export function createAccounts({ pool, logger, metrics }: AccountsDeps) {
   async function getAccount(id: string): Promise<AccountDto> {
     const account = await repository.findAccount(pool, id);
     if (!account) throw notFound('Account', id);
+    // DEBUG, not INFO: a transfer reads its accounts several times, and so does every balance query.
+    logger.debug({ account_id: id, currency: account.currency, status: account.status }, 'account read');
     return toDto(account);
   }
 

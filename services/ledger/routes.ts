@@ -7,7 +7,17 @@ import type { LedgerDeps } from './deps';
 import { postEntry, reverseEntry } from './entries';
 import { captureHold, reserveHold, voidHold } from './holds';
 import { getBalance, getEntry, getHold, holdDto } from './repository';
-import { captureHoldSchema, postEntrySchema, reserveHoldSchema, reverseEntrySchema, uuidParam, voidHoldSchema } from './schemas';
+import { balanceCheckPage, balancePage, transferEntriesPage } from './reconciliation';
+import {
+  accountsPageQuery,
+  captureHoldSchema,
+  postEntrySchema,
+  reserveHoldSchema,
+  reverseEntrySchema,
+  transfersPageQuery,
+  uuidParam,
+  voidHoldSchema,
+} from './schemas';
 
 export function ledgerRoutes(deps: LedgerDeps): Router {
   const router = Router();
@@ -67,6 +77,19 @@ export function ledgerRoutes(deps: LedgerDeps): Router {
       pendingMinor: balance.pendingMinor.toString(),
       availableMinor: (balance.postedMinor - balance.pendingMinor).toString(),
     });
+  }));
+
+  // Reconciliation reads (lib/contracts/ledger.ts): keyset pages in id order, or the rows of given ids.
+  router.get('/balances', asyncHandler(async (req, res) => {
+    res.json(await balancePage(deps.pool, parseOrThrow(accountsPageQuery, req.query)));
+  }));
+
+  router.get('/reconciliation/balances', asyncHandler(async (req, res) => {
+    res.json(await balanceCheckPage(deps.pool, parseOrThrow(accountsPageQuery, req.query)));
+  }));
+
+  router.get('/reconciliation/transfer-entries', asyncHandler(async (req, res) => {
+    res.json(await transferEntriesPage(deps.pool, parseOrThrow(transfersPageQuery, req.query)));
   }));
 
   return router;

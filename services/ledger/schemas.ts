@@ -4,7 +4,9 @@
  * name the rule that failed.
  */
 import { z } from 'zod';
+import { RECONCILIATION_IDS_MAX, RECONCILIATION_PAGE_LIMIT_MAX } from '../../lib/contracts/ledger';
 import { isSupportedCurrency, parseAmountMinor } from '../../lib/money';
+import { pageQuerySchema } from '../../lib/reconciliation/page-query';
 
 const id = z.uuid({ message: 'must be a UUID' });
 
@@ -60,3 +62,9 @@ export const reverseEntrySchema = z.object({ reversalEntryId: id, description: d
 export type ReverseEntry = z.infer<typeof reverseEntrySchema>;
 
 export const uuidParam = id;
+
+/** Query strings of the reconciliation routes: a page after a ledger id, or up to 100 ids. */
+const reconciliationQuery = (idParam: string) =>
+  pageQuerySchema({ idParam, cursor: id, limitMax: RECONCILIATION_PAGE_LIMIT_MAX, limitDefault: 200, idsMax: RECONCILIATION_IDS_MAX });
+export const accountsPageQuery = reconciliationQuery('accountId');
+export const transfersPageQuery = reconciliationQuery('transferId');

@@ -1,6 +1,7 @@
 /**
- * The query API the gateway calls. Thin: parse the query string, ask the
- * queries, shape the JSON (amounts as decimal strings, times RFC 3339 UTC ms).
+ * The query API the gateway calls, and the balance list reconciliation reads
+ * (GET /balances, lib/contracts/read-model.ts). Thin: parse the query string,
+ * ask the queries, shape the JSON (amounts as decimal strings, times RFC 3339 UTC ms).
  */
 import { Router } from 'express';
 import { notFound } from '../../lib/errors';
@@ -11,7 +12,8 @@ import { parseOrThrow } from '../../lib/validation';
 import type { ReadModelMetrics } from './metrics';
 import { readBalanceAsOf, readCurrentBalance, type BalanceView } from './queries/balance';
 import { encodeCursor } from './queries/cursor';
-import { balanceParamsSchema, statementParamsSchema } from './queries/params';
+import { readBalancePage } from './queries/balance-page';
+import { balancePageParamsSchema, balanceParamsSchema, statementParamsSchema } from './queries/params';
 import { readStatement, type StatementLineView, type StatementPage } from './queries/statement';
 import { formatRfc3339 } from './time';
 
@@ -39,6 +41,11 @@ export function readModelRoutes({ pool, metrics }: RouteDeps): Router {
     const page = await readStatement(pool, { accountId, from, to, limit, after: cursor });
     if (!page) throw notFound('Account', accountId);
     res.json(statementBody(page));
+  }));
+
+  // Internal, for reconciliation with the ledger (lib/contracts/read-model.ts); not counted as a balance query.
+  router.get('/balances', asyncHandler(async (req, res) => {
+    res.json(await readBalancePage(pool, parseOrThrow(balancePageParamsSchema, req.query)));
   }));
 
   return router;

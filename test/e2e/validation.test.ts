@@ -11,6 +11,7 @@ import { createGatewayApp } from '../../api/server';
 import { Upstream } from '../../api/upstream';
 import { createLogger } from '../../lib/logger';
 import { createRegistry } from '../../lib/telemetry/metrics';
+import { createReconciliationStore } from '../../lib/reconciliation';
 import { createTransferStore } from '../../lib/transfers';
 import { invariantPools, type InvariantPools } from '../support/invariants';
 import { call, startApp } from '../support/service';
@@ -127,6 +128,7 @@ describe('API keys', () => {
         readiness: {},
         apiKeys: ['s3cret-key'],
         store: createTransferStore(pools.transfers),
+        reconciliations: createReconciliationStore(pools.transfers),
         temporal: new Client({ connection }),
         accounts,
         readModel,

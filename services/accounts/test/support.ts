@@ -45,7 +45,6 @@ export interface JsonResponse {
   status: number;
   headers: Headers;
   // Tests read whatever the service answered; the assertions give it a shape.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   body: any;
 }
 

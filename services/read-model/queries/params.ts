@@ -4,6 +4,8 @@
  * (lib/validation parseOrThrow).
  */
 import { z } from 'zod';
+import { READ_MODEL_BALANCE_IDS_MAX, READ_MODEL_BALANCE_PAGE_LIMIT_MAX } from '../../../lib/contracts/read-model';
+import { pageQuerySchema } from '../../../lib/reconciliation/page-query';
 import { parseRfc3339 } from '../time';
 import { decodeCursor } from './cursor';
 
@@ -49,3 +51,12 @@ export const statementParamsSchema = z
     cursor: cursor.optional(),
   })
   .refine(({ from, to }) => !from || !to || from.getTime() <= to.getTime(), { message: 'must not be before from', path: ['to'] });
+
+/** GET /balances (reconciliation): a page after an account id, or up to 100 repeated `accountId`. */
+export const balancePageParamsSchema = pageQuerySchema({
+  idParam: 'accountId',
+  cursor: z.string().min(1).max(255),
+  limitMax: READ_MODEL_BALANCE_PAGE_LIMIT_MAX,
+  limitDefault: 200,
+  idsMax: READ_MODEL_BALANCE_IDS_MAX,
+});

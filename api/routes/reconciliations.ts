@@ -1,0 +1,33 @@
+/** Reconciliation on demand (POST /v1/reconciliations) and its reports. Thin: validate, call api/reconciliations.ts, answer. */
+import { Router, type Request } from 'express';
+import { z } from 'zod';
+import { notFound } from '../../lib/errors';
+import { asyncHandler } from '../../lib/http';
+import { check, throwIfInvalid } from '../../lib/validation';
+import { getReconciliationOr404, startReconciliation, toReportResource, toStartedResource, type ReconciliationDeps } from '../reconciliations';
+import { emptyBody } from '../schemas';
+
+export function reconciliationRoutes(deps: ReconciliationDeps): Router {
+  const router = Router();
+
+  router.post('/reconciliations', asyncHandler(async (req, res) => {
+    throwIfInvalid(check(emptyBody, req.body));
+    const report = await startReconciliation(deps);
+    res.location(`/v1/reconciliations/${report.id}`);
+    res.status(202).json(toStartedResource(report));
+  }));
+
+  router.get('/reconciliations/:id', asyncHandler(async (req, res) => {
+    res.json(toReportResource(await getReconciliationOr404(deps, pathId(req))));
+  }));
+
+  return router;
+}
+
+const uuid = z.uuid();
+
+/** An id in a path that is not a UUID names nothing: 404, as the contract says. */
+function pathId(req: Request): string {
+  if (!uuid.safeParse(req.params.id).success) throw notFound('reconciliation', req.params.id);
+  return req.params.id;
+}

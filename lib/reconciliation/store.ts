@@ -1,0 +1,157 @@
+/**
+ * Data access of reconciliation in the `transfers` database: the reports and
+ * their mismatches (migration lib/transfers/migrations/002), and the reads of
+ * the transfers table the transfer check needs. Shared by the gateway (which
+ * opens a report for a run on demand and serves it) and the worker's
+ * activities (which record and finish it). Plain objects out.
+ */
+import type { Pool } from '../pg';
+import type { TransferStatus } from '../transfers/status';
+import {
+  RECONCILIATION_CHECKS,
+  type Mismatch,
+  type ReconciliationCheck,
+  type ReconciliationCounts,
+  type ReconciliationStatus,
+  type ReconciliationTrigger,
+  type TransferSnapshot,
+} from './report';
+
+export interface ReportRecord {
+  id: string;
+  trigger: ReconciliationTrigger;
+  status: ReconciliationStatus;
+  startedAt: Date;
+  finishedAt: Date | null;
+  /** Null while running. */
+  counts: ReconciliationCounts | null;
+  failureMessage: string | null;
+}
+
+export interface ReportWithMismatches extends ReportRecord {
+  /** Per check, ordered by subject id, at most the limit asked for. */
+  mismatches: Record<ReconciliationCheck, Mismatch[]>;
+}
+
+export interface TransferRow extends TransferSnapshot {
+  id: string;
+}
+
+export interface ReconciliationStore {
+  /** Opens the report as `running`; opening one that exists changes nothing and returns it. */
+  openReport(id: string, trigger: ReconciliationTrigger): Promise<ReportRecord>;
+  /** Records mismatches; one already recorded for the same subject is left as it is. */
+  recordMismatches(reportId: string, check: ReconciliationCheck, mismatches: Mismatch[]): Promise<void>;
+  /** Moves a running report to completed with its counts; a report already finished is returned unchanged. */
+  completeReport(reportId: string, counts: ReconciliationCounts): Promise<ReportRecord | null>;
+  failReport(reportId: string, failureMessage: string): Promise<ReportRecord | null>;
+  getReport(id: string, mismatchesPerCheckMax: number): Promise<ReportWithMismatches | null>;
+  latestCompletedReport(): Promise<ReportRecord | null>;
+  /** Posted and reversed transfers after `cursor` in id order. */
+  settledTransfersPage(cursor: string | null, limit: number): Promise<TransferRow[]>;
+  transfersByIds(ids: string[]): Promise<TransferRow[]>;
+}
+
+const REPORT_COLUMNS = 'id, trigger, status, started_at, finished_at, counts, failure_message';
+
+interface ReportRow {
+  id: string;
+  trigger: ReconciliationTrigger;
+  status: ReconciliationStatus;
+  started_at: Date;
+  finished_at: Date | null;
+  counts: ReconciliationCounts | null;
+  failure_message: string | null;
+}
+
+function toReport(row: ReportRow): ReportRecord {
+  return {
+    id: row.id,
+    trigger: row.trigger,
+    status: row.status,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    counts: row.counts,
+    failureMessage: row.failure_message,
+  };
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function createReconciliationStore(pool: Pool): ReconciliationStore {
+  const getHeader = async (id: string): Promise<ReportRecord | null> => {
+    const { rows } = await pool.query<ReportRow>(`SELECT ${REPORT_COLUMNS} FROM reconciliation_reports WHERE id = $1`, [id]);
+    return rows[0] ? toReport(rows[0]) : null;
+  };
+  const finish = async (reportId: string, status: 'completed' | 'failed', counts: ReconciliationCounts | null, failureMessage: string | null) => {
+    const { rows } = await pool.query<ReportRow>(
+      `UPDATE reconciliation_reports SET status = $2, counts = $3, failure_message = $4, finished_at = now()
+        WHERE id = $1 AND status = 'running' RETURNING ${REPORT_COLUMNS}`,
+      [reportId, status, counts === null ? null : JSON.stringify(counts), failureMessage],
+    );
+    return rows[0] ? toReport(rows[0]) : getHeader(reportId);
+  };
+
+  return {
+    async openReport(id, trigger) {
+      await pool.query(`INSERT INTO reconciliation_reports (id, trigger) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING`, [id, trigger]);
+      return (await getHeader(id))!;
+    },
+
+    async recordMismatches(reportId, check, mismatches) {
+      if (mismatches.length === 0) return;
+      await pool.query(
+        `INSERT INTO reconciliation_mismatches (report_id, check_name, subject_id, kind, detail)
+         SELECT $1, $2, m.subject_id, m.kind, m.detail
+           FROM jsonb_to_recordset($3::jsonb) AS m(subject_id text, kind text, detail jsonb)
+         ON CONFLICT (report_id, check_name, subject_id) DO NOTHING`,
+        [reportId, check, JSON.stringify(mismatches.map((m) => ({ subject_id: m.subjectId, kind: m.kind, detail: m.detail })))],
+      );
+    },
+
+    completeReport: (reportId, counts) => finish(reportId, 'completed', counts, null),
+    failReport: (reportId, failureMessage) => finish(reportId, 'failed', null, failureMessage),
+
+    async getReport(id, mismatchesPerCheckMax) {
+      // An id that is not a UUID names no report (and would fail the uuid cast).
+      if (!UUID.test(id)) return null;
+      const header = await getHeader(id);
+      if (!header) return null;
+      const { rows } = await pool.query<{ check_name: ReconciliationCheck; subject_id: string; kind: string; detail: Mismatch['detail'] }>(
+        `SELECT check_name, subject_id, kind, detail FROM (
+           SELECT m.*, row_number() OVER (PARTITION BY check_name ORDER BY subject_id) AS n
+             FROM reconciliation_mismatches m WHERE report_id = $1) ranked
+          WHERE n <= $2 ORDER BY check_name, subject_id`,
+        [id, mismatchesPerCheckMax],
+      );
+      const mismatches = Object.fromEntries(RECONCILIATION_CHECKS.map((check) => [check, [] as Mismatch[]])) as Record<ReconciliationCheck, Mismatch[]>;
+      for (const row of rows) mismatches[row.check_name].push({ subjectId: row.subject_id, kind: row.kind, detail: row.detail });
+      return { ...header, mismatches };
+    },
+
+    async latestCompletedReport() {
+      const { rows } = await pool.query<ReportRow>(
+        `SELECT ${REPORT_COLUMNS} FROM reconciliation_reports WHERE status = 'completed' ORDER BY finished_at DESC LIMIT 1`,
+      );
+      return rows[0] ? toReport(rows[0]) : null;
+    },
+
+    async settledTransfersPage(cursor, limit) {
+      const { rows } = await pool.query<{ id: string; status: TransferStatus; entry_id: string | null }>(
+        `SELECT id, status, entry_id FROM transfers
+          WHERE status IN ('posted', 'reversed') AND ($1::uuid IS NULL OR id > $1::uuid)
+          ORDER BY id LIMIT $2`,
+        [cursor, limit],
+      );
+      return rows.map((r) => ({ id: r.id, status: r.status, entryId: r.entry_id }));
+    },
+
+    async transfersByIds(ids) {
+      const { rows } = await pool.query<{ id: string; status: TransferStatus; entry_id: string | null }>(
+        `SELECT id, status, entry_id FROM transfers WHERE id = ANY($1::uuid[])`,
+        [ids.filter((id) => UUID.test(id))],
+      );
+      return rows.map((r) => ({ id: r.id, status: r.status, entryId: r.entry_id }));
+    },
+  };
+}

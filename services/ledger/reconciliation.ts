@@ -1,0 +1,87 @@
+/**
+ * The ledger's side of reconciliation: read-only keyset pages over its balance
+ * rows and entries, in id order. The balance check recomputes each balance
+ * from the journal in the same statement that reads the row, so the two are
+ * one snapshot and any difference is real, not a write in flight.
+ */
+import type { Pool } from 'pg';
+import type { BalanceCheckPageDto, BalanceCheckRowDto, BalancePageDto, BalanceRowDto, TransferEntriesDto, TransferEntriesPageDto } from '../../lib/contracts/ledger';
+import type { PageSelection } from '../../lib/reconciliation/page-query';
+
+/** Either a page after `cursor`, or exactly the rows of `ids` (ids that are not UUIDs name nothing here). */
+type Selection = PageSelection;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+interface Where {
+  sql: string;
+  /** `LIMIT $2` for a page, empty for ids. */
+  limitSql: string;
+  params: unknown[];
+  limit: number | null;
+}
+
+/** The WHERE clause and parameters that pick the rows of `selection` by `column` (a uuid column). */
+function where(column: string, selection: Selection): Where {
+  if (selection.ids) return { sql: `${column} = ANY($1::uuid[])`, limitSql: '', params: [selection.ids.filter((id) => UUID.test(id))], limit: null };
+  return { sql: `($1::uuid IS NULL OR ${column} > $1::uuid)`, limitSql: 'LIMIT $2', params: [selection.cursor ?? null, selection.limit], limit: selection.limit };
+}
+
+/** The cursor after a page: its last key when the page was full (more may follow), else null. */
+function nextCursor(keys: string[], limit: number | null): string | null {
+  return limit !== null && keys.length === limit ? keys[keys.length - 1] : null;
+}
+
+export async function balancePage(pool: Pool, selection: Selection): Promise<BalancePageDto> {
+  const { sql, limitSql, params, limit } = where('account_id', selection);
+  const { rows } = await pool.query<Record<string, string>>(
+    `SELECT account_id::text AS account_id, currency, posted_minor::text AS posted_minor, pending_minor::text AS pending_minor
+       FROM ledger_accounts WHERE ${sql} ORDER BY account_id ${limitSql}`,
+    params,
+  );
+  const items = rows.map(balanceRow);
+  return { items, nextCursor: nextCursor(items.map((i) => i.accountId), limit) };
+}
+
+/** Each balance row beside its recomputation: posted = Σ credits − Σ debits of its lines, pending = Σ its reserved holds. */
+export async function balanceCheckPage(pool: Pool, selection: Selection): Promise<BalanceCheckPageDto> {
+  const { sql, limitSql, params, limit } = where('account_id', selection);
+  const { rows } = await pool.query<Record<string, string>>(
+    `SELECT a.account_id::text AS account_id, a.currency, a.posted_minor::text AS posted_minor, a.pending_minor::text AS pending_minor,
+            COALESCE((SELECT sum(CASE l.direction WHEN 'credit' THEN l.amount_minor ELSE -l.amount_minor END)
+                        FROM entry_lines l WHERE l.account_id = a.account_id), 0)::text AS posted_from_lines_minor,
+            COALESCE((SELECT sum(h.amount_minor) FROM holds h
+                       WHERE h.from_account_id = a.account_id AND h.status = 'reserved'), 0)::text AS pending_from_holds_minor
+       FROM (SELECT * FROM ledger_accounts WHERE ${sql} ORDER BY account_id ${limitSql}) a
+      ORDER BY a.account_id`,
+    params,
+  );
+  const checked: BalanceCheckRowDto[] = rows.map((row) => ({
+    ...balanceRow(row),
+    postedFromLinesMinor: row.posted_from_lines_minor,
+    pendingFromHoldsMinor: row.pending_from_holds_minor,
+  }));
+  return {
+    checked: checked.length,
+    items: checked.filter((r) => BigInt(r.postedMinor) !== BigInt(r.postedFromLinesMinor) || BigInt(r.pendingMinor) !== BigInt(r.pendingFromHoldsMinor)),
+    nextCursor: nextCursor(checked.map((r) => r.accountId), limit),
+  };
+}
+
+/** Transfer ids that have entries, each with its non-reversal entries (a reversal names the transfer too). */
+export async function transferEntriesPage(pool: Pool, selection: Selection): Promise<TransferEntriesPageDto> {
+  const { sql, limitSql, params, limit } = where('transfer_id', selection);
+  const { rows } = await pool.query<{ transfer_id: string; entry_ids: string[] }>(
+    `SELECT transfer_id::text AS transfer_id, array_agg(entry_id::text ORDER BY posted_at, entry_id) AS entry_ids
+       FROM entries
+      WHERE transfer_id IS NOT NULL AND reverses_entry_id IS NULL AND ${sql}
+      GROUP BY transfer_id ORDER BY transfer_id ${limitSql}`,
+    params,
+  );
+  const items: TransferEntriesDto[] = rows.map((r) => ({ transferId: r.transfer_id, entryIds: r.entry_ids }));
+  return { items, nextCursor: nextCursor(items.map((i) => i.transferId), limit) };
+}
+
+function balanceRow(row: Record<string, string>): BalanceRowDto {
+  return { accountId: row.account_id, currency: row.currency.trim(), postedMinor: row.posted_minor, pendingMinor: row.pending_minor };
+}

@@ -1,0 +1,324 @@
+/**
+ * One failure drill: accounts and a load of transfers through the gateway,
+ * ONE fault injected once a third of the load is answered, held, healed;
+ * then the wait for the system to go idle (load answered, decisions taken, no
+ * transfer pending, outboxes empty, read-model consumer caught up) and the
+ * contract's invariants checked. Recovery time runs from the moment the heal
+ * returned to the moment the system is idle and every invariant holds.
+ * A drill prints what it injected, the recovery time and each invariant's
+ * result, records a row for the end-of-run table, and returns the results so
+ * the test can fail on a violated invariant, naming its transfers and accounts.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Admin } from 'kafkajs';
+import pino from 'pino';
+import { loadConfig, type Config } from '../../../lib/config';
+import { createKafka } from '../../../lib/kafka';
+import { CONSUMED_TOPICS, READ_MODEL_GROUP_ID } from '../../../services/read-model/consumer';
+import { readConsumerLag } from '../../../services/read-model/consumer-lag';
+import {
+  availableWithinLimits,
+  invariantPools,
+  ledgerBalancesMatchEntries,
+  noTransferPending,
+  noTransferPostedTwice,
+  outboxesEmpty,
+  postedSumsAreZero,
+  postedTransfersHaveOneEntry,
+  readModelEqualsLedger,
+  type InvariantPools,
+} from '../../support/invariants';
+import { RetryCounter, retryingClient, type RetryingClient } from './client';
+import { createDrillAccounts, planLoad, startDecider, startLoad, type Kind, type LoadRun, type PlannedTransfer } from './load';
+import { recordResult } from './report';
+import { downComponents, stack, type StackRun } from './stack';
+
+export interface DrillContext {
+  config: Config;
+  pools: InvariantPools;
+  load: LoadRun;
+  /** The gateway, with the contract's retries. */
+  client: RetryingClient;
+  /** How many events the read-model consumer group is behind, over its topics. */
+  consumerLag(): Promise<bigint>;
+  /** A Kafka admin client of the drill's own. */
+  kafkaAdmin: Admin;
+  /** Transfers of the load still `pending`. */
+  pending(): Promise<number>;
+  /** Lines printed with the drill's report (what was observed while the fault held). */
+  notes: string[];
+  /** True once the hold is over; a `whileFaulted` sampler stops on it. */
+  healing(): boolean;
+}
+
+export interface Check {
+  name: string;
+  violations: string[];
+}
+
+export interface DrillSpec {
+  /** Test-name friendly: "worker", "consumer", "kafka", ... */
+  name: string;
+  /** One short phrase for the table. */
+  fault: string;
+  /** Injects the fault; returns what it did, for the report. */
+  inject(ctx: DrillContext): Promise<string>;
+  /** How long the fault is left in place before the heal. */
+  holdMs: number;
+  /** Runs while the fault holds (it may outlive the hold by one sample). */
+  whileFaulted?(ctx: DrillContext): Promise<void>;
+  /** The components the fault takes down; any other found down before the heal is reported. */
+  faulted: string[];
+  /** Heals the fault; default `deploy/stack up`. Returns what it did. */
+  heal?(ctx: DrillContext): Promise<string>;
+  /** Checks of this drill's own, run with the invariants once the system is idle. */
+  extraChecks?(ctx: DrillContext): Promise<Check[]>;
+  /** Runs once the system has recovered (or the deadline passed), e.g. to add notes. */
+  afterRecovery?(ctx: DrillContext): Promise<void>;
+  transfers?: number;
+  ratePerSecond?: number;
+}
+
+export interface DrillResult {
+  checks: Check[];
+  recovered: boolean;
+  report: string;
+}
+
+const TRANSFERS_DEFAULT = Number(process.env.DRILL_TRANSFERS ?? 300);
+const RATE_PER_SECOND_DEFAULT = Number(process.env.DRILL_RATE ?? 10);
+const CONCURRENCY = 8;
+const PENDING_MAX = Number(process.env.DRILL_PENDING_MAX ?? 50);
+/** After the heal, the system has this long to go idle with every invariant holding. */
+const RECOVERY_DEADLINE_MS = Number(process.env.DRILL_RECOVERY_DEADLINE_MS ?? 180_000);
+/** The decider gives up on decisions it could not deliver by then (the recovery check reports them). */
+const DECIDER_DEADLINE_MS = 6 * 60_000;
+const IDLE_POLL_MS = 500;
+
+/** `deploy/stack up`, reported with the components it had to start. */
+export async function stackUp(): Promise<string> {
+  const run: StackRun = await stack('up');
+  return `deploy/stack up (started: ${run.started.join(', ') || 'nothing'})`;
+}
+
+export async function runDrill(spec: DrillSpec): Promise<DrillResult> {
+  const config = loadConfig();
+  const pools = invariantPools();
+  const kafkaAdmin = createKafka(config, 'drills', pino({ level: 'silent' })).admin();
+  try {
+    return await drill(spec, config, pools, kafkaAdmin);
+  } finally {
+    await kafkaAdmin.disconnect().catch(() => undefined);
+    await pools.close();
+  }
+}
+
+async function drill(spec: DrillSpec, config: Config, pools: InvariantPools, kafkaAdmin: Admin): Promise<DrillResult> {
+  const retries = new RetryCounter();
+  const client = retryingClient({ baseUrl: `http://127.0.0.1:${config.GATEWAY_PORT}`, retries });
+  const tag = `${spec.name}-${Date.now().toString(36)}`;
+  const seed = Number(process.env.DRILL_SEED ?? Date.now() % 2 ** 31);
+  const transfers = spec.transfers ?? TRANSFERS_DEFAULT;
+
+  const accounts = await createDrillAccounts(client, tag, config.approvalThresholdMinor);
+  const plan = planLoad(accounts, { count: transfers, seed, tag, thresholdMinor: config.approvalThresholdMinor });
+  const startedAt = Date.now();
+  const load = startLoad(plan, {
+    client,
+    ratePerSecond: spec.ratePerSecond ?? RATE_PER_SECOND_DEFAULT,
+    concurrency: CONCURRENCY,
+    pendingMax: PENDING_MAX,
+    countPending: (transferIds) => countPending(pools, transferIds),
+  });
+  const decider = startDecider(plan, load, pools.transfers, client, DECIDER_DEADLINE_MS);
+  let loadAnsweredAt = 0;
+  void load.done.then(() => (loadAnsweredAt = Date.now()));
+  let healing = false;
+  const ctx: DrillContext = {
+    config,
+    pools,
+    load,
+    client,
+    consumerLag: () => consumerLag(kafkaAdmin),
+    kafkaAdmin,
+    pending: () => countPending(pools, [...load.ids.values()]),
+    notes: [],
+    healing: () => healing,
+  };
+  const lines = [`drill ${spec.name}: ${spec.fault} (seed ${seed})`];
+  try {
+    // The fault: injected a third of the way into the load, held, healed.
+    await load.whenSubmitted(Math.floor(transfers / 3));
+    const injectedAt = Date.now();
+    const injected = await spec.inject(ctx);
+    lines.push(`  injected:  ${injected}, ${seconds(injectedAt - startedAt)} into the load (${load.progress.submitted}/${transfers} transfers answered)`);
+    const sampler = spec.whileFaulted?.(ctx);
+    await sleep(spec.holdMs);
+    healing = true;
+    await sampler;
+    const down = await downComponents(config);
+    const collateral = down.filter((c) => !spec.faulted.includes(c));
+    const pendingAtHeal = await countPending(pools, [...load.ids.values()]).catch(() => 'unknown (database unreachable)');
+    lines.push(
+      `  held:      ${seconds(Date.now() - injectedAt)}; down before the heal: ${down.join(', ') || 'nothing'}` +
+        (collateral.length > 0 ? ` (NOT faulted on purpose: ${collateral.join(', ')})` : '') +
+        `; transfers pending then: ${pendingAtHeal}`,
+    );
+    const healStartedAt = Date.now();
+    const healed = await (spec.heal ?? stackUp)(ctx);
+    const healedAt = Date.now();
+    lines.push(`  healed:    ${healed} in ${seconds(healedAt - healStartedAt)}`);
+
+    // Recovery: idle, then every invariant holding.
+    const ids = () => [...load.ids.values(), ...accounts.fundingTransferIds];
+    const recovery = await waitForRecovery(async () => {
+      const idle = await idleState(pools, kafkaAdmin, load, decider.outstanding().length, plan);
+      return idle.length > 0 ? { idle } : { idle, checks: await runChecks(ctx, plan, ids(), spec) };
+    }, healedAt + RECOVERY_DEADLINE_MS);
+    const recoveredAt = Date.now();
+    await spec.afterRecovery?.(ctx).catch((error: Error) => ctx.notes.push(`afterRecovery failed: ${error.message}`));
+    const recoveryText = recovery.recovered ? seconds(recoveredAt - healedAt) : `not within ${seconds(RECOVERY_DEADLINE_MS)}`;
+    const { checks } = recovery;
+    const failed = checks.filter((c) => c.violations.length > 0);
+
+    lines.push(
+      ...ctx.notes.map((n) => `  observed:  ${n}`),
+      `  load:      ${transfers} transfers, ${load.progress.requests} requests (${load.progress.duplicatesSent} duplicates), client retries ${retries.summary()}` +
+        `${retries.gaveUp > 0 ? `, ${retries.gaveUp} gave up` : ''}; decisions accepted: approve ${decider.accepted.approve}, reject ${decider.accepted.reject}`,
+      `  timeline:  ${loadTimeline(startedAt, healedAt, loadAnsweredAt)}`,
+      `  outcomes:  ${await outcomeSummary(pools, ids()).catch((e: Error) => e.message)}`,
+      `  recovery:  ${recoveryText} (healed → idle with every invariant holding)` + (recovery.recovered ? '' : `; still not idle: ${recovery.idle.join('; ')}`),
+      `  invariants:`,
+      ...checks.map((c) =>
+        c.violations.length === 0
+          ? `    ✓ ${c.name}`
+          : `    ✗ ${c.name}: ${c.violations.length} violation(s)\n${c.violations.slice(0, 20).map((v) => `        - ${v}`).join('\n')}`,
+      ),
+    );
+    recordResult({
+      drill: spec.name,
+      fault: spec.fault,
+      submitted: `${transfers} (+${load.progress.duplicatesSent} dup, ${retries.total} retries)`,
+      recovery: recoveryText,
+      invariants:
+        failed.length === 0 ? `${checks.length}/${checks.length} hold` : `${checks.length - failed.length}/${checks.length} hold; broken: ${failed.map((c) => c.name).join(', ')}`,
+    });
+    return { checks, recovered: recovery.recovered, report: lines.join('\n') };
+  } finally {
+    // console.log, not process.stdout: Jest buffers direct writes and prints them out of order.
+    console.log(lines.join('\n'));
+    load.stop();
+    decider.stop();
+    await Promise.all([load.done, decider.done]);
+  }
+}
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+function loadTimeline(startedAt: number, healedAt: number, answeredAt: number): string {
+  if (answeredAt === 0) return 'the load was still running at the end';
+  const relative = answeredAt >= healedAt ? `${seconds(answeredAt - healedAt)} after` : `${seconds(healedAt - answeredAt)} before`;
+  return `the load took ${seconds(answeredAt - startedAt)}, its last answer came ${relative} the heal`;
+}
+
+// ---------------------------------------------------------------- idle
+
+/** What still keeps the system from being idle; empty when it is. */
+async function idleState(pools: InvariantPools, admin: Admin, load: LoadRun, undecided: number, plan: PlannedTransfer[]): Promise<string[]> {
+  const busy: string[] = [];
+  if (!load.finished()) busy.push(`load still running (${load.progress.submitted}/${plan.length} answered)`);
+  if (undecided > 0) busy.push(`${undecided} decisions not yet accepted`);
+  const ids = [...load.ids.values()];
+  const pending = await countPending(pools, ids);
+  if (pending > 0) busy.push(`${pending} transfers pending`);
+  const decided = plan.filter((p) => p.kind === 'approve' || p.kind === 'reject').map((p) => load.ids.get(p.seq)).filter(Boolean);
+  const { rows } = await pools.transfers.query(`SELECT count(*)::int AS n FROM transfers WHERE id = ANY($1::uuid[]) AND status = 'awaiting_approval'`, [decided]);
+  if (rows[0].n > 0) busy.push(`${rows[0].n} decided transfers still awaiting_approval`);
+  const outbox = await outboxesEmpty(pools);
+  busy.push(...outbox);
+  const lag = await consumerLag(admin);
+  if (lag > 0n) busy.push(`read-model consumer ${lag} events behind`);
+  return busy;
+}
+
+async function consumerLag(admin: Admin): Promise<bigint> {
+  return (await readConsumerLag(admin, READ_MODEL_GROUP_ID, CONSUMED_TOPICS, 5_000)).reduce((sum, p) => sum + p.lag, 0n);
+}
+
+async function countPending(pools: InvariantPools, ids: string[]): Promise<number> {
+  const { rows } = await pools.transfers.query(`SELECT count(*)::int AS n FROM transfers WHERE id = ANY($1::uuid[]) AND status = 'pending'`, [ids]);
+  return rows[0].n;
+}
+
+interface Probe {
+  idle: string[];
+  checks?: Check[];
+}
+
+/** Polls until idle with every check passing, or the deadline; returns the last checks either way. */
+async function waitForRecovery(probe: () => Promise<Probe>, deadline: number): Promise<{ recovered: boolean; idle: string[]; checks: Check[] }> {
+  let last: Probe = { idle: ['not probed yet'] };
+  let lastChecks: Check[] = [];
+  for (let i = 0; Date.now() < deadline && i < 10_000; i++) {
+    last = await probe().catch((error: Error) => ({ idle: [`probe failed: ${error.message}`] }));
+    if (last.checks) {
+      lastChecks = last.checks;
+      if (last.checks.every((c) => c.violations.length === 0)) return { recovered: true, idle: [], checks: last.checks };
+    }
+    await sleep(IDLE_POLL_MS);
+  }
+  return { recovered: false, idle: last.idle, checks: lastChecks.length > 0 ? lastChecks : [{ name: 'system went idle', violations: last.idle }] };
+}
+
+// ---------------------------------------------------------------- checks
+
+async function runChecks(ctx: DrillContext, plan: PlannedTransfer[], ids: string[], spec: DrillSpec): Promise<Check[]> {
+  const { pools, load } = ctx;
+  const check = async (name: string, ...parts: Array<Promise<string[]> | string[]>): Promise<Check> => ({ name, violations: (await Promise.all(parts)).flat() });
+  return [
+    await check('every transfer terminal or awaiting approval', noTransferPending(pools, ids)),
+    await check('none posted twice (one entry per posted transfer)', postedTransfersHaveOneEntry(pools, ids), noTransferPostedTwice(pools)),
+    await check('posted sum zero per currency', postedSumsAreZero(pools)),
+    await check('posted balances equal their entries', ledgerBalancesMatchEntries(pools)),
+    await check('no available beyond its limit', availableWithinLimits(pools)),
+    await check('read model equals ledger', readModelEqualsLedger(pools)),
+    await check('outboxes empty', outboxesEmpty(pools)),
+    await check('every request answered, one transfer per key', [...load.violations]),
+    await check('each transfer ended as its kind must', outcomesAsPlanned(pools, plan, load)),
+    ...((await spec.extraChecks?.(ctx)) ?? []),
+  ];
+}
+
+const EXPECTED: Record<Kind, string[]> = {
+  normal: ['posted', 'failed:INSUFFICIENT_FUNDS'],
+  overdraw: ['failed:INSUFFICIENT_FUNDS'],
+  frozen: ['failed:ACCOUNT_FROZEN'],
+  approve: ['posted'],
+  reject: ['cancelled'],
+  undecided: ['awaiting_approval'],
+};
+
+/** A fault may delay a transfer, never change how it ends. */
+async function outcomesAsPlanned(pools: InvariantPools, plan: PlannedTransfer[], load: LoadRun): Promise<string[]> {
+  const { rows } = await pools.transfers.query(`SELECT id::text, status, failure_code FROM transfers WHERE id = ANY($1::uuid[])`, [[...load.ids.values()]]);
+  const byId = new Map(rows.map((r) => [r.id as string, r.failure_code ? `${r.status}:${r.failure_code}` : (r.status as string)]));
+  return plan.flatMap((p) => {
+    const id = load.ids.get(p.seq);
+    if (!id) return [];
+    const actual = byId.get(id) ?? 'missing';
+    return EXPECTED[p.kind].includes(actual) ? [] : [`transfer ${id} (#${p.seq}, ${p.kind}) ended ${actual}, expected ${EXPECTED[p.kind].join(' or ')}`];
+  });
+}
+
+async function outcomeSummary(pools: InvariantPools, ids: string[]): Promise<string> {
+  const { rows } = await pools.transfers.query(
+    `SELECT status, failure_code, count(*)::int AS n FROM transfers WHERE id = ANY($1::uuid[]) GROUP BY 1, 2 ORDER BY 3 DESC`,
+    [ids],
+  );
+  return rows.map((r) => `${r.status}${r.failure_code ? `:${r.failure_code}` : ''} ${r.n}`).join(', ');
+}
+
+/** For a test's failure message: every violation of every check that failed. */
+export function violationsOf(result: DrillResult): string[] {
+  return result.checks.flatMap((c) => c.violations.map((v) => `${c.name}: ${v}`));
+}

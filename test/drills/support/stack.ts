@@ -1,0 +1,96 @@
+/**
+ * The drills' hands on the native stack: run `deploy/stack` (with the very
+ * environment the tests run in, so an isolated stack on shifted ports stays
+ * isolated), signal a component by the pid file the stack wrote, and tell
+ * which components answer on their ports.
+ */
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { ROOT_DIR, type Config } from '../../../lib/config';
+
+const execFileAsync = promisify(execFile);
+const STACK = path.join(ROOT_DIR, 'deploy', 'stack');
+const STACK_TIMEOUT_MS = 5 * 60_000;
+
+export const DATA_DIR = process.env.DATA_DIR ?? path.join(ROOT_DIR, '.data');
+const RUN_DIR = path.join(DATA_DIR, 'run');
+
+export interface StackRun {
+  output: string;
+  /** Components `up` found down and started (from its "starting NAME:" lines). */
+  started: string[];
+}
+
+/** Runs `deploy/stack ARGS...`; a non-zero exit throws with the tail of its output. */
+export async function stack(...args: string[]): Promise<StackRun> {
+  try {
+    const { stdout, stderr } = await execFileAsync(STACK, args, { timeout: STACK_TIMEOUT_MS, maxBuffer: 10 * 1024 * 1024 });
+    const output = stdout + stderr;
+    const started = [...output.matchAll(/^\[stack\] starting ([\w-]+):/gm)].map((m) => m[1]);
+    return { output, started };
+  } catch (error) {
+    const e = error as { stdout?: string; stderr?: string; message: string };
+    throw new Error(`deploy/stack ${args.join(' ')} failed: ${e.message}\n${(e.stdout ?? '') + (e.stderr ?? '')}`.slice(0, 4000));
+  }
+}
+
+/** The pid the stack recorded for a component it spawned. */
+export function pidOf(component: string): number {
+  const text = readFileSync(path.join(RUN_DIR, `${component}.pid`), 'utf8').trim();
+  const pid = Number(text);
+  if (!Number.isInteger(pid) || pid <= 1) throw new Error(`${component}.pid holds ${JSON.stringify(text)}, not a pid`);
+  return pid;
+}
+
+/** Sends `signal` to the component's own process (not its group); returns the pid. */
+export function signalComponent(component: string, signal: NodeJS.Signals): number {
+  const pid = pidOf(component);
+  process.kill(pid, signal);
+  return pid;
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function portOpen(port: number, timeoutMs = 1_000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    const done = (open: boolean) => {
+      socket.destroy();
+      resolve(open);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+/** Every component of the stack and the port that says it is up. */
+export function componentPorts(config: Config): Record<string, number> {
+  return {
+    postgres: config.PGPORT,
+    kafka: config.KAFKA_PORT,
+    temporal: config.TEMPORAL_PORT,
+    accounts: config.ACCOUNTS_PORT,
+    ledger: config.LEDGER_PORT,
+    'read-model': config.READ_MODEL_PORT,
+    worker: config.WORKER_METRICS_PORT,
+    gateway: config.GATEWAY_PORT,
+  };
+}
+
+/** The components whose port does not answer. */
+export async function downComponents(config: Config): Promise<string[]> {
+  const entries = Object.entries(componentPorts(config));
+  const open = await Promise.all(entries.map(([, port]) => portOpen(port)));
+  return entries.filter((_, i) => !open[i]).map(([name]) => name);
+}

@@ -1,0 +1,166 @@
+/**
+ * End to end against the running system: a read-model balance corrupted on
+ * purpose is found by a reconciliation run on demand. The test moves money to
+ * an account of its own, waits until the read model shows it, adds 1 to that
+ * account's posted balance straight in the read model's table, runs
+ * POST /v1/reconciliations, polls GET /v1/reconciliations/{id} until the run
+ * completes, and sees exactly that account reported under the read-model
+ * check (and its counterpart not), an ERROR line naming it in the worker's log
+ * and the gauge on the worker's /metrics. The row is restored afterwards, so
+ * the invariants other tests check still hold. Other accounts may be reported
+ * too (the shared topics hold deliberately unbalanced events of earlier test
+ * runs): assertions are about this test's accounts only. Also: unknown report
+ * ids are 404, the routes are in the OpenAPI document, and API keys guard them.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { createGatewayMetrics } from '../../api/metrics';
+import { createGatewayApp } from '../../api/server';
+import { Upstream } from '../../api/upstream';
+import { ROOT_DIR } from '../../lib/config';
+import { createLogger } from '../../lib/logger';
+import { createPool, type Pool } from '../../lib/pg';
+import { createReconciliationStore } from '../../lib/reconciliation';
+import { createRegistry } from '../../lib/telemetry/metrics';
+import { createTransferStore } from '../../lib/transfers';
+import { call, startApp } from '../support/service';
+import { api, config, createAccount, ensureSystem, eventually, transfer, transferAndSettle } from '../support/system';
+
+/** A full run reads every account and transfer of the shared databases, and waits twice for suspects to settle. */
+const RUN_TIMEOUT_MS = 180_000;
+const WORKER_LOG = path.join(process.env.DATA_DIR ?? path.join(ROOT_DIR, '.data'), 'logs', 'worker.log');
+
+let readModel: Pool;
+let transfers: Pool;
+
+beforeAll(async () => {
+  ensureSystem();
+  readModel = createPool(config, 'readmodel', { applicationName: 'reconciliation-e2e', maxConnections: 2 });
+  transfers = createPool(config, 'transfers', { applicationName: 'reconciliation-e2e', maxConnections: 2 });
+}, 10 * 60_000);
+
+afterAll(async () => {
+  await Promise.all([readModel?.end(), transfers?.end()]);
+});
+
+const balanceOf = async (accountId: string) => (await api.get(`/v1/accounts/${accountId}/balance`)).body;
+
+describe('reconciliation on demand', () => {
+  it(
+    'when a read-model balance is corrupted, then the run reports exactly that account under the read-model check, logs it and shows it on the gauge',
+    async () => {
+      const source = await createAccount('USD', 'unlimited');
+      const target = await createAccount('USD');
+      const moved = await transferAndSettle(transfer(source, target, '500'));
+      expect(moved.body.status).toBe('posted');
+      expect((await eventually(() => balanceOf(target), (b) => b.posted === '500')).posted).toBe('500');
+      expect((await eventually(() => balanceOf(source), (b) => b.posted === '-500')).posted).toBe('-500');
+
+      await readModel.query('UPDATE read_model.balances SET posted_minor = posted_minor + 1 WHERE account_id = $1', [target]);
+      try {
+        const started = await api.post('/v1/reconciliations');
+        expect(started.status).toBe(202);
+        expect(started.body).toEqual({ id: expect.stringMatching(/^[0-9a-f-]{36}$/), status: 'running', startedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/) });
+        expect(started.headers.get('location')).toBe(`/v1/reconciliations/${started.body.id}`);
+
+        const report = await eventually(() => api.get(started.headers.get('location')!), (r) => r.status === 200 && r.body.status !== 'running', RUN_TIMEOUT_MS);
+
+        expect(report.body).toMatchObject({ id: started.body.id, status: 'completed', trigger: 'api', startedAt: started.body.startedAt, failureMessage: null });
+        const { counts, mismatches } = report.body;
+        expect(counts.readModelBalances.checked).toBeGreaterThan(0);
+        expect(counts.readModelBalances.mismatches).toBeGreaterThanOrEqual(1);
+        const ours = (list: Array<{ accountId?: string; transferId?: string }>, ids: string[]) => list.filter((m) => ids.includes(m.accountId ?? m.transferId ?? ''));
+        expect(ours(mismatches.readModelBalances, [source, target])).toEqual([
+          {
+            accountId: target,
+            kind: 'posted_differs',
+            ledger: { currency: 'USD', posted: '500', pending: '0' },
+            readModel: { currency: 'USD', posted: '501', pending: '0' },
+          },
+        ]);
+        expect(ours(mismatches.ledgerBalances, [source, target])).toEqual([]);
+        expect(ours(mismatches.transferEntries, [moved.body.id])).toEqual([]);
+
+        const logged = readFileSync(WORKER_LOG, 'utf8')
+          .split('\n')
+          .filter((line) => line.includes(target) && line.includes(started.body.id))
+          .map((line) => JSON.parse(line));
+        expect(logged).toEqual([expect.objectContaining({ level: 'error', msg: 'reconciliation mismatch', account_id: target, check: 'read_model_balances', kind: 'posted_differs' })]);
+        const metrics = await (await fetch(`http://127.0.0.1:${config.WORKER_METRICS_PORT}/metrics`)).text();
+        expect(metrics).toMatch(/^reconciliation_mismatches\{[^}]*check="read_model_balances"[^}]*\} [1-9][0-9]*$/m);
+      } finally {
+        await readModel.query('UPDATE read_model.balances SET posted_minor = posted_minor - 1 WHERE account_id = $1', [target]);
+      }
+      expect((await balanceOf(target)).posted).toBe('500');
+    },
+    RUN_TIMEOUT_MS + 60_000,
+  );
+
+  it('when a report id is unknown or not a UUID, then 404 problem', async () => {
+    const unknown = await api.get('/v1/reconciliations/00000000-0000-4000-8000-000000000000');
+    const malformed = await api.get('/v1/reconciliations/yesterday');
+
+    expect([unknown.status, malformed.status]).toEqual([404, 404]);
+    expect(unknown.headers.get('content-type')).toContain('application/problem+json');
+  });
+
+  it('when the POST has a body that is not empty, then 400 and no run starts', async () => {
+    const before = await reportCount();
+
+    const answer = await api.post('/v1/reconciliations', { checks: ['ledger'] });
+
+    expect(answer.status).toBe(400);
+    expect(await reportCount()).toBe(before);
+  });
+
+  it('when the OpenAPI document is asked for, then it has both reconciliation routes', async () => {
+    const doc = (await api.get('/openapi.json')).body;
+
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/reconciliations', '/v1/reconciliations/{id}']));
+    expect(doc.paths['/v1/reconciliations'].post.responses['202'].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/ReconciliationStarted' });
+  });
+
+  it('when API keys are configured, then a POST without a key is 401 and starts nothing', async () => {
+    const registry = createRegistry('gateway-reconciliation-auth-test');
+    const connection = Connection.lazy({ address: config.temporalAddress });
+    const accounts = new Upstream('accounts', `http://127.0.0.1:${config.ACCOUNTS_PORT}`);
+    const readModelUpstream = new Upstream('read-model', `http://127.0.0.1:${config.READ_MODEL_PORT}`);
+    const app = await startApp(
+      createGatewayApp({
+        logger: createLogger('gateway-reconciliation-auth-test', 'silent'),
+        registry,
+        readiness: {},
+        apiKeys: ['s3cret-key'],
+        store: createTransferStore(transfers),
+        reconciliations: createReconciliationStore(transfers),
+        temporal: new Client({ connection }),
+        accounts,
+        readModel: readModelUpstream,
+        metrics: createGatewayMetrics(registry),
+        approvalThresholdMinor: 1_000_000n,
+        approvalTimeoutMs: 60_000,
+        taskQueue: config.TEMPORAL_TASK_QUEUE,
+      }),
+    );
+    try {
+      const before = await reportCount();
+
+      const none = await call(app.baseUrl, 'POST', '/v1/reconciliations');
+      const wrong = await call(app.baseUrl, 'GET', '/v1/reconciliations/00000000-0000-4000-8000-000000000000', undefined, { authorization: 'Bearer nope' });
+
+      expect([none.status, wrong.status]).toEqual([401, 401]);
+      expect(await reportCount()).toBe(before);
+    } finally {
+      await app.close();
+      accounts.close();
+      readModelUpstream.close();
+      await connection.close();
+    }
+  });
+});
+
+async function reportCount(): Promise<number> {
+  const { rows } = await transfers.query<{ n: string }>('SELECT count(*) AS n FROM reconciliation_reports');
+  return Number(rows[0].n);
+}

@@ -1,0 +1,69 @@
+/**
+ * What the trace of one transfer must hold, by outcome: the spans each hop of
+ * the saga leaves (gateway, Temporal client → workflow → activities, HTTP to
+ * accounts and ledger, SQL, the outbox relay's Kafka producer, the read
+ * model's apply). Used to wait for a trace to be whole and to check it.
+ */
+import { Kind, named, type FlatSpan } from './spans';
+
+export interface SpanExpectation {
+  what: string;
+  match: (span: FlatSpan) => boolean;
+  min: number;
+}
+
+const temporal = (service: string, name: string) => (span: FlatSpan) => span.service === service && span.name === name;
+const pg = (service: string) => (span: FlatSpan) => span.service === service && span.name.startsWith('pg.query');
+
+const START: SpanExpectation[] = [
+  { what: 'gateway HTTP server span POST /v1/transfers', match: named('gateway', Kind.SERVER, /^POST \/v1\/transfers/), min: 1 },
+  { what: 'gateway StartWorkflow:transferWorkflow', match: temporal('gateway', 'StartWorkflow:transferWorkflow'), min: 1 },
+  { what: 'worker RunWorkflow:transferWorkflow', match: temporal('worker', 'RunWorkflow:transferWorkflow'), min: 1 },
+  { what: 'worker RunActivity:validateAccounts', match: temporal('worker', 'RunActivity:validateAccounts'), min: 1 },
+  { what: 'accounts HTTP server spans GET /accounts/:id', match: named('accounts', Kind.SERVER, 'GET /accounts/:id'), min: 2 },
+  { what: 'worker RunActivity:recordTransferStatus', match: temporal('worker', 'RunActivity:recordTransferStatus'), min: 1 },
+  { what: 'gateway pg spans', match: pg('gateway'), min: 1 },
+  { what: 'accounts pg spans', match: pg('accounts'), min: 1 },
+  { what: 'worker pg spans', match: pg('worker'), min: 1 },
+];
+
+const RESERVE: SpanExpectation[] = [
+  { what: 'worker RunActivity:reserveHold', match: temporal('worker', 'RunActivity:reserveHold'), min: 1 },
+  { what: 'ledger HTTP server span POST /holds', match: named('ledger', Kind.SERVER, 'POST /holds'), min: 1 },
+  { what: 'ledger pg spans', match: pg('ledger'), min: 1 },
+];
+
+/** A transfer that posted: every service, and Kafka, take part. */
+export const POSTED: SpanExpectation[] = [
+  ...START,
+  ...RESERVE,
+  { what: 'worker RunActivity:captureHold', match: temporal('worker', 'RunActivity:captureHold'), min: 1 },
+  { what: 'worker HTTP client spans (to accounts and ledger)', match: (s) => s.service === 'worker' && s.kind === Kind.CLIENT, min: 4 },
+  { what: 'ledger HTTP server span POST /holds/:holdId/capture', match: named('ledger', Kind.SERVER, 'POST /holds/:holdId/capture'), min: 1 },
+  { what: 'ledger Kafka producer spans ledger.hold.v1', match: named('ledger', Kind.PRODUCER, 'ledger.hold.v1'), min: 2 },
+  { what: 'ledger Kafka producer spans ledger.entry.v1', match: named('ledger', Kind.PRODUCER, 'ledger.entry.v1'), min: 1 },
+  { what: 'read-model apply hold.reserved', match: named('read-model', Kind.INTERNAL, 'read-model apply hold.reserved'), min: 1 },
+  { what: 'read-model apply hold.captured', match: named('read-model', Kind.INTERNAL, 'read-model apply hold.captured'), min: 1 },
+  { what: 'read-model apply entry.posted', match: named('read-model', Kind.INTERNAL, 'read-model apply entry.posted'), min: 1 },
+  { what: 'read-model pg spans', match: pg('read-model'), min: 1 },
+];
+
+/** Refused by the ledger when reserving (INSUFFICIENT_FUNDS): the hold is voided by the saga. */
+export const FAILED_AT_RESERVE: SpanExpectation[] = [
+  ...START,
+  ...RESERVE,
+  { what: 'worker RunActivity:voidHold', match: temporal('worker', 'RunActivity:voidHold'), min: 1 },
+];
+
+/** Refused when the accounts were validated (ACCOUNT_FROZEN): nothing reached the ledger. */
+export const REFUSED_AT_VALIDATION: SpanExpectation[] = START;
+
+/** The expectations the trace does not meet yet, each with what it found. */
+export function unmet(spans: FlatSpan[], expectations: SpanExpectation[]): string[] {
+  return expectations
+    .map((e) => ({ e, found: spans.filter(e.match).length }))
+    .filter(({ e, found }) => found < e.min)
+    .map(({ e, found }) => `${e.what}: ${found} of ${e.min}`);
+}
+
+export const minimumSpans = (expectations: SpanExpectation[]): number => expectations.reduce((sum, e) => sum + e.min, 0);
