@@ -20,7 +20,8 @@ export function startPendingResumer(deps: TransferDeps, pool: Pool, { intervalMs
     );
     for (const { id } of rows) {
       const transfer = await deps.store.getTransfer(id);
-      if (transfer?.status === 'pending') await startTransferWorkflow(deps, transfer);
+      // One failed start must not keep the others of this pass from being resumed.
+      if (transfer?.status === 'pending') await startTransferWorkflow(deps, transfer).catch(() => undefined);
     }
   };
   const timer = setInterval(() => {

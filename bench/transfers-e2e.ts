@@ -35,10 +35,11 @@
  *      "overloaded after"). Then the same at BENCH_SUSTAINED_PCT percent of
  *      (a)'s rate, for 50 measured transfers at least (120 s at most): the
  *      latency of a system that keeps up.
- *   Between scenarios it waits until no transfer is pending and no workflow
- *   of its task queue runs (Temporal's visibility), so none inherits work.
  *   c) tracing overhead: (a) traced and untraced in the same run; the two
  *      transfers/s, their ratio, CPU per transfer and spans per transfer.
+ *
+ * Between scenarios it waits until no transfer is pending and no workflow of
+ * its task queue runs (Temporal's visibility), so none inherits work.
  *
  * Where the time goes: the worker's Temporal SDK metrics (task queue waits,
  * workflow task and activity execution, the server's answer to each
