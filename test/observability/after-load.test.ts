@@ -14,6 +14,12 @@
  * - dropped spans: the trace of each of the 100 transfers reached the trace
  *   sink whole (every hop its outcome makes, no span whose parent is missing),
  *   and no process counted a span dropped (otel_spans_dropped_total).
+ *
+ * These tests need the stack to themselves in one respect: another outbox
+ * relay on the stack's databases (a benchmark's ledger, say) publishes some of
+ * the stack's rows, with producer spans that never reach this sink. That shows
+ * here as missing producer spans and a ledger outbox_events_published_total
+ * short of the load's rows.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';

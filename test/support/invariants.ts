@@ -17,12 +17,7 @@ export interface InvariantPools {
 
 export function invariantPools(): InvariantPools {
   const config = loadConfig();
-  const open = (db: string) => {
-    const pool = createPool(config, db, { applicationName: 'invariants', maxConnections: 2 });
-    // An idle connection dropped by a restarting server is emitted here; without a listener it would crash the test process.
-    pool.on('error', () => undefined);
-    return pool;
-  };
+  const open = (db: string) => createPool(config, db, { applicationName: 'invariants', maxConnections: 2 });
   const pools = { accounts: open('accounts'), ledger: open('ledger'), readModel: open('readmodel'), transfers: open('transfers') };
   return { ...pools, close: async () => void (await Promise.all(Object.values(pools).map((p) => p.end()))) };
 }

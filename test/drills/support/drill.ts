@@ -90,9 +90,10 @@ const RATE_PER_SECOND_DEFAULT = Number(process.env.DRILL_RATE ?? 10);
 const CONCURRENCY = 8;
 const PENDING_MAX = Number(process.env.DRILL_PENDING_MAX ?? 50);
 /** After the heal, the system has this long to go idle with every invariant holding. */
-const RECOVERY_DEADLINE_MS = Number(process.env.DRILL_RECOVERY_DEADLINE_MS ?? 180_000);
+const RECOVERY_DEADLINE_MS = Number(process.env.DRILL_RECOVERY_DEADLINE_MS ?? 300_000);
 /** The decider gives up on decisions it could not deliver by then (the recovery check reports them). */
-const DECIDER_DEADLINE_MS = 6 * 60_000;
+const DECIDER_DEADLINE_MS = 10 * 60_000;
+const IDLE_POLL_MS = 500;
 const IDLE_POLL_MS = 500;
 
 /** `deploy/stack up`, reported with the components it had to start. */
@@ -119,6 +120,8 @@ async function drill(spec: DrillSpec, config: Config, pools: InvariantPools, kaf
   const tag = `${spec.name}-${Date.now().toString(36)}`;
   const seed = Number(process.env.DRILL_SEED ?? Date.now() % 2 ** 31);
   const transfers = spec.transfers ?? TRANSFERS_DEFAULT;
+  // Transfers created from here on are the drill's, answered or not (a margin for the two clocks).
+  const since = new Date(Date.now() - 1_000);
 
   const accounts = await createDrillAccounts(client, tag, config.approvalThresholdMinor);
   const plan = planLoad(accounts, { count: transfers, seed, tag, thresholdMinor: config.approvalThresholdMinor });
@@ -147,63 +150,38 @@ async function drill(spec: DrillSpec, config: Config, pools: InvariantPools, kaf
   };
   const lines = [`drill ${spec.name}: ${spec.fault} (seed ${seed})`];
   try {
-    // The fault: injected a third of the way into the load, held, healed.
     await load.whenSubmitted(Math.floor(transfers / 3));
-    const injectedAt = Date.now();
-    const injected = await spec.inject(ctx);
-    lines.push(`  injected:  ${injected}, ${seconds(injectedAt - startedAt)} into the load (${load.progress.submitted}/${transfers} transfers answered)`);
-    const sampler = spec.whileFaulted?.(ctx);
-    await sleep(spec.holdMs);
-    healing = true;
-    await sampler;
-    const down = await downComponents(config);
-    const collateral = down.filter((c) => !spec.faulted.includes(c));
-    const pendingAtHeal = await countPending(pools, [...load.ids.values()]).catch(() => 'unknown (database unreachable)');
-    lines.push(
-      `  held:      ${seconds(Date.now() - injectedAt)}; down before the heal: ${down.join(', ') || 'nothing'}` +
-        (collateral.length > 0 ? ` (NOT faulted on purpose: ${collateral.join(', ')})` : '') +
-        `; transfers pending then: ${pendingAtHeal}`,
-    );
-    const healStartedAt = Date.now();
-    const healed = await (spec.heal ?? stackUp)(ctx);
-    const healedAt = Date.now();
-    lines.push(`  healed:    ${healed} in ${seconds(healedAt - healStartedAt)}`);
+    const fault = await injectHoldHeal(spec, ctx, startedAt, () => (healing = true));
+    lines.push(...fault.lines);
 
-    // Recovery: idle, then every invariant holding.
     const ids = () => [...load.ids.values(), ...accounts.fundingTransferIds];
     const recovery = await waitForRecovery(async () => {
-      const idle = await idleState(pools, kafkaAdmin, load, decider.outstanding().length, plan);
-      return idle.length > 0 ? { idle } : { idle, checks: await runChecks(ctx, plan, ids(), spec) };
-    }, healedAt + RECOVERY_DEADLINE_MS);
-    const recoveredAt = Date.now();
+      const idle = await idleState(pools, kafkaAdmin, load, decider.outstanding().length, plan, since);
+      if (idle.length > 0) return { idle };
+      const collateral = { name: 'only the faulted component went down', violations: fault.collateral };
+      return { idle, checks: [...(await runChecks(ctx, plan, ids(), since)), collateral, ...((await spec.extraChecks?.(ctx)) ?? [])] };
+    }, fault.healedAt + RECOVERY_DEADLINE_MS);
+    const recoveryText = recovery.recovered ? seconds(Date.now() - fault.healedAt) : `not within ${seconds(RECOVERY_DEADLINE_MS)}`;
     await spec.afterRecovery?.(ctx).catch((error: Error) => ctx.notes.push(`afterRecovery failed: ${error.message}`));
-    const recoveryText = recovery.recovered ? seconds(recoveredAt - healedAt) : `not within ${seconds(RECOVERY_DEADLINE_MS)}`;
-    const { checks } = recovery;
-    const failed = checks.filter((c) => c.violations.length > 0);
 
     lines.push(
       ...ctx.notes.map((n) => `  observed:  ${n}`),
       `  load:      ${transfers} transfers, ${load.progress.requests} requests (${load.progress.duplicatesSent} duplicates), client retries ${retries.summary()}` +
         `${retries.gaveUp > 0 ? `, ${retries.gaveUp} gave up` : ''}; decisions accepted: approve ${decider.accepted.approve}, reject ${decider.accepted.reject}`,
-      `  timeline:  ${loadTimeline(startedAt, healedAt, loadAnsweredAt)}`,
+      `  timeline:  ${loadTimeline(startedAt, fault.healedAt, loadAnsweredAt)}`,
       `  outcomes:  ${await outcomeSummary(pools, ids()).catch((e: Error) => e.message)}`,
       `  recovery:  ${recoveryText} (healed → idle with every invariant holding)` + (recovery.recovered ? '' : `; still not idle: ${recovery.idle.join('; ')}`),
       `  invariants:`,
-      ...checks.map((c) =>
-        c.violations.length === 0
-          ? `    ✓ ${c.name}`
-          : `    ✗ ${c.name}: ${c.violations.length} violation(s)\n${c.violations.slice(0, 20).map((v) => `        - ${v}`).join('\n')}`,
-      ),
+      ...recovery.checks.map(checkLines),
     );
     recordResult({
       drill: spec.name,
       fault: spec.fault,
       submitted: `${transfers} (+${load.progress.duplicatesSent} dup, ${retries.total} retries)`,
       recovery: recoveryText,
-      invariants:
-        failed.length === 0 ? `${checks.length}/${checks.length} hold` : `${checks.length - failed.length}/${checks.length} hold; broken: ${failed.map((c) => c.name).join(', ')}`,
+      invariants: checksSummary(recovery.checks),
     });
-    return { checks, recovered: recovery.recovered, report: lines.join('\n') };
+    return { checks: recovery.checks, recovered: recovery.recovered, report: lines.join('\n') };
   } finally {
     // console.log, not process.stdout: Jest buffers direct writes and prints them out of order.
     console.log(lines.join('\n'));
@@ -211,6 +189,40 @@ async function drill(spec: DrillSpec, config: Config, pools: InvariantPools, kaf
     decider.stop();
     await Promise.all([load.done, decider.done]);
   }
+}
+
+interface FaultOutcome {
+  lines: string[];
+  healedAt: number;
+  /** Components found down before the heal that the drill did not take down. */
+  collateral: string[];
+}
+
+/** Injects the fault, holds it (running the drill's sampler), and heals it; says what happened. */
+async function injectHoldHeal(spec: DrillSpec, ctx: DrillContext, startedAt: number, markHealing: () => void): Promise<FaultOutcome> {
+  const injectedAt = Date.now();
+  const injected = await spec.inject(ctx);
+  const answered = ctx.load.progress.submitted;
+  const sampler = spec.whileFaulted?.(ctx);
+  await sleep(spec.holdMs);
+  markHealing();
+  await sampler;
+  const down = await downComponents(ctx.config);
+  const collateral = down.filter((c) => !spec.faulted.includes(c));
+  const pendingAtHeal = await ctx.pending().catch(() => 'unknown (database unreachable)');
+  const heldMs = Date.now() - injectedAt;
+  const healStartedAt = Date.now();
+  const healed = await (spec.heal ?? stackUp)(ctx);
+  const healedAt = Date.now();
+  return {
+    healedAt,
+    collateral: collateral.map((c) => `${c} was down before the heal, though the drill took down only ${spec.faulted.join(', ')}`),
+    lines: [
+      `  injected:  ${injected}, ${seconds(injectedAt - startedAt)} into the load (${answered} transfers answered)`,
+      `  held:      ${seconds(heldMs)}; down before the heal: ${down.join(', ') || 'nothing'}; transfers pending then: ${pendingAtHeal}`,
+      `  healed:    ${healed} in ${seconds(healedAt - healStartedAt)}`,
+    ],
+  };
 }
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
@@ -221,15 +233,36 @@ function loadTimeline(startedAt: number, healedAt: number, answeredAt: number): 
   return `the load took ${seconds(answeredAt - startedAt)}, its last answer came ${relative} the heal`;
 }
 
+const VIOLATIONS_SHOWN_MAX = 20;
+
+function checkLines(check: Check): string {
+  if (check.violations.length === 0) return `    ✓ ${check.name}`;
+  const shown = check.violations.slice(0, VIOLATIONS_SHOWN_MAX).map((v) => `        - ${v}`);
+  const more = check.violations.length > VIOLATIONS_SHOWN_MAX ? [`        … and ${check.violations.length - VIOLATIONS_SHOWN_MAX} more`] : [];
+  return [`    ✗ ${check.name}: ${check.violations.length} violation(s)`, ...shown, ...more].join('\n');
+}
+
+function checksSummary(checks: Check[]): string {
+  const failed = checks.filter((c) => c.violations.length > 0);
+  const held = `${checks.length - failed.length}/${checks.length} hold`;
+  return failed.length === 0 ? held : `${held}; broken: ${failed.map((c) => c.name).join(', ')}`;
+}
+
 // ---------------------------------------------------------------- idle
 
 /** What still keeps the system from being idle; empty when it is. */
-async function idleState(pools: InvariantPools, admin: Admin, load: LoadRun, undecided: number, plan: PlannedTransfer[]): Promise<string[]> {
+async function idleState(
+  pools: InvariantPools,
+  admin: Admin,
+  load: LoadRun,
+  undecided: number,
+  plan: PlannedTransfer[],
+  since: Date,
+): Promise<string[]> {
   const busy: string[] = [];
   if (!load.finished()) busy.push(`load still running (${load.progress.submitted}/${plan.length} answered)`);
   if (undecided > 0) busy.push(`${undecided} decisions not yet accepted`);
-  const ids = [...load.ids.values()];
-  const pending = await countPending(pools, ids);
+  const pending = (await pendingSince(pools, since)).length;
   if (pending > 0) busy.push(`${pending} transfers pending`);
   const decided = plan.filter((p) => p.kind === 'approve' || p.kind === 'reject').map((p) => load.ids.get(p.seq)).filter(Boolean);
   const { rows } = await pools.transfers.query(`SELECT count(*)::int AS n FROM transfers WHERE id = ANY($1::uuid[]) AND status = 'awaiting_approval'`, [decided]);
@@ -243,6 +276,12 @@ async function idleState(pools: InvariantPools, admin: Admin, load: LoadRun, und
 
 async function consumerLag(admin: Admin): Promise<bigint> {
   return (await readConsumerLag(admin, READ_MODEL_GROUP_ID, CONSUMED_TOPICS, 5_000)).reduce((sum, p) => sum + p.lag, 0n);
+}
+
+/** Every transfer created since `since` and still pending: the load's, and any whose request never got an answer. */
+async function pendingSince(pools: InvariantPools, since: Date): Promise<string[]> {
+  const { rows } = await pools.transfers.query(`SELECT id::text FROM transfers WHERE created_at >= $1 AND status = 'pending'`, [since]);
+  return rows.map((r) => r.id as string);
 }
 
 async function countPending(pools: InvariantPools, ids: string[]): Promise<number> {
@@ -272,11 +311,14 @@ async function waitForRecovery(probe: () => Promise<Probe>, deadline: number): P
 
 // ---------------------------------------------------------------- checks
 
-async function runChecks(ctx: DrillContext, plan: PlannedTransfer[], ids: string[], spec: DrillSpec): Promise<Check[]> {
+/** The contract's invariants, ledger-wide where they can be, and what the load itself saw. */
+async function runChecks(ctx: DrillContext, plan: PlannedTransfer[], ids: string[], since: Date): Promise<Check[]> {
   const { pools, load } = ctx;
   const check = async (name: string, ...parts: Array<Promise<string[]> | string[]>): Promise<Check> => ({ name, violations: (await Promise.all(parts)).flat() });
+  const known = new Set(ids);
+  const orphans = (await pendingSince(pools, since)).filter((id) => !known.has(id)).map((id) => `transfer ${id} (its request never got an answer) is still pending`);
   return [
-    await check('every transfer terminal or awaiting approval', noTransferPending(pools, ids)),
+    await check('every transfer terminal or awaiting approval', noTransferPending(pools, ids), orphans),
     await check('none posted twice (one entry per posted transfer)', postedTransfersHaveOneEntry(pools, ids), noTransferPostedTwice(pools)),
     await check('posted sum zero per currency', postedSumsAreZero(pools)),
     await check('posted balances equal their entries', ledgerBalancesMatchEntries(pools)),
@@ -285,7 +327,6 @@ async function runChecks(ctx: DrillContext, plan: PlannedTransfer[], ids: string
     await check('outboxes empty', outboxesEmpty(pools)),
     await check('every request answered, one transfer per key', [...load.violations]),
     await check('each transfer ended as its kind must', outcomesAsPlanned(pools, plan, load)),
-    ...((await spec.extraChecks?.(ctx)) ?? []),
   ];
 }
 

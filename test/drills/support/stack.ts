@@ -29,7 +29,7 @@ export async function stack(...args: string[]): Promise<StackRun> {
   try {
     const { stdout, stderr } = await execFileAsync(STACK, args, { timeout: STACK_TIMEOUT_MS, maxBuffer: 10 * 1024 * 1024 });
     const output = stdout + stderr;
-    const started = [...output.matchAll(/^\[stack\] starting ([\w-]+):/gm)].map((m) => m[1]);
+    const started = [...output.matchAll(/^\[stack\] starting ([\w-]+)[: ]/gm)].map((m) => m[1]);
     return { output, started };
   } catch (error) {
     const e = error as { stdout?: string; stderr?: string; message: string };
