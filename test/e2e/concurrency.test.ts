@@ -48,4 +48,4 @@ it('when 100 transfers drain one account at once, then exactly the affordable on
   const converged = await eventually(() => readModelMatchesLedger(pools, accounts), (v) => v.length === 0);
   expect(converged).toEqual([]);
   expect((await api.get(`/v1/accounts/${source}/balance`)).body).toMatchObject({ posted: '-990', pending: '0', available: '-990' });
-});
+}, 5 * 60_000);
