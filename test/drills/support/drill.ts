@@ -94,7 +94,6 @@ const RECOVERY_DEADLINE_MS = Number(process.env.DRILL_RECOVERY_DEADLINE_MS ?? 30
 /** The decider gives up on decisions it could not deliver by then (the recovery check reports them). */
 const DECIDER_DEADLINE_MS = 10 * 60_000;
 const IDLE_POLL_MS = 500;
-const IDLE_POLL_MS = 500;
 
 /** `deploy/stack up`, reported with the components it had to start. */
 export async function stackUp(): Promise<string> {
