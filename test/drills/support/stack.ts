@@ -38,7 +38,7 @@ export async function stack(...args: string[]): Promise<StackRun> {
 }
 
 /** The pid the stack recorded for a component it spawned. */
-export function pidOf(component: string): number {
+function pidOf(component: string): number {
   const text = readFileSync(path.join(RUN_DIR, `${component}.pid`), 'utf8').trim();
   const pid = Number(text);
   if (!Number.isInteger(pid) || pid <= 1) throw new Error(`${component}.pid holds ${JSON.stringify(text)}, not a pid`);
@@ -52,16 +52,7 @@ export function signalComponent(component: string, signal: NodeJS.Signals): numb
   return pid;
 }
 
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-export function portOpen(port: number, timeoutMs = 1_000): Promise<boolean> {
+function portOpen(port: number, timeoutMs = 1_000): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect({ host: '127.0.0.1', port });
     const done = (open: boolean) => {
@@ -75,7 +66,7 @@ export function portOpen(port: number, timeoutMs = 1_000): Promise<boolean> {
 }
 
 /** Every component of the stack and the port that says it is up. */
-export function componentPorts(config: Config): Record<string, number> {
+function componentPorts(config: Config): Record<string, number> {
   return {
     postgres: config.PGPORT,
     kafka: config.KAFKA_PORT,
