@@ -50,6 +50,13 @@
  * /proc and divided by the transfers made (CPU ms per transfer holds up
  * better than transfers/s on a shared machine).
  *
+ * Its accounts and ledger share the stack's databases, so their outbox relays
+ * publish some of the stack's own rows meanwhile (with producer spans sent to
+ * the bench's collector). To keep a running stack's traces whole, give the
+ * bench a stack of its own, as the drills do: the same DATA_DIR and port
+ * variables as deploy/stack (e.g. DATA_DIR=/tmp/bench-data PGPORT=25433
+ * KAFKA_PORT=29092 ...), `deploy/stack up --infra`, then this script.
+ *
  * Everything is bounded: run time, backlog, drain wait, request deadlines.
  * Knobs (environment): BENCH_CLIENTS (32), BENCH_DURATION_S (20),
  * BENCH_WARMUP_S (3), BENCH_RATE (50), BENCH_SUSTAINED_PCT (50; 0 skips),

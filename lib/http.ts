@@ -10,7 +10,7 @@ import express, { type Express, type NextFunction, type Request, type RequestHan
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { AppError, PROBLEM_TYPE_BASE, type Problem } from './errors';
-import { httpMetricsMiddleware } from './telemetry/metrics';
+import { httpMetricsMiddleware, rememberRoute } from './telemetry/metrics';
 
 export type ReadinessChecks = Record<string, () => Promise<unknown>>;
 
@@ -50,6 +50,7 @@ export function finishServiceApp(app: Express, logger: Logger): void {
 /** Express 4 does not catch rejected promises: route them to the error middleware. */
 export function asyncHandler(handler: (req: Request, res: Response) => Promise<unknown>): RequestHandler {
   return (req, res, next) => {
+    rememberRoute(req, res);
     handler(req, res).catch(next);
   };
 }

@@ -47,7 +47,7 @@ export function httpMetricsMiddleware(registry: Registry) {
   return (req: Request, res: Response, next: NextFunction): void => {
     const startedAt = process.hrtime.bigint();
     res.on('finish', () => {
-      const labels = { method: req.method, route: routeOf(req), status: String(res.statusCode) };
+      const labels = { method: req.method, route: routeOf(req, res), status: String(res.statusCode) };
       requests.inc(labels);
       latency.observe(labels, Number(process.hrtime.bigint() - startedAt) / 1e9);
     });
@@ -55,8 +55,20 @@ export function httpMetricsMiddleware(registry: Registry) {
   };
 }
 
+/**
+ * Remembers the matched route pattern while the request is inside its router.
+ * Called by asyncHandler: once an error leaves the router, Express has already
+ * reset req.baseUrl, and the label would lose its mount prefix ("/transfers"
+ * instead of "/v1/transfers").
+ */
+export function rememberRoute(req: Request, res: Response): void {
+  const route = (req as Request & { route?: { path?: string } }).route?.path;
+  if (route) res.locals.metricsRoute = `${req.baseUrl}${route}`;
+}
+
 /** The matched route pattern; unmatched paths share one label so cardinality stays bounded. */
-function routeOf(req: Request): string {
+function routeOf(req: Request, res: Response): string {
+  if (typeof res.locals.metricsRoute === 'string') return res.locals.metricsRoute;
   const route = (req as Request & { route?: { path?: string } }).route?.path;
   return route ? `${req.baseUrl}${route}` : 'unmatched';
 }

@@ -3,7 +3,7 @@
  * creates transfers) and the worker's activities (which record their status).
  * Returns plain objects; amounts are bigint.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { inTransaction, migrate, type Pool } from '../pg';
 import { fromDbAmount } from '../money';
@@ -49,7 +49,7 @@ export interface NewTransfer {
 
 export interface CreateTransferInput {
   idempotencyKey: string;
-  /** A digest of the request body (see `hashRequest`); a key replayed with another body is refused by the caller. */
+  /** A digest of the request body (lib/request-hash.ts); a key replayed with another body is refused by the caller. */
   requestHash: string;
   transfer: NewTransfer;
 }
@@ -100,22 +100,6 @@ export class InvalidCursorError extends Error {
     super('cursor is not one this API issued');
     this.name = 'InvalidCursorError';
   }
-}
-
-/** SHA-256 of the value's canonical JSON (object keys sorted), hex. */
-export function hashRequest(value: unknown): string {
-  return createHash('sha256').update(canonicalJson(value)).digest('hex');
-}
-
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(typeof value === 'bigint' ? value.toString() : value) ?? 'null';
 }
 
 // created_at with its full microsecond precision, for the keyset cursor (a JS Date keeps only milliseconds).

@@ -4,7 +4,7 @@
  * event in the outbox, so an event is published if and only if the change
  * happened.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { trace } from '@opentelemetry/api';
 import { conflict, notFound, ruleViolation } from '../../lib/errors';
 import { TOPICS } from '../../lib/kafka';
@@ -12,6 +12,7 @@ import type { Logger } from '../../lib/logger';
 import { formatAmountMinor } from '../../lib/money';
 import { appendToOutbox, type OutboxEvent } from '../../lib/outbox';
 import { inTransaction, type Pool, type PoolClient } from '../../lib/pg';
+import { requestHash } from '../../lib/request-hash';
 import {
   UNLIMITED,
   type AccountDto,
@@ -151,6 +152,5 @@ function accountEvent(type: AccountEventType, account: repository.AccountRecord)
 /** What makes two requests "the same" for an idempotency key: the normalized body (unknown fields ignored). */
 function hashRequest(input: CreateAccountInput): string {
   const creditLimit = input.creditLimitMinor === null ? UNLIMITED : input.creditLimitMinor.toString();
-  const canonical = JSON.stringify([input.code, input.name, input.currency, creditLimit]);
-  return createHash('sha256').update(canonical).digest('hex');
+  return requestHash({ code: input.code, name: input.name, currency: input.currency, creditLimit });
 }

@@ -46,6 +46,8 @@ const GROWTH: Array<{ expr: string; atLeast: Record<string, number> }> = [
   // HTTP, every service that serves requests in a transfer.
   { expr: `sum by (service) (http_requests_total{${NOT_INFRA}})`, atLeast: { '{service="gateway"}': TRANSFERS, '{service="accounts"}': TRANSFERS, '{service="ledger"}': POSTED_COUNT, '{service="read-model"}': 5 } },
   { expr: `sum by (service) (http_request_duration_seconds_count{${NOT_INFRA}})`, atLeast: { '{service="gateway"}': TRANSFERS, '{service="accounts"}': TRANSFERS, '{service="ledger"}': POSTED_COUNT, '{service="read-model"}': 5 } },
+  // An error response keeps its route's full pattern (the refused account creation answers 409 through the error handler).
+  { expr: 'sum by (route, status) (http_requests_total{service="gateway", status="409"})', atLeast: { '{route="/v1/accounts",status="409"}': 1 } },
   // Ledger.
   { expr: 'sum(ledger_entries_created_total)', atLeast: { '{}': POSTED_COUNT } },
   { expr: 'sum by (error_type) (ledger_entry_validation_errors_total)', atLeast: { '{error_type="INSUFFICIENT_FUNDS"}': PLAN.insufficient_funds } },

@@ -11,9 +11,9 @@ import { randomUUID } from 'node:crypto';
 import { loadConfig } from '../../lib/config';
 import { AMOUNT_MINOR_MAX } from '../../lib/money';
 import { createPool, type Pool } from '../../lib/pg';
+import { requestHash } from '../../lib/request-hash';
 import {
   createTransferStore,
-  hashRequest,
   InvalidCursorError,
   migrateTransfers,
   toTransferResource,
@@ -42,7 +42,7 @@ function newTransfer(overrides: Partial<NewTransfer> = {}): NewTransfer {
 }
 
 async function createOne(transfer = newTransfer()) {
-  const result = await store.createTransfer({ idempotencyKey: `key-${randomUUID()}`, requestHash: hashRequest(transfer), transfer });
+  const result = await store.createTransfer({ idempotencyKey: `key-${randomUUID()}`, requestHash: requestHash(transfer), transfer });
   return result.transfer;
 }
 
@@ -50,10 +50,10 @@ describe('createTransfer and idempotency', () => {
   it('when 20 requests with one key arrive at once, then exactly one transfer is created and all of them return it', async () => {
     const idempotencyKey = `key-${randomUUID()}`;
     const transfer = newTransfer();
-    const requestHash = hashRequest({ ...transfer, amountMinor: transfer.amountMinor.toString() });
+    const bodyHash = requestHash({ ...transfer, amountMinor: transfer.amountMinor.toString() });
 
     const results = await Promise.all(
-      Array.from({ length: CONCURRENT_REQUESTS }, () => store.createTransfer({ idempotencyKey, requestHash, transfer })),
+      Array.from({ length: CONCURRENT_REQUESTS }, () => store.createTransfer({ idempotencyKey, requestHash: bodyHash, transfer })),
     );
 
     expect(results.filter((r) => r.created)).toHaveLength(1);
@@ -67,9 +67,9 @@ describe('createTransfer and idempotency', () => {
     const idempotencyKey = `key-${randomUUID()}`;
     const first = newTransfer();
     const second = newTransfer({ amountMinor: 999n });
-    const created = await store.createTransfer({ idempotencyKey, requestHash: hashRequest({ amount: '1250' }), transfer: first });
+    const created = await store.createTransfer({ idempotencyKey, requestHash: requestHash({ amount: '1250' }), transfer: first });
 
-    const replayed = await store.createTransfer({ idempotencyKey, requestHash: hashRequest({ amount: '999' }), transfer: second });
+    const replayed = await store.createTransfer({ idempotencyKey, requestHash: requestHash({ amount: '999' }), transfer: second });
 
     expect(replayed).toMatchObject({ created: false, requestHashMatches: false });
     expect(replayed.transfer.id).toBe(created.transfer.id);
@@ -99,8 +99,8 @@ describe('createTransfer and idempotency', () => {
   });
 
   it('when request bodies differ only in key order, then their hashes are equal', () => {
-    expect(hashRequest({ a: 1, b: { c: 2, d: [1, 2] } })).toBe(hashRequest({ b: { d: [1, 2], c: 2 }, a: 1 }));
-    expect(hashRequest({ a: 1 })).not.toBe(hashRequest({ a: 2 }));
+    expect(requestHash({ a: 1, b: { c: 2, d: [1, 2] } })).toBe(requestHash({ b: { d: [1, 2], c: 2 }, a: 1 }));
+    expect(requestHash({ a: 1 })).not.toBe(requestHash({ a: 2 }));
   });
 });
 
