@@ -9,8 +9,7 @@ module.exports = {
   roots: ['<rootDir>/test', '<rootDir>/services', '<rootDir>/lib', '<rootDir>/api', '<rootDir>/workflows', '<rootDir>/activities'],
   testMatch: ['**/*.test.ts'],
   // The failure drills kill and restart parts of the stack: they run only through jest.drills.config.js (npm run drills).
-  // The observability tests run through npm run test:observability until verified on a fresh machine.
-  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/drills/', '<rootDir>/test/observability/'],
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/drills/'],
   transform: {
     // tsconfig sets isolatedModules: ts-jest then only strips types; type-checking is `npm run typecheck`'s job.
     '^.+\\.ts$': ['ts-jest', {}],
