@@ -139,9 +139,21 @@ function isDatabaseUnavailable(error: Error & { code?: string }): boolean {
 }
 
 /** Listens on host:port; resolves once the socket is bound (port 0 picks a free one). */
+/**
+ * How long an idle keep-alive connection stays open. Longer than any client's
+ * or load balancer's idle timeout (undici keeps one ~4 s, AWS ALBs 60 s): the
+ * client must be the side that closes, or a request it sends on a socket the
+ * server is closing at that moment fails with "other side closed". Node's
+ * default of 5 s lost that race on a busy machine.
+ */
+export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+
 export function listen(app: Express, port: number, host: string): Promise<Server> {
   return new Promise((resolve, reject) => {
     const server = app.listen(port, host, () => resolve(server));
+    server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+    // Must exceed keepAliveTimeout, or a slow next request on a kept socket is cut by the headers timer.
+    server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1_000;
     server.once('error', reject);
   });
 }
