@@ -160,7 +160,10 @@ async function drill(spec: DrillSpec, config: Config, pools: InvariantPools, kaf
       const collateral = { name: 'only the faulted component went down', violations: fault.collateral };
       return { idle, checks: [...(await runChecks(ctx, plan, ids(), since)), collateral, ...((await spec.extraChecks?.(ctx)) ?? [])] };
     }, fault.healedAt + RECOVERY_DEADLINE_MS);
-    const recoveryText = recovery.recovered ? seconds(Date.now() - fault.healedAt) : `not within ${seconds(RECOVERY_DEADLINE_MS)}`;
+    const idleAt = Date.now();
+    const recoveryText = recovery.recovered ? seconds(idleAt - fault.healedAt) : `not within ${seconds(RECOVERY_DEADLINE_MS)}`;
+    // The load goes on after the heal: how long the backlog took to drain once its last request was answered.
+    const drainText = recovery.recovered && loadAnsweredAt > 0 ? seconds(idleAt - Math.max(loadAnsweredAt, fault.healedAt)) : '-';
     await spec.afterRecovery?.(ctx).catch((error: Error) => ctx.notes.push(`afterRecovery failed: ${error.message}`));
 
     lines.push(
@@ -169,7 +172,8 @@ async function drill(spec: DrillSpec, config: Config, pools: InvariantPools, kaf
         `${retries.gaveUp > 0 ? `, ${retries.gaveUp} gave up` : ''}; decisions accepted: approve ${decider.accepted.approve}, reject ${decider.accepted.reject}`,
       `  timeline:  ${loadTimeline(startedAt, fault.healedAt, loadAnsweredAt)}`,
       `  outcomes:  ${await outcomeSummary(pools, ids()).catch((e: Error) => e.message)}`,
-      `  recovery:  ${recoveryText} (healed → idle with every invariant holding)` + (recovery.recovered ? '' : `; still not idle: ${recovery.idle.join('; ')}`),
+      `  recovery:  ${recoveryText} (healed → idle with every invariant holding); ${drainText} of it after the load's last answer` +
+        (recovery.recovered ? '' : `; still not idle: ${recovery.idle.join('; ')}`),
       `  invariants:`,
       ...recovery.checks.map(checkLines),
     );
@@ -178,6 +182,7 @@ async function drill(spec: DrillSpec, config: Config, pools: InvariantPools, kaf
       fault: spec.fault,
       submitted: `${transfers} (+${load.progress.duplicatesSent} dup, ${retries.total} retries)`,
       recovery: recoveryText,
+      drain: drainText,
       invariants: checksSummary(recovery.checks),
     });
     return { checks: recovery.checks, recovered: recovery.recovered, report: lines.join('\n') };

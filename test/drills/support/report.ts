@@ -11,7 +11,10 @@ export interface DrillRow {
   drill: string;
   fault: string;
   submitted: string;
+  /** Heal → idle, the load still running meanwhile. */
   recovery: string;
+  /** Last answer of the load (or the heal, if later) → idle: the backlog's drain. */
+  drain: string;
   invariants: string;
 }
 
@@ -36,7 +39,7 @@ export function readResults(): DrillRow[] {
 
 /** A Markdown table, so the same text reads well in a terminal and pasted into the README. */
 export function formatTable(rows: DrillRow[]): string {
-  const header: DrillRow = { drill: 'drill', fault: 'fault', submitted: 'transfers submitted', recovery: 'recovery time', invariants: 'invariant results' };
+  const header: DrillRow = { drill: 'drill', fault: 'fault', submitted: 'transfers submitted', recovery: 'recovery time (heal → idle)', drain: 'of it after the load', invariants: 'invariant results' };
   const columns = Object.keys(header) as Array<keyof DrillRow>;
   const widths = columns.map((c) => Math.max(...[header, ...rows].map((r) => r[c].length)));
   const line = (r: DrillRow) => `| ${columns.map((c, i) => r[c].padEnd(widths[i])).join(' | ')} |`;
