@@ -16,8 +16,9 @@ function traceFields(): Record<string, string> {
   return { trace_id: traceId, span_id: spanId, trace_flags: `0${traceFlags.toString(16)}` };
 }
 
-export function createLogger(service: string, level = process.env.LOG_LEVEL ?? 'info'): Logger {
-  return pino({
+/** `destination`: stdout by default; a test passes a stream to read the lines back. */
+export function createLogger(service: string, level = process.env.LOG_LEVEL ?? 'info', destination?: pino.DestinationStream): Logger {
+  const options: pino.LoggerOptions = {
     level,
     base: { service },
     timestamp: pino.stdTimeFunctions.isoTime,
@@ -25,5 +26,6 @@ export function createLogger(service: string, level = process.env.LOG_LEVEL ?? '
     mixin: traceFields,
     // Keys and secrets never reach a log line, even when a request is logged whole.
     redact: { paths: ['req.headers.authorization', 'headers.authorization', '*.password', 'password'], censor: '[redacted]' },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }

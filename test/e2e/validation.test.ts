@@ -116,14 +116,16 @@ describe('request limits and ids', () => {
 });
 
 describe('API keys', () => {
-  it('when keys are configured, then a request without or with a wrong key is 401 and a right key passes', async () => {
+  it('when keys are configured, then a request without or with a wrong key is 401, a right key passes, and no key reaches the log', async () => {
     const registry = createRegistry('gateway-auth-test');
+    const logLines: string[] = [];
+    const logger = createLogger('gateway-auth-test', 'debug', { write: (line: string) => void logLines.push(line) });
     const connection = Connection.lazy({ address: config.temporalAddress });
     const accounts = new Upstream('accounts', `http://127.0.0.1:${config.ACCOUNTS_PORT}`);
     const readModel = new Upstream('read-model', `http://127.0.0.1:${config.READ_MODEL_PORT}`);
     const app = await startApp(
       createGatewayApp({
-        logger: createLogger('gateway-auth-test', 'silent'),
+        logger,
         registry,
         readiness: {},
         apiKeys: ['s3cret-key'],
@@ -142,8 +144,15 @@ describe('API keys', () => {
       const none = await call(app.baseUrl, 'GET', `/v1/accounts/${from}`);
       const wrong = await call(app.baseUrl, 'GET', `/v1/accounts/${from}`, undefined, { authorization: 'Bearer nope' });
       const right = await call(app.baseUrl, 'GET', `/v1/accounts/${from}`, undefined, { authorization: 'Bearer s3cret-key' });
-      expect([none.status, wrong.status, right.status]).toEqual([401, 401, 200]);
+      // A transfer through the keyed gateway logs its creation (and a refused one its problem): the lines exist, the keys do not.
+      const created = await call(app.baseUrl, 'POST', '/v1/transfers', { ...valid(), amount: '1' }, {
+        authorization: 'Bearer s3cret-key',
+        'idempotency-key': newKey(),
+      });
+      expect([none.status, wrong.status, right.status, created.status]).toEqual([401, 401, 200, 201]);
       expect(none.headers.get('content-type')).toContain('application/problem+json');
+      expect(logLines.some((line) => line.includes('transfer created'))).toBe(true);
+      expect(logLines.filter((line) => line.includes('s3cret-key') || line.includes('nope'))).toEqual([]);
     } finally {
       await app.close();
       accounts.close();
