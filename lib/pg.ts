@@ -28,6 +28,14 @@ export function createPool(config: Config, database: string, options: PoolOption
   // by itself, and queries in flight fail on their own, so there is nothing
   // more to do than to let the event be heard.
   pool.on('error', () => undefined);
+  // The same for a client that is checked out but between queries (inside a
+  // transaction awaiting other work) when the server goes: pg-pool takes its
+  // own listener off a client it hands out, and an 'error' event nobody hears
+  // crashes the process (the PostgreSQL drill found it: gateway, accounts and
+  // ledger died). The client's next query fails, and release() discards it.
+  pool.on('connect', (client) => {
+    client.on('error', () => undefined);
+  });
   return pool;
 }
 
