@@ -13,8 +13,8 @@
  * (applied_positions, written with each event) run ahead of the group's
  * committed offsets (should a small batch be applied and committed between
  * two looks, it piles events up again, up to 5 times). It reports how many
- * applied events were uncommitted at
- * the kill and how many redeliveries the restarted consumer dropped.
+ * applied events were uncommitted at the kill and how many redeliveries the
+ * restarted consumer dropped.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CONSUMED_TOPICS, READ_MODEL_GROUP_ID } from '../../services/read-model/consumer';
