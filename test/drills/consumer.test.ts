@@ -21,8 +21,10 @@ import { CONSUMED_TOPICS, READ_MODEL_GROUP_ID } from '../../services/read-model/
 import { runDrill, violationsOf, type DrillContext } from './support/drill';
 import { signalComponent } from './support/stack';
 
-const PILE_UP_EVENTS_MIN = 20n;
-const PILE_UP_WAIT_MS_MAX = 15_000;
+// Enough for batches of several events per partition: the window between apply and commit must outlast a look (two queries).
+const PILE_UP_EVENTS_MIN = 60n;
+// Below the consumer's 30 s session timeout: held longer, the blocked consumer would be rebalanced out of its group.
+const PILE_UP_WAIT_MS_MAX = 25_000;
 const MID_BATCH_WAIT_MS_MAX = 10_000;
 const MID_BATCH_ATTEMPTS_MAX = 5;
 
