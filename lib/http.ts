@@ -138,7 +138,6 @@ function isDatabaseUnavailable(error: Error & { code?: string }): boolean {
   );
 }
 
-/** Listens on host:port; resolves once the socket is bound (port 0 picks a free one). */
 /**
  * How long an idle keep-alive connection stays open. Longer than any client's
  * or load balancer's idle timeout (undici keeps one ~4 s, AWS ALBs 60 s): the
@@ -148,6 +147,7 @@ function isDatabaseUnavailable(error: Error & { code?: string }): boolean {
  */
 export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 
+/** Listens on host:port; resolves once the socket is bound (port 0 picks a free one). */
 export function listen(app: Express, port: number, host: string): Promise<Server> {
   return new Promise((resolve, reject) => {
     const server = app.listen(port, host, () => resolve(server));
