@@ -139,11 +139,12 @@ function isDatabaseUnavailable(error: Error & { code?: string }): boolean {
 }
 
 /**
- * How long an idle keep-alive connection stays open. Longer than any client's
- * or load balancer's idle timeout (undici keeps one ~4 s, AWS ALBs 60 s): the
- * client must be the side that closes, or a request it sends on a socket the
- * server is closing at that moment fails with "other side closed". Node's
- * default of 5 s lost that race on a busy machine.
+ * How long an idle keep-alive connection stays open (also sent to clients as
+ * `Keep-Alive: timeout=65`; undici closes its side a second earlier). A request
+ * sent on a socket the server is closing at that moment fails with "other side
+ * closed". With Node's default of 5 s, pauses of about 5 s (a client busy for a
+ * moment, the gap between two test files) hit that window on a busy machine;
+ * 65 s also outlasts load balancers' usual 60 s idle timeout, so they close first.
  */
 export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 
