@@ -79,9 +79,22 @@ export interface OtlpReceiver {
   close(): Promise<void>;
 }
 
-/** Listens on host:port (0 = any free port) and hands every received span to `onSpans`. */
-export function startOtlpReceiver(onSpans: (spans: FlatSpan[]) => void, port = 0, host = '127.0.0.1'): Promise<OtlpReceiver> {
+/**
+ * Listens on host:port (0 = any free port) and hands every received span to
+ * `onSpans`. GET /healthz answers `health()` as JSON (a benchmark reads its
+ * span counts there).
+ */
+export function startOtlpReceiver(
+  onSpans: (spans: FlatSpan[]) => void,
+  port = 0,
+  host = '127.0.0.1',
+  health: () => unknown = () => ({ status: 'ok' }),
+): Promise<OtlpReceiver> {
   const server = http.createServer((req, res) => {
+    if (req.method === 'GET' && req.url === '/healthz') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(health()));
+      return;
+    }
     if (req.method !== 'POST' || req.url !== '/v1/traces') {
       res.writeHead(404).end();
       return;
