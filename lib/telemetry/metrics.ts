@@ -4,7 +4,6 @@
  * pg pool gauges. Domain metrics are declared next to the code that counts them,
  * on the same registry.
  */
-import { trace } from '@opentelemetry/api';
 import type { NextFunction, Request, Response } from 'express';
 import type { Pool } from 'pg';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
@@ -22,12 +21,6 @@ export function createRegistry(service: string): Registry {
 
 /** Latency buckets in seconds, from sub-millisecond to the 10 s `?wait=true` ceiling. */
 export const LATENCY_BUCKETS_SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
-
-/** Trace id of the active span as an exemplar label, so a slow bucket leads to its trace. */
-export function traceExemplar(): Record<string, string> {
-  const spanContext = trace.getActiveSpan()?.spanContext();
-  return spanContext ? { trace_id: spanContext.traceId } : {};
-}
 
 /** Counts every request and observes its latency, labelled by route pattern (not raw path) and status. */
 export function httpMetricsMiddleware(registry: Registry) {

@@ -96,7 +96,7 @@ const DECIDER_DEADLINE_MS = 10 * 60_000;
 const IDLE_POLL_MS = 500;
 
 /** `deploy/stack up`, reported with the components it had to start. */
-export async function stackUp(): Promise<string> {
+async function stackUp(): Promise<string> {
   const run: StackRun = await stack('up');
   return `deploy/stack up (started: ${run.started.join(', ') || 'nothing'})`;
 }
