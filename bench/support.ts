@@ -91,6 +91,8 @@ export interface StartOptions {
   /** Extra node flags, e.g. --cpu-prof. */
   nodeArgs?: string[];
   healthTimeoutMs?: number;
+  /** The checkout the entry is taken from and the process runs in (another checkout's app code); ROOT_DIR when not given. */
+  cwd?: string;
 }
 
 const HEALTH_TIMEOUT_MS = 60_000;
@@ -118,7 +120,8 @@ export class ServiceGroup {
     if (await answersHealth(port)) throw new Error(`port ${port} already serves /healthz: stop that process or set BENCH_*_PORT`);
     const logFile = path.join(os.tmpdir(), `${this.logPrefix}-${name}-${process.pid}.log`);
     const log = createWriteStream(logFile, { flags: 'a' });
-    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', entry], { cwd: ROOT_DIR, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const cwd = options.cwd ?? ROOT_DIR;
+    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', path.resolve(cwd, entry)], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout?.pipe(log);
     child.stderr?.pipe(log);
     const service = { name, port, child, logFile };
@@ -129,6 +132,14 @@ export class ServiceGroup {
 
   pidOf(name: string): number | undefined {
     return this.services.find((s) => s.name === name)?.child.pid;
+  }
+
+  /** Stops one process and forgets it. */
+  async stop(name: string): Promise<void> {
+    const index = this.services.findIndex((s) => s.name === name);
+    if (index < 0) return;
+    const [service] = this.services.splice(index, 1);
+    await stopService(service);
   }
 
   /** Stops every process (last started first) and forgets them. */

@@ -1,0 +1,91 @@
+/**
+ * The application processes the bench measures: accounts, ledger, read
+ * model, worker and gateway, started from settings.appRoot (this checkout,
+ * or another one for a before/after comparison) on the stack's own ports, so
+ * Prometheus scrapes them as it scrapes the stack's; and the bench's trace
+ * collector (bench/otlp-sink.ts, always this checkout's), unless
+ * BENCH_OTLP_ENDPOINT names another. Their worker polls a task queue of its
+ * own and leaves the stack's reconciliation Schedule alone.
+ */
+import { answersHealth, type ServiceGroup } from '../support';
+import { settings } from './settings';
+
+/** The worker bundles the workflows with webpack before it answers /healthz; on a busy machine that takes a while. */
+const WORKER_HEALTH_TIMEOUT_MS = 180_000;
+
+interface AppProcess {
+  name: 'accounts' | 'ledger' | 'read-model' | 'worker' | 'gateway';
+  entry: string;
+  port: number;
+}
+
+/** In the stack's start order (deploy/stack). */
+export function appProcesses(): AppProcess[] {
+  const { ports } = settings;
+  return [
+    { name: 'accounts', entry: 'services/accounts/main.ts', port: ports.accounts },
+    { name: 'ledger', entry: 'services/ledger/main.ts', port: ports.ledger },
+    { name: 'read-model', entry: 'services/read-model/main.ts', port: ports.readModel },
+    { name: 'worker', entry: 'workers/main.ts', port: ports.workerMetrics },
+    { name: 'gateway', entry: 'api/main.ts', port: ports.gateway },
+  ];
+}
+
+/**
+ * A second read model in the same consumer group would take half of the
+ * partitions, and a second ledger relay half of the outbox: the stack's own
+ * application processes must not run beside the bench's.
+ */
+export async function refuseRunningApps(): Promise<void> {
+  const running = [];
+  for (const app of appProcesses()) if (await answersHealth(app.port)) running.push(`${app.name} :${app.port}`);
+  if (running.length === 0) return;
+  throw new Error(
+    `already running: ${running.join(', ')}. The bench starts its own application processes on these ports (and a second read model ` +
+      `or ledger would share the work with it): stop the stack's first, e.g. deploy/stack stop gateway worker read-model ledger accounts ` +
+      `(deploy/stack up starts them again afterwards).`,
+  );
+}
+
+function appEnv(name: string, tracing: boolean): NodeJS.ProcessEnv {
+  const { ports } = settings;
+  return {
+    ...process.env,
+    ACCOUNTS_PORT: String(ports.accounts),
+    LEDGER_PORT: String(ports.ledger),
+    READ_MODEL_PORT: String(ports.readModel),
+    GATEWAY_PORT: String(ports.gateway),
+    WORKER_METRICS_PORT: String(ports.workerMetrics),
+    WORKER_TEMPORAL_METRICS_PORT: String(ports.workerTemporalMetrics),
+    TEMPORAL_TASK_QUEUE: settings.taskQueue,
+    // The reconciliation Schedule belongs to the stack's worker: this one must not point it at its own queue.
+    RECONCILIATION_CRON: 'off',
+    LOG_LEVEL: 'warn',
+    API_KEYS: '',
+    OTEL_SDK_DISABLED: tracing ? 'false' : 'true',
+    OTEL_EXPORTER_OTLP_ENDPOINT: settings.otlpEndpoint ?? `http://127.0.0.1:${ports.otlpSink}`,
+    OTEL_SERVICE_NAME: name,
+  };
+}
+
+export async function startSink(services: ServiceGroup): Promise<void> {
+  if (settings.otlpEndpoint) return;
+  const port = settings.ports.otlpSink;
+  await services.start('sink', 'bench/otlp-sink.ts', port, { ...process.env, BENCH_OTLP_SINK_PORT: String(port) });
+}
+
+export async function startApps(services: ServiceGroup, tracing: boolean): Promise<void> {
+  const where = settings.appRoot;
+  console.log(
+    `starting accounts, ledger, read model, worker (task queue ${settings.taskQueue}), gateway :${settings.ports.gateway} from ${where} ` +
+      `(${settings.appCommit}); tracing ${tracing ? `on, to ${settings.otlpEndpoint ?? `the bench's collector :${settings.ports.otlpSink}`}` : 'off'}`,
+  );
+  for (const app of appProcesses()) {
+    const healthTimeoutMs = app.name === 'worker' ? WORKER_HEALTH_TIMEOUT_MS : undefined;
+    await services.start(app.name, app.entry, app.port, appEnv(app.name, tracing), { cwd: where, healthTimeoutMs });
+  }
+}
+
+export async function stopApps(services: ServiceGroup): Promise<void> {
+  for (const app of appProcesses().reverse()) await services.stop(app.name);
+}

@@ -1,0 +1,78 @@
+/**
+ * The knobs of bench/transfers-e2e.ts, read once from the environment. Every
+ * one is bounded, so no setting makes the run endless.
+ */
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { loadConfig } from '../../lib/config';
+import { intFromEnv, ROOT_DIR } from '../support';
+
+/** "10,25" -> [10, 25]; each rate 1..500 per second, at most 5 of them. */
+function ratesFromEnv(name: string, fallback: number[]): number[] {
+  const text = process.env[name];
+  if (text === undefined || text.trim() === '') return fallback;
+  const rates = text.split(',').map((part) => Number(part.trim()));
+  if (rates.length > 5 || rates.some((r) => !Number.isFinite(r) || r <= 0 || r > 500)) {
+    throw new Error(`${name} must be up to 5 comma-separated rates per second, each above 0 and at most 500, got ${text}`);
+  }
+  return rates;
+}
+
+/** The short commit of a checkout, "+changes" when its tracked files differ from it; "?" outside git. */
+function commitOf(root: string): string {
+  try {
+    const commit = execFileSync('git', ['-C', root, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['-C', root, 'status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8' }).trim() !== '';
+    return dirty ? `${commit}+changes` : commit;
+  } catch {
+    return '?';
+  }
+}
+
+const config = loadConfig();
+const appRoot = path.resolve(process.env.BENCH_APP_ROOT || ROOT_DIR);
+const appCommit = commitOf(appRoot);
+
+export const settings = {
+  /** The checkout whose gateway, worker, accounts, ledger and read model are measured (the bench, its ceiling and the infrastructure stay this one's). */
+  appRoot,
+  appCommit,
+  benchCommit: commitOf(ROOT_DIR),
+  /** Names the results file: bench/results/transfers-e2e-<label>.json. */
+  label: (process.env.BENCH_LABEL || (appRoot === ROOT_DIR ? 'current' : path.basename(appRoot))).replace(/[^A-Za-z0-9._-]/g, '_'),
+  clients: intFromEnv('BENCH_CLIENTS', 32, 1, 256),
+  warmupS: intFromEnv('BENCH_WARMUP_S', 5, 0, 60),
+  durationS: intFromEnv('BENCH_DURATION_S', 30, 1, 600),
+  openRates: ratesFromEnv('BENCH_OPEN_RATES', [10, 25]),
+  accountCount: intFromEnv('BENCH_ACCOUNTS', 40, 2, 1000),
+  maxBacklog: intFromEnv('BENCH_MAX_BACKLOG', 1500, 1, 100_000),
+  drainTimeoutS: intFromEnv('BENCH_DRAIN_TIMEOUT_S', 120, 10, 1800),
+  /** Local activities of the ceiling's bare workflow: as many as the transfer has steps. */
+  ceilingSteps: intFromEnv('BENCH_CEILING_STEPS', 3, 0, 50),
+  /** Measured seconds of the ceiling; BENCH_DURATION_S when not given. */
+  ceilingS: intFromEnv('BENCH_CEILING_S', intFromEnv('BENCH_DURATION_S', 30, 1, 600), 1, 600),
+  /** 1: also a closed loop with every app process restarted with OTEL_SDK_DISABLED=true. */
+  untraced: intFromEnv('BENCH_UNTRACED', 0, 0, 1) === 1,
+  config,
+  /** The app processes take the stack's own ports (Prometheus scrapes them as it would the stack's); stop the stack's app processes first. */
+  ports: {
+    accounts: intFromEnv('BENCH_ACCOUNTS_PORT', config.ACCOUNTS_PORT, 1, 65535),
+    ledger: intFromEnv('BENCH_LEDGER_PORT', config.LEDGER_PORT, 1, 65535),
+    readModel: intFromEnv('BENCH_READ_MODEL_PORT', config.READ_MODEL_PORT, 1, 65535),
+    gateway: intFromEnv('BENCH_GATEWAY_PORT', config.GATEWAY_PORT, 1, 65535),
+    workerMetrics: intFromEnv('BENCH_WORKER_METRICS_PORT', config.WORKER_METRICS_PORT, 1, 65535),
+    workerTemporalMetrics: intFromEnv('BENCH_WORKER_TEMPORAL_METRICS_PORT', config.WORKER_TEMPORAL_METRICS_PORT, 1, 65535),
+    otlpSink: intFromEnv('BENCH_OTLP_SINK_PORT', 14318, 1, 65535),
+    ceilingWorker: intFromEnv('BENCH_CEILING_WORKER_PORT', 19466, 1, 65535),
+    ceilingWorkerTemporalMetrics: intFromEnv('BENCH_CEILING_WORKER_TEMPORAL_METRICS_PORT', 19467, 1, 65535),
+    temporalMetrics: intFromEnv('BENCH_TEMPORAL_METRICS_PORT', 0, 0, 65535),
+  },
+  taskQueue: `bench-${process.pid}`,
+  ceilingTaskQueue: `bench-ceiling-${process.pid}`,
+  otlpEndpoint: process.env.BENCH_OTLP_ENDPOINT || null,
+};
+
+export type Settings = typeof settings;
+
+/** Set on SIGINT/SIGTERM: the load and the waits stop, the services are stopped, the script exits. */
+export const run = { stopping: false };
