@@ -2,3 +2,4 @@
 export * from './status';
 export * from './store';
 export * from './resource';
+export * from './status-notifications';
