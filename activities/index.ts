@@ -13,11 +13,11 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { AccountNotFoundError, LedgerRefusalError, type AccountsApi, type LedgerApi } from '../lib/clients';
-import type { AccountDto } from '../lib/contracts/accounts';
+import { LedgerRefusalError, type AccountsApi, type LedgerApi } from '../lib/clients';
+import { accountRefusal } from '../lib/accounts/refusal';
 import { isTerminalStatus, type TransferStatus } from '../lib/transfers/status';
 import type { TransferRecord, TransferStore } from '../lib/transfers/store';
-import { FailureTypes, transferWorkflowId, type RefusalDetails } from '../workflows/definitions';
+import { FailureTypes, transferWorkflowId, type HoldCapturedDetails, type RefusalDetails } from '../workflows/definitions';
 import { entryIdFor, holdIdFor, idempotencyKeyFor, reversalEntryIdFor } from './ids';
 import { createTransferMetrics, type TransferMetrics } from './metrics';
 
@@ -73,14 +73,15 @@ export function createActivities(deps: ActivityDeps) {
   const metrics = deps.registry ? createTransferMetrics(deps.registry) : undefined;
 
   return {
-    /** Both accounts exist, are active, and hold the transfer's currency; otherwise a refusal with its code. */
+    /**
+     * Both accounts exist, are active, and hold the transfer's currency;
+     * otherwise a refusal with its code. Only workflows recorded before the
+     * local-steps shape call it (the ledger checks the accounts at reserve
+     * now); it stays registered so they can finish.
+     */
     async validateAccounts(input: ValidateAccountsInput): Promise<void> {
-      const [from, to] = await Promise.allSettled([deps.accounts.getAccount(input.fromAccountId), deps.accounts.getAccount(input.toAccountId)]);
-      const missing = [from, to].find((r) => r.status === 'rejected' && r.reason instanceof AccountNotFoundError);
-      if (missing) throw asActivityFailure((missing as PromiseRejectedResult).reason);
-      if (from.status === 'rejected') throw from.reason;
-      if (to.status === 'rejected') throw to.reason;
-      const refusal = accountRefusal(from.value, to.value, input.currency);
+      const accountIds = [input.fromAccountId, input.toAccountId];
+      const refusal = accountRefusal(accountIds, await deps.accounts.getAccounts(accountIds), input.currency);
       if (refusal) {
         logFor(deps.logger, input.transferId).info({ failure_code: refusal.code }, 'transfer refused: %s', refusal.message);
         throw refused(refusal.code, refusal.message);
@@ -130,8 +131,9 @@ export function createActivities(deps: ActivityDeps) {
         if (!(error instanceof LedgerRefusalError && error.code === 'HOLD_NOT_RESERVED')) throw asActivityFailure(error);
         const hold = await call(() => deps.ledger.getHold(holdId));
         if (hold?.status === 'captured') {
-          log.error({ entry_id: hold.entryId }, 'hold to void was captured');
-          throw ApplicationFailure.create({ type: FailureTypes.holdAlreadyCaptured, message: `hold ${holdId} was captured, not voided` });
+          log.warn({ entry_id: hold.entryId }, 'hold to void was captured: the transfer is posted');
+          const details: HoldCapturedDetails = { entryId: hold.entryId };
+          throw ApplicationFailure.create({ type: FailureTypes.holdAlreadyCaptured, message: `hold ${holdId} was captured, not voided`, details: [details] });
         }
         log.info({ hold_status: hold?.status ?? null }, 'hold already released');
       }
@@ -182,14 +184,6 @@ function logFor(logger: Logger, transferId: string): Logger {
   return logger.child({ transfer_id: transferId });
 }
 
-function accountRefusal(from: AccountDto, to: AccountDto, currency: string): { code: string; message: string } | null {
-  const frozen = [from, to].find((a) => a.status !== 'active');
-  if (frozen) return { code: 'ACCOUNT_FROZEN', message: `account ${frozen.id} is frozen` };
-  const other = [from, to].find((a) => a.currency !== currency);
-  if (other) return { code: 'CURRENCY_MISMATCH', message: `account ${other.id} holds ${other.currency}, not ${currency}` };
-  return null;
-}
-
 function refused(code: string, message: string): ApplicationFailure {
   const details: RefusalDetails = { code };
   return ApplicationFailure.create({ type: FailureTypes.refused, message, details: [details] });
@@ -197,7 +191,6 @@ function refused(code: string, message: string): ApplicationFailure {
 
 /** Business refusals become TransferRefusedError; everything else goes on as it is (its class name decides retrying). */
 function asActivityFailure(error: unknown): unknown {
-  if (error instanceof AccountNotFoundError) return refused('ACCOUNT_NOT_FOUND', error.message);
   if (error instanceof LedgerRefusalError) return refused(error.code, error.message);
   return error;
 }

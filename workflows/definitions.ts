@@ -98,3 +98,8 @@ export const NON_RETRYABLE_ERROR_TYPES: string[] = Object.values(FailureTypes);
 export interface RefusalDetails {
   code: string;
 }
+
+/** Details of a HoldAlreadyCapturedError: the entry the hold was captured into. */
+export interface HoldCapturedDetails {
+  entryId: string | null;
+}

@@ -2,24 +2,35 @@
  * The transfer saga and the reversal workflow. Deterministic code: no I/O, no
  * Node APIs, no clock but the workflow's; every effect is an activity.
  *
- * transferWorkflow: validate accounts → reserve a hold (its void registered
- * first) → wait for approval when the amount is at or above the threshold →
- * capture the hold into an entry → posted. A refusal at any step releases the
- * hold and ends `failed` with the refusal's code; reject and cancel end
- * `cancelled`, no decision in time ends `expired`. Each status change is
- * upserted as a search attribute and recorded in the transfers table.
+ * transferWorkflow: reserve a hold (its void registered first; the ledger
+ * checks the accounts there) → wait for approval when the amount is at or
+ * above the threshold → capture the hold into an entry → posted. A refusal at
+ * any step releases the hold and ends `failed` with the refusal's code; reject
+ * and cancel end `cancelled`, no decision in time ends `expired`. Each status
+ * change is upserted as a search attribute and recorded in the transfers table.
+ *
+ * The steps run as local activities (in the worker, inside the workflow task),
+ * so a transfer below the approval threshold completes in one workflow task
+ * instead of five workflow and four activity tasks. Approval stays durable: a
+ * signal and a timer, across as many workflow tasks as it takes. Histories
+ * recorded before that change (no `transfer-local-steps` marker) replay on the
+ * old shape: validateAccounts first, then ordinary activities.
  */
 import {
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
+  TemporalFailure,
   condition,
   isCancellation,
   log,
+  patched,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   upsertSearchAttributes,
   type ActivityOptions,
+  type LocalActivityOptions,
   type RetryPolicy,
 } from '@temporalio/workflow';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
@@ -35,6 +46,7 @@ import {
   cancelSignal,
   rejectSignal,
   transferStateQuery,
+  type HoldCapturedDetails,
   type RefusalDetails,
   type ReverseTransferInput,
   type ReverseTransferResult,
@@ -59,8 +71,20 @@ const RETRY_POLICY: RetryPolicy = {
 
 /** One HTTP call (5 s client deadline) or one SQL update per attempt. */
 const ACTIVITY_OPTIONS: ActivityOptions = { startToCloseTimeout: '10 seconds', retry: RETRY_POLICY };
+/**
+ * The same deadline and retries for the local steps. Retries more than a
+ * minute apart (a service down for long) wait on durable timers rather than in
+ * the worker (the SDK's localRetryThreshold), so a long outage costs no worker
+ * slot and survives a worker restart.
+ */
+const LOCAL_ACTIVITY_OPTIONS: LocalActivityOptions = { startToCloseTimeout: '10 seconds', retry: RETRY_POLICY };
 
+/** The steps as ordinary activities: the shape of histories recorded before LOCAL_STEPS_PATCH. */
 const activities = proxyActivities<TransferActivities>(ACTIVITY_OPTIONS);
+const localActivities = proxyLocalActivities<TransferActivities>(LOCAL_ACTIVITY_OPTIONS);
+
+/** The marker of the one-workflow-task shape (local steps, accounts checked by the ledger at reserve). */
+export const LOCAL_STEPS_PATCH = 'transfer-local-steps';
 
 /** A failure code for what is not a business refusal (a bug, a contract mismatch); the hold is released all the same. */
 const INTERNAL_ERROR = 'INTERNAL_ERROR';
@@ -68,6 +92,9 @@ const INTERNAL_ERROR = 'INTERNAL_ERROR';
 type Decision = 'approve' | 'reject' | 'cancel';
 
 export async function transferWorkflow(input: TransferWorkflowInput): Promise<TransferWorkflowResult> {
+  // First of all, so the marker precedes every command of a new run.
+  const localSteps = patched(LOCAL_STEPS_PATCH);
+  const steps = localSteps ? localActivities : activities;
   const amountMinor = parseMinor(input.amountMinor, 'amountMinor');
   const thresholdMinor = parseMinor(input.approvalThresholdMinor, 'approvalThresholdMinor');
   const state: TransferState = { status: 'pending', failureCode: null, failureMessage: null, entryId: null, holdId: null };
@@ -90,23 +117,36 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
   const moveTo = async (status: TransferStatus, fields: Partial<TransferState> = {}, compensated = false): Promise<TransferState> => {
     Object.assign(state, fields, { status });
     upsertSearchAttributes([{ key: TransferStatusKey, value: status }]);
-    await CancellationScope.nonCancellable(() => activities.recordTransferStatus(recordOf(input.transferId, state, compensated)));
+    await CancellationScope.nonCancellable(() => steps.recordTransferStatus(recordOf(input.transferId, state, compensated)));
     return { ...state };
   };
   const release = async (status: 'cancelled' | 'expired', reason: string): Promise<TransferState> => {
-    await saga.compensate(reason);
+    const { capturedEntryId } = await saga.compensate(reason);
+    if (capturedEntryId) return postedAfterAll(capturedEntryId, reason);
     return moveTo(status);
+  };
+  /**
+   * The ledger captured the hold although this run of the workflow chose to
+   * release it: a capture that ran as a local activity in a workflow task whose
+   * completion the server refused (a cancel arrived meanwhile), so this run never
+   * saw it. The ledger is the truth and money moved: the transfer is posted.
+   */
+  const postedAfterAll = async (capturedEntryId: string, reason: string): Promise<TransferState> => {
+    log.warn('hold already captured; the transfer is posted', { transferId: input.transferId, reason, entryId: capturedEntryId });
+    return moveTo('posted', { entryId: capturedEntryId });
   };
 
   let entryId: string;
   try {
     const accounts = { transferId: input.transferId, fromAccountId: input.fromAccountId, toAccountId: input.toAccountId, currency: input.currency };
-    await activities.validateAccounts(accounts);
-    if (decision === 'cancel') return await release('cancelled', 'cancelled');
+    if (!localSteps) {
+      await activities.validateAccounts(accounts);
+      if (decision === 'cancel') return await release('cancelled', 'cancelled');
+    }
 
     // Registered before the reserve: a reserve that took effect and then timed out is voided all the same.
-    saga.add((reason) => activities.voidHold({ transferId: input.transferId, reason }));
-    ({ holdId: state.holdId } = await activities.reserveHold({ ...accounts, amountMinor: input.amountMinor }));
+    saga.add((reason) => steps.voidHold({ transferId: input.transferId, reason }));
+    ({ holdId: state.holdId } = await steps.reserveHold({ ...accounts, amountMinor: input.amountMinor }));
     if (decision === 'cancel') return await release('cancelled', 'cancelled');
 
     if (amountMinor >= thresholdMinor) {
@@ -118,15 +158,17 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
     }
 
     // The point of no return: a cancel from here on is too late and ignored.
-    ({ entryId } = await activities.captureHold({ transferId: input.transferId, description: input.description }));
+    ({ entryId } = await steps.captureHold({ transferId: input.transferId, description: input.description }));
   } catch (error) {
     // Cancelled through Temporal itself (not the cancel signal): release the hold and record it.
     if (isCancellation(error)) return await release('cancelled', 'workflow cancelled');
-    if (!(error instanceof ActivityFailure)) throw error;
-    const failure = failureOf(error);
+    const cause = stepFailureCause(error);
+    if (cause === null) throw error;
+    const failure = failureOf(cause);
     log.warn('transfer step failed; compensating', { transferId: input.transferId, ...failure });
-    const compensated = await saga.compensate(failure.failureMessage);
-    return await moveTo('failed', failure, compensated);
+    const compensation = await saga.compensate(failure.failureMessage);
+    if (compensation.capturedEntryId) return await postedAfterAll(compensation.capturedEntryId, failure.failureMessage);
+    return await moveTo('failed', failure, compensation.ran);
   }
   // Outside the try: once the hold is captured, nothing may compensate it.
   return await moveTo('posted', { entryId });
@@ -141,8 +183,9 @@ export async function reverseTransferWorkflow(input: ReverseTransferInput): Prom
   try {
     ({ reversalEntryId } = await activities.reverseEntry({ transferId: input.transferId, description: input.description }));
   } catch (error) {
-    if (!(error instanceof ActivityFailure)) throw error;
-    const failure = failureOf(error);
+    const cause = stepFailureCause(error);
+    if (cause === null) throw error;
+    const failure = failureOf(cause);
     // Reversed already under another id: the transfer is reversed all the same.
     if (failure.failureCode !== 'ENTRY_ALREADY_REVERSED') {
       log.warn('reversal refused', { transferId: input.transferId, ...failure });
@@ -165,30 +208,51 @@ class Saga {
   /**
    * Runs every compensation once, newest first, shielded from workflow
    * cancellation; one that fails is logged and the rest still run. Reports
-   * whether any ran.
+   * whether any ran, and the entry of a hold found captured instead of voided.
    */
-  async compensate(reason: string): Promise<boolean> {
+  async compensate(reason: string): Promise<{ ran: boolean; capturedEntryId: string | null }> {
     const pending = this.compensations.splice(0);
+    let capturedEntryId: string | null = null;
     await CancellationScope.nonCancellable(async () => {
       for (const compensation of pending) {
         try {
           await compensation(reason);
         } catch (error) {
-          log.error('compensation failed', { reason, error: (error as Error).message });
+          const captured = capturedEntryOf(error);
+          if (captured) capturedEntryId = captured;
+          else log.error('compensation failed', { reason, error: (error as Error).message });
         }
       }
     });
-    return pending.length > 0;
+    return { ran: pending.length > 0, capturedEntryId };
   }
 }
 
-function failureOf(error: ActivityFailure): { failureCode: string; failureMessage: string } {
-  const cause = error.cause;
+/** The entry id carried by a void refused because its hold was captured (activities/index.ts voidHold), or null. */
+/**
+ * What made a step fail, or null when `error` is no step's failure (a bug in
+ * the workflow). An ordinary activity's failure arrives as an ActivityFailure
+ * wrapping its cause; a local activity's arrives as the cause itself.
+ */
+function stepFailureCause(error: unknown): Error | null {
+  if (error instanceof ActivityFailure) return error.cause ?? error;
+  if (error instanceof TemporalFailure) return error;
+  return null;
+}
+
+function capturedEntryOf(error: unknown): string | null {
+  const cause = stepFailureCause(error);
+  if (!(cause instanceof ApplicationFailure) || cause.type !== FailureTypes.holdAlreadyCaptured) return null;
+  const details = cause.details?.[0] as HoldCapturedDetails | undefined;
+  return details?.entryId ?? null;
+}
+
+function failureOf(cause: Error): { failureCode: string; failureMessage: string } {
   if (cause instanceof ApplicationFailure && cause.type === FailureTypes.refused) {
     const details = cause.details?.[0] as RefusalDetails | undefined;
     return { failureCode: details?.code ?? INTERNAL_ERROR, failureMessage: cause.message };
   }
-  return { failureCode: INTERNAL_ERROR, failureMessage: cause?.message ?? error.message };
+  return { failureCode: INTERNAL_ERROR, failureMessage: cause.message };
 }
 
 function recordOf(transferId: string, state: TransferState, compensated: boolean): RecordTransferStatusInput {

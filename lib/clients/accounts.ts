@@ -5,9 +5,11 @@ import type { AccountDto } from '../contracts/accounts';
 import { AccountNotFoundError, ConflictError, TransientServiceError, UnexpectedResponseError } from './errors';
 import { isTransientStatus, JsonHttpClient, problemOf, type JsonResponse } from './http-json';
 
-/** What the activities need from the accounts service; tests pass a fake of it. */
+/** What the ledger (and the legacy validateAccounts activity) need from the accounts service; tests pass a fake of it. */
 export interface AccountsApi {
   getAccount(accountId: string): Promise<AccountDto>;
+  /** The existing accounts among `accountIds`, by id (a missing id has no entry), in one request. */
+  getAccounts(accountIds: string[]): Promise<Map<string, AccountDto>>;
 }
 
 export interface AccountsClientOptions {
@@ -29,6 +31,14 @@ export class AccountsClient implements AccountsApi {
     if (response.status === 200) return asAccount(response);
     if (response.status === 404) throw new AccountNotFoundError(accountId);
     throw failure(response, `GET /accounts/${accountId}`);
+  }
+
+  async getAccounts(accountIds: string[]): Promise<Map<string, AccountDto>> {
+    const response = await this.http.request({ method: 'POST', path: '/accounts/lookup', body: { ids: accountIds } });
+    if (response.status !== 200) throw failure(response, 'POST /accounts/lookup');
+    const items = (response.body as { items?: unknown } | undefined)?.items;
+    if (!Array.isArray(items)) throw new UnexpectedResponseError('accounts', 'lookup answer lacks items', response.status);
+    return new Map(items.map((item) => asAccount({ ...response, body: item })).map((account) => [account.id, account]));
   }
 
   close(): void {

@@ -25,6 +25,8 @@ export const UNLIMITED = 'unlimited';
  *                                  → 201 AccountDto; replay of a key → 200 + Idempotent-Replayed: true;
  *                                    duplicate code → 409 (slug account-code-taken); key reused with another body → 422
  *   GET  /accounts/:id             → 200 AccountDto | 404
+ *   POST /accounts/lookup          { ids: uuid[] (1..100) } → 200 { items: AccountDto[] }, in the order asked,
+ *                                    missing ids left out (the ledger's one lookup per money movement)
  *   GET  /accounts?limit&cursor    → 200 { items: AccountDto[], nextCursor } newest first
  *   POST /accounts/:id/freeze      → 200 AccountDto (idempotent)
  *   POST /accounts/:id/unfreeze    → 200 AccountDto (idempotent)

@@ -99,6 +99,18 @@ export function createAccounts({ pool, logger, metrics }: AccountsDeps) {
     return toDto(account);
   }
 
+  /**
+   * The existing accounts among `ids`, in the order asked; a missing id is
+   * left out. One query for every account of a money movement.
+   */
+  async function getAccounts(ids: string[]): Promise<AccountDto[]> {
+    const byId = new Map((await repository.findAccounts(pool, [...new Set(ids)])).map((a) => [a.id, a]));
+    return [...new Set(ids)].flatMap((id) => {
+      const account = byId.get(id);
+      return account ? [toDto(account)] : [];
+    });
+  }
+
   /** One page, newest first; `nextCursor` is null on the last page. */
   async function listAccounts(page: { limit: number; cursor?: AccountCursor }): Promise<AccountPage> {
     // One row more than asked tells whether another page follows.
@@ -130,7 +142,7 @@ export function createAccounts({ pool, logger, metrics }: AccountsDeps) {
     return toDto(account);
   }
 
-  return { createAccount, getAccount, listAccounts, freezeAccount, unfreezeAccount };
+  return { createAccount, getAccount, getAccounts, listAccounts, freezeAccount, unfreezeAccount };
 }
 
 export function toDto(account: repository.AccountRecord): AccountDto {

@@ -76,6 +76,12 @@ export async function findAccount(db: Db, id: string): Promise<AccountRecord | n
   return rows.length === 0 ? null : toRecord(rows[0]);
 }
 
+/** The accounts of `ids` that exist, in no particular order. */
+export async function findAccounts(db: Db, ids: string[]): Promise<AccountRecord[]> {
+  const { rows } = await db.query<AccountRow>(`SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE id = ANY($1::uuid[])`, [ids]);
+  return rows.map(toRecord);
+}
+
 /** Newest first, strictly after the keyset position `after` when given. */
 export async function listAccounts(
   db: Db,

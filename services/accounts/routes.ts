@@ -8,7 +8,7 @@ import { asyncHandler } from '../../lib/http';
 import { parseOrThrow } from '../../lib/validation';
 import type { Accounts } from './accounts';
 import type { AccountsMetrics } from './metrics';
-import { AccountIdParam, CreateAccountBody, IdempotencyKeyHeader, ListAccountsQuery } from './schemas';
+import { AccountIdParam, CreateAccountBody, IdempotencyKeyHeader, ListAccountsQuery, LookupAccountsBody } from './schemas';
 
 export function accountsRouter(accounts: Accounts, metrics: AccountsMetrics): Router {
   const router = Router();
@@ -27,6 +27,15 @@ export function accountsRouter(accounts: Accounts, metrics: AccountsMetrics): Ro
     '/accounts',
     asyncHandler(async (req, res) => {
       res.json(await accounts.listAccounts(parseOrThrow(ListAccountsQuery, req.query)));
+    }),
+  );
+
+  // The ledger's one lookup per money movement: every account it touches in one query.
+  router.post(
+    '/accounts/lookup',
+    asyncHandler(async (req, res) => {
+      const { ids } = parseOrThrow(LookupAccountsBody, req.body);
+      res.json({ items: await accounts.getAccounts(ids) });
     }),
   );
 

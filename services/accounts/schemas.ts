@@ -105,3 +105,13 @@ export const ListAccountsQuery = z.object({
     .optional(),
 });
 export type ListAccountsInput = z.infer<typeof ListAccountsQuery>;
+
+export const LOOKUP_IDS_MAX = 100;
+
+/** POST /accounts/lookup body: the ids of the accounts a money movement touches. */
+export const LookupAccountsBody = z.object({
+  ids: z
+    .array(z.guid('must be UUIDs'), { error: 'must be an array of account ids' })
+    .min(1, 'must name at least one account')
+    .max(LOOKUP_IDS_MAX, `must name at most ${LOOKUP_IDS_MAX} accounts`),
+});

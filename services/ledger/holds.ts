@@ -81,16 +81,15 @@ function replayReserve(existing: HoldRow, hash: string): HoldResult {
 
 /**
  * Posts the hold's amount (debit source, credit destination) and releases
- * the reservation, in one transaction. Both accounts must still be active: a
- * destination frozen since the reservation refuses the capture, and the saga
- * voids the hold.
+ * the reservation, in one transaction. The accounts are not looked up again:
+ * the reserve checked them and authorized the hold, and a freeze since stops
+ * new transfers only (the contract), so a capture needs nothing but the hold.
  */
 export async function captureHold(deps: LedgerDeps, holdId: string, request: CaptureHold): Promise<{ hold: HoldDto; entry: EntryDto }> {
   const before = await getHold(deps.pool, holdId);
   if (!before || before.tombstone) throw notFound('hold', holdId);
   if (before.status === 'captured') return replayCapture(deps, before, request.entryId);
   if (before.status !== 'reserved') throw ruleViolation('HOLD_NOT_RESERVED', `hold ${holdId} is ${before.status}`);
-  await requireActiveAccounts(deps.directory, [before.fromAccountId, before.toAccountId], before.currency);
 
   const result = await inTransaction(deps.pool, async (client) => {
     const locked = await lockAccounts(client, [before.fromAccountId, before.toAccountId]);

@@ -3,11 +3,17 @@
  * change that would break running transfers (a reordered, added or removed
  * step) fails CI. How: histories of typical runs (posted, refused, approved,
  * rejected, expired after a day, capture refused, reversed) are committed as
- * JSON under fixtures/histories and replayed with Worker.runReplayHistories;
- * a deliberately reordered workflow (fixtures/workflows.ts) must fail the same
- * replay. `UPDATE_HISTORIES=1 npx jest test/workflows/replay.test.ts`
- * re-records the histories on the time-skipping server (commit the result
- * only when a change is meant to be incompatible and versioned).
+ * JSON and replayed with Worker.runReplayHistories; a deliberately reordered
+ * workflow (fixtures/*.ts) must fail the same replay.
+ *
+ * Two generations of histories, both kept for good:
+ * - fixtures/histories/activity-steps: recorded before the local-steps patch
+ *   (validateAccounts, then every step an ordinary activity). Never re-recorded:
+ *   they stand for workflows still running on that shape.
+ * - fixtures/histories/local-steps: the current shape.
+ * `UPDATE_HISTORIES=1 npx jest test/workflows/replay.test.ts` re-records the
+ * current generation on the time-skipping server (commit the result only when
+ * a change is meant to be incompatible and versioned).
  */
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -29,8 +35,11 @@ import {
 } from './support/harness';
 import { historyFromJson, historyToJson } from './support/history-json';
 
-const HISTORIES_DIR = path.join(__dirname, 'fixtures', 'histories');
-const HISTORIES_MIN = 7;
+const HISTORIES_ROOT = path.join(__dirname, 'fixtures', 'histories');
+const GENERATIONS = ['activity-steps', 'local-steps'] as const;
+/** Where UPDATE_HISTORIES writes: the shape the workflow code has now. */
+const CURRENT_GENERATION = 'local-steps';
+const HISTORIES_MIN_PER_GENERATION = 7;
 
 interface Scenario {
   name: string;
@@ -79,8 +88,9 @@ async function reversed(env: TestWorkflowEnvironment, taskQueue: string, input: 
 /** Runs every scenario on a fresh time-skipping server and writes the histories it produced. */
 async function recordHistories(workflowBundle: WorkflowBundleWithSourceMap): Promise<void> {
   const env = await createTransferTestEnv();
+  const dir = path.join(HISTORIES_ROOT, CURRENT_GENERATION);
   try {
-    mkdirSync(HISTORIES_DIR, { recursive: true });
+    mkdirSync(dir, { recursive: true });
     for (const scenario of SCENARIOS) {
       const fakes = newFakes();
       scenario.arrange?.(fakes);
@@ -92,18 +102,20 @@ async function recordHistories(workflowBundle: WorkflowBundleWithSourceMap): Pro
         return [handle.workflowId];
       });
       const history = await env.client.workflow.getHandle(workflowIds[0]).fetchHistory();
-      writeFileSync(path.join(HISTORIES_DIR, `${scenario.name}.json`), historyToJson(history));
+      writeFileSync(path.join(dir, `${scenario.name}.json`), historyToJson(history));
     }
   } finally {
     await env.teardown();
   }
 }
 
-function loadHistories() {
-  return readdirSync(HISTORIES_DIR)
+/** The histories of one generation; each named `<generation>/<scenario>.json`. */
+function loadHistories(generation: (typeof GENERATIONS)[number]) {
+  const dir = path.join(HISTORIES_ROOT, generation);
+  return readdirSync(dir)
     .filter((file) => file.endsWith('.json'))
     .sort()
-    .map((file) => ({ workflowId: file, history: historyFromJson(readFileSync(path.join(HISTORIES_DIR, file), 'utf8')) }));
+    .map((file) => ({ workflowId: `${generation}/${file}`, history: historyFromJson(readFileSync(path.join(dir, file), 'utf8')) }));
 }
 
 async function replayAll(workflowBundle: WorkflowBundleWithSourceMap, histories: ReturnType<typeof loadHistories>): Promise<ReplayResult[]> {
@@ -120,9 +132,9 @@ beforeAll(async () => {
 }, 120_000);
 
 describe('workflow replay', () => {
-  it('when the committed histories are replayed against the current workflow code, then every one replays without error', async () => {
-    const histories = loadHistories();
-    expect(histories.length).toBeGreaterThanOrEqual(HISTORIES_MIN);
+  it.each(GENERATIONS)('when the committed %s histories are replayed against the current workflow code, then every one replays without error', async (generation) => {
+    const histories = loadHistories(generation);
+    expect(histories.length).toBeGreaterThanOrEqual(HISTORIES_MIN_PER_GENERATION);
 
     const results = await replayAll(workflowBundle, histories);
 
@@ -131,9 +143,15 @@ describe('workflow replay', () => {
     );
   });
 
-  it('when the workflow steps are reordered, then replaying the posted history reports non-determinism', async () => {
-    const reorderedBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./fixtures/workflows'), logger: quietLogger() });
-    const posted = loadHistories().filter((h) => h.workflowId === 'transfer-posted.json');
+  const reordered: Array<[string, (typeof GENERATIONS)[number], string]> = [
+    ['reserving before validating', 'activity-steps', './fixtures/workflows'],
+    ['capturing before reserving', 'local-steps', './fixtures/local-steps-reordered'],
+  ];
+
+  it.each(reordered)('when the workflow is edited by %s, then replaying the %s posted history reports non-determinism', async (_edit, generation, fixture) => {
+    const reorderedBundle = await bundleWorkflowCode({ workflowsPath: require.resolve(fixture), logger: quietLogger() });
+    const posted = loadHistories(generation).filter((h) => h.workflowId === `${generation}/transfer-posted.json`);
+    expect(posted).toHaveLength(1);
 
     const [result] = await replayAll(reorderedBundle, posted);
 

@@ -296,6 +296,34 @@ describe('GET /accounts/:id', () => {
   });
 });
 
+describe('POST /accounts/lookup', () => {
+  it('when some ids exist and one does not, then 200 with the existing ones in the order asked', async () => {
+    const [a, b] = [await createAccount(), await createAccount({ currency: 'EUR' })];
+    await post(`/accounts/${b.id}/freeze`);
+
+    const response = await post('/accounts/lookup', { ids: [b.id, randomUUID(), a.id] });
+
+    expect(response.status).toBe(200);
+    expect(response.body.items.map((item: AccountDto) => [item.id, item.currency, item.status])).toEqual([
+      [b.id, 'EUR', 'frozen'],
+      [a.id, 'USD', 'active'],
+    ]);
+  });
+
+  it.each([
+    ['no ids', {}],
+    ['an empty list', { ids: [] }],
+    ['an id that is not a UUID', { ids: ['nope'] }],
+    ['more than 100 ids', { ids: Array.from({ length: 101 }, () => randomUUID()) }],
+  ])('when the body has %s, then 400 naming ids', async (_case, body) => {
+    const response = await post('/accounts/lookup', body);
+
+    expect(response.status).toBe(400);
+    expect(fieldsOf(response.body).every((field: string) => field.startsWith('ids'))).toBe(true);
+    expect(fieldsOf(response.body).length).toBeGreaterThan(0);
+  });
+});
+
 describe('GET /accounts', () => {
   it('when pages of 2 are walked to the end, then every account appears once, newest first', async () => {
     // Arrange

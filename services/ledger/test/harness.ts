@@ -23,8 +23,11 @@ export const MIGRATIONS_DIR = path.join(__dirname, '..', 'db', 'migrations');
 
 export class InMemoryDirectory implements AccountDirectory {
   readonly accounts = new Map<string, AccountDto>();
-  async getAccount(accountId: string): Promise<AccountDto | null> {
-    return this.accounts.get(accountId) ?? null;
+  /** Every lookup asked of the directory, so a test can tell which operations consult the accounts. */
+  readonly lookups: string[][] = [];
+  async getAccounts(accountIds: string[]): Promise<ReadonlyMap<string, AccountDto>> {
+    this.lookups.push(accountIds);
+    return new Map(accountIds.flatMap((id) => (this.accounts.has(id) ? [[id, this.accounts.get(id)!] as const] : [])));
   }
   add(currency: string, creditLimit: string): string {
     const id = randomUUID();

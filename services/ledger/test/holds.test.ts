@@ -1,7 +1,8 @@
 /**
  * Proves two-phase movements against the real `ledger` database: a hold
  * lowers `available` at once and `posted` only on capture; voiding releases
- * it; a capture refused (destination frozen since) changes nothing; a void
+ * it; the reserve looks the accounts up once and the capture of that
+ * authorized hold never again (a freeze since does not undo it); a void
  * that overtakes its reserve leaves a tombstone that refuses the late
  * reserve; an expired hold is released by the expiry pass.
  */
@@ -76,7 +77,19 @@ it('when a hold is voided, then its funds are released; voiding again is harmles
   expect(await ledger.balance(from)).toEqual({ posted: 500n, pending: 0n, available: 500n });
 });
 
-it('when the destination is frozen after the reserve, then capture is refused and nothing moves', async () => {
+it('when a hold is reserved and captured, then the accounts are looked up once, in one request, at the reserve', async () => {
+  const { from, to } = await pair(500n);
+  const request = holdRequest(from, to, '200');
+  const lookupsBefore = ledger.directory.lookups.length;
+
+  await ledger.post('/holds', request);
+  const capture = await ledger.post(`/holds/${request.holdId}/capture`, { entryId: randomUUID() });
+
+  expect(capture.status).toBe(200);
+  expect(ledger.directory.lookups.slice(lookupsBefore)).toEqual([[from, to]]);
+});
+
+it('when the destination is frozen after the reserve, then the authorized hold is still captured (a freeze stops new transfers only)', async () => {
   const { from, to } = await pair(500n);
   const request = holdRequest(from, to, '200');
   await ledger.post('/holds', request);
@@ -84,10 +97,20 @@ it('when the destination is frozen after the reserve, then capture is refused an
 
   const capture = await ledger.post(`/holds/${request.holdId}/capture`, { entryId: randomUUID() });
 
-  expect(capture.status).toBe(422);
-  expect(capture.body.code).toBe('ACCOUNT_FROZEN');
-  expect(await ledger.balance(from)).toEqual({ posted: 500n, pending: 200n, available: 300n });
-  expect((await ledger.get(`/holds/${request.holdId}`)).body.status).toBe('reserved');
+  expect(capture.status).toBe(200);
+  expect(await ledger.balance(from)).toEqual({ posted: 300n, pending: 0n, available: 300n });
+  expect((await ledger.get(`/holds/${request.holdId}`)).body.status).toBe('captured');
+});
+
+it('when an account is frozen before the reserve, then the reserve is refused with ACCOUNT_FROZEN and nothing is held', async () => {
+  const { from, to } = await pair(500n);
+  ledger.directory.setStatus(to, 'frozen');
+
+  const reserve = await ledger.post('/holds', holdRequest(from, to, '200'));
+
+  expect(reserve.status).toBe(422);
+  expect(reserve.body.code).toBe('ACCOUNT_FROZEN');
+  expect(await ledger.balance(from)).toEqual({ posted: 500n, pending: 0n, available: 500n });
 });
 
 it('when a void arrives before its reserve, then the late reserve is refused and reserves nothing', async () => {

@@ -4,6 +4,7 @@
  * keep every call so tests can assert on what the saga did, and can be told to
  * refuse a step or to fail it transiently a number of times.
  */
+import { accountRefusal } from '../../../lib/accounts/refusal';
 import type { AccountDto } from '../../../lib/contracts/accounts';
 import type { CaptureHoldRequest, EntryDto, HoldDto, LedgerRefusalCode, ReserveHoldRequest, ReverseEntryRequest, VoidHoldRequest } from '../../../lib/contracts/ledger';
 import { AccountNotFoundError, LedgerRefusalError, TransientServiceError, type AccountsApi, type CallOptions, type CapturedHold, type LedgerApi } from '../../../lib/clients';
@@ -54,6 +55,12 @@ export class FakeAccounts implements AccountsApi {
     if (!found) throw new AccountNotFoundError(accountId);
     return found;
   }
+
+  async getAccounts(accountIds: string[]): Promise<Map<string, AccountDto>> {
+    this.calls.push(...accountIds);
+    this.failures.maybeFail('accounts', 'getAccount');
+    return new Map(accountIds.flatMap((id) => (this.accounts.has(id) ? [[id, this.accounts.get(id)!] as const] : [])));
+  }
 }
 
 type LedgerOp = 'reserveHold' | 'captureHold' | 'voidHold' | 'reverseEntry' | 'getHold';
@@ -65,7 +72,13 @@ export interface LedgerCall {
   idempotencyKey?: string;
 }
 
+/**
+ * The ledger as the saga sees it: it checks the accounts at reserve (with the
+ * real refusal rule, against the fake accounts service) and never again.
+ */
 export class FakeLedger implements LedgerApi {
+  constructor(private readonly accounts: FakeAccounts) {}
+
   readonly holds = new Map<string, HoldDto>();
   readonly entries = new Map<string, EntryDto>();
   readonly calls: LedgerCall[] = [];
@@ -90,6 +103,9 @@ export class FakeLedger implements LedgerApi {
     this.enter('reserveHold', request.holdId, request, options);
     const existing = this.holds.get(request.holdId);
     if (existing) return existing;
+    const accountIds = [request.fromAccountId, request.toAccountId];
+    const refusal = accountRefusal(accountIds, await this.accounts.getAccounts(accountIds), request.currency);
+    if (refusal) throw new LedgerRefusalError(refusal.code, refusal.message);
     const hold: HoldDto = {
       holdId: request.holdId,
       transferId: request.transferId,

@@ -36,9 +36,10 @@ export interface Fakes {
 
 /** Two active USD accounts, a ledger that accepts everything, an empty transfers table. */
 export function newFakes(): Fakes {
+  const accounts = new FakeAccounts().add(account(FROM_ACCOUNT_ID), account(TO_ACCOUNT_ID));
   return {
-    accounts: new FakeAccounts().add(account(FROM_ACCOUNT_ID), account(TO_ACCOUNT_ID)),
-    ledger: new FakeLedger(),
+    accounts,
+    ledger: new FakeLedger(accounts),
     transfers: new FakeTransfers(),
     registry: new Registry(),
   };
