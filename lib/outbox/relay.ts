@@ -2,25 +2,29 @@
  * The outbox relay, one per service that writes an outbox (accounts, ledger).
  *
  * It wakes on LISTEN/NOTIFY (with a fallback poll), claims the oldest
- * unpublished rows with FOR UPDATE SKIP LOCKED, publishes each to Kafka in the
- * trace context stored with it (idempotent producer, acks=all), then marks them
- * published in the same transaction. So:
+ * unpublished rows with FOR UPDATE SKIP LOCKED, publishes them to Kafka in one
+ * produce request (idempotent producer, acks=all; each message in the trace
+ * context stored with its row, see send.ts), then marks them published in the
+ * same transaction. So:
  * - two relays never publish the same row in the normal case (the second skips
  *   locked rows);
  * - a crash between publish and commit leaves the rows unpublished, and they
  *   are published again: a duplicate that consumers drop by eventId;
- * - one key's (one account's) rows are sent one after another in id order, so
- *   a failed send is never overtaken by that account's next event;
+ * - one key's (one account's) rows reach Kafka in id order: they share a
+ *   record batch, appended whole or not at all;
+ * - a claim the broker refuses is sent again row by row: the rows it
+ *   acknowledges are marked published, and a row it refuses holds up only the
+ *   later rows of its own key;
  * - Kafka down: the transaction rolls back, rows wait, the relay logs a WARN and
  *   retries with capped exponential backoff. Nothing is lost.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { context, propagation, ROOT_CONTEXT } from '@opentelemetry/api';
 import type { Kafka, Producer } from 'kafkajs';
 import { Client, type Pool } from 'pg';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { createOutboxMetrics, type OutboxMetrics } from './metrics';
+import { sendAll, sendRowByRow, type OutboxRow } from './send';
 
 export interface OutboxRelayOptions {
   pool: Pool;
@@ -36,12 +40,8 @@ export interface OutboxRelayOptions {
   retentionMs?: number;
 }
 
-interface OutboxRow {
-  id: string;
-  topic: string;
-  message_key: string;
-  envelope: string;
-  traceparent: string | null;
+interface ClaimedRow extends OutboxRow {
+  /** Age when claimed. */
   age_seconds: number;
 }
 
@@ -92,22 +92,23 @@ export class OutboxRelay {
     const client = await this.options.pool.connect();
     try {
       await client.query('BEGIN');
-      const { rows } = await client.query<OutboxRow>(
+      const claimedAtMs = Date.now();
+      const { rows } = await client.query<ClaimedRow>(
         `SELECT id, topic, message_key, envelope::text AS envelope, traceparent,
                 EXTRACT(EPOCH FROM clock_timestamp() - created_at)::float8 AS age_seconds
            FROM outbox WHERE published_at IS NULL
           ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
         [this.batchSizeMax],
       );
-      if (rows.length > 0) {
-        await this.publish(rows);
-        await client.query('UPDATE outbox SET published_at = clock_timestamp() WHERE id = ANY($1::bigint[])', [
-          rows.map((r) => r.id),
-        ]);
+      const { published, failure } = rows.length > 0 ? await this.publish(rows) : { published: [] };
+      if (published.length > 0) {
+        await client.query('UPDATE outbox SET published_at = clock_timestamp() WHERE id = ANY($1::bigint[])', [published.map((r) => r.id)]);
       }
       await client.query('COMMIT');
-      for (const row of rows) this.metrics.published(row.topic, row.age_seconds);
-      return rows.length;
+      const sinceClaimS = (Date.now() - claimedAtMs) / 1000;
+      for (const row of published) this.metrics.published(row.topic, row.age_seconds + sinceClaimS);
+      if (failure) throw failure;
+      return published.length;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw error;
@@ -140,29 +141,24 @@ export class OutboxRelay {
   }
 
   /**
-   * Sends each row in the context restored from its traceparent, so the
-   * producer span joins the original trace. Rows of one key (one account) go
-   * one after another, in id order: if a send fails, none of that account's
-   * later events has been published ahead of it. Different keys go
-   * concurrently, which keeps the throughput of concurrent sends.
+   * One produce request for the whole claim. Should the broker refuse it for
+   * a reason a retry cannot fix (a message over its size limit, say), the
+   * claim is sent again row by row, so the rows it does accept are marked
+   * published and the refused one holds up only its own key. Any other
+   * failure (Kafka unreachable) fails the claim: every row waits.
    */
-  private async publish(rows: OutboxRow[]): Promise<void> {
+  private async publish(rows: ClaimedRow[]): Promise<{ published: ClaimedRow[]; failure?: unknown }> {
     const producer = await this.connectedProducer();
-    const send = (row: OutboxRow) => {
-      const headers: Record<string, string> = row.traceparent ? { traceparent: row.traceparent } : {};
-      const parent = propagation.extract(ROOT_CONTEXT, headers);
-      return context.with(parent, () =>
-        producer.send({ topic: row.topic, acks: -1, messages: [{ key: row.message_key, value: row.envelope, headers }] }),
-      );
-    };
-    const chains = new Map<string, Promise<unknown>>();
-    for (const row of rows) {
-      const previous = chains.get(row.message_key) ?? Promise.resolve();
-      chains.set(row.message_key, previous.then(() => send(row)));
+    try {
+      await sendAll(producer, rows);
+      return { published: rows };
+    } catch (error) {
+      if (rows.length === 1 || !brokerRefused(error)) throw error;
+      this.options.logger.warn({ err: error, rows: rows.length }, 'Kafka refused a batch of outbox rows; sending them one by one');
+      const { acked, failure } = await sendRowByRow(producer, rows);
+      const ackedIds = new Set(acked);
+      return { published: rows.filter((row) => ackedIds.has(row.id)), failure };
     }
-    // Settle every chain before the caller commits or rolls back, then report the first failure.
-    const failed = (await Promise.allSettled(chains.values())).find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw failed.reason;
   }
 
   private async connectedProducer(): Promise<Producer> {
@@ -219,4 +215,16 @@ export class OutboxRelay {
       [this.retentionMs / 1000, PRUNE_BATCH_MAX],
     );
   }
+}
+
+/**
+ * Whether the broker answered and refused what was sent (a KafkaJSProtocolError
+ * it marks not retriable: a message over its size limit, say), somewhere in the
+ * chain of causes kafkajs wraps errors in; not when it could not be reached.
+ */
+function brokerRefused(error: unknown): boolean {
+  for (let e = error as { name?: string; retriable?: boolean; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+    if (e.name === 'KafkaJSProtocolError' && e.retriable === false) return true;
+  }
+  return false;
 }
