@@ -167,7 +167,7 @@ export function criteria(results: Results): Criterion[] {
 function summaryTable(results: Results): string {
   return table(
     ['done criterion (tracing on)', 'target', 'measured', 'met'],
-    criteria(results).map((c) => [c.what, `${c.target}${c.unit}`, `${fixed(c.measured, c.measured < 10 ? 2 : 1)}${c.unit}`, c.met === null ? '-' : c.met ? 'yes' : 'NO']),
+    criteria(results).map((c) => [c.what, `${c.target}${c.unit}`, `${Number.isInteger(c.measured) ? c.measured : fixed(c.measured, c.measured < 10 ? 2 : 1)}${c.unit}`, c.met === null ? '-' : c.met ? 'yes' : 'NO']),
   );
 }
 
@@ -192,7 +192,7 @@ export function report(results: Results, resultsFile: string): void {
   if (openLoops.length > 0) {
     console.log(openTable(openLoops));
     console.log('(POST->posted: the client\'s latency, or, when the answer came before the transfer was posted, updated_at - send. outbox age =');
-    console.log(' outbox_relay_latency_seconds, projection lag = projection_latency_seconds, over the measured sends and their drain; p99 from');
+    console.log(' outbox_relay_latency_seconds, projection lag = projection_latency_seconds, over the whole scenario with its drain; p99 from');
     console.log(' the histograms\' buckets, "<=" the bucket bound it lies under.)\n');
   }
   for (const r of all.filter((x) => x.failed > 0)) console.log(`  failed in "${r.label}": ${JSON.stringify(r.failureCodes)}`);

@@ -18,7 +18,9 @@
  *
  * Each scenario ends by waiting for its transfers to be terminal, then for
  * the outbox, the read model and the span exporters to catch up
- * (quiet.ts); outbox age, projection lag, steps and spans cover all of it.
+ * (quiet.ts); outbox age, projection lag, steps and spans cover the whole
+ * scenario (warm-up, measured part, drain) and are divided by all its
+ * transfers. CPU covers the measured part only.
  */
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -194,7 +196,6 @@ interface Sends {
   postFailures: Record<string, number>;
   overloadedAfterS: number | null;
   backlogMax: number;
-  measuredStart: Promise<Probe> | null;
   windowCpu: [Probe, Probe] | null;
   measuredS: number;
 }
@@ -204,7 +205,7 @@ async function sendAtRate(h: Harness, ctx: ProbeContext, label: string, ratePerS
   const warmupCount = Math.round(settings.warmupS * ratePerS);
   const total = warmupCount + Math.round(durationS * ratePerS);
   const backlog = new BacklogWatch(h.watch, h.book, Date.now() - 1000);
-  const s: Sends = { sentAtMs: new Map(), clientMs: new Map(), allIds: [], sent: 0, sentTotal: 0, lateSends: 0, notSettled: 0, postFailures: {}, overloadedAfterS: null, backlogMax: 0, measuredStart: null, windowCpu: null, measuredS: 0 };
+  const s: Sends = { sentAtMs: new Map(), clientMs: new Map(), allIds: [], sent: 0, sentTotal: 0, lateSends: 0, notSettled: 0, postFailures: {}, overloadedAfterS: null, backlogMax: 0, windowCpu: null, measuredS: 0 };
   const inFlight: Promise<void>[] = [];
   let answered = 0;
   let pendingAnswers = 0;
@@ -236,10 +237,7 @@ async function sendAtRate(h: Harness, ctx: ProbeContext, label: string, ratePerS
       s.overloadedAfterS = (performance.now() - startMs) / 1000;
       break;
     }
-    if (i === warmupCount) {
-      windowStart = cpuProbe(ctx);
-      s.measuredStart = probe(ctx); // not awaited: the next sends keep their slots
-    }
+    if (i === warmupCount) windowStart = cpuProbe(ctx);
     if (i >= warmupCount) {
       s.sent++;
       if (performance.now() - slotMs > intervalMs) s.lateSends++;
@@ -266,8 +264,9 @@ function postedLatencies(s: Sends, rows: TransferRow[]): number[] {
 export async function runOpenLoop(h: Harness, ctx: ProbeContext, label: string, tracing: boolean, ratePerS: number, backlogLimit: number): Promise<OpenLoopResult> {
   const { warmupS, durationS } = settings;
   process.stdout.write(`  ${label}: ${fixed(ratePerS, 1)}/s open loop, ${warmupS}s warm-up + ${durationS}s ... `);
+  // Outbox age, projection lag, steps and spans cover the whole scenario, warm-up included (its transfers are in the drain too).
+  const before = await probe(ctx);
   const s = await sendAtRate(h, ctx, label, ratePerS, backlogLimit, durationS);
-  const before = s.measuredStart ? await s.measuredStart : await probe(ctx);
   const { rows, outcome, flow } = await finish(h, ctx, before, s.allIds);
   const measured = rows.filter((r) => s.sentAtMs.has(r.id));
   const cpu = s.windowCpu ? ctx.cpu.between(s.windowCpu[0].cpu, s.windowCpu[1].cpu) : null;
