@@ -89,6 +89,16 @@ function quantiles(bucket: string, by: string[], legendPrefix: string): Query[] 
   ]);
 }
 
+/**
+ * The rates of a local-activity metric and its ordinary-activity twin as one
+ * vector, told apart by a `kind` label ("local" / "activity"), so one panel
+ * shows both and has data when either ran.
+ */
+function byKind(local: string, ordinary: string): string {
+  const tagged = (metric: string, kind: string) => `label_replace(rate(${metric}[${W}]), "kind", "${kind}", "", "")`;
+  return `${tagged(local, 'local')} or ${tagged(ordinary, 'activity')}`;
+}
+
 /** A rate of something that may never have happened, backed by a series that always exists after any load. */
 function rateOrZero(rare: string, by: string, always: string): string {
   return `sum by (${by}) (rate(${rare}[${W}])) or sum(rate(${always}[${W}])) * 0`;
@@ -345,32 +355,36 @@ const workerPanels: PanelSpec[] = [
   },
   {
     title: 'Activity execution latency p95 by activity',
-    description: 'Time one activity attempt runs (an HTTP call to accounts or ledger, or one SQL update).',
+    description:
+      'Time one attempt runs (an HTTP call to the ledger, or one SQL update). The transfer steps are local activities (run inside the workflow task); reversal and reconciliation steps are ordinary activities.',
     unit: 'ms',
     w: 12,
     queries: [[
-      `histogram_quantile(0.95, sum by (le, activity_type) (rate(temporal_activity_execution_latency_bucket[${W}])))`,
-      'p95 {{activity_type}}',
+      `histogram_quantile(0.95, sum by (le, kind, activity_type) (${byKind('temporal_local_activity_execution_latency_bucket', 'temporal_activity_execution_latency_bucket')}))`,
+      'p95 {{kind}} {{activity_type}}',
     ]],
   },
   {
-    title: 'Activity schedule-to-start latency p50 / p95 / p99',
-    description: 'Time an activity task waits in the task queue for a worker slot.',
+    title: 'Local activity end-to-end latency p50 / p95 / p99',
+    description: 'From a transfer step being asked for to its success, retries and their backoff included: a step that waits on a service that is down shows here.',
     unit: 'ms',
     w: 12,
-    queries: quantiles('temporal_activity_schedule_to_start_latency_bucket', [], ''),
+    queries: quantiles('temporal_local_activity_succeed_endtoend_latency_bucket', [], ''),
   },
   {
     title: 'Activity failures',
-    description: 'Activity attempts that failed, by activity: business refusals (non-retryable) and transient errors (retried).',
+    description: 'Attempts that failed, by kind and activity: business refusals (non-retryable) and transient errors (retried).',
     unit: 'ops',
-    queries: [[rateOrZero('temporal_activity_execution_failed', 'activity_type', 'temporal_activity_task_received'), '{{activity_type}}']],
+    queries: [[
+      `sum by (kind, activity_type) (${byKind('temporal_local_activity_execution_failed', 'temporal_activity_execution_failed')}) or sum(rate(temporal_local_activity_total[${W}])) * 0`,
+      '{{kind}} {{activity_type}}',
+    ]],
   },
   {
-    title: 'Activity tasks received',
-    description: 'Activity tasks the worker picked up per second, by activity.',
+    title: 'Activities run',
+    description: 'Local activities run and activity tasks picked up per second, by activity.',
     unit: 'ops',
-    queries: [[`sum by (activity_type) (rate(temporal_activity_task_received[${W}]))`, '{{activity_type}}']],
+    queries: [[`sum by (kind, activity_type) (${byKind('temporal_local_activity_total', 'temporal_activity_task_received')})`, '{{kind}} {{activity_type}}']],
   },
   {
     title: 'Workflows completed',

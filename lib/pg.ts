@@ -4,8 +4,10 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { context, SpanStatusCode, trace } from '@opentelemetry/api';
 import { Pool, type PoolClient } from 'pg';
 import { databaseUrl, type Config } from './config';
+import { IN_TRANSACTION } from './telemetry/sampler';
 
 export type { Pool, PoolClient } from 'pg';
 
@@ -39,8 +41,37 @@ export function createPool(config: Config, database: string, options: PoolOption
   return pool;
 }
 
-/** Runs `work` in one transaction: COMMIT when it returns, ROLLBACK when it throws. */
+const tracer = trace.getTracer('credit-ledger/pg');
+
+/**
+ * Runs `work` in one transaction: COMMIT when it returns, ROLLBACK when it
+ * throws. Traced, inside a request's trace, as one `pg.transaction <database>`
+ * span (checkout to release) instead of a span per statement
+ * (lib/telemetry/sampler.ts); background work with no trace of its own (a
+ * relay's poll) makes no span, as the pg instrumentation does (requireParentSpan).
+ */
 export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
+  if (!trace.getSpan(context.active())) return runTransaction(pool, work);
+  const attributes = { 'db.system': 'postgresql', 'db.name': databaseOf(pool) };
+  return tracer.startActiveSpan(`pg.transaction ${attributes['db.name']}`, { attributes }, async (span) => {
+    try {
+      return await context.with(context.active().setValue(IN_TRANSACTION, true), () => runTransaction(pool, work));
+    } catch (error) {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+      throw error;
+    } finally {
+      span.end();
+    }
+  });
+}
+
+function databaseOf(pool: Pool): string {
+  const { database, connectionString } = pool.options;
+  if (database) return database;
+  return connectionString ? new URL(connectionString).pathname.slice(1) : '';
+}
+
+async function runTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');

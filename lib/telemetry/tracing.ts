@@ -12,6 +12,7 @@ import { PinoInstrumentation } from '@opentelemetry/instrumentation-pino';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { processSampler } from './sampler';
 import { CountingBatchSpanProcessor } from './span-processor';
 
 let sdk: NodeSDK | undefined;
@@ -31,6 +32,8 @@ export function startTracing(options: TracingOptions): void {
   const exporter = options.exporter ?? new OTLPTraceExporter();
   sdk = new NodeSDK({
     serviceName: process.env.OTEL_SERVICE_NAME,
+    // Drops the leaves nobody reads (a statement inside a transaction, an Express layer): see sampler.ts.
+    sampler: processSampler(),
     // Bounded queue, exported in batches: a slow collector costs spans (counted), never memory without end.
     spanProcessors: [new CountingBatchSpanProcessor(exporter)],
     instrumentations: [

@@ -28,7 +28,7 @@ import { ensureSystem, eventually } from '../support/system';
 import { EXPECTED_END, PLAN, REPLAYS, runLoad, type LoadResult, type Outcome } from './support/load';
 import { growth, labelKey, parseError, query, readUntil, scrapedSince, valuesOf } from './support/prometheus';
 import { SpanCollector, Trace, label } from './support/spans';
-import { FAILED_AT_RESERVE, POSTED, REFUSED_AT_VALIDATION, minimumSpans, unmet, type SpanExpectation } from './support/transfer-shape';
+import { FAILED_AT_RESERVE, POSTED, REFUSED_AT_ACCOUNT_CHECK, minimumSpans, unmet, type SpanExpectation } from './support/transfer-shape';
 
 const TRANSFERS = Object.values(PLAN).reduce((a, b) => a + b, 0);
 const POSTED_COUNT = PLAN.posted + PLAN.approved;
@@ -61,8 +61,8 @@ const GROWTH: Array<{ expr: string; atLeast: Record<string, number> }> = [
   { expr: 'sum(transfers_initiated_total)', atLeast: { '{}': TRANSFERS } },
   { expr: 'sum(transfers_completed_total)', atLeast: { '{}': POSTED_COUNT } },
   { expr: 'sum by (reason) (transfers_failed_total)', atLeast: { '{reason="INSUFFICIENT_FUNDS"}': PLAN.insufficient_funds, '{reason="ACCOUNT_FROZEN"}': PLAN.account_frozen } },
-  // The saga released the hold of every transfer the ledger refused.
-  { expr: 'sum(transfers_compensated_total)', atLeast: { '{}': PLAN.insufficient_funds } },
+  // The saga released the hold of every transfer the ledger refused (funds or a frozen account).
+  { expr: 'sum(transfers_compensated_total)', atLeast: { '{}': PLAN.insufficient_funds + PLAN.account_frozen } },
   { expr: 'sum by (status) (transfer_latency_seconds_count)', atLeast: { '{status="posted"}': POSTED_COUNT, '{status="failed"}': PLAN.insufficient_funds + PLAN.account_frozen } },
   { expr: 'sum by (route) (idempotency_hits_total)', atLeast: { '{route="POST /v1/transfers"}': REPLAYS } },
   // Read model.
@@ -75,12 +75,13 @@ const GROWTH: Array<{ expr: string; atLeast: Record<string, number> }> = [
   { expr: 'sum(temporal_workflow_task_execution_latency_count)', atLeast: { '{}': TRANSFERS } },
   { expr: 'sum(temporal_workflow_task_schedule_to_start_latency_count)', atLeast: { '{}': 1 } },
   { expr: 'sum(temporal_workflow_endtoend_latency_count)', atLeast: { '{}': TRANSFERS } },
+  // The transfer steps run as local activities: every transfer reserves (the ledger checks the accounts there).
   {
-    expr: 'sum by (activity_type) (temporal_activity_execution_latency_count)',
-    atLeast: { '{activity_type="validateAccounts"}': TRANSFERS, '{activity_type="reserveHold"}': POSTED_COUNT, '{activity_type="captureHold"}': POSTED_COUNT, '{activity_type="recordTransferStatus"}': TRANSFERS },
+    expr: 'sum by (activity_type) (temporal_local_activity_execution_latency_count)',
+    atLeast: { '{activity_type="reserveHold"}': TRANSFERS, '{activity_type="captureHold"}': POSTED_COUNT, '{activity_type="recordTransferStatus"}': TRANSFERS },
   },
-  { expr: 'sum by (activity_type) (temporal_activity_execution_failed)', atLeast: { '{activity_type="validateAccounts"}': PLAN.account_frozen, '{activity_type="reserveHold"}': PLAN.insufficient_funds } },
-  { expr: 'sum(temporal_activity_task_received)', atLeast: { '{}': TRANSFERS } },
+  { expr: 'sum by (activity_type) (temporal_local_activity_execution_failed)', atLeast: { '{activity_type="reserveHold"}': PLAN.insufficient_funds + PLAN.account_frozen } },
+  { expr: 'sum(temporal_local_activity_total)', atLeast: { '{}': TRANSFERS * 2 } },
 ];
 
 /** Gauges and histogram buckets: present, from the processes that own them, with their labels. */
@@ -119,7 +120,7 @@ const SHAPES: Record<Outcome, SpanExpectation[]> = {
   posted: POSTED,
   approved: POSTED,
   insufficient_funds: FAILED_AT_RESERVE,
-  account_frozen: REFUSED_AT_VALIDATION,
+  account_frozen: REFUSED_AT_ACCOUNT_CHECK,
 };
 
 let load: LoadResult;
