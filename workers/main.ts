@@ -24,6 +24,7 @@ import { CHECK_METRIC_LABELS, createReconciliationStore, RECONCILIATION_CHECKS, 
 import { createTransferStore, migrateTransfers, TRANSFERS_DATABASE } from '../lib/transfers';
 import { ensureReconciliationSchedule } from './reconciliation-schedule';
 import { installRuntime, tracingWiring } from './telemetry';
+import { workerTuning } from './tuning';
 
 const SERVICE_NAME = 'worker';
 /** How long in-flight activities may run on after SIGTERM (their start-to-close timeout is 10 s). */
@@ -71,6 +72,7 @@ async function main(): Promise<void> {
     interceptors: tracing?.interceptors,
     sinks: tracing?.sinks,
     shutdownGraceTime: SHUTDOWN_GRACE_MS,
+    ...workerTuning(),
   });
 
   const app = createServiceApp({
