@@ -200,7 +200,7 @@ export function report(results: Results, resultsFile: string): void {
   for (const r of all.filter((x) => !x.quiet || !x.drainComplete)) console.log(`  "${r.label}": ${unfinished(r)}`);
   console.log(cpuTable(all));
   console.log('(every process of the stack, from /proc, over the measured window / transfers posted in it (closed loop) or sent in it (open loop);');
-  console.log(' postgres = the whole cluster; sink = the bench\'s trace collector, which takes the trace sink\'s work during the run.)\n');
+  console.log(' postgres = the whole cluster; sink = the bench\'s trace collector, which does the trace sink\'s work during the run (JSON lines to a file).)\n');
   console.log(coresTable(all, ceiling));
   console.log('');
   if (all.some((r) => r.tracing)) {

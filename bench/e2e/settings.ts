@@ -7,10 +7,11 @@ import path from 'node:path';
 import { loadConfig } from '../../lib/config';
 import { intFromEnv, ROOT_DIR } from '../support';
 
-/** "10,25" -> [10, 25]; each rate 1..500 per second, at most 5 of them. */
+/** "10,25" -> [10, 25]; each rate above 0 and at most 500 per second, at most 5 of them; "none" -> []. */
 function ratesFromEnv(name: string, fallback: number[]): number[] {
   const text = process.env[name];
   if (text === undefined || text.trim() === '') return fallback;
+  if (text.trim() === 'none') return [];
   const rates = text.split(',').map((part) => Number(part.trim()));
   if (rates.length > 5 || rates.some((r) => !Number.isFinite(r) || r <= 0 || r > 500)) {
     throw new Error(`${name} must be up to 5 comma-separated rates per second, each above 0 and at most 500, got ${text}`);
