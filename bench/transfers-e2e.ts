@@ -1,12 +1,14 @@
 /**
  * End-to-end transfer benchmark: a script, not a test. It measures what the
- * throughput issue's done criteria name, in one run, against the running
+ * throughput issue's done criteria name, in one run of about 5 minutes
+ * (up to 8 when the system cannot keep up), against the running
  * infrastructure (PostgreSQL, Kafka, the Temporal dev server, Prometheus, the
  * trace sink: `deploy/stack up --infra`, or a full stack whose application
- * processes are stopped):
+ * processes are stopped, since the bench runs its own on their ports):
  *
  *   deploy/stack up --infra && npx tsx bench/transfers-e2e.ts
  *   BENCH_APP_ROOT=/tmp/before npx tsx bench/transfers-e2e.ts   # another checkout's app code
+ *   npx tsx bench/transfers-e2e-compare.ts bench/results/transfers-e2e-{before,current}.json
  *
  * 1. The ceiling (bench/e2e/ceiling.ts): a bare workflow of BENCH_CEILING_STEPS
  *    no-op local activities, BENCH_CLIENTS in flight, its own worker process
@@ -29,7 +31,7 @@
  * app checkout's folder name). Everything is bounded: run time, backlog,
  * drain wait, request deadlines; only loopback is addressed.
  *
- * Knobs (environment): BENCH_CLIENTS (32), BENCH_WARMUP_S (5),
+ * Knobs (environment): BENCH_CLIENTS (32), BENCH_WARMUP_S (10, each scenario),
  * BENCH_DURATION_S (30, each scenario), BENCH_OPEN_RATES ("10,25"),
  * BENCH_CEILING_STEPS (3), BENCH_CEILING_S (= BENCH_DURATION_S),
  * BENCH_CEILING_WORKER_OPTIONS (JSON laid over the worker settings),
@@ -137,6 +139,7 @@ async function main(): Promise<void> {
     await measure(h, ctx, results, scheduleQueue);
     const leftovers = await settle(h);
     host.uptimeAfter = uptimeLine();
+    host.runS = Math.round((Date.now() - Date.parse(host.startedAt)) / 1000);
     mkdirSync(path.dirname(RESULTS_FILE), { recursive: true });
     const { config: _config, ...shownSettings } = settings;
     writeFileSync(RESULTS_FILE, JSON.stringify({ settings: shownSettings, ...results }, null, 2) + '\n');

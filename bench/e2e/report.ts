@@ -15,6 +15,7 @@ export interface Host {
   node: string;
   uptimeBefore: string;
   uptimeAfter?: string;
+  runS?: number;
   temporalMetricsPort: number;
   missingInfra: string[];
 }
@@ -210,7 +211,7 @@ export function report(results: Results, resultsFile: string): void {
   console.log(stepsTable(all));
   console.log('(the worker\'s Temporal SDK metrics and, "server:", the dev server\'s (all its traffic), per transfer of each scenario with its drain.)\n');
   console.log(summaryTable(results));
-  console.log(`\nfigures: ${resultsFile}`);
+  console.log(`\nfigures: ${resultsFile} (run took ${host.runS ?? '?'} s)`);
 }
 
 /** What had not finished when a scenario's figures were read. */

@@ -42,7 +42,8 @@ export const settings = {
   /** Names the results file: bench/results/transfers-e2e-<label>.json. */
   label: (process.env.BENCH_LABEL || (appRoot === ROOT_DIR ? 'current' : path.basename(appRoot))).replace(/[^A-Za-z0-9._-]/g, '_'),
   clients: intFromEnv('BENCH_CLIENTS', 32, 1, 256),
-  warmupS: intFromEnv('BENCH_WARMUP_S', 5, 0, 60),
+  /** Long enough for a freshly started worker's first burst of workflows to pass before anything is counted. */
+  warmupS: intFromEnv('BENCH_WARMUP_S', 10, 0, 60),
   durationS: intFromEnv('BENCH_DURATION_S', 30, 1, 600),
   openRates: ratesFromEnv('BENCH_OPEN_RATES', [10, 25]),
   accountCount: intFromEnv('BENCH_ACCOUNTS', 40, 2, 1000),
