@@ -1,10 +1,13 @@
 /**
- * Applies one event in one transaction together with the record that it was
- * applied, so an event delivered again finds its id taken and changes nothing.
+ * Applies the events of one partition, in offset order, in one transaction,
+ * together with the record that each was applied: an event delivered again
+ * (in this batch, or in a later one after a crash) finds its id taken and
+ * changes nothing, and a transaction that fails midway applies nothing at all.
  */
 import { inTransaction, type Pool, type PoolClient } from '../../lib/pg';
 import type { ProjectionEvent } from './events';
 import { projectAccount } from './projections/accounts';
+import { BalanceChanges } from './projections/balances';
 import { projectEntryPosted } from './projections/entries';
 import { projectHold } from './projections/holds';
 
@@ -15,54 +18,100 @@ export interface EventPosition {
   offset: bigint;
 }
 
+export interface PositionedEvent {
+  event: ProjectionEvent;
+  position: EventPosition;
+}
+
 export type ApplyOutcome =
   | { applied: false }
-  | { applied: true; holdContradiction: boolean };
+  | {
+      applied: true;
+      holdContradiction: boolean;
+      /** The hold event took the hold to its final status (captured, voided, expired). */
+      holdSettled: boolean;
+    };
 
-export function applyEvent(pool: Pool, event: ProjectionEvent, position: EventPosition): Promise<ApplyOutcome> {
+/** Runs one event's projection; the caller may wrap it (in the event's trace span, say). */
+export type EventScope = <T>(index: number, work: () => Promise<T>) => Promise<T>;
+
+const unscoped: EventScope = (_index, work) => work();
+
+/** One outcome per event, in the order given; all of them committed, or the call throws and none is. */
+export async function applyEvents(pool: Pool, events: PositionedEvent[], scope: EventScope = unscoped): Promise<ApplyOutcome[]> {
+  if (events.length === 0) return [];
   return inTransaction(pool, async (client) => {
     // processed_events is always the first table an apply writes: the rebuild
     // locks it first as well, which rules out a deadlock between the two.
-    if (!(await markProcessed(client, event, position))) return { applied: false };
-    const holdContradiction = await project(client, event);
-    await advanceAppliedPosition(client, position);
-    return { applied: true, holdContradiction };
+    const fresh = await markProcessed(client, events);
+    const balances = new BalanceChanges();
+    const outcomes: ApplyOutcome[] = [];
+    for (const [index, { event }] of events.entries()) {
+      if (!fresh.has(index)) outcomes.push({ applied: false });
+      else outcomes.push(await scope(index, () => project(client, event, balances)));
+    }
+    await balances.write(client);
+    await advanceAppliedPositions(client, events);
+    return outcomes;
   });
 }
 
-/** Records the event id; false when it was already there (a redelivery). */
-async function markProcessed(client: PoolClient, event: ProjectionEvent, position: EventPosition): Promise<boolean> {
-  const { rowCount } = await client.query(
+/** Records the events' ids; returns the indexes of those not recorded before (nor earlier in this batch). */
+async function markProcessed(client: PoolClient, events: PositionedEvent[]): Promise<Set<number>> {
+  const firstIndexById = new Map<string, number>();
+  events.forEach(({ event }, index) => {
+    if (!firstIndexById.has(event.envelope.eventId)) firstIndexById.set(event.envelope.eventId, index);
+  });
+  const candidates = [...firstIndexById.values()].map((index) => events[index]);
+  const { rows } = await client.query<{ event_id: string }>(
     `INSERT INTO processed_events (event_id, event_type, topic, partition, kafka_offset)
-     VALUES ($1, $2, $3, $4, $5)
-     ON CONFLICT (event_id) DO NOTHING`,
-    [event.envelope.eventId, event.envelope.type, position.topic, position.partition, position.offset.toString()],
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::bigint[])
+     ON CONFLICT (event_id) DO NOTHING
+     RETURNING event_id`,
+    [
+      candidates.map(({ event }) => event.envelope.eventId),
+      candidates.map(({ event }) => event.envelope.type),
+      candidates.map(({ position }) => position.topic),
+      candidates.map(({ position }) => position.partition),
+      candidates.map(({ position }) => position.offset.toString()),
+    ],
   );
-  return rowCount === 1;
+  return new Set(rows.map((row) => firstIndexById.get(row.event_id)!));
 }
 
-/** Runs the event's projection; returns whether a hold event contradicted a known final status. */
-async function project(client: PoolClient, event: ProjectionEvent): Promise<boolean> {
+/** Runs the event's projection, adding its balance deltas to `balances`. */
+async function project(client: PoolClient, event: ProjectionEvent, balances: BalanceChanges): Promise<ApplyOutcome> {
   const { envelope } = event;
   switch (event.kind) {
     case 'account':
-      await projectAccount(client, event.envelope.payload, envelope.occurredAt);
-      return false;
+      await projectAccount(client, event.envelope.payload, envelope.occurredAt, balances);
+      return { applied: true, holdContradiction: false, holdSettled: false };
     case 'entry':
-      await projectEntryPosted(client, event.envelope.payload);
-      return false;
-    case 'hold':
-      return (await projectHold(client, event.envelope.payload, event.status, envelope.occurredAt)).contradiction;
+      await projectEntryPosted(client, event.envelope.payload, balances);
+      return { applied: true, holdContradiction: false, holdSettled: false };
+    case 'hold': {
+      const transition = await projectHold(client, event.envelope.payload, event.status, envelope.occurredAt, balances);
+      return { applied: true, holdContradiction: transition.contradiction, holdSettled: transition.write && event.status !== 'reserved' };
+    }
     case 'unknown':
-      return false;
+      return { applied: true, holdContradiction: false, holdSettled: false };
   }
 }
 
-async function advanceAppliedPosition(client: PoolClient, position: EventPosition): Promise<void> {
+/** How far each partition has been applied: past the last event of the batch. */
+async function advanceAppliedPositions(client: PoolClient, events: PositionedEvent[]): Promise<void> {
+  const next = new Map<string, { topic: string; partition: number; offset: bigint }>();
+  for (const { position } of events) {
+    const key = `${position.topic}:${position.partition}`;
+    const known = next.get(key);
+    if (!known || known.offset < position.offset + 1n) next.set(key, { ...position, offset: position.offset + 1n });
+  }
+  const positions = [...next.values()];
   await client.query(
-    `INSERT INTO applied_positions (topic, partition, next_offset) VALUES ($1, $2, $3)
+    `INSERT INTO applied_positions (topic, partition, next_offset)
+     SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[])
      ON CONFLICT (topic, partition) DO UPDATE
         SET next_offset = GREATEST(applied_positions.next_offset, EXCLUDED.next_offset)`,
-    [position.topic, position.partition, (position.offset + 1n).toString()],
+    [positions.map((p) => p.topic), positions.map((p) => p.partition), positions.map((p) => p.offset.toString())],
   );
 }

@@ -1,16 +1,18 @@
 /**
  * The consumer group that feeds the projections from the three topics.
- * Offsets are committed by hand, only ever past events whose transaction has
- * committed: a crash in between means a redelivery, which the
- * processed_events table turns into a no-op. Partitions are independent
- * (each event touches one account's rows), so they are consumed concurrently.
+ * Each batch kafkajs hands over (one partition's messages) is applied in one
+ * transaction (batch-handler.ts). Offsets are committed by hand, only ever
+ * past events whose transaction has committed: a crash in between means a
+ * redelivery, which the processed_events table turns into a no-op.
+ * Partitions are consumed concurrently; where their transactions meet (an
+ * account's balance row), they take their locks in one order.
  */
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { TOPICS } from '../../lib/kafka';
 import type { Logger } from '../../lib/logger';
 import type { Pool } from '../../lib/pg';
 import type { ApplyGate } from './apply-gate';
-import { createMessageHandler, type MessageHandler } from './message-handler';
+import { createBatchHandler, type BatchHandler } from './batch-handler';
 import type { ReadModelMetrics } from './metrics';
 import type { BackoffPolicy } from './retry';
 
@@ -47,7 +49,7 @@ const PARTITIONS_CONSUMED_CONCURRENTLY = 3;
 export async function startProjectionConsumer(options: ProjectionConsumerOptions): Promise<ProjectionConsumer> {
   const { kafka, logger, groupId } = options;
   const consumer = kafka.consumer({ groupId });
-  const handle = createMessageHandler({ ...options, joinProducerTrace: options.joinProducerTrace ?? true });
+  const handle = createBatchHandler({ ...options, joinProducerTrace: options.joinProducerTrace ?? true });
   const onPosition = options.onPosition ?? (() => undefined);
   logGroupEvents(consumer, logger, groupId);
   commitControlOnlyBatches(consumer, logger, onPosition);
@@ -69,24 +71,26 @@ export async function startProjectionConsumer(options: ProjectionConsumerOptions
   };
 }
 
-async function processBatch(consumer: Consumer, handle: MessageHandler, onPosition: PositionListener, payload: EachBatchPayload): Promise<void> {
+async function processBatch(consumer: Consumer, handle: BatchHandler, onPosition: PositionListener, payload: EachBatchPayload): Promise<void> {
   const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
   const { topic, partition } = batch;
   const progress = new CommitProgress(consumer, topic, partition, onPosition);
+  const running = () => isRunning() && !isStale();
   try {
-    for (const message of batch.messages) {
-      if (!isRunning() || isStale()) return await progress.flush();
-      const offset = BigInt(message.offset);
-      const outcome = await handle(message, { topic, partition, offset }, { heartbeat, isRunning });
+    for (let from = 0; from < batch.messages.length; from += MESSAGES_PER_TRANSACTION_MAX) {
+      if (!running()) return await progress.flush();
+      const messages = batch.messages.slice(from, from + MESSAGES_PER_TRANSACTION_MAX);
+      const handled = async (nextOffset: bigint, count: number) => {
+        resolveOffset((nextOffset - 1n).toString());
+        await progress.done(nextOffset, count);
+      };
+      const outcome = await handle({ topic, partition, messages }, { heartbeat, isRunning: running, handled });
       if (outcome === 'aborted') return await progress.flush();
-      resolveOffset(message.offset);
-      await progress.done(offset + 1n);
-      // Sent only once the heartbeat interval has passed, so cheap to call per message.
       await heartbeat();
     }
     // Control records (transaction markers) after the last message are never
     // handed to us; committing past them keeps the lag at zero.
-    await progress.done(BigInt(batch.lastOffset()) + 1n);
+    await progress.done(BigInt(batch.lastOffset()) + 1n, 0);
     await progress.flush();
   } catch (error) {
     // What was applied stays committed; the failed message is redelivered.
@@ -95,9 +99,15 @@ async function processBatch(consumer: Consumer, handle: MessageHandler, onPositi
   }
 }
 
+// A bound on one transaction (a consumer catching up is handed batches of
+// thousands of messages): its locks and its redo on failure stay small.
+const MESSAGES_PER_TRANSACTION_MAX = 500;
+
 // A commit is a round trip to Kafka: one per message would cap throughput far
-// below what PostgreSQL can apply. Every offset committed is still one whose
-// transaction has committed; a crash redelivers at most this many, as no-ops.
+// below what PostgreSQL can apply. A batch commits once, at its end; events
+// applied one by one (the fallback) commit every this many. Every offset
+// committed is one whose transaction has committed; a crash redelivers at
+// most this many, as no-ops.
 const COMMIT_EVERY_MESSAGES = 100;
 
 /** Commits a partition's applied offsets in bounded groups and reports each committed position. */
@@ -113,11 +123,11 @@ class CommitProgress {
     private readonly onPosition: PositionListener,
   ) {}
 
-  /** Everything before `nextOffset` has been handled. */
-  async done(nextOffset: bigint): Promise<void> {
+  /** Everything before `nextOffset` has been handled, `count` messages of it since the last call. */
+  async done(nextOffset: bigint, count: number): Promise<void> {
     if (this.reached !== null && nextOffset <= this.reached) return;
     this.reached = nextOffset;
-    this.sinceCommit += 1;
+    this.sinceCommit += count;
     if (this.sinceCommit >= COMMIT_EVERY_MESSAGES) await this.flush();
   }
 
@@ -149,7 +159,7 @@ function commitControlOnlyBatches(consumer: Consumer, logger: Logger, onPosition
   });
 }
 
-/** INFO for the group's life cycle; per-event lines are DEBUG (message-handler.ts). */
+/** INFO for the group's life cycle; per-batch lines are INFO, per-event lines DEBUG (report.ts). */
 function logGroupEvents(consumer: Consumer, logger: Logger, groupId: string): void {
   const { GROUP_JOIN, REBALANCING, CRASH } = consumer.events;
   consumer.on(GROUP_JOIN, ({ payload }) =>

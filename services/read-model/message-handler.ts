@@ -1,20 +1,22 @@
 /**
- * What happens to one consumed message: parse it, restore its trace, apply it
- * in one transaction (retrying with backoff while the database fails), count
- * and log the outcome. The Kafka wiring around it is in consumer.ts.
+ * One event applied on its own, in a transaction of its own, retried with
+ * backoff while the database fails: the path a batch falls back to when its
+ * transaction fails (batch-handler.ts), so that an event the database refuses
+ * holds up only itself and what follows it in its partition, never the events
+ * before it. The event is retried, never skipped: skipping would lose money
+ * movements from the projections.
  */
-import { context, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
+import { context, SpanStatusCode, type Span } from '@opentelemetry/api';
 import type { KafkaMessage } from 'kafkajs';
 import type { Logger } from '../../lib/logger';
 import type { Pool } from '../../lib/pg';
 import { ApplyAborted, type ApplyGate } from './apply-gate';
-import { applyEvent, type ApplyOutcome, type EventPosition } from './apply';
-import { logFieldsOf, parseEvent, type ProjectionEvent } from './events';
+import { applyEvents, type ApplyOutcome, type EventPosition } from './apply';
+import { startEventSpan } from './event-span';
+import { logFieldsOf, type ProjectionEvent } from './events';
 import type { ReadModelMetrics } from './metrics';
+import { positionFields, reportOutcome, type HandleOutcome } from './report';
 import { APPLY_BACKOFF, backoffDelayMs, sleep, type BackoffPolicy } from './retry';
-import { messageContext } from './trace-context';
-
-export type HandleOutcome = 'applied' | 'duplicate' | 'malformed' | 'aborted';
 
 export interface MessageHandlerDeps {
   pool: Pool;
@@ -26,47 +28,29 @@ export interface MessageHandlerDeps {
   backoff?: BackoffPolicy;
 }
 
-/** What the consumer loop lends the handler while it retries. */
+/** What the consumer loop lends the handlers while they work. */
 export interface ConsumerControl {
   heartbeat: () => Promise<void>;
   isRunning: () => boolean;
 }
 
-export type MessageHandler = (message: KafkaMessage, position: EventPosition, control: ConsumerControl) => Promise<HandleOutcome>;
-
 // Past this many failed attempts the database is not coming back by itself.
 const ATTEMPTS_BEFORE_ERROR_LOG = 10;
 
-const tracer = trace.getTracer('read-model');
-
-export function createMessageHandler(deps: MessageHandlerDeps): MessageHandler {
-  return async (message, position, control) => {
-    const parsed = parseEvent(position.topic, message.value);
-    if (!parsed.ok) {
-      // Retrying cannot fix a malformed message and waiting on it would stall
-      // the partition: skip it, loudly.
-      deps.logger.error({ ...positionFields(position), reason: parsed.reason }, 'skipping malformed event');
-      deps.metrics.eventsSkipped.inc({ topic: position.topic, reason: 'malformed' });
-      return 'malformed';
-    }
-    const parent = deps.joinProducerTrace ? messageContext(message.headers) : context.active();
-    return context.with(parent, () => applyInSpan(deps, parsed.event, position, control));
-  };
-}
-
-function applyInSpan(deps: MessageHandlerDeps, event: ProjectionEvent, position: EventPosition, control: ConsumerControl): Promise<HandleOutcome> {
-  const attributes = {
-    'messaging.destination.name': position.topic,
-    'messaging.kafka.destination.partition': position.partition,
-    'messaging.kafka.message.offset': position.offset.toString(),
-    'read_model.event.id': event.envelope.eventId,
-    'read_model.event.type': event.envelope.type,
-  };
-  return tracer.startActiveSpan(`read-model apply ${event.envelope.type}`, { attributes }, async (span) => {
+/** Applies one parsed event in its own transaction; 'aborted' when the consumer stops or the gate is shut. */
+export function applyAlone(
+  deps: MessageHandlerDeps,
+  message: KafkaMessage,
+  event: ProjectionEvent,
+  position: EventPosition,
+  control: ConsumerControl,
+): Promise<HandleOutcome> {
+  const { span, context: spanContext } = startEventSpan(message, event, position, deps.joinProducerTrace);
+  return context.with(spanContext, async () => {
     try {
       const outcome = await applyWithRetry(deps, event, position, control, span);
       span.setAttribute('read_model.event.duplicate', !outcome.applied);
-      return report(deps, event, position, outcome);
+      return reportOutcome(deps, event, position, outcome);
     } catch (error) {
       if (error instanceof ApplyAborted) return 'aborted';
       span.recordException(error as Error);
@@ -85,7 +69,7 @@ async function applyWithRetry(
   control: ConsumerControl,
   span: Span,
 ): Promise<ApplyOutcome> {
-  const apply = () => applyEvent(deps.pool, event, position);
+  const apply = async () => (await applyEvents(deps.pool, [{ event, position }]))[0];
   for (let attempt = 1; ; attempt += 1) {
     try {
       return await (deps.gate ? deps.gate.run(apply) : apply());
@@ -101,25 +85,4 @@ async function applyWithRetry(
       await sleep(delayMs);
     }
   }
-}
-
-function report(deps: MessageHandlerDeps, event: ProjectionEvent, position: EventPosition, outcome: ApplyOutcome): HandleOutcome {
-  const fields = { ...positionFields(position), ...logFieldsOf(event) };
-  if (!outcome.applied) {
-    deps.metrics.eventsSkipped.inc({ topic: position.topic, reason: 'duplicate' });
-    deps.logger.debug(fields, 'event already applied; skipped');
-    return 'duplicate';
-  }
-  deps.metrics.eventsProcessed.inc({ topic: position.topic, type: event.envelope.type });
-  const latencySeconds = (Date.now() - Date.parse(event.envelope.occurredAt)) / 1000;
-  deps.metrics.projectionLatency.observe({ topic: position.topic }, Math.max(0, latencySeconds));
-  if (event.kind === 'unknown') deps.logger.warn(fields, 'event type unknown to the read model; recorded, not projected');
-  else if (outcome.holdContradiction) deps.logger.warn(fields, 'hold already has another final status; event ignored');
-  // One line per event of a transfer or account (reserved, captured, posted, ...): a normal operation, so INFO.
-  else deps.logger.info(fields, 'event applied');
-  return 'applied';
-}
-
-function positionFields(position: EventPosition) {
-  return { topic: position.topic, partition: position.partition, offset: position.offset.toString() };
 }

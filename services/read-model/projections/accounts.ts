@@ -5,9 +5,9 @@
  */
 import type { PoolClient } from '../../../lib/pg';
 import type { AccountFacts } from '../events';
-import { addToBalance, NO_CHANGE } from './balances';
+import { NO_CHANGE, type BalanceChanges } from './balances';
 
-export async function projectAccount(client: PoolClient, account: AccountFacts, occurredAt: string): Promise<void> {
+export async function projectAccount(client: PoolClient, account: AccountFacts, occurredAt: string, balances: BalanceChanges): Promise<void> {
   await client.query(
     `INSERT INTO accounts (account_id, code, currency, credit_limit, status, created_at, last_event_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7)
@@ -21,5 +21,5 @@ export async function projectAccount(client: PoolClient, account: AccountFacts, 
     [account.id, account.code, account.currency, account.creditLimit, account.status, account.createdAt, occurredAt],
   );
   // The account is now known to the balance queries, with zero sums until entries arrive.
-  await addToBalance(client, account.id, account.currency, NO_CHANGE);
+  balances.add(account.id, account.currency, NO_CHANGE);
 }

@@ -1,7 +1,9 @@
 /**
  * The balances row of an account: created by the first event that names the
  * account, then moved by deltas. Adding deltas (rather than overwriting) is
- * what makes the sums independent of the order events arrive in.
+ * what makes the sums independent of the order events arrive in, and what
+ * lets the events of one transaction add theirs up first and write each
+ * account once, at the end.
  */
 import type { PoolClient } from '../../../lib/pg';
 
@@ -12,18 +14,59 @@ export interface BalanceDelta {
 
 export const NO_CHANGE: BalanceDelta = { postedMinor: 0n, pendingMinor: 0n };
 
-/** Adds `delta` to the account's sums, creating the row (in `currency`) if this is the account's first event. */
-export async function addToBalance(client: PoolClient, accountId: string, currency: string, delta: BalanceDelta): Promise<void> {
-  // Two statements rather than one upsert: PostgreSQL checks the CHECK
-  // constraints on the row an upsert proposes to insert, so a negative delta
-  // (a released hold) would fail even when the row exists and the sum stays >= 0.
-  await client.query(
-    `INSERT INTO balances (account_id, currency) VALUES ($1, $2) ON CONFLICT (account_id) DO NOTHING`,
-    [accountId, currency],
-  );
-  if (delta.postedMinor === 0n && delta.pendingMinor === 0n) return;
-  await client.query(
-    `UPDATE balances SET posted_minor = posted_minor + $2, pending_minor = pending_minor + $3 WHERE account_id = $1`,
-    [accountId, delta.postedMinor.toString(), delta.pendingMinor.toString()],
-  );
+interface Change {
+  /** The currency the row is created in, should the account be new: its first event's. */
+  currency: string;
+  postedMinor: bigint;
+  pendingMinor: bigint;
+}
+
+/** The balance deltas of the events applied in one transaction, summed per account. */
+export class BalanceChanges {
+  private readonly byAccount = new Map<string, Change>();
+
+  /** Adds `delta` to the account's sums (creating its row, in `currency`, if this is the account's first event). */
+  add(accountId: string, currency: string, delta: BalanceDelta): void {
+    const change = this.byAccount.get(accountId) ?? { currency, postedMinor: 0n, pendingMinor: 0n };
+    change.postedMinor += delta.postedMinor;
+    change.pendingMinor += delta.pendingMinor;
+    this.byAccount.set(accountId, change);
+  }
+
+  /**
+   * Writes the summed deltas. Several partitions are applied concurrently and
+   * an account's events span three topics, so two transactions may share
+   * accounts: rows are created and locked in account-id order, the same in
+   * every transaction, so they never wait on each other in a cycle.
+   */
+  async write(client: PoolClient): Promise<void> {
+    if (this.byAccount.size === 0) return;
+    const ids = [...this.byAccount.keys()];
+    await client.query(
+      `INSERT INTO balances (account_id, currency)
+       SELECT id, currency FROM unnest($1::text[], $2::text[]) AS t(id, currency)
+        ORDER BY id COLLATE "C"
+       ON CONFLICT (account_id) DO NOTHING`,
+      [ids, ids.map((id) => this.byAccount.get(id)!.currency)],
+    );
+    const moved = ids.filter((id) => this.byAccount.get(id)!.postedMinor !== 0n || this.byAccount.get(id)!.pendingMinor !== 0n);
+    if (moved.length === 0) return;
+    // Separate from the insert: PostgreSQL checks CHECK constraints on the row
+    // an upsert proposes, so a negative delta (a released hold) would fail even
+    // when the row exists and its sum stays >= 0. The rows are locked in id
+    // order first (MATERIALIZED: a CTE with FOR UPDATE runs as written), not in
+    // whatever order the join of the update would visit them.
+    await client.query(
+      `WITH locked AS MATERIALIZED (
+         SELECT account_id FROM balances WHERE account_id = ANY($1::text[]) ORDER BY account_id FOR UPDATE)
+       UPDATE balances b SET posted_minor = b.posted_minor + d.posted, pending_minor = b.pending_minor + d.pending
+         FROM locked JOIN unnest($1::text[], $2::numeric[], $3::numeric[]) AS d(id, posted, pending) ON d.id = locked.account_id
+        WHERE b.account_id = locked.account_id`,
+      [
+        moved,
+        moved.map((id) => this.byAccount.get(id)!.postedMinor.toString()),
+        moved.map((id) => this.byAccount.get(id)!.pendingMinor.toString()),
+      ],
+    );
+  }
 }

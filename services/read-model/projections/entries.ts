@@ -7,10 +7,10 @@
 import type { EntryLineDto } from '../../../lib/contracts/ledger';
 import type { PoolClient } from '../../../lib/pg';
 import type { EntryFacts } from '../events';
-import { addToBalance } from './balances';
+import type { BalanceChanges } from './balances';
 
 /** Applies the entry's lines of `entry.accountId`; returns how many new lines were stored. */
-export async function projectEntryPosted(client: PoolClient, entry: EntryFacts): Promise<number> {
+export async function projectEntryPosted(client: PoolClient, entry: EntryFacts, balances: BalanceChanges): Promise<number> {
   let postedDeltaMinor = 0n;
   let linesStored = 0;
   const lines = entry.lines.map((line, index) => ({ line, lineNo: index + 1 })).filter(({ line }) => line.accountId === entry.accountId);
@@ -19,7 +19,7 @@ export async function projectEntryPosted(client: PoolClient, entry: EntryFacts):
     postedDeltaMinor += signedAmountMinor(line);
     linesStored += 1;
   }
-  await addToBalance(client, entry.accountId, entry.currency, { postedMinor: postedDeltaMinor, pendingMinor: 0n });
+  balances.add(entry.accountId, entry.currency, { postedMinor: postedDeltaMinor, pendingMinor: 0n });
   return linesStored;
 }
 

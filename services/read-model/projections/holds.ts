@@ -7,20 +7,23 @@
 import type { HoldStatus } from '../../../lib/contracts/ledger';
 import type { PoolClient } from '../../../lib/pg';
 import type { HoldFacts } from '../events';
-import { addToBalance } from './balances';
+import type { BalanceChanges } from './balances';
 import { holdTransition, type HoldTransition } from './hold-status';
 
-export async function projectHold(client: PoolClient, hold: HoldFacts, status: HoldStatus, occurredAt: string): Promise<HoldTransition> {
+export async function projectHold(
+  client: PoolClient,
+  hold: HoldFacts,
+  status: HoldStatus,
+  occurredAt: string,
+  balances: BalanceChanges,
+): Promise<HoldTransition> {
   // The row lock serialises events of one hold, should two ever be applied at once.
   const { rows } = await client.query<{ status: HoldStatus }>('SELECT status FROM holds WHERE hold_id = $1 FOR UPDATE', [hold.holdId]);
   const known = rows[0]?.status ?? null;
   const transition = holdTransition(known, status);
   if (transition.write && known === null) await insertHold(client, hold, status, occurredAt);
   else if (transition.write) await updateHoldStatus(client, hold, status, occurredAt);
-  await addToBalance(client, hold.fromAccountId, hold.currency, {
-    postedMinor: 0n,
-    pendingMinor: pendingDeltaMinor(transition, BigInt(hold.amountMinor)),
-  });
+  balances.add(hold.fromAccountId, hold.currency, { postedMinor: 0n, pendingMinor: pendingDeltaMinor(transition, BigInt(hold.amountMinor)) });
   return transition;
 }
 

@@ -7,6 +7,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { Admin, Producer } from 'kafkajs';
+import type { DestinationStream } from 'pino';
 import { loadConfig, type Config } from '../../../lib/config';
 import { closeServer, listen } from '../../../lib/http';
 import { createKafka } from '../../../lib/kafka';
@@ -39,9 +40,10 @@ export class ReadModelHarness {
     private readonly groupId: string,
   ) {}
 
-  static async start(): Promise<ReadModelHarness> {
+  /** `log`: a stream that receives the consumer's log lines at that level (a test reads them back). */
+  static async start(log?: { level: string; destination: DestinationStream }): Promise<ReadModelHarness> {
     const config = loadConfig();
-    const logger = createLogger('read-model-test', process.env.LOG_LEVEL ?? 'warn');
+    const logger = createLogger('read-model-test', log?.level ?? process.env.LOG_LEVEL ?? 'warn', log?.destination);
     const schema = `rm_test_${randomBytes(5).toString('hex')}`;
     const pool = createPool(config, 'readmodel', { applicationName: 'read-model-test', maxConnections: 5 });
     bindPoolToSchema(pool, schema);
