@@ -14,7 +14,8 @@
  *   row became `posted` (updated_at) minus the send, so a slow transfer is
  *   never left out of the percentiles. Sending stops early when the backlog
  *   outgrows what the closed loop's rate drains in half the drain timeout
- *   ("overloaded after").
+ *   ("overloaded after"); posted/s below sent/s says it fell behind before
+ *   that. CPU over the measured sends per transfer posted meanwhile.
  *
  * Each scenario ends by waiting for its transfers to be terminal, then for
  * the outbox, the read model and the span exporters to catch up
@@ -81,6 +82,8 @@ export interface OpenLoopResult extends Scenario {
   /** Measured sends (after the warm-up), and their pace. */
   sent: number;
   sentPerS: number;
+  /** Transfers of the scenario that became `posted` while the measured sends went out, per second: below sentPerS, the system fell behind. */
+  postedPerS: number;
   /** Every send, warm-up included. */
   sentTotal: number;
   overloadedAfterS: number | null;
@@ -197,6 +200,8 @@ interface Sends {
   overloadedAfterS: number | null;
   backlogMax: number;
   windowCpu: [Probe, Probe] | null;
+  /** The measured sends' window in epoch ms, to find the transfers posted in it. */
+  windowWallMs: [number, number] | null;
   measuredS: number;
 }
 
@@ -205,7 +210,7 @@ async function sendAtRate(h: Harness, ctx: ProbeContext, label: string, ratePerS
   const warmupCount = Math.round(settings.warmupS * ratePerS);
   const total = warmupCount + Math.round(durationS * ratePerS);
   const backlog = new BacklogWatch(h.watch, h.book, Date.now() - 1000);
-  const s: Sends = { sentAtMs: new Map(), clientMs: new Map(), allIds: [], sent: 0, sentTotal: 0, lateSends: 0, notSettled: 0, postFailures: {}, overloadedAfterS: null, backlogMax: 0, windowCpu: null, measuredS: 0 };
+  const s: Sends = { sentAtMs: new Map(), clientMs: new Map(), allIds: [], sent: 0, sentTotal: 0, lateSends: 0, notSettled: 0, postFailures: {}, overloadedAfterS: null, backlogMax: 0, windowCpu: null, windowWallMs: null, measuredS: 0 };
   const inFlight: Promise<void>[] = [];
   let answered = 0;
   let pendingAnswers = 0;
@@ -228,6 +233,7 @@ async function sendAtRate(h: Harness, ctx: ProbeContext, label: string, ratePerS
   };
   const startMs = performance.now();
   let windowStart: Probe | null = null;
+  let windowStartWallMs = 0;
   for (let i = 0; i < total && !run.stopping; i++) {
     const slotMs = startMs + i * intervalMs;
     const waitMs = slotMs - performance.now();
@@ -237,7 +243,10 @@ async function sendAtRate(h: Harness, ctx: ProbeContext, label: string, ratePerS
       s.overloadedAfterS = (performance.now() - startMs) / 1000;
       break;
     }
-    if (i === warmupCount) windowStart = cpuProbe(ctx);
+    if (i === warmupCount) {
+      windowStart = cpuProbe(ctx);
+      windowStartWallMs = Date.now();
+    }
     if (i >= warmupCount) {
       s.sent++;
       if (performance.now() - slotMs > intervalMs) s.lateSends++;
@@ -246,6 +255,7 @@ async function sendAtRate(h: Harness, ctx: ProbeContext, label: string, ratePerS
   }
   const windowEnd = cpuProbe(ctx);
   s.windowCpu = windowStart ? [windowStart, windowEnd] : null;
+  s.windowWallMs = windowStart ? [windowStartWallMs, Date.now()] : null;
   s.measuredS = windowStart ? (windowEnd.atMs - windowStart.atMs) / 1000 : 0;
   s.sentTotal = inFlight.length;
   await Promise.all(inFlight);
@@ -270,6 +280,8 @@ export async function runOpenLoop(h: Harness, ctx: ProbeContext, label: string, 
   const { rows, outcome, flow } = await finish(h, ctx, before, s.allIds);
   const measured = rows.filter((r) => s.sentAtMs.has(r.id));
   const cpu = s.windowCpu ? ctx.cpu.between(s.windowCpu[0].cpu, s.windowCpu[1].cpu) : null;
+  const [fromMs, toMs] = s.windowWallMs ?? [0, 0];
+  const postedInWindow = rows.filter((r) => r.status === 'posted' && r.updated_ms >= fromMs && r.updated_ms < toMs).length;
   const result: OpenLoopResult = {
     kind: 'open',
     label,
@@ -278,6 +290,7 @@ export async function runOpenLoop(h: Harness, ctx: ProbeContext, label: string, 
     durationS,
     sent: s.sent,
     sentPerS: s.measuredS > 0 ? s.sent / s.measuredS : 0,
+    postedPerS: s.measuredS > 0 ? postedInWindow / s.measuredS : 0,
     sentTotal: s.sentTotal,
     overloadedAfterS: s.overloadedAfterS,
     backlogLimit,
@@ -287,8 +300,9 @@ export async function runOpenLoop(h: Harness, ctx: ProbeContext, label: string, 
     notSettled: s.notSettled,
     postFailures: s.postFailures,
     cpu,
-    // Over the sends only (the system at this rate, not the drain), per transfer sent; meaningless once overloaded.
-    cpuMsPerTransfer: cpu && s.sent > 0 && s.overloadedAfterS === null ? cpuMsPer(cpu, s.sent) : null,
+    // Over the measured sends (the system at this rate, not the drain), per transfer posted meanwhile: the cost of the work
+    // done, also when the system falls behind the rate.
+    cpuMsPerTransfer: cpu && postedInWindow > 0 ? cpuMsPer(cpu, postedInWindow) : null,
     ...outcome,
     // Posted and failed of the measured sends; `transfers` (the drain, the flow figures) counts the warm-up too.
     posted: measured.filter((r) => r.status === 'posted').length,
