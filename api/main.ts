@@ -2,14 +2,14 @@
 import '../lib/telemetry/register';
 import { Client, Connection } from '@temporalio/client';
 import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
-import { loadConfig } from '../lib/config';
+import { databaseUrl, loadConfig } from '../lib/config';
 import { closeServer, listen, onShutdown } from '../lib/http';
 import { createLogger } from '../lib/logger';
 import { createPool } from '../lib/pg';
 import { createReconciliationStore } from '../lib/reconciliation';
 import { createRegistry, registerPoolGauges } from '../lib/telemetry/metrics';
 import { stopTracing } from '../lib/telemetry/tracing';
-import { createTransferStore, migrateTransfers, TRANSFERS_DATABASE } from '../lib/transfers';
+import { createTransferStore, migrateTransfers, startTransferStatusListener, TRANSFERS_DATABASE } from '../lib/transfers';
 import { createGatewayMetrics } from './metrics';
 import { startPendingResumer } from './resume-pending';
 import { createGatewayApp } from './server';
@@ -22,6 +22,12 @@ async function main(): Promise<void> {
   const pool = createPool(config, TRANSFERS_DATABASE, { applicationName: 'gateway' });
   registerPoolGauges(registry, pool, TRANSFERS_DATABASE);
   await migrateTransfers(pool);
+  // One connection of its own (a LISTEN holds it), outside the pool.
+  const statusListener = startTransferStatusListener({
+    connectionString: databaseUrl(config, TRANSFERS_DATABASE),
+    applicationName: 'gateway-status-listener',
+    logger,
+  });
 
   // Lazy: the gateway starts (and serves reads) while Temporal is still coming up.
   const connection = Connection.lazy({ address: config.temporalAddress });
@@ -40,6 +46,7 @@ async function main(): Promise<void> {
     logger,
     registry,
     store: createTransferStore(pool),
+    statusListener,
     reconciliations: createReconciliationStore(pool),
     temporal,
     accounts,
@@ -62,6 +69,7 @@ async function main(): Promise<void> {
 
   onShutdown(logger, async () => {
     await closeServer(server);
+    await statusListener.close();
     resumer.stop();
     accounts.close();
     readModel.close();

@@ -21,13 +21,17 @@ const money = { type: 'string', pattern: '^-?(0|[1-9][0-9]*)$', description: 'Mi
 const time = { type: 'string', format: 'date-time' };
 const page = (item: string) => ({ type: 'object', properties: { items: { type: 'array', items: ref(item) }, nextCursor: { type: ['string', 'null'] } } });
 
-const action = (summary: string, resource: string, extra: object[] = []) => ({
+const action = (summary: string, resource: string, extra: object[] = [], headers?: object) => ({
   post: {
     summary,
     parameters: [idParam(), ...extra],
-    responses: { 200: { description: `The ${resource} as it stands`, content: json(ref(resource)) }, 404: problem, 409: problem },
+    responses: { 200: { description: `The ${resource} as it stands`, headers, content: json(ref(resource)) }, 404: problem, 409: problem },
   },
 });
+/** Where a client follows a transfer whose outcome was not known within the wait cap. */
+const transferLocation = { Location: { description: 'The transfer (GET it to follow it)', schema: { type: 'string' } } };
+const transferAction = (summary: string, extra: object[] = []) =>
+  action(`${summary}; answers once it took effect, or after at most 10 s as it then stands`, 'Transfer', extra, transferLocation);
 
 export function openApiDocument(): object {
   const schemas = {
@@ -144,9 +148,18 @@ export function openApiDocument(): object {
       '/v1/transfers': {
         post: {
           summary: 'Create a transfer (runs as a durable workflow)',
-          parameters: [keyHeader(true), { name: 'wait', in: 'query', schema: { type: 'boolean' } }],
+          parameters: [
+            keyHeader(true),
+            { name: 'wait', in: 'query', description: 'Answer once the status is no longer pending, or after at most 10 s as it then stands', schema: { type: 'boolean' } },
+          ],
           requestBody: { required: true, content: json(ref('CreateTransfer')) },
-          responses: { 201: { description: 'Created', content: json(ref('Transfer')) }, 200: { description: 'Replayed', content: json(ref('Transfer')) }, 400: problem, 422: problem, 503: problem },
+          responses: {
+            201: { description: 'Created', headers: transferLocation, content: json(ref('Transfer')) },
+            200: { description: 'Replayed', headers: transferLocation, content: json(ref('Transfer')) },
+            400: problem,
+            422: problem,
+            503: problem,
+          },
         },
         get: {
           summary: 'List transfers, newest first',
@@ -155,10 +168,10 @@ export function openApiDocument(): object {
         },
       },
       '/v1/transfers/{id}': { get: { summary: 'A transfer', parameters: [idParam()], responses: { 200: { description: 'The transfer', content: json(ref('Transfer')) }, 404: problem } } },
-      '/v1/transfers/{id}/approve': action('Approve a transfer awaiting approval', 'Transfer'),
-      '/v1/transfers/{id}/reject': action('Reject a transfer awaiting approval', 'Transfer'),
-      '/v1/transfers/{id}/cancel': action('Cancel a pending or awaiting transfer', 'Transfer'),
-      '/v1/transfers/{id}/reverse': action('Reverse a posted transfer', 'Transfer', [keyHeader(true)]),
+      '/v1/transfers/{id}/approve': transferAction('Approve a transfer awaiting approval'),
+      '/v1/transfers/{id}/reject': transferAction('Reject a transfer awaiting approval'),
+      '/v1/transfers/{id}/cancel': transferAction('Cancel a pending or awaiting transfer'),
+      '/v1/transfers/{id}/reverse': transferAction('Reverse a posted transfer', [keyHeader(true)]),
       '/v1/reconciliations': {
         post: {
           summary: 'Run a reconciliation now (it also runs nightly); poll the Location for the report',

@@ -2,15 +2,24 @@
  * The gateway's side of a transfer: record it (idempotently, by the unique
  * Idempotency-Key), start its workflow, and pass decisions to it. The saga
  * itself runs in the worker; the transfers table is how the gateway reads its
- * progress, during and long after the workflow.
+ * progress, during and long after the workflow. A request that waits for the
+ * outcome (`?wait=true`, a decision, a reversal) is woken by the table's
+ * status notifications (lib/transfers/status-notifications.ts), not by polling.
  */
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { AppError, conflict, notFound, unavailable } from '../lib/errors';
 import { requestHash } from '../lib/request-hash';
-import type { TransferRecord, TransferStatus, TransferStore } from '../lib/transfers';
+import {
+  isTerminalStatus,
+  waitForStatus,
+  type TransferRecord,
+  type TransferStatus,
+  type TransferStatusListener,
+  type TransferStore,
+} from '../lib/transfers';
 import {
   REVERSE_TRANSFER_WORKFLOW_TYPE,
   TRANSFER_WORKFLOW_ID_REUSE_POLICY,
@@ -28,6 +37,8 @@ import type { CreateTransferBody } from './schemas';
 
 export interface TransferDeps {
   store: TransferStore;
+  /** Wakes the requests that wait for a transfer's status to move. */
+  statusListener: TransferStatusListener;
   temporal: Client;
   metrics: GatewayMetrics;
   logger: Logger;
@@ -37,20 +48,23 @@ export interface TransferDeps {
   taskQueue: string;
 }
 
+/** The contract's cap on a request that waits for an outcome. */
 export const WAIT_MS_MAX = 10_000;
-const WAIT_POLL_MS = 25;
+
+const hasLeftPending = (status: TransferStatus) => status !== 'pending';
 
 export async function createTransfer(
   deps: TransferDeps,
   body: CreateTransferBody,
   idempotencyKey: string,
   traceId: string | null,
+  id: string = randomUUID(),
 ): Promise<{ transfer: TransferRecord; replayed: boolean }> {
   const normalized = { ...body, description: body.description ?? null, metadata: body.metadata ?? {} };
   const result = await deps.store.createTransfer({
     idempotencyKey,
     requestHash: requestHash(normalized),
-    transfer: { ...normalized, amountMinor: BigInt(body.amount), traceId },
+    transfer: { ...normalized, id, amountMinor: BigInt(body.amount), traceId },
   });
   if (!result.created && !result.requestHashMatches) {
     throw new AppError(422, 'idempotency-key-reused', 'Idempotency key reused', 'This Idempotency-Key was used with a different request body.');
@@ -98,15 +112,48 @@ async function startOnce(deps: TransferDeps, type: string, workflowId: string, i
   }
 }
 
-/** Polls the transfer until it leaves `pending` or `WAIT_MS_MAX` passes; returns it as it then stands. */
-export async function waitUntilSettled(deps: TransferDeps, transfer: TransferRecord): Promise<TransferRecord> {
+/**
+ * `POST /v1/transfers?wait=true`: creates the transfer and answers once it
+ * has left `pending`, or after `WAIT_MS_MAX` as it then stands. Its id is
+ * chosen and watched before the insert, so the inserted row counts as read
+ * after the watch opened, and a transfer that settles at once costs one read.
+ */
+export async function createTransferAndWait(
+  deps: TransferDeps,
+  body: CreateTransferBody,
+  idempotencyKey: string,
+  traceId: string | null,
+): Promise<{ transfer: TransferRecord; replayed: boolean }> {
   const deadline = Date.now() + WAIT_MS_MAX;
-  let current = transfer;
-  while (current.status === 'pending' && Date.now() < deadline) {
-    await sleep(WAIT_POLL_MS);
-    current = (await deps.store.getTransfer(transfer.id)) ?? current;
+  const id = randomUUID();
+  const watch = deps.statusListener.watch(id, hasLeftPending);
+  try {
+    const { transfer, replayed } = await createTransfer(deps, body, idempotencyKey, traceId, id);
+    // A replay answers with the first request's transfer, which has another id.
+    const settled = transfer.id === id
+      ? await waitForStatus({ watch, seen: transfer, read: () => deps.store.getTransfer(id), done: hasLeftPending, deadline })
+      : await followUntil(deps, transfer, hasLeftPending, deadline);
+    return { transfer: settled, replayed };
+  } finally {
+    watch.close();
   }
-  return current;
+}
+
+/**
+ * The transfer once its status is `done`, or at the deadline as it then
+ * stands. `known` needs no watch when it is done already (statuses only move
+ * forward); otherwise the watch opens first and the row is read once after it,
+ * since it may have moved since `known` was read.
+ */
+async function followUntil(deps: TransferDeps, known: TransferRecord, done: (status: TransferStatus) => boolean, deadline: number): Promise<TransferRecord> {
+  if (done(known.status)) return known;
+  const watch = deps.statusListener.watch(known.id, done);
+  try {
+    const seen = (await deps.store.getTransfer(known.id)) ?? known;
+    return await waitForStatus({ watch, seen, read: () => deps.store.getTransfer(known.id), done, deadline });
+  } finally {
+    watch.close();
+  }
 }
 
 export async function getTransferOr404(deps: TransferDeps, id: string): Promise<TransferRecord> {
@@ -124,8 +171,13 @@ const ALLOWED_FROM: Record<Decision, TransferStatus[]> = {
 };
 const SIGNALS = { approve: approveSignal, reject: rejectSignal, cancel: cancelSignal };
 
-/** Passes a decision to the transfer's workflow; 409 when its status does not allow it. */
+/**
+ * Passes a decision to the transfer's workflow (409 when its status does not
+ * allow it) and answers with the transfer once the decision took effect (a
+ * terminal status), or after `WAIT_MS_MAX` as it then stands.
+ */
 export async function decide(deps: TransferDeps, id: string, decision: Decision): Promise<TransferRecord> {
+  const deadline = Date.now() + WAIT_MS_MAX;
   const transfer = await getTransferOr404(deps, id);
   if (!ALLOWED_FROM[decision].includes(transfer.status)) throw stateConflict(decision, transfer);
   try {
@@ -135,17 +187,21 @@ export async function decide(deps: TransferDeps, id: string, decision: Decision)
     throw unavailable('temporal', 'The decision could not be delivered to the transfer; retry.');
   }
   deps.logger.info({ ...logFields(transfer), decision }, 'transfer decision sent');
-  return getTransferOr404(deps, id);
+  return followUntil(deps, transfer, isTerminalStatus, deadline);
 }
 
-/** Starts the reversal of a posted transfer; a reversed one is returned as it is. */
+/**
+ * Starts the reversal of a posted transfer and answers once it is `reversed`,
+ * or after `WAIT_MS_MAX` as it then stands; a reversed one is returned as it is.
+ */
 export async function reverse(deps: TransferDeps, id: string): Promise<TransferRecord> {
+  const deadline = Date.now() + WAIT_MS_MAX;
   const transfer = await getTransferOr404(deps, id);
   if (transfer.status === 'reversed') return transfer;
   if (transfer.status !== 'posted') throw stateConflict('reverse', transfer);
   await startOnce(deps, REVERSE_TRANSFER_WORKFLOW_TYPE, reverseTransferWorkflowId(id), { transferId: id });
   deps.logger.info(logFields(transfer), 'transfer reversal started');
-  return getTransferOr404(deps, id);
+  return followUntil(deps, transfer, (status) => status === 'reversed', deadline);
 }
 
 function stateConflict(action: string, transfer: TransferRecord): AppError {

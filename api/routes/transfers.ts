@@ -7,7 +7,7 @@ import { asyncHandler } from '../../lib/http';
 import { InvalidCursorError, toTransferResource, type TransferRecord } from '../../lib/transfers';
 import { check, throwIfInvalid } from '../../lib/validation';
 import { createTransferBody, emptyBody, idempotencyKey, listTransfersQuery, waitQuery } from '../schemas';
-import { createTransfer, decide, getTransferOr404, reverse, waitUntilSettled, type Decision, type TransferDeps } from '../transfers';
+import { createTransfer, createTransferAndWait, decide, getTransferOr404, reverse, type Decision, type TransferDeps } from '../transfers';
 
 export function transferRoutes(deps: TransferDeps): Router {
   const router = Router();
@@ -18,11 +18,11 @@ export function transferRoutes(deps: TransferDeps): Router {
     const query = check(waitQuery, req.query);
     throwIfInvalid(key, body, query);
     const traceId = trace.getActiveSpan()?.spanContext().traceId ?? null;
-    const { transfer, replayed } = await createTransfer(deps, body.data!, key.data!, traceId);
-    const settled = query.data!.wait === 'true' ? await waitUntilSettled(deps, transfer) : transfer;
-    res.location(`/v1/transfers/${transfer.id}`);
+    const create = query.data!.wait === 'true' ? createTransferAndWait : createTransfer;
+    const { transfer, replayed } = await create(deps, body.data!, key.data!, traceId);
+    res.location(transferPath(transfer.id));
     if (replayed) res.setHeader('Idempotent-Replayed', 'true');
-    sendTransfer(res, settled, replayed ? 200 : 201);
+    sendTransfer(res, transfer, replayed ? 200 : 201);
   }));
 
   router.get('/transfers', asyncHandler(async (req, res) => {
@@ -45,18 +45,25 @@ export function transferRoutes(deps: TransferDeps): Router {
     router.post(`/transfers/:id/${decision}`, asyncHandler(async (req, res) => {
       const id = pathId(req);
       throwIfInvalid(check(emptyBody, req.body));
-      sendTransfer(res, await decide(deps, id, decision));
+      const transfer = await decide(deps, id, decision);
+      // When the outcome was not known within the wait cap, this is where the client follows it (the contract).
+      res.location(transferPath(id));
+      sendTransfer(res, transfer);
     }));
   }
 
   router.post('/transfers/:id/reverse', asyncHandler(async (req, res) => {
     const id = pathId(req);
     throwIfInvalid(check(idempotencyKey, req.get('Idempotency-Key'), 'Idempotency-Key'), check(emptyBody, req.body));
-    sendTransfer(res, await reverse(deps, id));
+    const transfer = await reverse(deps, id);
+    res.location(transferPath(id));
+    sendTransfer(res, transfer);
   }));
 
   return router;
 }
+
+const transferPath = (id: string) => `/v1/transfers/${id}`;
 
 function sendTransfer(res: Response, transfer: TransferRecord, status = 200): void {
   res.status(status).json(toTransferResource(transfer));

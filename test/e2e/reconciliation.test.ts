@@ -18,12 +18,12 @@ import { Client, Connection } from '@temporalio/client';
 import { createGatewayMetrics } from '../../api/metrics';
 import { createGatewayApp } from '../../api/server';
 import { Upstream } from '../../api/upstream';
-import { ROOT_DIR } from '../../lib/config';
+import { databaseUrl, ROOT_DIR } from '../../lib/config';
 import { createLogger } from '../../lib/logger';
 import { createPool, type Pool } from '../../lib/pg';
 import { createReconciliationStore } from '../../lib/reconciliation';
 import { createRegistry } from '../../lib/telemetry/metrics';
-import { createTransferStore } from '../../lib/transfers';
+import { createTransferStore, startTransferStatusListener } from '../../lib/transfers';
 import { call, startApp } from '../support/service';
 import { api, config, createAccount, ensureSystem, eventually, transfer, transferAndSettle } from '../support/system';
 
@@ -126,6 +126,7 @@ describe('reconciliation on demand', () => {
     const connection = Connection.lazy({ address: config.temporalAddress });
     const accounts = new Upstream('accounts', `http://127.0.0.1:${config.ACCOUNTS_PORT}`);
     const readModelUpstream = new Upstream('read-model', `http://127.0.0.1:${config.READ_MODEL_PORT}`);
+    const statusListener = startTransferStatusListener({ connectionString: databaseUrl(config, 'transfers'), applicationName: 'gateway-test-listener', logger: createLogger('gateway-test-listener', 'silent') });
     const app = await startApp(
       createGatewayApp({
         logger: createLogger('gateway-reconciliation-auth-test', 'silent'),
@@ -133,6 +134,7 @@ describe('reconciliation on demand', () => {
         readiness: {},
         apiKeys: ['s3cret-key'],
         store: createTransferStore(transfers),
+        statusListener,
         reconciliations: createReconciliationStore(transfers),
         temporal: new Client({ connection }),
         accounts,
@@ -153,6 +155,7 @@ describe('reconciliation on demand', () => {
       expect(await reportCount()).toBe(before);
     } finally {
       await app.close();
+      await statusListener.close();
       accounts.close();
       readModelUpstream.close();
       await connection.close();

@@ -9,10 +9,11 @@ import { Client, Connection } from '@temporalio/client';
 import { createGatewayMetrics } from '../../api/metrics';
 import { createGatewayApp } from '../../api/server';
 import { Upstream } from '../../api/upstream';
+import { databaseUrl } from '../../lib/config';
 import { createLogger } from '../../lib/logger';
 import { createRegistry } from '../../lib/telemetry/metrics';
 import { createReconciliationStore } from '../../lib/reconciliation';
-import { createTransferStore } from '../../lib/transfers';
+import { createTransferStore, startTransferStatusListener } from '../../lib/transfers';
 import { invariantPools, type InvariantPools } from '../support/invariants';
 import { call, startApp } from '../support/service';
 import { api, config, createAccount, ensureSystem, GATEWAY_URL, newKey } from '../support/system';
@@ -123,6 +124,7 @@ describe('API keys', () => {
     const connection = Connection.lazy({ address: config.temporalAddress });
     const accounts = new Upstream('accounts', `http://127.0.0.1:${config.ACCOUNTS_PORT}`);
     const readModel = new Upstream('read-model', `http://127.0.0.1:${config.READ_MODEL_PORT}`);
+    const statusListener = startTransferStatusListener({ connectionString: databaseUrl(config, 'transfers'), applicationName: 'gateway-test-listener', logger: createLogger('gateway-test-listener', 'silent') });
     const app = await startApp(
       createGatewayApp({
         logger,
@@ -130,6 +132,7 @@ describe('API keys', () => {
         readiness: {},
         apiKeys: ['s3cret-key'],
         store: createTransferStore(pools.transfers),
+        statusListener,
         reconciliations: createReconciliationStore(pools.transfers),
         temporal: new Client({ connection }),
         accounts,
@@ -155,6 +158,7 @@ describe('API keys', () => {
       expect(logLines.filter((line) => line.includes('s3cret-key') || line.includes('nope'))).toEqual([]);
     } finally {
       await app.close();
+      await statusListener.close();
       accounts.close();
       readModel.close();
       await connection.close();
