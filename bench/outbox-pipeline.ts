@@ -23,9 +23,11 @@
  *
  * Knobs (environment): BENCH_RATE (25), BENCH_DURATION_S (20),
  * BENCH_WARMUP_S (3), BENCH_ACCOUNTS (20), BENCH_RELAY_PORT (17190),
- * BENCH_DRAIN_TIMEOUT_S (120). Ports and DATA_DIR as for deploy/stack.
+ * BENCH_DRAIN_TIMEOUT_S (120); BENCH_CPU_PROF_DIR=dir runs both processes
+ * with --cpu-prof into that folder. Ports and DATA_DIR as for deploy/stack.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { context, propagation, ROOT_CONTEXT, trace, TraceFlags } from '@opentelemetry/api';
@@ -196,8 +198,10 @@ async function outboxAgesMs(fromId: string): Promise<number[]> {
 async function main(): Promise<void> {
   await prepareSchema();
   const env = { ...process.env, BENCH_OUTBOX_SCHEMA: SCHEMA, BENCH_RELAY_PORT: String(settings.relayPort) };
-  await services.start('relay', 'bench/outbox/relay-process.ts', settings.relayPort, { ...env, OTEL_SERVICE_NAME: 'ledger' });
-  await services.start('read-model', 'services/read-model/main.ts', config.READ_MODEL_PORT, { ...env, OTEL_SERVICE_NAME: 'read-model' });
+  const profileDir = process.env.BENCH_CPU_PROF_DIR;
+  const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profileDir)}`] : [];
+  await services.start('relay', 'bench/outbox/relay-process.ts', settings.relayPort, { ...env, OTEL_SERVICE_NAME: 'ledger' }, { nodeArgs });
+  await services.start('read-model', 'services/read-model/main.ts', config.READ_MODEL_PORT, { ...env, OTEL_SERVICE_NAME: 'read-model' }, { nodeArgs });
   const kafka = createKafka(config, 'outbox-bench');
   const admin = kafka.admin();
   await admin.connect();

@@ -111,7 +111,11 @@ describe('the trace of one transfer', () => {
     expect(producers.length).toBeGreaterThanOrEqual(3);
     for (const producer of producers) {
       expect(producer.service).toBe('ledger');
-      expect(label(trace.parentOf(producer)!)).toMatch(/^ledger SERVER POST \/holds/);
+      // The outbox row is written inside the request's transaction: its pg.transaction span stands between.
+      const above = trace.ancestry(producer).reverse().slice(1);
+      const requestAt = above.findIndex((s) => s.kind === Kind.SERVER);
+      expect(label(above[requestAt])).toMatch(/^ledger SERVER POST \/holds/);
+      expect(above.slice(0, requestAt).map(label)).toEqual(above.slice(0, requestAt).map(() => 'ledger INTERNAL pg.transaction ledger'));
     }
     const applies = trace.find(named('read-model', Kind.INTERNAL, /^read-model apply /));
     expect(applies.length).toBeGreaterThanOrEqual(3);
