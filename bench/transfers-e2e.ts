@@ -12,7 +12,8 @@
  *
  * 1. The ceiling (bench/e2e/ceiling.ts): a bare workflow of BENCH_CEILING_STEPS
  *    no-op local activities, BENCH_CLIENTS in flight, its own worker process
- *    with the transfer worker's settings, against the same Temporal server.
+ *    with the transfer worker's settings (workers/tuning.ts; WORKER_TUNING
+ *    reaches both workers), against the same Temporal server.
  * 2. The whole stack: it starts accounts, ledger, read model, worker and
  *    gateway from BENCH_APP_ROOT (default: this checkout) on the stack's ports
  *    (bench/e2e/app-stack.ts), tracing to its own span collector
@@ -34,7 +35,7 @@
  * Knobs (environment): BENCH_CLIENTS (32), BENCH_WARMUP_S (10, each scenario),
  * BENCH_DURATION_S (30, each scenario), BENCH_OPEN_RATES ("10,25"),
  * BENCH_CEILING_STEPS (3), BENCH_CEILING_S (= BENCH_DURATION_S),
- * BENCH_CEILING_WORKER_OPTIONS (JSON laid over the worker settings),
+ * WORKER_TUNING (JSON laid over the worker settings, both workers),
  * BENCH_UNTRACED (0), BENCH_ACCOUNTS (40), BENCH_MAX_BACKLOG (1500),
  * BENCH_DRAIN_TIMEOUT_S (120), BENCH_APP_ROOT, BENCH_LABEL; ports: the
  * stack's (deploy/defaults.env and its variables) for the app processes,
@@ -50,6 +51,7 @@ import path from 'node:path';
 import { Client as TemporalClient, Connection } from '@temporalio/client';
 import { Client } from 'pg';
 import { databaseUrl } from '../lib/config';
+import { workerTuning } from '../workers/tuning';
 import { RECONCILIATION_SCHEDULE_ID } from '../workflows/reconciliation-definitions';
 import { startApps, startSink, stopApps, refuseRunningApps } from './e2e/app-stack';
 import { runCeiling } from './e2e/ceiling';
@@ -114,7 +116,7 @@ async function measure(h: Harness, ctx: ProbeContext, results: Results, schedule
 async function main(): Promise<void> {
   const { config } = settings;
   await refuseRunningApps();
-  const host: Host = { startedAt: new Date().toISOString(), nproc: os.availableParallelism(), node: process.version, uptimeBefore: uptimeLine(), temporalMetricsPort: 0, missingInfra: [] };
+  const host: Host = { startedAt: new Date().toISOString(), nproc: os.availableParallelism(), node: process.version, uptimeBefore: uptimeLine(), temporalMetricsPort: 0, missingInfra: [], workerTuning: workerTuning() };
   const watch = new Client({ connectionString: databaseUrl(config, 'transfers'), application_name: 'transfers-e2e-watch' });
   await watch.connect();
   const connection = await Connection.connect({ address: config.temporalAddress });

@@ -2,7 +2,8 @@
  * The ceiling's worker, a process of its own (so its CPU is counted apart
  * from the bench's client): runs bench/e2e/ceiling-workflow.ts on
  * BENCH_CEILING_TASK_QUEUE with the transfer worker's settings
- * (worker-tuning.ts) and the same Runtime (our logger, the SDK's Prometheus
+ * (workers/tuning.ts, WORKER_TUNING laid over them as for the transfer
+ * worker) and the same Runtime (our logger, the SDK's Prometheus
  * metrics on BENCH_CEILING_WORKER_TEMPORAL_METRICS_PORT). No tracing
  * interceptors: the ceiling is the bare engine. GET /healthz on
  * BENCH_CEILING_WORKER_PORT answers 200 while the worker runs.
@@ -12,8 +13,8 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { loadConfig } from '../../lib/config';
 import { createLogger } from '../../lib/logger';
 import { installRuntime } from '../../workers/telemetry';
+import { workerTuning } from '../../workers/tuning';
 import { ceilingActivities } from './ceiling-activities';
-import { ceilingWorkerTuning } from './worker-tuning';
 
 function required(name: string): string {
   const value = process.env[name];
@@ -32,7 +33,7 @@ async function main(): Promise<void> {
     taskQueue: required('BENCH_CEILING_TASK_QUEUE'),
     workflowsPath: require.resolve('./ceiling-workflow'),
     activities: ceilingActivities,
-    ...ceilingWorkerTuning(),
+    ...workerTuning(),
   });
   const server = http.createServer((_req, res) => {
     const state = worker.getState();

@@ -18,6 +18,8 @@ export interface Host {
   runS?: number;
   temporalMetricsPort: number;
   missingInfra: string[];
+  /** The ceiling worker's settings (this checkout's workers/tuning.ts with WORKER_TUNING). */
+  workerTuning: object;
 }
 
 export interface Results {
@@ -179,6 +181,7 @@ export function report(results: Results, resultsFile: string): void {
   const all: Scenario[] = [...closedLoops, ...openLoops];
   console.log(`\ntransfers end to end, ${host.startedAt}; nproc ${host.nproc}; node ${host.node}`);
   console.log(`app processes from ${settings.appRoot} (${settings.appCommit}); bench, ceiling and infrastructure: ${settings.benchCommit}`);
+  console.log(`worker settings (ceiling; the transfer worker's when the app code is this checkout's): ${JSON.stringify(host.workerTuning)}`);
   console.log(`uptime before: ${host.uptimeBefore}`);
   console.log(`uptime after:  ${host.uptimeAfter}`);
   if (host.missingInfra.length > 0) console.log(`NOT FOUND (their CPU is not counted): ${host.missingInfra.join(', ')}`);
@@ -186,7 +189,7 @@ export function report(results: Results, resultsFile: string): void {
   if (ceiling) {
     console.log(ceilingTable(ceiling));
     console.log('(a bare workflow of no-op local activities, started and awaited by this process, run by a worker process of its own with');
-    console.log(' the transfer worker\'s settings (bench/e2e/worker-tuning.ts), against the same Temporal dev server; CPU per workflow over the measured window.)\n');
+    console.log(' the transfer worker\'s settings (workers/tuning.ts), against the same Temporal dev server; CPU per workflow over the measured window.)\n');
   }
   console.log(closedTable(closedLoops, ceiling));
   console.log('(transfers/s posted = transfers that became posted in the measured window (updated_at) / its length; answered posted/s =');
