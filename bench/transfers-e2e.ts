@@ -1,7 +1,8 @@
 /**
  * End-to-end transfer benchmark: a script, not a test. It measures what the
  * throughput issue's done criteria name, in one run of about 5 minutes
- * (up to 8 when the system cannot keep up), against the running
+ * (at most BENCH_MAX_RUN_S, 10 minutes, when the system cannot keep up and
+ * its drains take long), against the running
  * infrastructure (PostgreSQL, Kafka, the Temporal dev server, Prometheus, the
  * trace sink: `deploy/stack up --infra`, or a full stack whose application
  * processes are stopped, since the bench runs its own on their ports):
@@ -37,7 +38,9 @@
  * BENCH_CEILING_STEPS (3), BENCH_CEILING_S (= BENCH_DURATION_S),
  * WORKER_TUNING (JSON laid over the worker settings, both workers),
  * BENCH_UNTRACED (0), BENCH_ACCOUNTS (40), BENCH_MAX_BACKLOG (1500),
- * BENCH_DRAIN_TIMEOUT_S (120), BENCH_APP_ROOT, BENCH_LABEL; ports: the
+ * BENCH_DRAIN_TIMEOUT_S (120), BENCH_MAX_RUN_S (600: drains are cut to the
+ * time left, scenarios that no longer fit are skipped and listed),
+ * BENCH_APP_ROOT, BENCH_LABEL; ports: the
  * stack's (deploy/defaults.env and its variables) for the app processes,
  * BENCH_*_PORT to move one, BENCH_OTLP_SINK_PORT (14318),
  * BENCH_CEILING_WORKER_PORT (19466), BENCH_CEILING_WORKER_TEMPORAL_METRICS_PORT
@@ -58,12 +61,14 @@ import { runCeiling } from './e2e/ceiling';
 import { findTemporalMetricsPort, type ProbeContext } from './e2e/probe';
 import { report, type Host, type Results } from './e2e/report';
 import { runClosedLoop, runOpenLoop } from './e2e/scenarios';
-import { run, settings } from './e2e/settings';
+import { remainingS, run, settings } from './e2e/settings';
 import { StackCpu } from './e2e/stack-cpu';
 import { openBook, settle, type Harness } from './e2e/transfers';
 import { agent, fixed, ROOT_DIR, ServiceGroup, stopOnSignals, uptimeLine } from './support';
 
 const RESULTS_FILE = path.join(ROOT_DIR, 'bench', 'results', `transfers-e2e-${settings.label}.json`);
+/** A scenario starts only if this much of the run is left beyond its warm-up and measured part (settle, drain, quiet). */
+const SCENARIO_MARGIN_S = 30;
 
 const services = new ServiceGroup('transfers-e2e');
 stopOnSignals(services, () => {
@@ -97,15 +102,25 @@ function backlogLimitFrom(transfersPerS: number): number {
   return Math.round(Math.min(settings.maxBacklog, Math.max(20, (rate * settings.drainTimeoutS) / 2)));
 }
 
+/** False, and the scenario is listed as skipped, when what is left of BENCH_MAX_RUN_S would not cover its load and a short drain. */
+function fits(label: string, results: Results): boolean {
+  if (run.stopping) return false;
+  if (remainingS() >= settings.warmupS + settings.durationS + SCENARIO_MARGIN_S) return true;
+  results.skipped.push(label);
+  console.warn(`  ${label}: skipped, ${Math.round(remainingS())} s left of BENCH_MAX_RUN_S=${settings.maxRunS}`);
+  return false;
+}
+
 async function measure(h: Harness, ctx: ProbeContext, results: Results, scheduleQueue: string | null): Promise<void> {
+  if (!fits('closed traced', results)) return;
   const closed = await runClosedLoop(h, ctx, 'closed traced', true);
   results.closedLoops.push(closed);
   for (const rate of settings.openRates) {
-    if (run.stopping) return;
     await settle(h);
-    results.openLoops.push(await runOpenLoop(h, ctx, `open ${fixed(rate, 0)}/s`, true, rate, backlogLimitFrom(closed.transfersPerS)));
+    const label = `open ${fixed(rate, 0)}/s`;
+    if (fits(label, results)) results.openLoops.push(await runOpenLoop(h, ctx, label, true, rate, backlogLimitFrom(closed.transfersPerS)));
   }
-  if (run.stopping || !settings.untraced) return;
+  if (!settings.untraced || !fits('closed untraced', results)) return;
   await settle(h);
   await stopApps(services);
   await startApps(services, false);
@@ -126,7 +141,7 @@ async function main(): Promise<void> {
   host.temporalMetricsPort = await findTemporalMetricsPort(config);
   const ctx: ProbeContext = { cpu, temporalMetricsPort: host.temporalMetricsPort };
   const runId = randomUUID().slice(0, 8);
-  const results: Results = { host, ceiling: null, closedLoops: [], openLoops: [] };
+  const results: Results = { host, ceiling: null, closedLoops: [], openLoops: [], skipped: [] };
   const scheduleQueue = await scheduleTaskQueue(temporal);
   try {
     await startSink(services);

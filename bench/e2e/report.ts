@@ -27,6 +27,8 @@ export interface Results {
   ceiling: CeilingResult | null;
   closedLoops: ClosedLoopResult[];
   openLoops: OpenLoopResult[];
+  /** Scenarios not run: BENCH_MAX_RUN_S would not have covered them. */
+  skipped: string[];
 }
 
 const ms3 = (p: Percentiles) => `${fixed(p.p50, 0)} / ${fixed(p.p95, 0)} / ${fixed(p.p99, 0)}`;
@@ -217,6 +219,7 @@ export function report(results: Results, resultsFile: string): void {
   console.log(stepsTable(all));
   console.log('(the worker\'s Temporal SDK metrics and, "server:", the dev server\'s (all its traffic), per transfer of each scenario with its drain.)\n');
   console.log(summaryTable(results));
+  if (results.skipped.length > 0) console.log(`skipped (BENCH_MAX_RUN_S ${settings.maxRunS} s reached): ${results.skipped.join(', ')}`);
   console.log(`\nfigures: ${resultsFile} (run took ${host.runS ?? '?'} s)`);
 }
 

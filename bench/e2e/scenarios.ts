@@ -29,7 +29,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describeFailure, fixed, percentiles, type Percentiles } from '../support';
 import { cpuProbe, flowBetween, probe, type Flow, type Probe, type ProbeContext } from './probe';
 import { probeWhenQuiet } from './quiet';
-import { run, settings } from './settings';
+import { drainLimitS, run, settings } from './settings';
 import { cpuMsPer, type CpuInterval } from './stack-cpu';
 import { BacklogWatch, postTransfer, randomTransfer, waitTerminal, type Harness, type TransferRow } from './transfers';
 
@@ -119,7 +119,7 @@ function countFailure(failures: Record<string, number>, error: unknown): void {
 
 /** Terminal rows of `ids`, then the quiet probe; the scenario's outcome and flow from `before`. */
 async function finish(h: Harness, ctx: ProbeContext, before: Probe, ids: string[]): Promise<{ rows: TransferRow[]; outcome: Outcome; flow: Flow }> {
-  const drained = await waitTerminal(h.watch, ids, settings.drainTimeoutS);
+  const drained = await waitTerminal(h.watch, ids, drainLimitS());
   const after = await probeWhenQuiet(ctx);
   const outcome = outcomeOf(drained.rows, drained.waitS, drained.complete, after.quiet);
   return { rows: drained.rows, outcome, flow: flowBetween(before, after, outcome.transfers - outcome.pending) };

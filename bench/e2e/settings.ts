@@ -49,6 +49,8 @@ export const settings = {
   accountCount: intFromEnv('BENCH_ACCOUNTS', 40, 2, 1000),
   maxBacklog: intFromEnv('BENCH_MAX_BACKLOG', 1500, 1, 100_000),
   drainTimeoutS: intFromEnv('BENCH_DRAIN_TIMEOUT_S', 120, 10, 1800),
+  /** The whole run: drains are cut to what is left of it, and a scenario that no longer fits is skipped (and said so). */
+  maxRunS: intFromEnv('BENCH_MAX_RUN_S', 600, 60, 7200),
   /** Local activities of the ceiling's bare workflow: as many as the transfer has steps. */
   ceilingSteps: intFromEnv('BENCH_CEILING_STEPS', 3, 0, 50),
   /** Measured seconds of the ceiling; BENCH_DURATION_S when not given. */
@@ -76,5 +78,18 @@ export const settings = {
 
 export type Settings = typeof settings;
 
-/** Set on SIGINT/SIGTERM: the load and the waits stop, the services are stopped, the script exits. */
-export const run = { stopping: false };
+/**
+ * stopping: set on SIGINT/SIGTERM: the load and the waits stop, the services
+ * are stopped, the script exits. startedMs: when the run began (Date.now()).
+ */
+export const run = { stopping: false, startedMs: Date.now() };
+
+/** Seconds left of BENCH_MAX_RUN_S. */
+export function remainingS(): number {
+  return Math.max(0, settings.maxRunS - (Date.now() - run.startedMs) / 1000);
+}
+
+/** How long a drain may wait now: the drain timeout, or what is left of the run if less (at least 5 s, to read the figures). */
+export function drainLimitS(): number {
+  return Math.max(5, Math.min(settings.drainTimeoutS, remainingS()));
+}

@@ -9,7 +9,7 @@ import type { Client as TemporalClient } from '@temporalio/client';
 import type { Client } from 'pg';
 import type { Config } from '../../lib/config';
 import { failureOf, request } from '../support';
-import { run, settings } from './settings';
+import { drainLimitS, run, settings } from './settings';
 
 const CURRENCY = 'USD';
 const AMOUNT_MINOR_MAX = 100;
@@ -76,7 +76,7 @@ export async function openBook(h: Omit<Harness, 'book'>): Promise<Book> {
   const fundingId = await createAccount(`bench-e2e-${h.runId}-funding`, 'unlimited');
   const ids = await inParallel(Array.from({ length: settings.accountCount }, (_, i) => i), 8, (i) => createAccount(`bench-e2e-${h.runId}-${i}`));
   const funding = await inParallel(ids, 8, (id, i) => postTransfer(fundingId, id, fundingMinor, `bench-e2e-${h.runId}-fund-${i}`, true));
-  const drained = await waitTerminal(h.watch, funding.map((t) => t.id), settings.drainTimeoutS);
+  const drained = await waitTerminal(h.watch, funding.map((t) => t.id), drainLimitS());
   const notPosted = drained.rows.filter((r) => r.status !== 'posted');
   if (notPosted.length > 0 || drained.rows.length !== ids.length) {
     throw new Error(`funding: ${notPosted.length} of ${ids.length} transfers not posted: ${JSON.stringify(notPosted.slice(0, 3))}`);
@@ -172,7 +172,7 @@ async function runningWorkflows(h: Harness): Promise<number | null> {
  * (bounded by the drain timeout), then a short pause.
  */
 export async function settle(h: Harness): Promise<{ pending: number; running: number | null }> {
-  const deadlineMs = performance.now() + settings.drainTimeoutS * 1000;
+  const deadlineMs = performance.now() + drainLimitS() * 1000;
   let pending = await pendingCount(h.watch, h.book, 0);
   let running = await runningWorkflows(h);
   while ((pending > 0 || (running ?? 0) > 0) && !run.stopping && performance.now() < deadlineMs) {
