@@ -29,10 +29,15 @@ export const TRANSFER_WORKER_TUNING: Readonly<WorkerTuning> = Object.freeze({
   // A transfer below the approval threshold lives for one workflow task; only transfers awaiting approval
   // come back to the cache, so a few hundred entries keep them sticky without holding memory for nothing.
   maxCachedWorkflows: 500,
-  // Each workflow task holds its slot while its local steps run (tens of ms of waiting on the ledger),
-  // so the slots must cover the transfers in flight, not the cores.
-  maxConcurrentWorkflowTaskExecutions: 100,
-  maxConcurrentLocalActivityExecutions: 200,
+  // Backpressure. A workflow task holds its slot while its local steps run, so these slots bound the
+  // transfers in progress in the worker; the rest wait in Temporal's task queue, which costs nothing.
+  // With 100 (and 200 local-activity slots), the steps queued at the ledger's connection pool, hit their 5 s client
+  // deadline and were retried, and the workflow tasks waiting on them heartbeat every 8 s (a new workflow
+  // task each time): under an overload the retries added to the load (the bench measured 3.7 workflow
+  // tasks per transfer). 32 in progress is ample for 30 transfers/s at ~100 ms each.
+  maxConcurrentWorkflowTaskExecutions: 32,
+  // The saga runs one step at a time, so one local-activity slot per workflow task slot never waits.
+  maxConcurrentLocalActivityExecutions: 32,
   maxConcurrentActivityTaskExecutions: 100,
   maxConcurrentWorkflowTaskPolls: 10,
   maxConcurrentActivityTaskPolls: 4,
