@@ -100,12 +100,26 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
   const state: TransferState = { status: 'pending', failureCode: null, failureMessage: null, entryId: null, holdId: null };
   let decision: Decision | null = null;
 
+  /**
+   * Whether an approve or reject may be taken now. With local steps, the
+   * transfers table can show `awaiting_approval` before this run of the
+   * workflow reaches it: a local activity recorded it in a workflow task whose
+   * completion was lost (a timeout, a restart), and the retried task delivers
+   * the decision the gateway relayed meanwhile first of all, while this run is
+   * still pending. The gateway relays a decision only when the table allowed
+   * it, so one that arrives while a transfer that will need approval is still
+   * pending is kept, and acted on once it awaits approval. Histories of the
+   * activity-steps shape keep their rule: awaiting_approval only.
+   */
+  const approvalDecidable = (): boolean =>
+    state.status === 'awaiting_approval' || (localSteps && state.status === 'pending' && amountMinor >= thresholdMinor);
+
   setHandler(transferStateQuery, () => ({ ...state }));
   setHandler(approveSignal, () => {
-    if (decision === null && state.status === 'awaiting_approval') decision = 'approve';
+    if (decision === null && approvalDecidable()) decision = 'approve';
   });
   setHandler(rejectSignal, () => {
-    if (decision === null && state.status === 'awaiting_approval') decision = 'reject';
+    if (decision === null && approvalDecidable()) decision = 'reject';
   });
   setHandler(cancelSignal, () => {
     if (decision === null && (state.status === 'pending' || state.status === 'awaiting_approval')) decision = 'cancel';

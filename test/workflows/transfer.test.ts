@@ -331,24 +331,46 @@ describe('transfer workflow: cancel while pending', () => {
     expect(fakes.ledger.holds.get(holdIdFor(workflowId))?.status).toBe('captured');
   });
 
-  it('when approve arrives with the start, before the transfer awaits approval, then it is ignored (only awaiting_approval accepts it)', async () => {
-    const fakes = newFakes();
-    const input = transferInput({ amountMinor: APPROVAL_THRESHOLD_MINOR, approvalTimeoutMs: DAY_MS });
-
-    // Signal-with-start puts the signal in the very first workflow task, while the transfer is pending.
-    const result = await run(fakes, async (taskQueue) => {
+  const withStartSignal = (fakes: Fakes, input: ReturnType<typeof transferInput>, signal: typeof approveSignal) =>
+    run(fakes, async (taskQueue) => {
+      // Signal-with-start puts the signal in the very first workflow task, while the transfer is pending.
       const handle = await env.client.workflow.signalWithStart(transferWorkflow, {
         taskQueue,
         workflowId: transferWorkflowId(input.transferId),
         args: [input],
-        signal: approveSignal,
+        signal,
         signalArgs: [],
       });
       return handle.result();
     });
 
-    expect(result.status).toBe('expired');
-    expect(fakes.ledger.callsOf('captureHold')).toHaveLength(0);
+  it('when approve arrives while a transfer that needs approval is still pending (a retried workflow task), then it is kept and the transfer posts once it awaits approval', async () => {
+    const fakes = newFakes();
+    const input = transferInput({ amountMinor: APPROVAL_THRESHOLD_MINOR });
+
+    const result = await withStartSignal(fakes, input, approveSignal);
+
+    expect(result.status).toBe('posted');
+    expect(fakes.transfers.statusesOf(input.transferId)).toEqual(['awaiting_approval', 'posted']);
+  });
+
+  it('when reject arrives while a transfer that needs approval is still pending, then it is kept and the transfer is cancelled once it awaits approval', async () => {
+    const fakes = newFakes();
+    const input = transferInput({ amountMinor: APPROVAL_THRESHOLD_MINOR });
+
+    const result = await withStartSignal(fakes, input, rejectSignal);
+
+    expect(result.status).toBe('cancelled');
+    expect(fakes.ledger.calls.map((c) => c.op)).toEqual(['reserveHold', 'voidHold']);
+  });
+
+  it('when reject arrives for a transfer below the threshold, then it is ignored (no approval is asked of it) and the transfer posts', async () => {
+    const fakes = newFakes();
+    const input = transferInput();
+
+    const result = await withStartSignal(fakes, input, rejectSignal);
+
+    expect(result.status).toBe('posted');
   });
 });
 
