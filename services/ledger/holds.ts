@@ -5,7 +5,7 @@
  */
 import type { PoolClient } from 'pg';
 import type { EntryDto, HoldDto } from '../../lib/contracts/ledger';
-import { conflict, notFound, ruleViolation } from '../../lib/errors';
+import { AppError, conflict, notFound, ruleViolation } from '../../lib/errors';
 import { appendToOutbox } from '../../lib/outbox';
 import { inTransaction } from '../../lib/pg';
 import { requestHash } from '../../lib/request-hash';
@@ -20,6 +20,7 @@ import {
   getHold,
   holdDto,
   insertHold,
+  insertRefusal,
   insertTombstone,
   lockAccounts,
   saveBalance,
@@ -35,11 +36,25 @@ export interface HoldResult {
   replayed: boolean;
 }
 
+/** The refusals of a reserve that a repeat of it must get again (lib/contracts/ledger.ts codes). */
+const REMEMBERED_REFUSALS = new Set(['ACCOUNT_NOT_FOUND', 'ACCOUNT_FROZEN', 'CURRENCY_MISMATCH', 'INSUFFICIENT_FUNDS']);
+
 export async function reserveHold(deps: LedgerDeps, request: ReserveHold): Promise<HoldResult> {
   const hash = requestHash(request);
   const existing = await getHold(deps.pool, request.holdId);
   if (existing) return replayReserve(existing, hash);
+  try {
+    return await reserveNew(deps, request, hash);
+  } catch (error) {
+    const code = error instanceof AppError ? error.extensions.code : undefined;
+    if (code === undefined || !REMEMBERED_REFUSALS.has(code)) throw error;
+    await insertRefusal(deps.pool, request.holdId, { code, message: (error as AppError).detail ?? code });
+    // The row decides: this refusal, or a twin's reserve or void that got there first.
+    return replayReserve((await getHold(deps.pool, request.holdId))!, hash);
+  }
+}
 
+async function reserveNew(deps: LedgerDeps, request: ReserveHold, hash: string): Promise<HoldResult> {
   const accounts = await requireActiveAccounts(deps.directory, [request.fromAccountId, request.toAccountId], request.currency);
   const hold = await inTransaction(deps.pool, async (client) => {
     await ensureAccounts(client, accounts);
@@ -72,6 +87,7 @@ export async function reserveHold(deps: LedgerDeps, request: ReserveHold): Promi
 }
 
 function replayReserve(existing: HoldRow, hash: string): HoldResult {
+  if (existing.refusalCode) throw ruleViolation(existing.refusalCode, existing.refusalMessage ?? existing.refusalCode);
   if (existing.tombstone) {
     throw ruleViolation('HOLD_NOT_RESERVED', `hold ${existing.holdId} was voided before it was reserved`);
   }

@@ -29,6 +29,9 @@ export interface HoldRow {
   entryId: string | null;
   expiresAt: Date | null;
   requestHash: string | null;
+  /** A refused reserve's code and message (a tombstone; migration 003). */
+  refusalCode: string | null;
+  refusalMessage: string | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -119,7 +122,7 @@ function toBalance(row: Record<string, string | null>): AccountBalance {
 /** Inserts the hold unless its id exists; true when this call inserted it. */
 export async function insertHold(
   client: PoolClient,
-  hold: Omit<HoldRow, 'tombstone' | 'status' | 'entryId' | 'createdAt' | 'updatedAt'>,
+  hold: Omit<HoldRow, 'tombstone' | 'status' | 'entryId' | 'refusalCode' | 'refusalMessage' | 'createdAt' | 'updatedAt'>,
 ): Promise<boolean> {
   const { rowCount } = await client.query(
     `INSERT INTO holds (hold_id, transfer_id, from_account_id, to_account_id, amount_minor, currency, status, expires_at, request_hash)
@@ -137,6 +140,19 @@ export async function insertTombstone(client: PoolClient, holdId: string): Promi
     [holdId],
   );
   return rowCount === 1;
+}
+
+/**
+ * Records that the reserve of `holdId` was refused, as a tombstone carrying the
+ * refusal; nothing when a row for the id exists (a reserve, a void, or the same
+ * refusal, that got there first).
+ */
+export async function insertRefusal(db: Db, holdId: string, refusal: { code: string; message: string }): Promise<void> {
+  await db.query(
+    `INSERT INTO holds (hold_id, tombstone, status, refusal_code, refusal_message) VALUES ($1, true, 'voided', $2, $3)
+     ON CONFLICT (hold_id) DO NOTHING`,
+    [holdId, refusal.code, refusal.message],
+  );
 }
 
 export async function getHold(db: Db, holdId: string, { forUpdate = false } = {}): Promise<HoldRow | null> {
@@ -173,6 +189,8 @@ function toHold(row: Record<string, unknown>): HoldRow {
     entryId: row.entry_id as string | null,
     expiresAt: row.expires_at as Date | null,
     requestHash: row.request_hash as string | null,
+    refusalCode: (row.refusal_code as string | null) ?? null,
+    refusalMessage: (row.refusal_message as string | null) ?? null,
     createdAt: row.created_at as Date,
     updatedAt: row.updated_at as Date,
   };

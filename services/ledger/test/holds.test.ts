@@ -113,6 +113,24 @@ it('when an account is frozen before the reserve, then the reserve is refused wi
   expect(await ledger.balance(from)).toEqual({ posted: 500n, pending: 0n, available: 500n });
 });
 
+it.each([
+  ['INSUFFICIENT_FUNDS', () => undefined],
+  ['ACCOUNT_FROZEN', (to: string) => ledger.directory.setStatus(to, 'frozen')],
+])('when a refused reserve (%s) is voided by the saga and then repeated (a retried workflow task), then the repeat gets the same refusal', async (code, arrange) => {
+  const { from, to } = await pair(100n);
+  arrange(to);
+  const request = holdRequest(from, to, '500');
+
+  const first = await ledger.post('/holds', request);
+  const voided = await ledger.post(`/holds/${request.holdId}/void`, {});
+  const repeat = await ledger.post('/holds', request);
+
+  expect([first.status, first.body.code]).toEqual([422, code]);
+  expect(voided.status).toBe(200);
+  expect([repeat.status, repeat.body.code, repeat.body.detail]).toEqual([422, code, first.body.detail]);
+  expect(await ledger.balance(from)).toEqual({ posted: 100n, pending: 0n, available: 100n });
+});
+
 it('when a void arrives before its reserve, then the late reserve is refused and reserves nothing', async () => {
   const { from, to } = await pair(500n);
   const request = holdRequest(from, to, '200');
