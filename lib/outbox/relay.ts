@@ -1,7 +1,8 @@
 /**
  * The outbox relay, one per service that writes an outbox (accounts, ledger).
  *
- * It wakes on LISTEN/NOTIFY (with a fallback poll), claims the oldest
+ * It wakes on LISTEN/NOTIFY (with a fallback poll), lets the commits close
+ * behind the notification land (LINGER_MS), claims the oldest
  * unpublished rows with FOR UPDATE SKIP LOCKED, publishes them to Kafka in one
  * produce request (idempotent producer, acks=all; each message in the trace
  * context stored with its row, see send.ts), then marks them published in the
@@ -18,9 +19,8 @@
  * - Kafka down: the transaction rolls back, rows wait, the relay logs a WARN and
  *   retries with capped exponential backoff. Nothing is lost.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Kafka, Producer } from 'kafkajs';
-import { Client, type Pool } from 'pg';
+import { Client, type Pool, type QueryResult } from 'pg';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { createOutboxMetrics, type OutboxMetrics } from './metrics';
@@ -35,6 +35,8 @@ export interface OutboxRelayOptions {
   registry: Registry;
   batchSizeMax?: number;
   pollIntervalMs?: number;
+  /** How long a notification's claim waits for more rows to commit. */
+  lingerMs?: number;
   backoffMaxMs?: number;
   /** Published rows are kept this long for inspection, then pruned. */
   retentionMs?: number;
@@ -46,11 +48,15 @@ interface ClaimedRow extends OutboxRow {
 }
 
 const PRUNE_EVERY_MS = 60_000;
+// Measured at 25 transfers/s (bench/outbox-pipeline.ts): 20 ms halves the
+// claims and cuts the relay's CPU by a sixth, for an outbox age p99 near 50 ms.
+const LINGER_MS = 20;
 const PRUNE_BATCH_MAX = 5_000;
 
 export class OutboxRelay {
   private readonly batchSizeMax: number;
   private readonly pollIntervalMs: number;
+  private readonly lingerMs: number;
   private readonly backoffMaxMs: number;
   private readonly retentionMs: number;
   private readonly metrics: OutboxMetrics;
@@ -66,6 +72,7 @@ export class OutboxRelay {
   constructor(private readonly options: OutboxRelayOptions) {
     this.batchSizeMax = options.batchSizeMax ?? 200;
     this.pollIntervalMs = options.pollIntervalMs ?? 1_000;
+    this.lingerMs = options.lingerMs ?? LINGER_MS;
     this.backoffMaxMs = options.backoffMaxMs ?? 10_000;
     this.retentionMs = options.retentionMs ?? 24 * 60 * 60 * 1000;
     this.metrics = createOutboxMetrics(options.registry, options.pool);
@@ -91,20 +98,20 @@ export class OutboxRelay {
   async publishBatch(): Promise<number> {
     const client = await this.options.pool.connect();
     try {
-      await client.query('BEGIN');
       const claimedAtMs = Date.now();
-      const { rows } = await client.query<ClaimedRow>(
-        `SELECT id, topic, message_key, envelope::text AS envelope, traceparent,
+      // Two round trips for a claim: BEGIN with the SELECT, the UPDATE with the
+      // COMMIT (simple-query protocol, hence the values written into the text;
+      // both are integers, checked).
+      const [, { rows }] = (await client.query(
+        `BEGIN;
+         SELECT id, topic, message_key, envelope::text AS envelope, traceparent,
                 EXTRACT(EPOCH FROM clock_timestamp() - created_at)::float8 AS age_seconds
            FROM outbox WHERE published_at IS NULL
-          ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
-        [this.batchSizeMax],
-      );
+          ORDER BY id LIMIT ${integer(this.batchSizeMax)} FOR UPDATE SKIP LOCKED`,
+      )) as unknown as [QueryResult, QueryResult<ClaimedRow>];
       const { published, failure } = rows.length > 0 ? await this.publish(rows) : { published: [] };
-      if (published.length > 0) {
-        await client.query('UPDATE outbox SET published_at = clock_timestamp() WHERE id = ANY($1::bigint[])', [published.map((r) => r.id)]);
-      }
-      await client.query('COMMIT');
+      const ids = published.map((row) => integer(row.id)).join(',');
+      await client.query(ids ? `UPDATE outbox SET published_at = clock_timestamp() WHERE id IN (${ids}); COMMIT` : 'COMMIT');
       const sinceClaimS = (Date.now() - claimedAtMs) / 1000;
       for (const row of published) this.metrics.published(row.topic, row.age_seconds + sinceClaimS);
       if (failure) throw failure;
@@ -127,7 +134,7 @@ export class OutboxRelay {
         const published = await this.publishBatch();
         backoffMs = 0;
         await this.pruneIfDue();
-        if (published < this.batchSizeMax) await this.idle(this.pollIntervalMs);
+        if (published < this.batchSizeMax && (await this.idle(this.pollIntervalMs)) === 'notified') await this.linger();
       } catch (error) {
         backoffMs = Math.min(this.backoffMaxMs, backoffMs === 0 ? 250 : backoffMs * 2);
         this.options.logger.warn({ err: error, retry_in_ms: backoffMs }, 'outbox relay could not publish; rows wait for the next try');
@@ -197,13 +204,28 @@ export class OutboxRelay {
     }
   }
 
-  private async idle(timeoutMs: number): Promise<void> {
+  /** Waits for a notification, a stop or `timeoutMs`, whichever comes first. */
+  private async idle(timeoutMs: number): Promise<'notified' | 'timeout'> {
     // A notification during the last batch means rows may be waiting: look again now.
-    if (!this.running || this.wakeRequested) return;
-    const controller = new AbortController();
-    this.wake = () => controller.abort();
-    await sleep(timeoutMs, undefined, { signal: controller.signal }).catch(() => undefined);
+    if (!this.running || this.wakeRequested) return 'notified';
+    const outcome = await new Promise<'notified' | 'timeout'>((resolve) => {
+      const timer = setTimeout(() => resolve('timeout'), timeoutMs);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve('notified');
+      };
+    });
     this.wake = undefined;
+    return outcome;
+  }
+
+  /**
+   * After a notification, lets the commits close behind it land before
+   * claiming: one claim and one produce request then carry several
+   * transactions' rows, for a few milliseconds of age.
+   */
+  private async linger(): Promise<void> {
+    if (this.lingerMs > 0 && this.running) await new Promise((resolve) => setTimeout(resolve, this.lingerMs));
   }
 
   private async pruneIfDue(): Promise<void> {
@@ -227,4 +249,11 @@ function brokerRefused(error: unknown): boolean {
     if (e.name === 'KafkaJSProtocolError' && e.retriable === false) return true;
   }
   return false;
+}
+
+/** A value written into SQL text: only ever a non-negative integer. */
+function integer(value: string | number): string {
+  const text = String(value);
+  if (!/^[0-9]+$/.test(text)) throw new Error(`not an integer: ${text}`);
+  return text;
 }

@@ -1,19 +1,20 @@
 /**
- * What happens to a batch of one partition's messages: parse them, apply the
- * events in one transaction (apply.ts), then count and log each, each in the
- * span of its own producer's trace, and log one line for the batch. Should
- * the transaction fail, the batch is applied again event by event
+ * What happens to a batch of one partition's messages: parse them, have the
+ * events applied in the transaction of their fetch (apply-group.ts), then
+ * count and log each, each in the span of its own producer's trace. Should
+ * that transaction fail, the batch is applied again event by event
  * (message-handler.ts), so the events before a bad one are applied and the
  * bad one is retried on its own.
  */
 import { context, SpanStatusCode } from '@opentelemetry/api';
 import type { KafkaMessage } from 'kafkajs';
+import type { ApplyGroup } from './apply-group';
 import { ApplyAborted } from './apply-gate';
-import { applyEvents, type ApplyOutcome, type EventPosition, type PositionedEvent } from './apply';
-import { startEventSpan, tracer, type EventSpan } from './event-span';
+import type { ApplyOutcome, EventPosition } from './apply';
+import { startEventSpan, type EventSpan } from './event-span';
 import { parseEvent, type ProjectionEvent } from './events';
 import { applyAlone, type ConsumerControl, type MessageHandlerDeps } from './message-handler';
-import { reportMalformed, reportOutcome, type HandleOutcome } from './report';
+import { reportMalformed, reportOutcome } from './report';
 
 export interface PartitionBatch {
   topic: string;
@@ -36,15 +37,14 @@ interface Parsed {
   event: ProjectionEvent | null;
 }
 
-type Counts = Record<HandleOutcome, number>;
+type ParsedEvent = Parsed & { event: ProjectionEvent };
 
-export function createBatchHandler(deps: MessageHandlerDeps): BatchHandler {
+export function createBatchHandler(deps: MessageHandlerDeps, group: ApplyGroup): BatchHandler {
   return async (batch, control) => {
-    const startedMs = Date.now();
     const parsed = batch.messages.map((message) => parse(deps, batch, message));
     const nextOffset = parsed[parsed.length - 1].position.offset + 1n;
     try {
-      await applyTogether(deps, batch, parsed, startedMs);
+      await applyInGroup(deps, group, parsed.filter((p): p is ParsedEvent => p.event !== null));
     } catch (error) {
       if (error instanceof ApplyAborted || !control.isRunning()) return 'aborted';
       deps.logger.warn({ err: error, topic: batch.topic, partition: batch.partition, messages: parsed.length }, 'batch transaction failed; applying its events one by one');
@@ -64,43 +64,33 @@ function parse(deps: MessageHandlerDeps, batch: PartitionBatch, message: KafkaMe
 }
 
 /**
- * One transaction for every event of the batch, under a span of the batch
- * that links to each event's producer span; each event's own span (and the
- * SQL of its projection) stays in its producer's trace, and ends once the
- * transaction has committed or rolled back. The batch's line is logged in the
- * batch's span: it belongs to no single event's trace.
+ * Each event's span (and the SQL of its projection) stays in its producer's
+ * trace; it ends once the shared transaction has committed or rolled back.
  */
-function applyTogether(deps: MessageHandlerDeps, batch: PartitionBatch, parsed: Parsed[], startedMs: number): Promise<void> {
-  const events = parsed.filter((p): p is Parsed & { event: ProjectionEvent } => p.event !== null);
-  const attributes = { 'messaging.destination.name': batch.topic, 'messaging.kafka.destination.partition': batch.partition, 'messaging.batch.message_count': parsed.length };
-  return tracer.startActiveSpan('read-model batch', { attributes }, async (batchSpan) => {
-    const spans: EventSpan[] = events.map(({ message, event, position }) => startEventSpan(message, event, position, deps.joinProducerTrace));
-    for (const { span } of spans) batchSpan.addLink({ context: span.spanContext() });
-    try {
-      const positioned: PositionedEvent[] = events.map(({ event, position }) => ({ event, position }));
-      const apply = () => applyEvents(deps.pool, positioned, (index, work) => context.with(spans[index].context, work));
-      const applied = await (deps.gate ? deps.gate.run(apply) : apply());
-      const outcomes = events.map(({ event, position }, i) => finishEvent(deps, spans[i], event, position, applied[i]));
-      logBatch(deps, batch, parsed, count([...outcomes, ...parsed.filter((p) => p.event === null).map((): HandleOutcome => 'malformed')]), startedMs);
-    } catch (error) {
-      for (const { span } of spans) {
-        span.setStatus({ code: SpanStatusCode.ERROR, message: 'batch transaction rolled back' });
-        span.end();
-      }
-      if (!(error instanceof ApplyAborted)) batchSpan.recordException(error as Error);
-      batchSpan.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
-      throw error;
-    } finally {
-      batchSpan.end();
+async function applyInGroup(deps: MessageHandlerDeps, group: ApplyGroup, events: ParsedEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  const spans: EventSpan[] = events.map(({ message, event, position }) => startEventSpan(message, event, position, deps.joinProducerTrace));
+  let outcomes: ApplyOutcome[];
+  try {
+    outcomes = await group.submit({
+      events: events.map(({ event, position }) => ({ event, position })),
+      scope: (index, work) => context.with(spans[index].context, work),
+      links: spans.map(({ span }) => ({ context: span.spanContext() })),
+    });
+  } catch (error) {
+    for (const { span } of spans) {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: 'transaction rolled back' });
+      span.end();
     }
-  });
+    throw error;
+  }
+  events.forEach(({ event, position }, i) => finishEvent(deps, spans[i], event, position, outcomes[i]));
 }
 
-function finishEvent(deps: MessageHandlerDeps, eventSpan: EventSpan, event: ProjectionEvent, position: EventPosition, outcome: ApplyOutcome): HandleOutcome {
+function finishEvent(deps: MessageHandlerDeps, eventSpan: EventSpan, event: ProjectionEvent, position: EventPosition, outcome: ApplyOutcome): void {
   eventSpan.span.setAttribute('read_model.event.duplicate', !outcome.applied);
-  const reported = context.with(eventSpan.context, () => reportOutcome(deps, event, position, outcome));
+  context.with(eventSpan.context, () => reportOutcome(deps, event, position, outcome));
   eventSpan.span.end();
-  return reported;
 }
 
 /** The fallback: each event in a transaction of its own, reported handled as soon as it is applied. */
@@ -113,27 +103,4 @@ async function applyOneByOne(deps: MessageHandlerDeps, parsed: Parsed[], control
     await control.heartbeat();
   }
   return 'done';
-}
-
-function count(outcomes: HandleOutcome[]): Counts {
-  const counts: Counts = { applied: 0, duplicate: 0, malformed: 0, aborted: 0 };
-  for (const outcome of outcomes) counts[outcome] += 1;
-  return counts;
-}
-
-function logBatch(deps: MessageHandlerDeps, batch: PartitionBatch, parsed: Parsed[], counts: Counts, startedMs: number): void {
-  deps.logger.info(
-    {
-      topic: batch.topic,
-      partition: batch.partition,
-      first_offset: parsed[0].position.offset.toString(),
-      last_offset: parsed[parsed.length - 1].position.offset.toString(),
-      messages: parsed.length,
-      applied: counts.applied,
-      duplicates: counts.duplicate,
-      malformed: counts.malformed,
-      duration_ms: Date.now() - startedMs,
-    },
-    'batch applied',
-  );
 }
