@@ -21,6 +21,11 @@
  *   - projection_latency_seconds of the read model (bucket bounds);
  *   - committed transactions in the readmodel database per event.
  *
+ * Its events go to the stack's real topics and read model (random accounts
+ * the ledger does not know): run it on a stack of its own (DATA_DIR and
+ * ports, as for the helpers' stacks) and start that stack afresh before
+ * drills or tests that compare the read model with the ledger.
+ *
  * Knobs (environment): BENCH_RATE (25), BENCH_DURATION_S (20),
  * BENCH_WARMUP_S (3), BENCH_ACCOUNTS (20), BENCH_RELAY_PORT (17190),
  * BENCH_DRAIN_TIMEOUT_S (120); BENCH_CPU_PROF_DIR=dir runs both processes
