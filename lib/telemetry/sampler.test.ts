@@ -2,9 +2,10 @@
  * The sampler drops exactly the leaves it names (Express layers, pool
  * checkouts, statements inside a transaction) and keeps every other span.
  */
-import { ROOT_CONTEXT, SpanKind, trace, TraceFlags } from '@opentelemetry/api';
+import { context, ROOT_CONTEXT, SpanKind, trace, TraceFlags } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { SamplingDecision } from '@opentelemetry/sdk-trace-base';
-import { DetailSampler, IN_TRANSACTION } from './sampler';
+import { DetailSampler, IN_TRANSACTION, keepTransactionMark } from './sampler';
 
 const TRACE_ID = '0af7651916cd43dd8448eb211c80319c';
 const sampledParent = trace.setSpanContext(ROOT_CONTEXT, { traceId: TRACE_ID, spanId: 'b7ad6b7169203331', traceFlags: TraceFlags.SAMPLED });
@@ -32,4 +33,19 @@ describe('DetailSampler', () => {
       expect(decide(inTransaction, name)).toBe(SamplingDecision.RECORD_AND_SAMPLED);
     },
   );
+
+  it('when work switches to another trace inside a transaction, then keepTransactionMark carries the mark over, and outside one it adds none', () => {
+    const otherTrace = trace.setSpanContext(ROOT_CONTEXT, { traceId: 'ffe7651916cd43dd8448eb211c80319c', spanId: 'c7ad6b7169203331', traceFlags: TraceFlags.SAMPLED });
+    const contextManager = new AsyncLocalStorageContextManager().enable();
+    context.setGlobalContextManager(contextManager);
+    try {
+      const marked = context.with(inTransaction, () => keepTransactionMark(otherTrace));
+      const unmarked = context.with(sampledParent, () => keepTransactionMark(otherTrace));
+
+      expect(decide(marked, 'pg.query:UPDATE readmodel')).toBe(SamplingDecision.NOT_RECORD);
+      expect(decide(unmarked, 'pg.query:UPDATE readmodel')).toBe(SamplingDecision.RECORD_AND_SAMPLED);
+    } finally {
+      context.disable();
+    }
+  });
 });

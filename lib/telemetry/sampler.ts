@@ -15,11 +15,20 @@
  * OTEL_SPAN_DETAIL=full keeps every span (e.g. to see each statement of a
  * slow transaction).
  */
-import { createContextKey, type Attributes, type Context, type Link, type SpanKind } from '@opentelemetry/api';
+import { context, createContextKey, type Attributes, type Context, type Link, type SpanKind } from '@opentelemetry/api';
 import { AlwaysOnSampler, ParentBasedSampler, SamplingDecision, type Sampler, type SamplingResult } from '@opentelemetry/sdk-trace-base';
 
 /** Set in the context of a transaction's statements (lib/pg.ts), so the sampler knows them. */
 export const IN_TRANSACTION = createContextKey('credit-ledger.in-transaction');
+
+/**
+ * `target` with the active context's in-transaction mark carried over: work
+ * that runs inside a transaction under another trace's context (a read-model
+ * event of a batch, in its producer's trace) keeps its statements untraced.
+ */
+export function keepTransactionMark(target: Context): Context {
+  return context.active().getValue(IN_TRANSACTION) === true ? target.setValue(IN_TRANSACTION, true) : target;
+}
 
 const ALWAYS_DROPPED_PREFIXES = ['router - ', 'request handler - ', 'middleware - ', 'pg-pool.connect', 'pg.connect'];
 const STATEMENT_PREFIX = 'pg.query:';

@@ -13,6 +13,7 @@ import { ApplyAborted } from './apply-gate';
 import type { ApplyOutcome, EventPosition } from './apply';
 import { startEventSpan, type EventSpan } from './event-span';
 import { parseEvent, type ProjectionEvent } from './events';
+import { keepTransactionMark } from '../../lib/telemetry/sampler';
 import { applyAlone, type ConsumerControl, type MessageHandlerDeps } from './message-handler';
 import { reportMalformed, reportOutcome } from './report';
 
@@ -64,8 +65,10 @@ function parse(deps: MessageHandlerDeps, batch: PartitionBatch, message: KafkaMe
 }
 
 /**
- * Each event's span (and the SQL of its projection) stays in its producer's
- * trace; it ends once the shared transaction has committed or rolled back.
+ * Each event's span stays in its producer's trace; it ends once the shared
+ * transaction has committed or rolled back. The projection's statements are
+ * the batch transaction's (traced as `read-model batch`, linked to the
+ * events), not each traced in the event's trace (lib/telemetry/sampler.ts).
  */
 async function applyInGroup(deps: MessageHandlerDeps, group: ApplyGroup, events: ParsedEvent[]): Promise<void> {
   if (events.length === 0) return;
@@ -74,7 +77,7 @@ async function applyInGroup(deps: MessageHandlerDeps, group: ApplyGroup, events:
   try {
     outcomes = await group.submit({
       events: events.map(({ event, position }) => ({ event, position })),
-      scope: (index, work) => context.with(spans[index].context, work),
+      scope: (index, work) => context.with(keepTransactionMark(spans[index].context), work),
       links: spans.map(({ span }) => ({ context: span.spanContext() })),
     });
   } catch (error) {

@@ -46,7 +46,6 @@ export const POSTED: SpanExpectation[] = [
   { what: 'read-model apply hold.reserved', match: named('read-model', Kind.INTERNAL, 'read-model apply hold.reserved'), min: 1 },
   { what: 'read-model apply hold.captured', match: named('read-model', Kind.INTERNAL, 'read-model apply hold.captured'), min: 1 },
   { what: 'read-model apply entry.posted', match: named('read-model', Kind.INTERNAL, 'read-model apply entry.posted'), min: 1 },
-  { what: 'read-model pg spans', match: pg('read-model'), min: 1 },
 ];
 
 /** Refused by the ledger when reserving (INSUFFICIENT_FUNDS): the hold is voided by the saga. */
