@@ -2,12 +2,11 @@
  * Client of the accounts service's internal API (lib/contracts/accounts.ts).
  */
 import type { AccountDto } from '../contracts/accounts';
-import { AccountNotFoundError, ConflictError, TransientServiceError, UnexpectedResponseError } from './errors';
+import { ConflictError, TransientServiceError, UnexpectedResponseError } from './errors';
 import { isTransientStatus, JsonHttpClient, problemOf, type JsonResponse } from './http-json';
 
 /** What the ledger (and the legacy validateAccounts activity) need from the accounts service; tests pass a fake of it. */
 export interface AccountsApi {
-  getAccount(accountId: string): Promise<AccountDto>;
   /** The existing accounts among `accountIds`, by id (a missing id has no entry), in one request. */
   getAccounts(accountIds: string[]): Promise<Map<string, AccountDto>>;
 }
@@ -24,13 +23,6 @@ export class AccountsClient implements AccountsApi {
 
   constructor(options: AccountsClientOptions) {
     this.http = new JsonHttpClient({ service: 'accounts', baseUrl: options.baseUrl, timeoutMs: options.timeoutMs ?? ACCOUNTS_TIMEOUT_MS_DEFAULT });
-  }
-
-  async getAccount(accountId: string): Promise<AccountDto> {
-    const response = await this.http.request({ method: 'GET', path: `/accounts/${encodeURIComponent(accountId)}` });
-    if (response.status === 200) return asAccount(response);
-    if (response.status === 404) throw new AccountNotFoundError(accountId);
-    throw failure(response, `GET /accounts/${accountId}`);
   }
 
   async getAccounts(accountIds: string[]): Promise<Map<string, AccountDto>> {

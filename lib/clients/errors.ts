@@ -19,14 +19,6 @@ export class TransientServiceError extends Error {
   }
 }
 
-/** The accounts service has no such account (404). */
-export class AccountNotFoundError extends Error {
-  constructor(readonly accountId: string) {
-    super(`account ${accountId} does not exist`);
-    this.name = 'AccountNotFoundError';
-  }
-}
-
 /** The ledger refused on a business rule (422 with a `code`). */
 export class LedgerRefusalError extends Error {
   constructor(

@@ -1,7 +1,7 @@
 /**
  * Proves how the accounts and ledger clients map answers to values and errors
- * (the errors decide whether a transfer step is retried): 2xx → value, 404 →
- * AccountNotFoundError or "no hold", 422 with a code → LedgerRefusalError,
+ * (the errors decide whether a transfer step is retried): 2xx → value (an
+ * account lookup leaves out the ids that do not exist), 404 → "no hold", 422 with a code → LedgerRefusalError,
  * 409 → ConflictError, 5xx / refused connection / timeout → TransientServiceError,
  * and that writes carry their Idempotency-Key. How: the real clients against a
  * real node:http server on port 0 that answers what each test scripts.
@@ -9,7 +9,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
-  AccountNotFoundError,
   AccountsClient,
   ConflictError,
   LedgerClient,
@@ -67,20 +66,29 @@ const HOLD = { holdId: 'h1', transferId: 't1', fromAccountId: 'a1', toAccountId:
 const RESERVE = { holdId: 'h1', transferId: 't1', fromAccountId: 'a1', toAccountId: 'a2', amountMinor: '5', currency: 'USD' };
 
 describe('accounts client', () => {
-  it('when the account exists, then it is returned', async () => {
-    script = answer(200, ACCOUNT);
+  it('when the accounts exist, then they are returned by id, asked in one POST /accounts/lookup', async () => {
+    script = answer(200, { items: [ACCOUNT] });
     const client = new AccountsClient({ baseUrl });
 
-    await expect(client.getAccount('a1')).resolves.toEqual(ACCOUNT);
-    expect(seen[0]).toMatchObject({ method: 'GET', url: '/accounts/a1' });
+    await expect(client.getAccounts(['a1'])).resolves.toEqual(new Map([['a1', ACCOUNT]]));
+    expect(seen[0]).toMatchObject({ method: 'POST', url: '/accounts/lookup' });
     client.close();
   });
 
-  it('when the service answers 404, then AccountNotFoundError is thrown', async () => {
-    script = answer(404, { type: 'x', title: 'Not found', status: 404 });
+  it('when an id does not exist, then it has no entry in the answer', async () => {
+    script = answer(200, { items: [ACCOUNT] });
     const client = new AccountsClient({ baseUrl });
 
-    await expect(client.getAccount('missing')).rejects.toBeInstanceOf(AccountNotFoundError);
+    const found = await client.getAccounts(['a1', 'missing']);
+    expect(found.has('missing')).toBe(false);
+    client.close();
+  });
+
+  it('when the answer has no items list, then UnexpectedResponseError', async () => {
+    script = answer(200, { accounts: [ACCOUNT] });
+    const client = new AccountsClient({ baseUrl });
+
+    await expect(client.getAccounts(['a1'])).rejects.toBeInstanceOf(UnexpectedResponseError);
     client.close();
   });
 
@@ -91,7 +99,7 @@ describe('accounts client', () => {
     };
     const client = new AccountsClient({ baseUrl });
 
-    await expect(client.getAccount('a1')).rejects.toBeInstanceOf(TransientServiceError);
+    await expect(client.getAccounts(['a1'])).rejects.toBeInstanceOf(TransientServiceError);
     client.close();
   });
 
@@ -102,7 +110,7 @@ describe('accounts client', () => {
     await new Promise((resolve) => closed.close(resolve));
     const client = new AccountsClient({ baseUrl: `http://127.0.0.1:${port}` });
 
-    await expect(client.getAccount('a1')).rejects.toThrow(TransientServiceError);
+    await expect(client.getAccounts(['a1'])).rejects.toThrow(TransientServiceError);
     client.close();
   });
 
@@ -111,7 +119,7 @@ describe('accounts client', () => {
     const client = new AccountsClient({ baseUrl, timeoutMs: 100 });
 
     const startedAt = Date.now();
-    await expect(client.getAccount('a1')).rejects.toThrow(/no answer within 100 ms/);
+    await expect(client.getAccounts(['a1'])).rejects.toThrow(/no answer within 100 ms/);
     expect(Date.now() - startedAt).toBeLessThan(900);
     client.close();
   });

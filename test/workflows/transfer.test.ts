@@ -363,15 +363,6 @@ describe('transfer workflow: cancel while pending', () => {
     expect(result.status).toBe('cancelled');
     expect(fakes.ledger.calls.map((c) => c.op)).toEqual(['reserveHold', 'voidHold']);
   });
-
-  it('when reject arrives for a transfer below the threshold, then it is ignored (no approval is asked of it) and the transfer posts', async () => {
-    const fakes = newFakes();
-    const input = transferInput();
-
-    const result = await withStartSignal(fakes, input, rejectSignal);
-
-    expect(result.status).toBe('posted');
-  });
 });
 
 describe('transfer workflow: transient failures and duplicates', () => {

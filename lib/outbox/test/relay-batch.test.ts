@@ -20,7 +20,7 @@ import { loadConfig } from '../../config';
 import { createKafka, type Topic } from '../../kafka';
 import { createLogger } from '../../logger';
 import { OUTBOX_MIGRATIONS_DIR, OutboxRelay } from '..';
-import { collectTopic, createIsolatedSchema, eventually, type IsolatedSchema, type TopicCollector } from './support';
+import { collectTopic, createIsolatedSchema, createTestTopic, deleteTestTopic, eventually, type IsolatedSchema, type TopicCollector } from './support';
 
 const config = loadConfig();
 const kafka = createKafka(config, 'outbox-relay-batch-test');
@@ -48,10 +48,7 @@ const countingKafka = Object.create(kafka, {
 
 beforeAll(async () => {
   provider.register();
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
-  await admin.disconnect();
+  await createTestTopic(kafka, topic);
   db = await createIsolatedSchema(config, 'accounts', [OUTBOX_MIGRATIONS_DIR]);
   collector = await collectTopic(kafka, topic);
 });
@@ -63,10 +60,7 @@ afterEach(async () => {
 afterAll(async () => {
   await collector?.stop();
   await db?.drop();
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
-  await admin.disconnect();
+  await deleteTestTopic(kafka, topic);
   await provider.shutdown();
   trace.disable();
   propagation.disable();

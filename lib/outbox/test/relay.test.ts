@@ -19,7 +19,7 @@ import { createKafka, type Topic } from '../../kafka';
 import { createLogger } from '../../logger';
 import { inTransaction } from '../../pg';
 import { OUTBOX_MIGRATIONS_DIR, OutboxRelay, appendToOutbox, type OutboxEvent } from '..';
-import { collectTopic, createIsolatedSchema, eventually, type IsolatedSchema, type TopicCollector } from './support';
+import { collectTopic, createIsolatedSchema, createTestTopic, deleteTestTopic, eventually, type IsolatedSchema, type TopicCollector } from './support';
 
 const config = loadConfig();
 const kafka = createKafka(config, 'outbox-relay-test');
@@ -32,10 +32,7 @@ let collector: TopicCollector;
 const relays: OutboxRelay[] = [];
 
 beforeAll(async () => {
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
-  await admin.disconnect();
+  await createTestTopic(kafka, topic);
   db = await createIsolatedSchema(config, 'accounts', [OUTBOX_MIGRATIONS_DIR]);
   collector = await collectTopic(kafka, topic);
 });
@@ -47,10 +44,7 @@ afterEach(async () => {
 afterAll(async () => {
   await collector?.stop();
   await db?.drop();
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
-  await admin.disconnect();
+  await deleteTestTopic(kafka, topic);
 });
 
 function newRelay(options: {

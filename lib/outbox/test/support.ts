@@ -42,6 +42,21 @@ export async function createIsolatedSchema(config: Config, database: string, dir
   };
 }
 
+/** A topic of the test's own (3 partitions), created before its tests and deleted after them. */
+export async function createTestTopic(kafka: Kafka, topic: string): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
+  await admin.disconnect();
+}
+
+export async function deleteTestTopic(kafka: Kafka, topic: string): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+  await admin.disconnect();
+}
+
 export interface CollectedMessage {
   key: string;
   partition: number;

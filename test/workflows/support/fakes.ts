@@ -7,7 +7,7 @@
 import { accountRefusal } from '../../../lib/accounts/refusal';
 import type { AccountDto } from '../../../lib/contracts/accounts';
 import type { CaptureHoldRequest, EntryDto, HoldDto, LedgerRefusalCode, ReserveHoldRequest, ReverseEntryRequest, VoidHoldRequest } from '../../../lib/contracts/ledger';
-import { AccountNotFoundError, LedgerRefusalError, TransientServiceError, type AccountsApi, type CallOptions, type CapturedHold, type LedgerApi } from '../../../lib/clients';
+import { LedgerRefusalError, TransientServiceError, type AccountsApi, type CallOptions, type CapturedHold, type LedgerApi } from '../../../lib/clients';
 import { canMoveStatus, type TransferStatus } from '../../../lib/transfers/status';
 import type { RecordStatusResult, StatusUpdate, TransferRecord, TransferStore } from '../../../lib/transfers/store';
 
@@ -36,7 +36,7 @@ class TransientFailures<Op extends string> {
 export class FakeAccounts implements AccountsApi {
   readonly accounts = new Map<string, AccountDto>();
   readonly calls: string[] = [];
-  private readonly failures = new TransientFailures<'getAccount'>();
+  private readonly failures = new TransientFailures<'getAccounts'>();
 
   add(...accounts: AccountDto[]): this {
     for (const a of accounts) this.accounts.set(a.id, a);
@@ -44,21 +44,13 @@ export class FakeAccounts implements AccountsApi {
   }
 
   failTransiently(times: number): this {
-    this.failures.set('getAccount', times);
+    this.failures.set('getAccounts', times);
     return this;
-  }
-
-  async getAccount(accountId: string): Promise<AccountDto> {
-    this.calls.push(accountId);
-    this.failures.maybeFail('accounts', 'getAccount');
-    const found = this.accounts.get(accountId);
-    if (!found) throw new AccountNotFoundError(accountId);
-    return found;
   }
 
   async getAccounts(accountIds: string[]): Promise<Map<string, AccountDto>> {
     this.calls.push(...accountIds);
-    this.failures.maybeFail('accounts', 'getAccount');
+    this.failures.maybeFail('accounts', 'getAccounts');
     return new Map(accountIds.flatMap((id) => (this.accounts.has(id) ? [[id, this.accounts.get(id)!] as const] : [])));
   }
 }
