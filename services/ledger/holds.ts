@@ -74,9 +74,8 @@ async function reserveNew(deps: LedgerDeps, request: ReserveHold, hash: string):
     }
     source.pendingMinor += request.amountMinor;
     await saveBalance(client, source);
-    const row = (await getHold(client, request.holdId))!;
-    await appendToOutbox(client, [holdEvent(holdDto(row))]);
-    return row;
+    await appendToOutbox(client, [holdEvent(holdDto(inserted))]);
+    return inserted;
   });
   if (hold) {
     deps.metrics.holdChanged('reserved');

@@ -119,18 +119,19 @@ function toBalance(row: Record<string, string | null>): AccountBalance {
 
 // ------------------------------------------------------------------ holds
 
-/** Inserts the hold unless its id exists; true when this call inserted it. */
+/** Inserts the hold unless its id exists; the inserted row, or null when the id was taken. */
 export async function insertHold(
   client: PoolClient,
   hold: Omit<HoldRow, 'tombstone' | 'status' | 'entryId' | 'refusalCode' | 'refusalMessage' | 'createdAt' | 'updatedAt'>,
-): Promise<boolean> {
-  const { rowCount } = await client.query(
+): Promise<HoldRow | null> {
+  const { rows } = await client.query(
     `INSERT INTO holds (hold_id, transfer_id, from_account_id, to_account_id, amount_minor, currency, status, expires_at, request_hash)
      VALUES ($1, $2, $3, $4, $5, $6, 'reserved', $7, $8)
-     ON CONFLICT (hold_id) DO NOTHING`,
+     ON CONFLICT (hold_id) DO NOTHING
+     RETURNING *`,
     [hold.holdId, hold.transferId, hold.fromAccountId, hold.toAccountId, hold.amountMinor.toString(), hold.currency, hold.expiresAt, hold.requestHash],
   );
-  return rowCount === 1;
+  return rows[0] ? toHold(rows[0]) : null;
 }
 
 /** Records that `holdId` was voided before it was reserved; true when this call inserted the tombstone. */
