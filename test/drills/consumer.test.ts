@@ -7,106 +7,181 @@
  * no-op, so that the read model's balances and statement lines equal the
  * ledger's exactly (no double count) and the contract's invariants hold once
  * the system is idle.
- * How: to land the kill mid-batch for sure, the drill holds a lock on the
- * read model's processed_events table until events pile up in Kafka, releases
- * it, and kills the process as soon as its applied positions
- * (applied_positions, written with each event) run ahead of the group's
- * committed offsets (should a small batch be applied and committed between
- * two looks, it piles events up again, up to 5 times; should the batch commit
- * between the last look and the kill, it restarts the read model and tries
- * again, up to 3 kills). It reports how many
- * applied events were uncommitted at the kill and how many redeliveries the
- * restarted consumer dropped.
+ * How: between a batch's PostgreSQL commit and its offset commit lie a few
+ * milliseconds. The drill keeps events coming (transfers of its own, at a
+ * trickle, so it does not depend on the load still running), piles a batch
+ * up behind a lock on processed_events, releases it, and watches the applied
+ * positions (applied_positions, written in each batch's transaction) from a
+ * tight loop. The moment they move it freezes the read model (SIGSTOP),
+ * gives an offset commit already on its way time to land, and compares them
+ * with the group's committed offsets: ahead, the kill (SIGKILL) lands
+ * mid-batch for sure and those events will be redelivered; not ahead, it
+ * thaws the process (SIGCONT) and watches for the next batch. It reports how
+ * many applied events were uncommitted at the kill and how many redeliveries
+ * the restarted consumer dropped.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { PoolClient } from 'pg';
 import { CONSUMED_TOPICS, READ_MODEL_GROUP_ID } from '../../services/read-model/consumer';
 import { runDrill, violationsOf, type DrillContext } from './support/drill';
-import { signalComponent, stack } from './support/stack';
+import { signalComponent } from './support/stack';
 
-// Enough for batches of several events per partition: the window between apply and commit must outlast a look (two queries).
+// Enough for a batch of several events per partition.
 const PILE_UP_EVENTS_MIN = 60n;
-// Below the consumer's 30 s session timeout: held longer, the blocked consumer would be rebalanced out of its group.
-const PILE_UP_WAIT_MS_MAX = 25_000;
-const MID_BATCH_WAIT_MS_MAX = 10_000;
-const MID_BATCH_ATTEMPTS_MAX = 5;
-/** Kills that may land at a batch boundary before the drill gives up (and fails its own check). */
-const KILLS_MAX = 3;
+// Well below the consumer's 30 s session timeout: held longer, the blocked consumer would be rebalanced out of its group.
+const PILE_UP_WAIT_MS_MAX = 10_000;
+// How long the released batch, and the small ones after it, are watched before the next pile-up.
+const WATCH_MS = 5_000;
+// Ample for an offset commit already written to the broker's socket to be committed.
+const IN_FLIGHT_COMMIT_MS = 300;
+// Pile-ups before the drill gives up (and fails its own check).
+const ATTEMPTS_MAX = 6;
+// The drill's own events: transfers between two accounts of its own, a few per second.
+const TRICKLE_INTERVAL_MS = 200;
+
+type Offsets = Map<string, bigint>;
+
+async function committedOffsets(ctx: DrillContext): Promise<Offsets> {
+  const committed = await ctx.kafkaAdmin.fetchOffsets({ groupId: READ_MODEL_GROUP_ID, topics: [...CONSUMED_TOPICS] });
+  return new Map(committed.flatMap((t) => t.partitions.map((p) => [`${t.topic}/${p.partition}`, BigInt(p.offset)] as const)));
+}
 
 /** Applied (in PostgreSQL) minus committed (in Kafka), summed over partitions: events a crash now would redeliver. */
-async function appliedNotCommitted(ctx: DrillContext): Promise<number> {
+async function appliedNotCommitted(ctx: DrillContext, watcher: PoolClient): Promise<number> {
   const [{ rows }, committed] = await Promise.all([
-    ctx.pools.readModel.query(`SELECT topic, partition, next_offset::text AS next_offset FROM read_model.applied_positions`),
-    ctx.kafkaAdmin.fetchOffsets({ groupId: READ_MODEL_GROUP_ID, topics: [...CONSUMED_TOPICS] }),
+    watcher.query(`SELECT topic, partition, next_offset::text AS next_offset FROM read_model.applied_positions`),
+    committedOffsets(ctx),
   ]);
-  const committedAt = new Map(committed.flatMap((t) => t.partitions.map((p) => [`${t.topic}/${p.partition}`, BigInt(p.offset)] as const)));
   let ahead = 0n;
   for (const row of rows) {
-    const delta = BigInt(row.next_offset) - (committedAt.get(`${row.topic}/${row.partition}`) ?? 0n);
+    const delta = BigInt(row.next_offset) - (committed.get(`${row.topic}/${row.partition}`) ?? 0n);
     if (delta > 0n) ahead += delta;
   }
   return Number(ahead);
 }
 
-/** Blocks every apply until events pile up in Kafka, then lets the consumer go and returns the lag it faced. */
-async function pileUpEvents(ctx: DrillContext): Promise<bigint> {
-  const client = await ctx.pools.readModel.connect();
+/** One number that moves whenever a batch commits in PostgreSQL. */
+async function appliedTotal(watcher: PoolClient): Promise<string> {
+  const { rows } = await watcher.query(`SELECT coalesce(sum(next_offset), 0)::text AS total FROM read_model.applied_positions`);
+  return rows[0].total;
+}
+
+/** True while some transaction (the consumer's, with a batch in hand) waits for the drill's lock. */
+async function applyWaiting(watcher: PoolClient): Promise<boolean> {
+  const { rows } = await watcher.query(
+    `SELECT count(*)::int AS n FROM pg_locks WHERE relation = 'read_model.processed_events'::regclass AND NOT granted`,
+  );
+  return rows[0].n > 0;
+}
+
+/** Holds every apply until the consumer waits with a batch in hand and events have piled up behind it; returns the lag. */
+async function pileUp(ctx: DrillContext, lock: PoolClient, watcher: PoolClient): Promise<bigint> {
   let lag = 0n;
+  await lock.query('BEGIN');
   try {
-    await client.query('BEGIN');
-    await client.query('LOCK TABLE read_model.processed_events IN EXCLUSIVE MODE');
+    await lock.query('LOCK TABLE read_model.processed_events IN EXCLUSIVE MODE');
     const until = Date.now() + PILE_UP_WAIT_MS_MAX;
-    while (lag < PILE_UP_EVENTS_MIN && Date.now() < until) {
+    let waiting = false;
+    while (Date.now() < until && !(waiting && lag >= PILE_UP_EVENTS_MIN)) {
       await sleep(200);
       lag = await ctx.consumerLag().catch(() => lag);
+      waiting = await applyWaiting(watcher);
     }
   } finally {
-    await client.query('COMMIT').catch(() => undefined);
-    client.release();
+    await lock.query('COMMIT');
   }
   return lag;
 }
 
+/**
+ * Watches for a batch to commit in PostgreSQL and freezes the read model the
+ * moment it does; kills it if its offsets are still uncommitted, else thaws it.
+ * Returns the events left to redeliver (0: no kill).
+ */
+async function killWhenAhead(ctx: DrillContext, watcher: PoolClient): Promise<{ uncommitted: number; pid: number }> {
+  const until = Date.now() + WATCH_MS;
+  let seen = await appliedTotal(watcher);
+  while (Date.now() < until) {
+    const now = await appliedTotal(watcher);
+    if (now === seen) continue;
+    seen = now;
+    const pid = signalComponent('read-model', 'SIGSTOP');
+    let killed = false;
+    try {
+      await sleep(IN_FLIGHT_COMMIT_MS);
+      const uncommitted = await appliedNotCommitted(ctx, watcher);
+      if (uncommitted > 0) {
+        signalComponent('read-model', 'SIGKILL');
+        killed = true;
+        return { uncommitted, pid };
+      }
+    } finally {
+      if (!killed) signalComponent('read-model', 'SIGCONT');
+    }
+    seen = await appliedTotal(watcher);
+  }
+  return { uncommitted: 0, pid: 0 };
+}
+
+/** Transfers of the drill's own, so events keep coming however far the load has got; stop() ends them. */
+function startTrickle(ctx: DrillContext): { stop(): Promise<number> } {
+  let running = true;
+  const done = (async () => {
+    const tag = `drill-consumer-${Date.now().toString(36)}`;
+    const account = async (role: string, creditLimit: string): Promise<string> => {
+      const code = `${tag}-${role}`;
+      const res = await ctx.client('POST', '/v1/accounts', { code, name: `consumer drill ${role}`, currency: 'USD', creditLimit }, { 'Idempotency-Key': code });
+      if (res.status !== 201 && res.status !== 200) throw new Error(`trickle account ${role}: ${res.status} ${JSON.stringify(res.body)}`);
+      return res.body.id;
+    };
+    const [from, to] = await Promise.all([account('source', 'unlimited'), account('sink', '0')]);
+    let sent = 0;
+    while (running) {
+      const key = `${tag}-${sent}`;
+      const body = { fromAccountId: from, toAccountId: to, amount: '100', currency: 'USD', description: 'consumer drill trickle', metadata: {} };
+      const res = await ctx.client('POST', '/v1/transfers', body, { 'Idempotency-Key': key });
+      if (res.status !== 201 && res.status !== 200) throw new Error(`trickle transfer ${key}: ${res.status} ${JSON.stringify(res.body)}`);
+      sent += 1;
+      await sleep(TRICKLE_INTERVAL_MS);
+    }
+    return sent;
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      return done;
+    },
+  };
+}
+
 let uncommittedAtKill = -1;
 
-/** Piles events up, lets the consumer go, and waits for it to be mid-batch; false if the window was missed. */
-async function reachMidBatch(ctx: DrillContext): Promise<{ lag: bigint; midBatch: boolean }> {
-  const lag = await pileUpEvents(ctx);
-  const until = Date.now() + MID_BATCH_WAIT_MS_MAX;
-  while (Date.now() < until) {
-    if ((await appliedNotCommitted(ctx).catch(() => 0)) > 0) return { lag, midBatch: true };
-    await sleep(10);
-  }
-  return { lag, midBatch: false };
-}
-
-/** Waits (piling events up again, if need be) until the consumer is mid-batch; how many events the last pile-up held. */
-async function untilMidBatch(ctx: DrillContext): Promise<bigint> {
-  // A small batch can be applied and committed between two looks: pile up again rather than kill at a batch boundary.
-  let reached = { lag: 0n, midBatch: false };
-  for (let looks = 0; !reached.midBatch && looks < MID_BATCH_ATTEMPTS_MAX; looks++) reached = await reachMidBatch(ctx);
-  return reached.lag;
-}
-
 async function killMidBatch(ctx: DrillContext): Promise<string> {
-  let kills = 0;
-  let lag = 0n;
-  let pid = 0;
-  for (;;) {
-    kills += 1;
-    lag = await untilMidBatch(ctx);
-    pid = signalComponent('read-model', 'SIGKILL');
-    // Measured once the process is gone: exactly what the restarted consumer will be given again.
-    await sleep(200);
-    uncommittedAtKill = await appliedNotCommitted(ctx);
-    if (uncommittedAtKill > 0 || kills >= KILLS_MAX) break;
-    // The batch committed between the last look and the kill (a fast machine): nothing to redeliver. Restart, try again.
-    ctx.notes.push(`kill ${kills} landed at a batch boundary (nothing uncommitted); read model restarted for another try`);
-    await stack('up');
+  const trickle = startTrickle(ctx);
+  // The invariants' pool holds two connections: both are the drill's until the kill is done.
+  const [lock, watcher] = await Promise.all([ctx.pools.readModel.connect(), ctx.pools.readModel.connect()]);
+  try {
+    for (let attempt = 1; attempt <= ATTEMPTS_MAX; attempt++) {
+      const lag = await pileUp(ctx, lock, watcher);
+      const { uncommitted, pid } = await killWhenAhead(ctx, watcher);
+      if (uncommitted === 0) {
+        ctx.notes.push(`attempt ${attempt}: every batch watched was committed to Kafka before the read model froze; piling up again`);
+        continue;
+      }
+      uncommittedAtKill = uncommitted;
+      return (
+        `SIGKILL to the read model (pid ${pid}, attempt ${attempt}) frozen right after a batch committed in PostgreSQL, ` +
+        `with ${uncommitted} applied events not committed to Kafka (${lag} events had piled up behind a lock)`
+      );
+    }
+    uncommittedAtKill = 0;
+    return `no kill: in ${ATTEMPTS_MAX} attempts no batch was caught between its PostgreSQL and its Kafka commit`;
+  } finally {
+    lock.release();
+    watcher.release();
+    const sent = await trickle.stop().catch((error: Error) => `failed (${error.message})`);
+    ctx.notes.push(`the drill's own trickle transfers while it aimed the kill: ${sent}`);
   }
-  return (
-    `SIGKILL to the read model (pid ${pid}, kill ${kills}) after ${lag} events piled up behind a lock, ` +
-    `with ${uncommittedAtKill} applied events not yet committed to Kafka`
-  );
 }
 
 it('when the read-model consumer is killed mid-batch and restarted, then redelivered events are not counted twice and the invariants hold', async () => {
