@@ -10,7 +10,7 @@ import { createReconciliationStore } from '../lib/reconciliation';
 import { createRegistry, registerPoolGauges } from '../lib/telemetry/metrics';
 import { stopTracing } from '../lib/telemetry/tracing';
 import { createTransferStore, migrateTransfers, startTransferStatusListener, TRANSFERS_DATABASE } from '../lib/transfers';
-import { createGatewayMetrics } from './metrics';
+import { createGatewayMetrics, registerPendingAgeGauge } from './metrics';
 import { startPendingResumer } from './resume-pending';
 import { createGatewayApp } from './server';
 import { Upstream } from './upstream';
@@ -21,6 +21,7 @@ async function main(): Promise<void> {
   const registry = createRegistry('gateway');
   const pool = createPool(config, TRANSFERS_DATABASE, { applicationName: 'gateway' });
   registerPoolGauges(registry, pool, TRANSFERS_DATABASE);
+  registerPendingAgeGauge(registry, pool);
   await migrateTransfers(pool);
   // One connection of its own (a LISTEN holds it), outside the pool.
   const statusListener = startTransferStatusListener({

@@ -1,5 +1,6 @@
-/** The gateway's orchestration metrics (names fixed by the design). */
-import { Counter, type Registry } from 'prom-client';
+/** The gateway's orchestration metrics (names fixed by the design), and the age of the oldest pending transfer. */
+import type { Pool } from 'pg';
+import { Counter, Gauge, type Registry } from 'prom-client';
 
 export interface GatewayMetrics {
   transferInitiated(): void;
@@ -22,4 +23,27 @@ export function createGatewayMetrics(registry: Registry): GatewayMetrics {
     transferInitiated: () => initiated.inc(),
     idempotencyHit: (route) => idempotencyHits.inc({ route }),
   };
+}
+
+/**
+ * transfers_oldest_pending_age_seconds: how long the oldest transfer still
+ * `pending` has waited (0 when none does), read at scrape time. A transfer
+ * below the approval threshold leaves `pending` within a second; one that
+ * stays there means its saga is stuck (worker, Temporal or ledger down) and
+ * the TransfersStuckPending alert watches it. `awaiting_approval` is a
+ * deliberate wait and not counted. The (status, created_at) index answers it.
+ */
+export function registerPendingAgeGauge(registry: Registry, pool: Pool): void {
+  new Gauge({
+    name: 'transfers_oldest_pending_age_seconds',
+    help: 'Age of the oldest transfer still pending (0 when none is).',
+    registers: [registry],
+    async collect() {
+      const { rows } = await pool.query<{ age: number }>(
+        `SELECT COALESCE(EXTRACT(EPOCH FROM clock_timestamp() - min(created_at)), 0)::float8 AS age
+           FROM transfers WHERE status = 'pending'`,
+      );
+      this.set(rows[0].age);
+    },
+  });
 }
