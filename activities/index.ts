@@ -11,6 +11,7 @@
  * UnexpectedResponseError keep their class name as type (not retried: a bug).
  */
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ApplicationFailureCategory } from '@temporalio/common';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { LedgerRefusalError, type AccountsApi, type LedgerApi } from '../lib/clients';
@@ -82,10 +83,8 @@ export function createActivities(deps: ActivityDeps) {
     async validateAccounts(input: ValidateAccountsInput): Promise<void> {
       const accountIds = [input.fromAccountId, input.toAccountId];
       const refusal = accountRefusal(accountIds, await deps.accounts.getAccounts(accountIds), input.currency);
-      if (refusal) {
-        logFor(deps.logger, input.transferId).info({ failure_code: refusal.code }, 'transfer refused: %s', refusal.message);
-        throw refused(refusal.code, refusal.message);
-      }
+      // Logged once, by the workflow that receives it.
+      if (refusal) throw refused(refusal.code, refusal.message);
     },
 
     /** Reserves the amount on the source under the hold id of this workflow. */
@@ -184,9 +183,21 @@ function logFor(logger: Logger, transferId: string): Logger {
   return logger.child({ transfer_id: transferId });
 }
 
+/**
+ * A refusal is the transfer's outcome, not a fault: not retried, and BENIGN,
+ * so the SDK logs it at DEBUG (not a WARN with a stack per refused transfer)
+ * and leaves it out of its activity-failure metrics. The workflow logs it once,
+ * at INFO, with its code (workflows/transfer.ts).
+ */
 function refused(code: string, message: string): ApplicationFailure {
   const details: RefusalDetails = { code };
-  return ApplicationFailure.create({ type: FailureTypes.refused, message, details: [details] });
+  return ApplicationFailure.create({
+    type: FailureTypes.refused,
+    message,
+    details: [details],
+    nonRetryable: true,
+    category: ApplicationFailureCategory.BENIGN,
+  });
 }
 
 /** Business refusals become TransferRefusedError; everything else goes on as it is (its class name decides retrying). */

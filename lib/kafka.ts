@@ -2,9 +2,10 @@
  * Kafka helpers shared by the outbox relays and the read model: one client per
  * process, the topic names, and the event envelope every topic carries.
  */
-import { Kafka, logLevel, type LogEntry } from 'kafkajs';
+import { Kafka, logLevel } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Config } from './config';
+import { pinoLogCreator } from './kafka-log';
 
 export const TOPICS = {
   account: 'accounts.account.v1',
@@ -20,17 +21,6 @@ export interface EventEnvelope<P = unknown> {
   occurredAt: string;
   aggregateId: string;
   payload: P;
-}
-
-/** kafkajs logs through the process's pino logger (JSON, with trace ids), WARN and above. */
-function pinoLogCreator(logger: Logger) {
-  return () =>
-    ({ level, log }: LogEntry) => {
-      const { message, ...fields } = log;
-      if (level === logLevel.ERROR) logger.error({ kafka: fields }, `kafkajs: ${message}`);
-      else if (level === logLevel.WARN) logger.warn({ kafka: fields }, `kafkajs: ${message}`);
-      else logger.debug({ kafka: fields }, `kafkajs: ${message}`);
-    };
 }
 
 export function createKafka(config: Config, clientId: string, logger?: Logger): Kafka {

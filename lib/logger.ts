@@ -29,3 +29,11 @@ export function createLogger(service: string, level = process.env.LOG_LEVEL ?? '
   };
   return destination ? pino(options, destination) : pino(options);
 }
+
+/**
+ * Field names as every line of ours spells them (`transfer_id`, `task_queue`):
+ * libraries that log through us (kafkajs, the Temporal SDK) pass camelCase.
+ */
+export function snakeCaseKeys(fields: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(fields).map(([key, value]) => [key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase(), value]));
+}

@@ -11,18 +11,25 @@ import {
   OpenTelemetryActivityInboundInterceptor,
   OpenTelemetryActivityOutboundInterceptor,
 } from '@temporalio/interceptors-opentelemetry';
-import { Runtime, type WorkerOptions } from '@temporalio/worker';
+import { Runtime, makeTelemetryFilterString, type WorkerOptions } from '@temporalio/worker';
 import type { LogLevel, LogMetadata, Logger as TemporalLogger } from '@temporalio/common';
 import type { Logger } from 'pino';
+import { snakeCaseKeys } from '../lib/logger';
 import { CountingBatchSpanProcessor } from '../lib/telemetry/span-processor';
 
-/** Adapts pino to the SDK's logger interface. */
+/**
+ * Adapts pino to the SDK's logger interface. The SDK's metadata comes in
+ * camelCase (workflowId, taskQueue) and is written snake_case like every other
+ * line; an activity's task token (an opaque base64 handle) is left out.
+ */
 export function temporalLogger(logger: Logger): TemporalLogger {
   const write = (level: LogLevel, message: string, meta?: LogMetadata) => {
     const method = level.toLowerCase() as 'trace' | 'debug' | 'info' | 'warn' | 'error';
     // Under `err`, pino's serializer keeps an Error's message and stack (they are not enumerable).
-    const { error, ...fields } = meta ?? {};
-    logger[method](error === undefined ? fields : { ...fields, err: error }, message);
+    // eslint-disable-next-line @typescript-eslint/no-unused-vars
+    const { error, taskToken, ...fields } = meta ?? {};
+    const line = snakeCaseKeys(fields);
+    logger[method](error === undefined ? line : { ...line, err: error }, message);
   };
   return {
     log: write,
@@ -37,13 +44,18 @@ export function temporalLogger(logger: Logger): TemporalLogger {
 /**
  * Installs the process-wide Temporal Runtime: our logger, and the Core SDK's
  * worker metrics (task latencies, slots, failures) on a Prometheus endpoint.
+ * The Core SDK's (Rust) own lines are forwarded to the same logger, WARN and
+ * above (without `forward` it prints them to stderr in its own format).
  * Signals are left to the process's own shutdown handler.
  */
 export function installRuntime(logger: Logger, metricsBindAddress: string): void {
   Runtime.install({
     logger: temporalLogger(logger),
     shutdownSignals: [],
-    telemetryOptions: { metrics: { prometheus: { bindAddress: metricsBindAddress } } },
+    telemetryOptions: {
+      logging: { forward: {}, filter: makeTelemetryFilterString({ core: 'WARN', other: 'ERROR' }) },
+      metrics: { prometheus: { bindAddress: metricsBindAddress } },
+    },
   });
 }
 

@@ -146,7 +146,7 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
    * saw it. The ledger is the truth and money moved: the transfer is posted.
    */
   const postedAfterAll = async (capturedEntryId: string, reason: string): Promise<TransferState> => {
-    log.warn('hold already captured; the transfer is posted', { transferId: input.transferId, reason, entryId: capturedEntryId });
+    log.warn('hold already captured; the transfer is posted', { transfer_id: input.transferId, reason, entry_id: capturedEntryId });
     return moveTo('posted', { entryId: capturedEntryId });
   };
 
@@ -179,7 +179,7 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
     const cause = stepFailureCause(error);
     if (cause === null) throw error;
     const failure = failureOf(cause);
-    log.warn('transfer step failed; compensating', { transferId: input.transferId, ...failure });
+    logStepFailure(input.transferId, cause, failure);
     const compensation = await saga.compensate(failure.failureMessage);
     if (compensation.capturedEntryId) return await postedAfterAll(compensation.capturedEntryId, failure.failureMessage);
     return await moveTo('failed', failure, compensation.ran);
@@ -202,7 +202,7 @@ export async function reverseTransferWorkflow(input: ReverseTransferInput): Prom
     const failure = failureOf(cause);
     // Reversed already under another id: the transfer is reversed all the same.
     if (failure.failureCode !== 'ENTRY_ALREADY_REVERSED') {
-      log.warn('reversal refused', { transferId: input.transferId, ...failure });
+      log.info('reversal refused', { transfer_id: input.transferId, failure_code: failure.failureCode, failure_message: failure.failureMessage });
       return { status: 'refused', failureCode: failure.failureCode, failureMessage: failure.failureMessage };
     }
   }
@@ -261,8 +261,24 @@ function capturedEntryOf(error: unknown): string | null {
   return details?.entryId ?? null;
 }
 
+/**
+ * The one line of a failed step: a business refusal (insufficient funds, an
+ * unknown account) is an ordinary outcome, INFO; anything else is a fault, WARN.
+ * The activity's own failure is BENIGN for a refusal (activities/index.ts), so
+ * the SDK adds no line of its own.
+ */
+function logStepFailure(transferId: string, cause: Error, failure: { failureCode: string; failureMessage: string }): void {
+  const fields = { transfer_id: transferId, failure_code: failure.failureCode, failure_message: failure.failureMessage };
+  if (isRefusal(cause)) log.info('transfer refused; releasing its hold', fields);
+  else log.warn('transfer step failed; compensating', fields);
+}
+
+function isRefusal(cause: Error): cause is ApplicationFailure {
+  return cause instanceof ApplicationFailure && cause.type === FailureTypes.refused;
+}
+
 function failureOf(cause: Error): { failureCode: string; failureMessage: string } {
-  if (cause instanceof ApplicationFailure && cause.type === FailureTypes.refused) {
+  if (isRefusal(cause)) {
     const details = cause.details?.[0] as RefusalDetails | undefined;
     return { failureCode: details?.code ?? INTERNAL_ERROR, failureMessage: cause.message };
   }

@@ -98,7 +98,7 @@ describe('read model consumer batches', () => {
     expect(batchLines.filter((line) => (line.partitions as string[]).some((p) => p.startsWith(`${entries[0].topic}/`))).length).toBeLessThanOrEqual(2);
     expect(batchLines.reduce((sum, line) => sum + Number(line.applied), 0)).toBe(20);
     expect(ours.filter((line) => line.msg === 'event applied')).toEqual([]);
-    expect(ours.filter((line) => line.msg === 'hold settled').map((line) => [line.level, line.transfer_id])).toEqual([['info', hold.transferId]]);
+    expect(ours.filter((line) => line.msg === 'hold settled')).toEqual([]); // per event: DEBUG
   });
 
   it('when events of many partitions pile up, then the batches of one fetch share one transaction', async () => {

@@ -131,7 +131,12 @@ function commitControlOnlyBatches(consumer: Consumer, committer: OffsetCommitter
   });
 }
 
-/** INFO for the group's life cycle; per-batch lines are INFO, per-event lines DEBUG (report.ts). */
+/**
+ * INFO for the group's life cycle; per-batch lines are INFO, per-event lines DEBUG (report.ts).
+ * A crash kafkajs recovers from by restarting the consumer (a retriable error:
+ * the group coordinator still loading after Kafka starts, a broker restart) is
+ * a WARN; one it gives up on leaves the read model behind: ERROR.
+ */
 function logGroupEvents(consumer: Consumer, logger: Logger, groupId: string): void {
   const { GROUP_JOIN, REBALANCING, CRASH } = consumer.events;
   consumer.on(GROUP_JOIN, ({ payload }) =>
@@ -139,6 +144,6 @@ function logGroupEvents(consumer: Consumer, logger: Logger, groupId: string): vo
   );
   consumer.on(REBALANCING, () => logger.info({ group_id: groupId }, 'consumer group rebalancing'));
   consumer.on(CRASH, ({ payload }) =>
-    logger.error({ group_id: groupId, err: payload.error, restart: payload.restart }, 'consumer crashed'),
+    logger[payload.restart ? 'warn' : 'error']({ group_id: groupId, err: payload.error, restart: payload.restart }, 'consumer crashed'),
   );
 }

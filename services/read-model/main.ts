@@ -29,7 +29,7 @@ async function main(logger: Logger): Promise<void> {
   const applied = await prepareSchema(pool, LIVE_SCHEMA);
   logger.info({ schema: LIVE_SCHEMA, migrations_applied: applied }, 'schema ready');
 
-  const kafka = createKafka(config, SERVICE);
+  const kafka = createKafka(config, SERVICE, logger);
   const admin = kafka.admin();
   await admin.connect();
   const metrics = createReadModelMetrics(registry);

@@ -30,7 +30,7 @@ export function reportOutcome(deps: ReportDeps, event: ProjectionEvent, position
   deps.metrics.projectionLatency.observe({ topic: position.topic }, Math.max(0, latencySeconds));
   if (event.kind === 'unknown') deps.logger.warn(fields, 'event type unknown to the read model; recorded, not projected');
   else if (outcome.holdContradiction) deps.logger.warn(fields, 'hold already has another final status; event ignored');
-  else if (outcome.holdSettled) deps.logger.info(fields, 'hold settled');
+  else if (outcome.holdSettled) deps.logger.debug(fields, 'hold settled');
   else deps.logger.debug(fields, 'event applied');
   return 'applied';
 }

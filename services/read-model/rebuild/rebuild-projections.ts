@@ -59,7 +59,7 @@ export async function rebuildProjections(options: RebuildOptions): Promise<Rebui
   const pool = createPool(options.config, 'readmodel', { applicationName: 'read-model-rebuild', maxConnections: 6 });
   bindPoolToSchema(pool, schemas.shadow);
   skipCommitFlushes(pool);
-  const kafka = createKafka(options.config, 'read-model-rebuild');
+  const kafka = createKafka(options.config, 'read-model-rebuild', options.logger);
   const admin = kafka.admin();
   const groupId = `read-model-rebuild-${randomUUID()}`;
   // Before the try: without the lock, the cleanup below must not touch the other run's shadow schema.
