@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { CURRENCY_EXPONENTS, isSupportedCurrency, parseAmountMinor } from '../lib/money';
 import { TRANSFER_STATUSES } from '../lib/transfers';
+import { refineStorableJson, storableText } from '../lib/validation';
 
 export const METADATA_BYTES_MAX = 4096;
 export const METADATA_KEYS_MAX = 50;
@@ -44,12 +45,16 @@ const creditLimit = z
 export const metadata = z
   .record(z.string(), z.unknown(), { error: 'must be a JSON object' })
   .refine((m) => Object.keys(m).length <= METADATA_KEYS_MAX, `must have at most ${METADATA_KEYS_MAX} keys`)
-  .refine((m) => Buffer.byteLength(JSON.stringify(m)) <= METADATA_BYTES_MAX, `must be at most ${METADATA_BYTES_MAX} bytes serialized`);
+  .refine((m) => Buffer.byteLength(JSON.stringify(m)) <= METADATA_BYTES_MAX, `must be at most ${METADATA_BYTES_MAX} bytes serialized`)
+  .superRefine(refineStorableJson);
+
+/** The client's own unique reference of an account (also the `?code=` lookup). */
+export const accountCode = storableText(z.string(required('a string')).min(1, 'must not be empty').max(100, 'must be at most 100 characters'));
 
 export const createAccountBody = z
   .object({
-    code: z.string(required('a string')).min(1, 'must not be empty').max(100, 'must be at most 100 characters'),
-    name: z.string(required('a string')).min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
+    code: accountCode,
+    name: storableText(z.string(required('a string')).min(1, 'must not be empty').max(200, 'must be at most 200 characters')),
     currency: currencyCode,
     creditLimit: creditLimit.optional(),
   }, { error: 'must be a JSON object' })
@@ -62,7 +67,7 @@ export const createTransferBody = z
     toAccountId: uuid,
     amount: amountString,
     currency: currencyCode,
-    description: z.string({ error: 'must be a string' }).max(500, 'must be at most 500 characters').optional(),
+    description: storableText(z.string({ error: 'must be a string' }).max(500, 'must be at most 500 characters')).optional(),
     metadata: metadata.optional(),
   }, { error: 'must be a JSON object' })
   .refine((t) => t.fromAccountId !== t.toAccountId, { message: 'must differ from fromAccountId', path: ['toAccountId'] })
@@ -81,6 +86,9 @@ export const pageQuery = z.object({
     .default(PAGE_LIMIT_DEFAULT),
   cursor: z.string().max(1000, 'is not a cursor this API issued').optional(),
 });
+
+/** `code`: the account with that code (a list of at most one). */
+export const listAccountsQuery = pageQuery.extend({ code: accountCode.optional() });
 
 export const listTransfersQuery = pageQuery.extend({
   accountId: uuid.optional(),

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { CURRENCY_EXPONENTS, isSupportedCurrency, parseAmountMinor } from '../../lib/money';
 import { UNLIMITED } from '../../lib/contracts/accounts';
+import { storableText } from '../../lib/validation';
 
 export const CODE_LENGTH_MAX = 100;
 export const NAME_LENGTH_MAX = 200;
@@ -33,18 +34,25 @@ const creditLimitMinor = z.unknown().transform((value, ctx): bigint | null => {
   return z.NEVER;
 });
 
+/** An account's code: the client's unique reference, also looked up by `GET /accounts?code=`. */
+const accountCode = storableText(
+  requiredString()
+    .min(1, 'must not be empty')
+    .max(CODE_LENGTH_MAX, `must be at most ${CODE_LENGTH_MAX} characters`),
+);
+
 /**
  * POST /accounts body. Unknown fields are dropped (z.object strips them); the
  * output is the domain's input, with the credit limit in minor units.
  */
 export const CreateAccountBody = z
   .object({
-    code: requiredString()
-      .min(1, 'must not be empty')
-      .max(CODE_LENGTH_MAX, `must be at most ${CODE_LENGTH_MAX} characters`),
-    name: requiredString()
-      .min(1, 'must not be empty')
-      .max(NAME_LENGTH_MAX, `must be at most ${NAME_LENGTH_MAX} characters`),
+    code: accountCode,
+    name: storableText(
+      requiredString()
+        .min(1, 'must not be empty')
+        .max(NAME_LENGTH_MAX, `must be at most ${NAME_LENGTH_MAX} characters`),
+    ),
     currency: requiredString().refine(isSupportedCurrency, `must be a supported ISO 4217 code (${SUPPORTED_CURRENCIES})`),
     creditLimit: creditLimitMinor,
   })
@@ -86,8 +94,9 @@ export function decodeCursor(text: string): AccountCursor | null {
   }
 }
 
-/** GET /accounts query. */
+/** GET /accounts query; `code` finds the account with that code (a list of at most one). */
 export const ListAccountsQuery = z.object({
+  code: accountCode.optional(),
   limit: z
     .string({ error: `must be an integer from 1 to ${PAGE_LIMIT_MAX}` })
     .regex(/^[1-9][0-9]{0,2}$/, `must be an integer from 1 to ${PAGE_LIMIT_MAX}`)

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { RECONCILIATION_IDS_MAX, RECONCILIATION_PAGE_LIMIT_MAX } from '../../lib/contracts/ledger';
 import { isSupportedCurrency, parseAmountMinor } from '../../lib/money';
 import { pageQuerySchema } from '../../lib/reconciliation/page-query';
+import { storableText } from '../../lib/validation';
 
 const id = z.uuid({ message: 'must be a UUID' });
 
@@ -21,7 +22,7 @@ export const amountMinor = z.string({ message: 'must be a string of decimal digi
 
 export const currency = z.string().refine(isSupportedCurrency, { message: 'must be a supported ISO 4217 code (e.g. USD, EUR, GBP, JPY)' });
 
-const description = z.string().max(500).default('');
+const description = storableText(z.string().max(500)).default('');
 
 export const reserveHoldSchema = z
   .object({
@@ -39,7 +40,7 @@ export type ReserveHold = z.infer<typeof reserveHoldSchema>;
 export const captureHoldSchema = z.object({ entryId: id, description });
 export type CaptureHold = z.infer<typeof captureHoldSchema>;
 
-export const voidHoldSchema = z.object({ reason: z.string().max(200).optional() });
+export const voidHoldSchema = z.object({ reason: storableText(z.string().max(200)).optional() });
 
 export const entryLineSchema = z.object({
   accountId: id,

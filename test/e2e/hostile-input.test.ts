@@ -3,7 +3,9 @@
  * requests (bad JSON, wrong types, amounts with signs, decimals, exponents,
  * 20+ digits, leading zeros, whitespace, other scripts' digits, unknown
  * currencies, oversized bodies and metadata, abused headers, unknown routes
- * and methods, SQL and script injection in every field). Each must get the
+ * and methods, SQL and script injection in every field, text PostgreSQL
+ * cannot store (NUL, lone surrogates) in every text field of every body and
+ * at any depth of metadata). Each must get the
  * expected 4xx as application/problem+json, and nothing may be written: the
  * rows of accounts, transfers, entries and both outboxes are counted before
  * and after every request.
@@ -128,6 +130,29 @@ function cases(): Case[] {
     list.push({ name: `injection in a path id: ${attack}`, method: 'GET', path: `/v1/transfers/${encodeURIComponent(attack)}`, status: 404 });
     list.push({ name: `injection in a query: ${attack}`, method: 'GET', path: `/v1/transfers?accountId=${encodeURIComponent(attack)}`, status: 400, field: 'accountId' });
   }
+
+  // Text PostgreSQL cannot store (a NUL, a lone UTF-16 surrogate), in every text field of every body and at
+  // any depth of metadata, keys included: a 400 naming the field (it was a 500 from jsonb, or U+FFFD in a text column).
+  const UNSTORABLE: Array<[string, string]> = [['a NUL', 'a\u0000b'], ['a lone high surrogate', 'a\ud800'], ['a lone low surrogate', '\udc00b'], ['a reversed pair', '\udc00\ud800']];
+  const someId = '00000000-0000-4000-8000-000000000000';
+  for (const [what, text] of UNSTORABLE) {
+    list.push(transferWith(`${what} in description`, { description: text }, 'description'));
+    list.push(transferWith(`${what} in a metadata value`, { metadata: { invoice: text } }, 'metadata.invoice'));
+    list.push(transferWith(`${what} in a metadata key`, { metadata: { [text]: 'x' } }, `metadata.${text}`));
+    list.push(transferWith(`${what} deep in metadata`, { metadata: { a: { b: [1, { c: text }] } } }, 'metadata.a.b.1.c'));
+    list.push(transferWith(`${what} in a nested metadata key`, { metadata: { a: [{ [text]: 1 }] } }, `metadata.a.0.${text}`));
+    list.push({ name: `${what} in an account's code`, path: '/v1/accounts', body: { code: text, name: 'x', currency: 'USD' }, status: 400, field: 'code' });
+    list.push({ name: `${what} in an account's name`, path: '/v1/accounts', body: { code: `hostile-${newKey()}`, name: text, currency: 'USD' }, status: 400, field: 'name' });
+    // Actions take no fields at all, so any field is refused, whatever its text.
+    for (const action of ['approve', 'reject', 'cancel', 'reverse']) {
+      list.push({ name: `${what} in the body of ${action}`, path: `/v1/transfers/${someId}/${action}`, body: { [text]: text }, status: 400, field: '(body)' });
+    }
+    for (const action of ['freeze', 'unfreeze']) {
+      list.push({ name: `${what} in the body of ${action}`, path: `/v1/accounts/${someId}/${action}`, body: { note: text }, status: 400, field: '(body)' });
+    }
+    list.push({ name: `${what} in the body of a reconciliation`, path: '/v1/reconciliations', body: { note: text }, status: 400, field: '(body)' });
+  }
+  list.push({ name: 'a NUL in the account code lookup', method: 'GET', path: '/v1/accounts?code=a%00b', status: 400, field: 'code' });
 
   // Accounts.
   for (const creditLimit of ['-5', '1.5', '007', ' 5', '1e3', 'UNLIMITED', 'infinite', '9223372036854775808']) {

@@ -6,7 +6,8 @@
  * - create / get / list (keyset pages, newest first) / freeze / unfreeze, each
  *   change with exactly one outbox event in its transaction, none for a no-op;
  * - every invalid field is a 400 naming it, with the exact boundaries of the
- *   credit limit, and no 4xx writes anything (row counts before and after);
+ *   credit limit and of storable text (a NUL or a lone surrogate refused, a
+ *   surrogate pair kept), and no 4xx writes anything (row counts before and after);
  * - a duplicate code is a 409; Idempotency-Key replays (200 + header), refuses
  *   reuse with another body (422), and 20 concurrent identical requests create
  *   one account.
@@ -111,6 +112,11 @@ describe('POST /accounts', () => {
     expect((await get(`/accounts/${account.id}`)).body.creditLimit).toBe(creditLimit);
   });
 
+  it('when the name holds a character outside the BMP (a surrogate pair), then it is accepted and stored as sent', async () => {
+    const account = await createAccount({ name: 'Alice \u{1F600}' });
+    expect(account.name).toBe('Alice \u{1F600}');
+  });
+
   it('when the name is exactly 200 characters, then it is accepted', async () => {
     const account = await createAccount({ name: 'n'.repeat(200) });
     expect(account.name).toHaveLength(200);
@@ -135,6 +141,11 @@ describe('POST /accounts', () => {
     ['creditLimit is a JSON number', { creditLimit: 5 }, 'creditLimit'],
     ['creditLimit is null', { creditLimit: null }, 'creditLimit'],
     ['creditLimit is "Unlimited"', { creditLimit: 'Unlimited' }, 'creditLimit'],
+    // Text PostgreSQL cannot store: a NUL would fail the insert (500), a lone surrogate would be stored as U+FFFD.
+    ['code holds a NUL character', { code: 'cust\u0000-1' }, 'code'],
+    ['code holds a lone high surrogate', { code: 'cust-\ud800' }, 'code'],
+    ['name holds a NUL character', { name: '\u0000' }, 'name'],
+    ['name holds a lone low surrogate', { name: 'Al\udc00ice' }, 'name'],
   ])('when %s, then 400 naming that field and nothing is written', async (_case, overrides, field) => {
     // Arrange
     const before = await rowCounts();
@@ -379,6 +390,42 @@ describe('GET /accounts', () => {
     const response = await get(`/accounts?cursor=${encodeURIComponent(cursor)}`);
     expect(response.status).toBe(400);
     expect(fieldsOf(response.body)).toEqual(['cursor']);
+  });
+});
+
+describe('GET /accounts?code=', () => {
+  it('when the code is taken, then a list of exactly that account; when nobody has it, then an empty list', async () => {
+    // Arrange
+    const account = await createAccount();
+    await createAccount({ code: `${account.code}-other` });
+
+    // Act
+    const found = await get(`/accounts?code=${encodeURIComponent(account.code)}`);
+    const missing = await get(`/accounts?code=${encodeURIComponent(`${account.code}-missing`)}`);
+
+    // Assert
+    expect(found.status).toBe(200);
+    expect(found.body).toEqual({ items: [account], nextCursor: null });
+    expect(missing.status).toBe(200);
+    expect(missing.body).toEqual({ items: [], nextCursor: null });
+  });
+
+  it('when the code differs only in case, then it is another code (codes are exact)', async () => {
+    const account = await createAccount({ code: `Cust-${randomUUID()}` });
+
+    const response = await get(`/accounts?code=${encodeURIComponent(account.code.toLowerCase())}`);
+
+    expect(response.body.items).toEqual([]);
+  });
+
+  it.each([
+    ['empty', ''],
+    ['101 characters', 'c'.repeat(101)],
+    ['holding a NUL character', 'a%00b'],
+  ])('when the code is %s, then 400 naming code', async (_case, code) => {
+    const response = await get(`/accounts?code=${code}`);
+    expect(response.status).toBe(400);
+    expect(fieldsOf(response.body)).toEqual(['code']);
   });
 });
 
