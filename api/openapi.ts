@@ -130,7 +130,14 @@ export function openApiDocument(): object {
           requestBody: { required: true, content: json(ref('CreateAccount')) },
           responses: { 201: { description: 'Created', content: json(ref('Account')) }, 200: { description: 'Replayed', content: json(ref('Account')) }, 400: problem, 409: problem, 422: problem },
         },
-        get: { summary: 'List accounts, newest first', parameters: pageParams, responses: { 200: { description: 'A page', content: json(page('Account')) }, 400: problem } },
+        get: {
+          summary: 'List accounts, newest first; with code, the account with that code',
+          parameters: [
+            { name: 'code', in: 'query', description: 'Exact code: the page holds the account with that code, or nothing (an empty list, not a 404)', schema: { type: 'string', minLength: 1, maxLength: 100 } },
+            ...pageParams,
+          ],
+          responses: { 200: { description: 'A page', content: json(page('Account')) }, 400: problem },
+        },
       },
       '/v1/accounts/{id}': { get: { summary: 'An account with its balance', parameters: [idParam()], responses: { 200: { description: 'The account', content: json(ref('Account')) }, 404: problem } } },
       '/v1/accounts/{id}/freeze': action('Freeze an account', 'Account'),

@@ -10,7 +10,7 @@ import { asyncHandler, sendProblem } from '../../lib/http';
 import type { Problem } from '../../lib/errors';
 import { check, throwIfInvalid } from '../../lib/validation';
 import type { GatewayMetrics } from '../metrics';
-import { createAccountBody, emptyBody, idempotencyKey, pageQuery } from '../schemas';
+import { createAccountBody, emptyBody, idempotencyKey, listAccountsQuery, pageQuery } from '../schemas';
 import type { Upstream, UpstreamAnswer } from '../upstream';
 
 export interface AccountRouteDeps {
@@ -41,8 +41,9 @@ export function accountRoutes(deps: AccountRouteDeps): Router {
     pass(res, answer);
   }));
 
+  // `?code=` finds the account with that code: a list of at most one, so a code nobody has is an empty list, not a 404.
   router.get('/accounts', asyncHandler(async (req, res) => {
-    const query = check(pageQuery, req.query);
+    const query = check(listAccountsQuery, req.query);
     throwIfInvalid(query);
     pass(res, await deps.accounts.call('GET', `/accounts?${new URLSearchParams(stringValues(query.data!))}`));
   }));

@@ -28,6 +28,7 @@ export const UNLIMITED = 'unlimited';
  *   POST /accounts/lookup          { ids: uuid[] (1..100) } → 200 { items: AccountDto[] }, in the order asked,
  *                                    missing ids left out (the ledger's one lookup per money movement)
  *   GET  /accounts?limit&cursor    → 200 { items: AccountDto[], nextCursor } newest first
+ *   GET  /accounts?code=…          → the same page holding only the account with that code (at most one)
  *   POST /accounts/:id/freeze      → 200 AccountDto (idempotent)
  *   POST /accounts/:id/unfreeze    → 200 AccountDto (idempotent)
  */

@@ -111,10 +111,10 @@ export function createAccounts({ pool, logger, metrics }: AccountsDeps) {
     });
   }
 
-  /** One page, newest first; `nextCursor` is null on the last page. */
-  async function listAccounts(page: { limit: number; cursor?: AccountCursor }): Promise<AccountPage> {
+  /** One page, newest first (only the account with `code` when given); `nextCursor` is null on the last page. */
+  async function listAccounts(page: { limit: number; cursor?: AccountCursor; code?: string }): Promise<AccountPage> {
     // One row more than asked tells whether another page follows.
-    const records = await repository.listAccounts(pool, { limit: page.limit + 1, after: page.cursor });
+    const records = await repository.listAccounts(pool, { limit: page.limit + 1, after: page.cursor, code: page.code });
     const items = records.slice(0, page.limit);
     const last = items[items.length - 1];
     const nextCursor =

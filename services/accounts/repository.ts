@@ -82,22 +82,31 @@ export async function findAccounts(db: Db, ids: string[]): Promise<AccountRecord
   return rows.map(toRecord);
 }
 
-/** Newest first, strictly after the keyset position `after` when given. */
+/**
+ * Newest first, strictly after the keyset position `after` when given; only
+ * the account with `code` when given (codes are unique: at most one row, found
+ * by the unique index).
+ */
 export async function listAccounts(
   db: Db,
-  page: { limit: number; after?: { createdAt: string; id: string } },
+  page: { limit: number; after?: { createdAt: string; id: string }; code?: string },
 ): Promise<AccountRecord[]> {
-  const { rows } = page.after
-    ? await db.query<AccountRow>(
-        `SELECT ${ACCOUNT_COLUMNS} FROM accounts
-          WHERE (created_at, id) < ($1::timestamptz, $2::uuid)
-          ORDER BY created_at DESC, id DESC LIMIT $3`,
-        [page.after.createdAt, page.after.id, page.limit],
-      )
-    : await db.query<AccountRow>(
-        `SELECT ${ACCOUNT_COLUMNS} FROM accounts ORDER BY created_at DESC, id DESC LIMIT $1`,
-        [page.limit],
-      );
+  const conditions: string[] = [];
+  const params: unknown[] = [];
+  if (page.code !== undefined) {
+    params.push(page.code);
+    conditions.push(`code = $${params.length}`);
+  }
+  if (page.after) {
+    params.push(page.after.createdAt, page.after.id);
+    conditions.push(`(created_at, id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
+  }
+  params.push(page.limit);
+  const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
+  const { rows } = await db.query<AccountRow>(
+    `SELECT ${ACCOUNT_COLUMNS} FROM accounts ${where} ORDER BY created_at DESC, id DESC LIMIT $${params.length}`,
+    params,
+  );
   return rows.map(toRecord);
 }
 
