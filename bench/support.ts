@@ -93,6 +93,8 @@ export interface StartOptions {
   healthTimeoutMs?: number;
   /** The checkout the entry is taken from and the process runs in (another checkout's app code); ROOT_DIR when not given. */
   cwd?: string;
+  /** Run the entry's build output (dist/<entry>.js, made by deploy/build) rather than the TypeScript through tsx. */
+  compiled?: boolean;
 }
 
 const HEALTH_TIMEOUT_MS = 60_000;
@@ -103,7 +105,8 @@ function isRunning(child: ChildProcess): boolean {
 }
 
 /**
- * The processes a bench starts (`node --import tsx <entry>`), each logging to
+ * The processes a bench starts (`node --import tsx <entry>`, or its build
+ * output `node --enable-source-maps dist/<entry>.js`), each logging to
  * a file in the temp folder. Whatever way the bench ends, none outlives it.
  */
 export class ServiceGroup {
@@ -121,7 +124,10 @@ export class ServiceGroup {
     const logFile = path.join(os.tmpdir(), `${this.logPrefix}-${name}-${process.pid}.log`);
     const log = createWriteStream(logFile, { flags: 'a' });
     const cwd = options.cwd ?? ROOT_DIR;
-    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', path.resolve(cwd, entry)], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const program = options.compiled
+      ? ['--enable-source-maps', path.resolve(cwd, 'dist', entry.replace(/\.ts$/, '.js'))]
+      : ['--import', 'tsx', path.resolve(cwd, entry)];
+    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...program], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout?.pipe(log);
     child.stderr?.pipe(log);
     const service = { name, port, child, logFile };

@@ -3,11 +3,19 @@
  * the one file the native stack reads too; the environment overrides them.
  * A bad value fails at start with the variable's name.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 
-export const ROOT_DIR = path.resolve(__dirname, '..');
+/** The checkout: the nearest folder above this file with a package.json (the same from lib/ and from the build's dist/lib/). */
+function projectRoot(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'package.json'))) return dir;
+    if (path.dirname(dir) === dir) throw new Error(`no package.json above ${from}`);
+  }
+}
+
+export const ROOT_DIR = projectRoot(__dirname);
 const DEFAULTS_FILE = path.join(ROOT_DIR, 'deploy', 'defaults.env');
 
 /** Parses KEY=VALUE lines (optionally double-quoted values); comments and blanks are skipped. */

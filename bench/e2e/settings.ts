@@ -3,6 +3,7 @@
  * one is bounded, so no setting makes the run endless.
  */
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../../lib/config';
 import { intFromEnv, ROOT_DIR } from '../support';
@@ -34,10 +35,18 @@ const config = loadConfig();
 const appRoot = path.resolve(process.env.BENCH_APP_ROOT || ROOT_DIR);
 const appCommit = commitOf(appRoot);
 
+/** 'dist': the apps run compiled, as deploy/stack runs them (a checkout with deploy/build); 'tsx': from TypeScript, as before that. */
+function appRuntimeFromEnv(): 'dist' | 'tsx' {
+  const value = process.env.BENCH_APP_RUNTIME || (existsSync(path.join(appRoot, 'deploy', 'build')) ? 'dist' : 'tsx');
+  if (value !== 'dist' && value !== 'tsx') throw new Error(`BENCH_APP_RUNTIME must be dist or tsx, not ${JSON.stringify(value)}`);
+  return value;
+}
+
 export const settings = {
   /** The checkout whose gateway, worker, accounts, ledger and read model are measured (the bench, its ceiling and the infrastructure stay this one's). */
   appRoot,
   appCommit,
+  appRuntime: appRuntimeFromEnv(),
   benchCommit: commitOf(ROOT_DIR),
   /** Names the results file: bench/results/transfers-e2e-<label>.json. */
   label: (process.env.BENCH_LABEL || (appRoot === ROOT_DIR ? 'current' : path.basename(appRoot))).replace(/[^A-Za-z0-9._-]/g, '_'),
