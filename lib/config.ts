@@ -33,6 +33,13 @@ const port = z.coerce.number().int().min(0).max(65535);
 
 const schema = z.object({
   BIND_HOST: z.string().default('127.0.0.1'),
+  /** Where the peers listen (with their *_PORT): loopback natively, compose service names in docker-compose.yml. */
+  ACCOUNTS_HOST: z.string().min(1),
+  LEDGER_HOST: z.string().min(1),
+  READ_MODEL_HOST: z.string().min(1),
+  KAFKA_HOST: z.string().min(1),
+  TEMPORAL_HOST: z.string().min(1),
+  PROMETHEUS_HOST: z.string().min(1),
   GATEWAY_PORT: port,
   ACCOUNTS_PORT: port,
   LEDGER_PORT: port,
@@ -77,6 +84,9 @@ export type Config = Readonly<
   z.infer<typeof schema> & {
     kafkaBrokers: string[];
     temporalAddress: string;
+    accountsUrl: string;
+    ledgerUrl: string;
+    readModelUrl: string;
     prometheusUrl: string;
     approvalThresholdMinor: bigint;
     approvalTimeoutMs: number;
@@ -106,9 +116,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const c = parsed.data;
   return Object.freeze({
     ...c,
-    kafkaBrokers: (c.KAFKA_BROKERS ?? `127.0.0.1:${c.KAFKA_PORT}`).split(',').map((b) => b.trim()),
-    temporalAddress: c.TEMPORAL_ADDRESS ?? `127.0.0.1:${c.TEMPORAL_PORT}`,
-    prometheusUrl: `http://127.0.0.1:${c.PROMETHEUS_PORT}`,
+    kafkaBrokers: (c.KAFKA_BROKERS ?? `${c.KAFKA_HOST}:${c.KAFKA_PORT}`).split(',').map((b) => b.trim()),
+    temporalAddress: c.TEMPORAL_ADDRESS ?? `${c.TEMPORAL_HOST}:${c.TEMPORAL_PORT}`,
+    accountsUrl: `http://${c.ACCOUNTS_HOST}:${c.ACCOUNTS_PORT}`,
+    ledgerUrl: `http://${c.LEDGER_HOST}:${c.LEDGER_PORT}`,
+    readModelUrl: `http://${c.READ_MODEL_HOST}:${c.READ_MODEL_PORT}`,
+    prometheusUrl: `http://${c.PROMETHEUS_HOST}:${c.PROMETHEUS_PORT}`,
     approvalThresholdMinor: BigInt(c.APPROVAL_THRESHOLD_MINOR),
     approvalTimeoutMs: parseDurationMs(c.APPROVAL_TIMEOUT),
     apiKeys: c.API_KEYS.split(',').map((k) => k.trim()).filter(Boolean),
