@@ -39,8 +39,8 @@ async function main(): Promise<void> {
     namespace: config.TEMPORAL_NAMESPACE,
     interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] },
   });
-  const accounts = new Upstream('accounts', `http://127.0.0.1:${config.ACCOUNTS_PORT}`);
-  const readModel = new Upstream('read-model', `http://127.0.0.1:${config.READ_MODEL_PORT}`);
+  const accounts = new Upstream('accounts', config.accountsUrl);
+  const readModel = new Upstream('read-model', config.readModelUrl);
   if (config.apiKeys.length === 0) logger.warn('API_KEYS is not set: /v1 accepts requests without a key (development mode only)');
 
   const deps = {

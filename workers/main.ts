@@ -50,8 +50,8 @@ async function main(): Promise<void> {
   if (applied.length > 0) logger.info({ migrations: applied }, 'transfers schema migrated');
 
   const clients = createServiceClients(config);
-  const reconciliationLedger = new LedgerClient({ baseUrl: `http://127.0.0.1:${config.LEDGER_PORT}`, timeoutMs: RECONCILIATION_CALL_TIMEOUT_MS });
-  const readModel = new ReadModelClient({ baseUrl: `http://127.0.0.1:${config.READ_MODEL_PORT}`, timeoutMs: RECONCILIATION_CALL_TIMEOUT_MS });
+  const reconciliationLedger = new LedgerClient({ baseUrl: config.ledgerUrl, timeoutMs: RECONCILIATION_CALL_TIMEOUT_MS });
+  const readModel = new ReadModelClient({ baseUrl: config.readModelUrl, timeoutMs: RECONCILIATION_CALL_TIMEOUT_MS });
   const reconciliations = createReconciliationStore(pool);
   const reconciliationMetrics = createReconciliationMetrics(registry);
   await showLastReconciliation(reconciliations, reconciliationMetrics, logger);

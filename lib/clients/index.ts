@@ -10,7 +10,7 @@ export * from './read-model';
 
 export function createServiceClients(config: Config, options: { timeoutMs?: number } = {}): { accounts: AccountsClient; ledger: LedgerClient } {
   return {
-    accounts: new AccountsClient({ baseUrl: `http://127.0.0.1:${config.ACCOUNTS_PORT}`, timeoutMs: options.timeoutMs }),
-    ledger: new LedgerClient({ baseUrl: `http://127.0.0.1:${config.LEDGER_PORT}`, timeoutMs: options.timeoutMs }),
+    accounts: new AccountsClient({ baseUrl: config.accountsUrl, timeoutMs: options.timeoutMs }),
+    ledger: new LedgerClient({ baseUrl: config.ledgerUrl, timeoutMs: options.timeoutMs }),
   };
 }

@@ -27,7 +27,7 @@ async function main(): Promise<void> {
   registerPoolGauges(registry, pool, 'ledger');
   await migrate(pool, OUTBOX_MIGRATIONS_DIR, path.join(__dirname, 'db', 'migrations'));
 
-  const accounts = new AccountsClient({ baseUrl: `http://127.0.0.1:${config.ACCOUNTS_PORT}` });
+  const accounts = new AccountsClient({ baseUrl: config.accountsUrl });
   const deps: LedgerDeps = { pool, directory: httpAccountDirectory(accounts), metrics: createLedgerMetrics(registry), logger };
   const kafka = createKafka(config, 'ledger', logger);
   // The relay has a pool of its own: it keeps a transaction open while it
