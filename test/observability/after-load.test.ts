@@ -8,9 +8,12 @@
  *   process that owns it, with the labels the design names, and every counter
  *   the load drives grew by at least what the load did (readings before and
  *   after, so other traffic on the shared stack only adds);
- * - dashboards: every query of grafana/*.json is accepted by Prometheus's own
- *   parser and returns at least one series; every panel uses the provisioned
- *   datasource uid; the JSON is what grafana/build-dashboards.ts generates;
+ * - dashboards: every query of grafana/*.json, its variables expanded as
+ *   Grafana would ($__rate_interval, $namespace: grafana/variables.ts), is
+ *   accepted by Prometheus's own parser and returns at least one series; every
+ *   panel uses the $datasource variable (default: the provisioned datasource)
+ *   and only variables its dashboard defines; the JSON is what
+ *   grafana/build-dashboards.ts generates;
  * - dropped spans: the trace of each of the 100 transfers reached the trace
  *   sink whole (every hop its outcome makes, no span whose parent is missing),
  *   and no process counted a span dropped (otel_spans_dropped_total).
@@ -23,7 +26,8 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { DASHBOARDS, DATASOURCE, type Dashboard } from '../../grafana/build-dashboards';
+import { DASHBOARDS, DATASOURCE, isRow, type Dashboard, type Panel } from '../../grafana/build-dashboards';
+import { expandVariables, variablesIn } from '../../grafana/variables';
 import { ensureSystem, eventually } from '../support/system';
 import { EXPECTED_END, PLAN, REPLAYS, runLoad, type LoadResult, type Outcome } from './support/load';
 import { growth, labelKey, parseError, query, readUntil, scrapedSince, valuesOf } from './support/prometheus';
@@ -168,15 +172,18 @@ describe('metrics, scraped by the real Prometheus', () => {
 describe('dashboards', () => {
   const files = Object.keys(DASHBOARDS);
   const dashboards = files.map((file) => [file, JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'grafana', file), 'utf8')) as Dashboard] as const);
+  const panelsOf = (json: Dashboard): Panel[] => json.panels.filter((p): p is Panel => !isRow(p));
 
   it('when the JSON is compared with its builder, then it is what grafana/build-dashboards.ts writes (run it after changing a panel)', () => {
     for (const [file, json] of dashboards) expect(json).toEqual(JSON.parse(JSON.stringify(DASHBOARDS[file])));
   });
 
-  it('when the panels are listed, then every panel and every query uses the provisioned Prometheus datasource uid', () => {
+  it('when the panels are listed, then every panel and every query uses the $datasource variable, whose default is the provisioned Prometheus', () => {
     for (const [, json] of dashboards) {
-      expect(json.panels.length).toBeGreaterThan(0);
-      for (const panel of json.panels) {
+      const datasource = json.templating.list.find((v) => v.name === 'datasource');
+      expect(datasource).toMatchObject({ type: 'datasource', query: 'prometheus', current: { value: 'prometheus' } });
+      expect(panelsOf(json).length).toBeGreaterThan(0);
+      for (const panel of panelsOf(json)) {
         expect({ panel: panel.title, datasource: panel.datasource }).toEqual({ panel: panel.title, datasource: DATASOURCE });
         expect(panel.targets.length).toBeGreaterThan(0);
         for (const target of panel.targets) expect({ panel: panel.title, datasource: target.datasource }).toEqual({ panel: panel.title, datasource: DATASOURCE });
@@ -184,8 +191,18 @@ describe('dashboards', () => {
     }
   });
 
+  it('when the queries are read, then each uses only variables its dashboard defines', () => {
+    const undefinedVariables = dashboards.flatMap(([file, json]) => {
+      const defined = new Set(json.templating.list.map((v) => v.name));
+      return panelsOf(json).flatMap((panel) => panel.targets.flatMap((t) => variablesIn(t.expr).filter((name) => !defined.has(name)).map((name) => `${file} / ${panel.title}: $${name}`)));
+    });
+    expect(undefinedVariables).toEqual([]);
+  });
+
   it('when every query is sent to Prometheus, then it parses as PromQL and returns at least one series after the load', async () => {
-    const queries = dashboards.flatMap(([file, json]) => json.panels.flatMap((panel) => panel.targets.map((t) => ({ where: `${file} / ${panel.title} / ${t.refId}`, expr: t.expr }))));
+    // A 1-minute rate window (Grafana's $__rate_interval at a 55 s step), every Temporal namespace.
+    const expand = (expr: string) => expandVariables(expr, { stepSeconds: 55, namespace: '.*' });
+    const queries = dashboards.flatMap(([file, json]) => panelsOf(json).flatMap((panel) => panel.targets.map((t) => ({ where: `${file} / ${panel.title} / ${t.refId}`, expr: expand(t.expr) }))));
     const problems: string[] = [];
     for (const { where, expr } of queries) {
       const error = await parseError(expr);
