@@ -1,0 +1,266 @@
+/**
+ * docker-compose.yml runs the same system as the native stack, and no Docker
+ * daemon exists in CI to try it: this test reads the files and fails when they
+ * disagree. The native side is the reference: deploy/defaults.env (ports and
+ * the configuration variables), deploy/stack's APPS (the application
+ * processes and their entries), deploy/prometheus/prometheus.yml (the scrape
+ * jobs), deploy/kafka/pom.xml (Kafka's version), workflows/definitions.ts (the
+ * search attributes). The compose side: its services, their ports, commands,
+ * environment and health checks, deploy/prometheus/prometheus.compose.yml,
+ * Grafana's datasource, the Dockerfile's EXPOSE and the Temporal namespace job.
+ *
+ * The rule compose follows: every container listens on the port of
+ * deploy/defaults.env, the apps read that file as natively and get only their
+ * bind address and their peers' hosts from compose's environment.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { loadConfig, ROOT_DIR } from '../../lib/config';
+import {
+  commandOf,
+  dependencies,
+  healthcheckPort,
+  parsePublishedPort,
+  readCompose,
+  readDefaults,
+  readDockerfileExposedPorts,
+  readGrafanaDatasourceUrl,
+  readNativeApps,
+  readNativeKafkaVersion,
+  readScrapeJobs,
+  splitAddress,
+  type ComposeService,
+  type ScrapeJob,
+} from './support/deploy-files';
+
+const compose = readCompose();
+const defaults = readDefaults();
+const apps = readNativeApps();
+const services = compose.services;
+
+/** The port variables of deploy/defaults.env (GATEWAY_PORT, PGPORT, ...). */
+const portVariables = Object.keys(defaults).filter((name) => name.endsWith('PORT'));
+/** Environment variables an app container may set besides deploy/defaults.env's. */
+const STANDARD_VARIABLES = ['OTEL_SERVICE_NAME', 'OTEL_EXPORTER_OTLP_ENDPOINT'];
+/** Jaeger v2's OTLP/HTTP receiver port (its built-in configuration). */
+const JAEGER_OTLP_HTTP_PORT = 4318;
+
+function service(name: string): ComposeService {
+  const found = services[name];
+  if (!found) throw new Error(`docker-compose.yml has no service ${name}`);
+  return found;
+}
+
+function environmentOf(name: string): Record<string, string> {
+  return Object.fromEntries(Object.entries(service(name).environment ?? {}).map(([key, value]) => [key, String(value)]));
+}
+
+function defaultPort(variable: string): number {
+  if (!(variable in defaults)) throw new Error(`deploy/defaults.env has no ${variable}`);
+  return Number(defaults[variable]);
+}
+
+/** The app that serves a port variable natively (deploy/stack's APPS; the worker also serves the Temporal SDK's metrics). */
+function appOfPort(variable: string): string | undefined {
+  if (variable === 'WORKER_TEMPORAL_METRICS_PORT') return 'worker';
+  return apps.find((app) => app.portVariable === variable)?.name;
+}
+
+/** The Kafka listener named `name` in KAFKA_LISTENERS ("INTERNAL://:9092,...") → its port. */
+function kafkaListenerPort(name: string): number | undefined {
+  const listener = environmentOf('kafka').KAFKA_LISTENERS.split(',').find((l) => l.startsWith(`${name}://`));
+  return listener ? Number(listener.split(':').pop()) : undefined;
+}
+
+/** Which compose service listens, inside the compose network, for a port variable of deploy/defaults.env, and on which port. */
+function listenerOf(variable: string): { service: string; port: number | undefined } {
+  const app = appOfPort(variable);
+  if (app) return { service: app, port: defaultPort(variable) }; // the app reads defaults.env (no *_PORT override: checked below)
+  switch (variable) {
+    case 'PGPORT':
+      return { service: 'postgres', port: Number(environmentOf('postgres').PGPORT) };
+    case 'KAFKA_PORT':
+      return { service: 'kafka', port: kafkaListenerPort('INTERNAL') };
+    case 'KAFKA_CONTROLLER_PORT':
+      return { service: 'kafka', port: kafkaListenerPort('CONTROLLER') };
+    case 'TEMPORAL_PORT':
+      return { service: 'temporal', port: Number(environmentOf('temporal').FRONTEND_GRPC_PORT) };
+    case 'TEMPORAL_METRICS_PORT':
+      return { service: 'temporal', port: splitAddress(environmentOf('temporal').PROMETHEUS_ENDPOINT ?? ':').port };
+    case 'TEMPORAL_UI_PORT':
+      return { service: 'temporal-ui', port: Number(environmentOf('temporal-ui').TEMPORAL_UI_PORT) };
+    case 'PROMETHEUS_PORT': {
+      const flag = commandOf(service('prometheus')).find((arg) => arg.startsWith('--web.listen-address='));
+      return { service: 'prometheus', port: flag ? splitAddress(flag.split('=')[1]).port : 9090 };
+    }
+    case 'OTLP_HTTP_PORT':
+      return { service: 'jaeger', port: JAEGER_OTLP_HTTP_PORT };
+    default:
+      throw new Error(`no compose listener known for ${variable}: add it to listenerOf in this test`);
+  }
+}
+
+describe('docker-compose.yml agrees with deploy/defaults.env and the native stack', () => {
+  it('runs every application process of deploy/stack from the image of the Dockerfile, with its compiled entry', () => {
+    expect(apps.map((app) => app.name).sort()).toEqual(['accounts', 'gateway', 'ledger', 'read-model', 'worker']);
+    const images = new Set(apps.map((app) => service(app.name).image));
+    expect(images.size).toBe(1);
+    for (const app of apps) {
+      expect(existsSync(path.join(ROOT_DIR, app.entry))).toBe(true);
+      expect({ app: app.name, build: service(app.name).build }).toEqual({ app: app.name, build: '.' });
+      expect({ app: app.name, command: commandOf(service(app.name)) }).toEqual({ app: app.name, command: [`dist/${app.entry.replace(/\.ts$/, '.js')}`] });
+    }
+  });
+
+  it('gives each app its name, a bind address its peers reach, and only variables the configuration knows', () => {
+    for (const app of apps) {
+      const environment = environmentOf(app.name);
+      expect({ app: app.name, name: environment.OTEL_SERVICE_NAME, bind: environment.BIND_HOST }).toEqual({ app: app.name, name: app.name, bind: '0.0.0.0' });
+      const unknown = Object.keys(environment).filter((key) => !(key in defaults) && !STANDARD_VARIABLES.includes(key));
+      expect({ app: app.name, unknown }).toEqual({ app: app.name, unknown: [] });
+      // A port changed here would no longer be the one Prometheus, the peers and the health check use.
+      const portOverrides = Object.keys(environment).filter((key) => portVariables.includes(key));
+      expect({ app: app.name, portOverrides }).toEqual({ app: app.name, portOverrides: [] });
+    }
+  });
+
+  it('points each app at its peers: every *_HOST is the compose service listening on the matching *_PORT', () => {
+    const hostVariables = Object.keys(defaults).filter((name) => name.endsWith('HOST') && name !== 'BIND_HOST');
+    expect(hostVariables).toEqual(expect.arrayContaining(['PGHOST', 'ACCOUNTS_HOST', 'LEDGER_HOST', 'READ_MODEL_HOST', 'KAFKA_HOST', 'TEMPORAL_HOST']));
+    for (const app of apps) {
+      const environment = environmentOf(app.name);
+      for (const hostVariable of hostVariables) {
+        const listener = listenerOf(hostVariable.replace(/HOST$/, 'PORT'));
+        expect({ app: app.name, [hostVariable]: environment[hostVariable] }).toEqual({ app: app.name, [hostVariable]: listener.service });
+        expect({ [hostVariable]: listener.port }).toEqual({ [hostVariable]: defaultPort(hostVariable.replace(/HOST$/, 'PORT')) });
+      }
+    }
+  });
+
+  it('makes lib/config.ts resolve the peers to compose services, as the apps will inside their containers', () => {
+    const config = loadConfig({ ...environmentOf('gateway'), PATH: process.env.PATH });
+    expect(config.accountsUrl).toBe(`http://accounts:${defaults.ACCOUNTS_PORT}`);
+    expect(config.ledgerUrl).toBe(`http://ledger:${defaults.LEDGER_PORT}`);
+    expect(config.readModelUrl).toBe(`http://read-model:${defaults.READ_MODEL_PORT}`);
+    expect(config.kafkaBrokers).toEqual([`kafka:${defaults.KAFKA_PORT}`]);
+    expect(config.temporalAddress).toBe(`temporal:${defaults.TEMPORAL_PORT}`);
+    expect(config.prometheusUrl).toBe(`http://prometheus:${defaults.PROMETHEUS_PORT}`);
+    expect(config.BIND_HOST).toBe('0.0.0.0');
+  });
+
+  it('sends every app’s traces to the trace backend’s OTLP/HTTP port', () => {
+    const listener = listenerOf('OTLP_HTTP_PORT');
+    for (const app of apps) {
+      expect({ app: app.name, endpoint: environmentOf(app.name).OTEL_EXPORTER_OTLP_ENDPOINT }).toEqual({
+        app: app.name,
+        endpoint: `http://${listener.service}:${listener.port}`,
+      });
+    }
+  });
+
+  it('has a container listening on the port of every port variable, the same number as natively', () => {
+    for (const variable of portVariables) {
+      const listener = listenerOf(variable);
+      expect(services[listener.service]).toBeDefined();
+      expect({ variable, port: listener.port }).toEqual({ variable, port: defaultPort(variable) });
+    }
+  });
+
+  it('publishes ports on loopback only, each at its deploy/defaults.env number', () => {
+    for (const [name, definition] of Object.entries(services)) {
+      for (const spec of definition.ports ?? []) expect({ service: name, ip: parsePublishedPort(spec).ip }).toEqual({ service: name, ip: '127.0.0.1' });
+    }
+    for (const variable of portVariables) {
+      const listener = listenerOf(variable);
+      const published = (services[listener.service].ports ?? []).map(parsePublishedPort);
+      // Kafka: the host reaches the EXTERNAL listener, which advertises 127.0.0.1:KAFKA_PORT (the containers use INTERNAL).
+      const containerPort = variable === 'KAFKA_PORT' ? kafkaListenerPort('EXTERNAL') : listener.port;
+      const mine = published.filter((port) => port.container === containerPort);
+      if (mine.length === 0) continue; // not published (the worker's metrics, Kafka's controller): reached inside the network only
+      expect({ variable, host: mine.map((port) => port.host) }).toEqual({ variable, host: [defaultPort(variable)] });
+    }
+    expect(environmentOf('kafka').KAFKA_ADVERTISED_LISTENERS.split(',').sort()).toEqual(
+      [`EXTERNAL://127.0.0.1:${defaults.KAFKA_PORT}`, `INTERNAL://kafka:${defaults.KAFKA_PORT}`].sort(),
+    );
+    expect(environmentOf('kafka').KAFKA_CONTROLLER_QUORUM_VOTERS).toBe(`1@kafka:${defaults.KAFKA_CONTROLLER_PORT}`);
+  });
+
+  it('health-checks every app on its own port', () => {
+    for (const app of apps) {
+      expect({ app: app.name, port: healthcheckPort(service(app.name)) }).toEqual({ app: app.name, port: defaultPort(app.portVariable) });
+    }
+  });
+
+  it('depends only on services that exist', () => {
+    for (const [name, definition] of Object.entries(services)) {
+      for (const dependency of dependencies(definition)) expect({ service: name, dependency, exists: dependency in services }).toEqual({ service: name, dependency, exists: true });
+    }
+  });
+
+  it('EXPOSEs in the Dockerfile exactly the ports the apps listen on', () => {
+    const appPorts = [...apps.map((app) => app.portVariable), 'WORKER_TEMPORAL_METRICS_PORT'].map(defaultPort);
+    expect(readDockerfileExposedPorts().sort()).toEqual(appPorts.sort());
+  });
+});
+
+describe('Prometheus in compose scrapes what the native Prometheus scrapes', () => {
+  const nativeJobs = readScrapeJobs('deploy/prometheus/prometheus.yml');
+  const composeJobs = readScrapeJobs('deploy/prometheus/prometheus.compose.yml');
+
+  it('has the same jobs, identical but for their targets (labels, interval, metric selection)', () => {
+    const withoutTargets = (jobs: ScrapeJob[]) =>
+      jobs
+        .map((job) => ({ ...job, static_configs: job.static_configs.map((c) => ({ ...c, targets: c.targets.length })) }))
+        .sort((a, b) => a.job_name.localeCompare(b.job_name));
+    expect(withoutTargets(composeJobs)).toEqual(withoutTargets(nativeJobs));
+  });
+
+  it('scrapes every app, the worker’s two metrics ports included', () => {
+    const scraped = nativeJobs.flatMap((job) => job.static_configs.flatMap((c) => c.targets)).join(' ');
+    for (const variable of [...apps.map((app) => app.portVariable), 'WORKER_TEMPORAL_METRICS_PORT']) expect(scraped).toContain(`\${${variable}}`);
+  });
+
+  it('addresses each target as the compose service listening on that port variable', () => {
+    for (const nativeJob of nativeJobs) {
+      const composeJob = composeJobs.find((job) => job.job_name === nativeJob.job_name);
+      const expected = nativeJob.static_configs.flatMap((c) => c.targets).map((target) => {
+        const variable = /^127\.0\.0\.1:\$\{([A-Z_]+)\}$/.exec(target)?.[1];
+        if (!variable) throw new Error(`native target not in the form 127.0.0.1:\${PORT_VARIABLE}: ${target}`);
+        const listener = listenerOf(variable);
+        return `${listener.service}:${listener.port}`;
+      });
+      // Prometheus scrapes itself: its own service name or localhost are the same process.
+      const actual = composeJob?.static_configs.flatMap((c) => c.targets).map((t) => t.replace(/^localhost:/, 'prometheus:'));
+      expect({ job: nativeJob.job_name, targets: actual }).toEqual({ job: nativeJob.job_name, targets: expected });
+    }
+  });
+
+  it('is what Grafana’s datasource reads', () => {
+    const listener = listenerOf('PROMETHEUS_PORT');
+    expect(readGrafanaDatasourceUrl()).toBe(`http://${listener.service}:${listener.port}`);
+  });
+});
+
+describe('compose runs the same versions and Temporal setup as the native stack', () => {
+  it('runs the Kafka version deploy/kafka/pom.xml resolves', () => {
+    const version = readNativeKafkaVersion();
+    expect(service('kafka').image).toBe(`apache/kafka:${version}`);
+    expect(service('kafka-topics').image).toBe(`apache/kafka:${version}`);
+  });
+
+  it('pins every image to an exact version', () => {
+    for (const [name, definition] of Object.entries(services)) {
+      expect({ service: name, pinned: /:v?\d+(\.\d+){1,2}(-[\w.-]+)?$/.test(definition.image ?? '') }).toEqual({ service: name, pinned: true });
+    }
+  });
+
+  it('registers the search attributes the workflows define, with their types', () => {
+    const definitions = readFileSync(path.join(ROOT_DIR, 'workflows', 'definitions.ts'), 'utf8');
+    const defined = [...definitions.matchAll(/defineSearchAttributeKey\('(\w+)', SearchAttributeType\.(\w+)\)/g)].map(([, name, type]) => `${name}:${type.toLowerCase()}`);
+    const script = readFileSync(path.join(ROOT_DIR, 'deploy', 'compose', 'temporal-namespace.sh'), 'utf8');
+    const registered = /for attribute in ([^;]+);/.exec(script)?.[1].trim().split(/\s+/) ?? [];
+    const normalise = (pairs: string[]) => pairs.map((pair) => pair.toLowerCase()).sort();
+    expect(normalise(registered)).toEqual(normalise(defined));
+    expect(environmentOf('temporal-namespace').TEMPORAL_NAMESPACE).toBe(defaults.TEMPORAL_NAMESPACE);
+  });
+});
