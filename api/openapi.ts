@@ -25,13 +25,34 @@ const action = (summary: string, resource: string, extra: object[] = [], headers
   post: {
     summary,
     parameters: [idParam(), ...extra],
-    responses: { 200: { description: `The ${resource} as it stands`, headers, content: json(ref(resource)) }, 404: problem, 409: problem },
+    responses: {
+      200: { description: `The ${resource} as it stands`, headers, content: json(ref(resource)) },
+      404: problem,
+      409: { ...problem, description: 'code INVALID_STATE: its status does not allow the action' },
+    },
   },
 });
 /** Where a client follows a transfer whose outcome was not known within the wait cap. */
 const transferLocation = { Location: { description: 'The transfer (GET it to follow it)', schema: { type: 'string' } } };
 const transferAction = (summary: string, extra: object[] = []) =>
   action(`${summary}; answers once it took effect, or after at most 10 s as it then stands`, 'Transfer', extra, transferLocation);
+
+/**
+ * reverse: the transfer with its `reversal`; the same Idempotency-Key replays it, a transfer reversed under another
+ * key is a 409 ALREADY_REVERSED, one not posted a 409 INVALID_STATE, a key used for another transfer's reversal a 422.
+ */
+function reverseAction() {
+  const reverse = transferAction('Reverse a posted transfer (the answer carries its reversal)', [keyHeader(true)]);
+  const responses = {
+    ...reverse.post.responses,
+    200: { ...reverse.post.responses[200], description: 'The transfer (reversed, or as it stands after 10 s) with its reversal; a replay has Idempotent-Replayed: true' },
+    400: problem,
+    409: { ...problem, description: 'code ALREADY_REVERSED (reversed, or being reversed, under another Idempotency-Key) or INVALID_STATE (not posted)' },
+    422: { ...problem, description: 'code IDEMPOTENCY_KEY_REUSED: the key asked for the reversal of another transfer' },
+    503: problem,
+  };
+  return { post: { ...reverse.post, responses } };
+}
 
 export function openApiDocument(): object {
   const schemas = {
@@ -54,8 +75,22 @@ export function openApiDocument(): object {
       properties: {
         id: { type: 'string', format: 'uuid' }, fromAccountId: { type: 'string' }, toAccountId: { type: 'string' }, amount: money,
         currency: { type: 'string' }, description: { type: ['string', 'null'] }, metadata: { type: 'object' },
-        status: { enum: [...TRANSFER_STATUSES] }, failureCode: { type: ['string', 'null'] }, failureMessage: { type: ['string', 'null'] },
+        status: { enum: [...TRANSFER_STATUSES] },
+        failureCode: { type: ['string', 'null'], description: 'Why it failed; REJECTED on a rejected transfer (status cancelled), null on a cancelled one' },
+        failureMessage: { type: ['string', 'null'] },
         entryId: { type: ['string', 'null'] }, traceId: { type: ['string', 'null'] }, createdAt: time, updatedAt: time,
+        reversal: { oneOf: [ref('Reversal'), { type: 'null' }], description: 'The reversal asked for (POST …/reverse), or null' },
+      },
+    },
+    Reversal: {
+      type: 'object',
+      required: ['id', 'status', 'entryId', 'traceId', 'createdAt'],
+      properties: {
+        id: { type: 'string', format: 'uuid' },
+        status: { enum: ['pending', 'posted'], description: 'posted once the reversing entry is posted (the transfer is then reversed)' },
+        entryId: { type: ['string', 'null'], description: 'The reversing entry; null while pending' },
+        traceId: { type: ['string', 'null'], description: 'The trace of the request that asked for the reversal' },
+        createdAt: { ...time, description: 'When the reversal was asked for' },
       },
     },
     ReconciliationStarted: {
@@ -112,6 +147,7 @@ export function openApiDocument(): object {
       required: ['type', 'title', 'status'],
       properties: {
         type: { type: 'string' }, title: { type: 'string' }, status: { type: 'integer' }, detail: { type: 'string' },
+        code: { type: 'string', description: 'Machine-readable, e.g. INVALID_STATE, ALREADY_REVERSED, VALIDATION_ERROR' },
         errors: { type: 'array', items: { type: 'object', properties: { field: { type: 'string' }, message: { type: 'string' } } } },
       },
     },
@@ -178,7 +214,7 @@ export function openApiDocument(): object {
       '/v1/transfers/{id}/approve': transferAction('Approve a transfer awaiting approval'),
       '/v1/transfers/{id}/reject': transferAction('Reject a transfer awaiting approval'),
       '/v1/transfers/{id}/cancel': transferAction('Cancel a pending or awaiting transfer'),
-      '/v1/transfers/{id}/reverse': transferAction('Reverse a posted transfer', [keyHeader(true)]),
+      '/v1/transfers/{id}/reverse': reverseAction(),
       '/v1/reconciliations': {
         post: {
           summary: 'Run a reconciliation now (it also runs nightly); poll the Location for the report',

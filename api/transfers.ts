@@ -25,6 +25,7 @@ import {
   TRANSFER_WORKFLOW_ID_REUSE_POLICY,
   TRANSFER_WORKFLOW_TYPE,
   approveSignal,
+  transferStartSearchAttributes,
   cancelSignal,
   rejectSignal,
   reverseTransferWorkflowId,
@@ -67,7 +68,7 @@ export async function createTransfer(
     transfer: { ...normalized, id, amountMinor: BigInt(body.amount), traceId },
   });
   if (!result.created && !result.requestHashMatches) {
-    throw new AppError(422, 'idempotency-key-reused', 'Idempotency key reused', 'This Idempotency-Key was used with a different request body.');
+    throw idempotencyKeyReused('This Idempotency-Key was used with a different request body.');
   }
   // Started on every request that finds the transfer pending: the first
   // attempt may have failed after the row was written (Temporal down), and a
@@ -104,6 +105,7 @@ async function startOnce(deps: TransferDeps, type: string, workflowId: string, i
       workflowId,
       args: [input],
       workflowIdReusePolicy: TRANSFER_WORKFLOW_ID_REUSE_POLICY,
+      typedSearchAttributes: transferStartSearchAttributes(input.transferId),
     });
   } catch (error) {
     if (error instanceof WorkflowExecutionAlreadyStartedError) return;
@@ -191,21 +193,55 @@ export async function decide(deps: TransferDeps, id: string, decision: Decision)
 }
 
 /**
- * Starts the reversal of a posted transfer and answers once it is `reversed`,
- * or after `WAIT_MS_MAX` as it then stands; a reversed one is returned as it is.
+ * Claims the one reversal of a posted transfer for this Idempotency-Key,
+ * starts its workflow, and answers once the transfer is `reversed` (with its
+ * `reversal`), or after `WAIT_MS_MAX` as it then stands. The same key replays
+ * the first answer's reversal; a transfer reversed (or being reversed) under
+ * another key is a 409 ALREADY_REVERSED; one that is not posted, 409 INVALID_STATE.
  */
-export async function reverse(deps: TransferDeps, id: string): Promise<TransferRecord> {
+export async function reverse(
+  deps: TransferDeps,
+  id: string,
+  idempotencyKey: string,
+  traceId: string | null,
+): Promise<{ transfer: TransferRecord; replayed: boolean }> {
   const deadline = Date.now() + WAIT_MS_MAX;
-  const transfer = await getTransferOr404(deps, id);
-  if (transfer.status === 'reversed') return transfer;
-  if (transfer.status !== 'posted') throw stateConflict('reverse', transfer);
-  await startOnce(deps, REVERSE_TRANSFER_WORKFLOW_TYPE, reverseTransferWorkflowId(id), { transferId: id });
-  deps.logger.info(logFields(transfer), 'transfer reversal started');
-  return followUntil(deps, transfer, (status) => status === 'reversed', deadline);
+  const claim = await deps.store.claimReversal(id, { reversalId: randomUUID(), idempotencyKey, traceId });
+  if (claim.outcome === 'not-found') throw notFound('transfer', id);
+  if (claim.outcome === 'key-reused') throw idempotencyKeyReused('This Idempotency-Key asked for the reversal of another transfer.');
+  const { transfer } = claim;
+  // Started on a replay and on a refusal too: the request that claimed the reversal may have failed to start its
+  // workflow (Temporal down), and a claimed reversal must not stay without one. The workflow id makes it a no-op otherwise.
+  if (transfer.reversal && transfer.status === 'posted') {
+    await startOnce(deps, REVERSE_TRANSFER_WORKFLOW_TYPE, reverseTransferWorkflowId(id), { transferId: id });
+  }
+  if (claim.outcome === 'refused') throw transfer.reversal ? alreadyReversed(transfer) : stateConflict('reverse', transfer);
+  if (claim.outcome === 'claimed') deps.logger.info({ ...logFields(transfer), reversal_id: transfer.reversal?.id }, 'transfer reversal started');
+  else deps.metrics.idempotencyHit('POST /v1/transfers/{id}/reverse');
+  const settled = await followUntil(deps, transfer, (status) => status === 'reversed', deadline);
+  return { transfer: settled, replayed: claim.outcome === 'replayed' };
 }
 
+/** The `code` of a 409 for an action the transfer's status does not allow. */
+export const INVALID_STATE = 'INVALID_STATE';
+/** The `code` of a 409 for a second reversal of a transfer (under another Idempotency-Key). */
+export const ALREADY_REVERSED = 'ALREADY_REVERSED';
+
 function stateConflict(action: string, transfer: TransferRecord): AppError {
-  return conflict('transfer-state-conflict', `Cannot ${action} transfer ${transfer.id}: it is ${transfer.status}.`);
+  return conflict('transfer-state-conflict', `Cannot ${action} transfer ${transfer.id}: it is ${transfer.status}.`, INVALID_STATE);
+}
+
+function alreadyReversed(transfer: TransferRecord): AppError {
+  const state = transfer.status === 'reversed' ? 'is reversed' : 'is being reversed';
+  return conflict(
+    'transfer-already-reversed',
+    `Transfer ${transfer.id} ${state} (reversal ${transfer.reversal?.id}); the Idempotency-Key of that reversal replays it.`,
+    ALREADY_REVERSED,
+  );
+}
+
+function idempotencyKeyReused(detail: string): AppError {
+  return new AppError(422, 'idempotency-key-reused', 'Idempotency key reused', detail, { code: 'IDEMPOTENCY_KEY_REUSED' });
 }
 
 function logFields(transfer: TransferRecord) {

@@ -55,8 +55,10 @@ export function asyncHandler(handler: (req: Request, res: Response) => Promise<u
   };
 }
 
+/** Every problem carries a machine-readable `code` (the contract): a problem without its own gets its slug's, upper snake case. */
 export function sendProblem(res: Response, problem: Problem): void {
-  res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
+  const code = problem.code ?? problem.type.slice(problem.type.lastIndexOf('/') + 1).toUpperCase().replace(/-/g, '_');
+  res.status(problem.status).type('application/problem+json').send(JSON.stringify({ ...problem, code }));
 }
 
 function traceIdHeader(_req: Request, res: Response, next: NextFunction): void {

@@ -9,7 +9,7 @@
  * posted transfer would grow without bound. The gateway starts it for a
  * `posted` transfer; the workflow id makes a second reversal impossible.
  */
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { defineSearchAttributeKey, SearchAttributeType, type SearchAttributePair } from '@temporalio/common';
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { TransferStatus } from '../lib/transfers/status';
 
@@ -79,7 +79,17 @@ export const FromAccountIdKey = defineSearchAttributeKey('FromAccountId', Search
 export const ToAccountIdKey = defineSearchAttributeKey('ToAccountId', SearchAttributeType.KEYWORD);
 /** Set only when the amount is a safe JS integer (search attributes carry a number); the transfers table has the exact amount. */
 export const AmountMinorKey = defineSearchAttributeKey('AmountMinor', SearchAttributeType.INT);
-export const TRANSFER_SEARCH_ATTRIBUTE_KEYS = [TransferStatusKey, FromAccountIdKey, ToAccountIdKey, AmountMinorKey] as const;
+/**
+ * The transfer's id, on both of its workflows (transfer-<id> and reverse-<id>),
+ * set by whoever starts them (transferStartSearchAttributes): `TransferId = '<id>'`
+ * lists both, and `TransferId = '<id>' AND TransferStatus = 'reversed'` finds
+ * the transfer reversed (a closed transfer-<id> keeps its last status, `posted`).
+ */
+export const TransferIdKey = defineSearchAttributeKey('TransferId', SearchAttributeType.KEYWORD);
+export const TRANSFER_SEARCH_ATTRIBUTE_KEYS = [TransferStatusKey, FromAccountIdKey, ToAccountIdKey, AmountMinorKey, TransferIdKey] as const;
+
+/** The search attributes a transfer's workflows start with (start options, so no workflow command and nothing to replay). */
+export const transferStartSearchAttributes = (transferId: string): SearchAttributePair[] => [{ key: TransferIdKey, value: transferId }];
 
 /**
  * ApplicationFailure types that are not retried. `TransferRefusedError` is a

@@ -6,8 +6,9 @@
  * checks the accounts there) → wait for approval when the amount is at or
  * above the threshold → capture the hold into an entry → posted. A refusal at
  * any step releases the hold and ends `failed` with the refusal's code; reject
- * and cancel end `cancelled`, no decision in time ends `expired`. Each status
- * change is upserted as a search attribute and recorded in the transfers table.
+ * and cancel end `cancelled` (a reject with failureCode REJECTED), no decision
+ * in time ends `expired`. Each status change is upserted as a search attribute
+ * and recorded in the transfers table.
  *
  * The steps run as local activities (in the worker, inside the workflow task),
  * so a transfer below the approval threshold completes in one workflow task
@@ -55,6 +56,7 @@ import {
   type TransferWorkflowInput,
   type TransferWorkflowResult,
 } from './definitions';
+import { REJECTED_FAILURE_CODE } from '../lib/transfers/status';
 
 /**
  * Transport failures and 5xx are retried with backoff and no attempt limit: a
@@ -85,6 +87,8 @@ const localActivities = proxyLocalActivities<TransferActivities>(LOCAL_ACTIVITY_
 
 /** The marker of the one-workflow-task shape (local steps, accounts checked by the ledger at reserve). */
 export const LOCAL_STEPS_PATCH = 'transfer-local-steps';
+/** The marker of a reject recorded with failureCode REJECTED (before it, a reject ended `cancelled` like a cancel). */
+export const REJECTED_CODE_PATCH = 'transfer-rejected-code';
 
 /** A failure code for what is not a business refusal (a bug, a contract mismatch); the hold is released all the same. */
 const INTERNAL_ERROR = 'INTERNAL_ERROR';
@@ -134,10 +138,10 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
     await CancellationScope.nonCancellable(() => steps.recordTransferStatus(recordOf(input.transferId, state, compensated)));
     return { ...state };
   };
-  const release = async (status: 'cancelled' | 'expired', reason: string): Promise<TransferState> => {
+  const release = async (status: 'cancelled' | 'expired', reason: string, fields: Partial<TransferState> = {}): Promise<TransferState> => {
     const { capturedEntryId } = await saga.compensate(reason);
     if (capturedEntryId) return postedAfterAll(capturedEntryId, reason);
-    return moveTo(status);
+    return moveTo(status, fields);
   };
   /**
    * The ledger captured the hold although this run of the workflow chose to
@@ -167,7 +171,7 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
       await moveTo('awaiting_approval');
       const decided = await condition(() => decision !== null, input.approvalTimeoutMs);
       if (!decided) return await release('expired', 'approval timed out');
-      if (decision === 'reject') return await release('cancelled', 'rejected');
+      if (decision === 'reject') return await release('cancelled', 'rejected', rejectionFields());
       if (decision === 'cancel') return await release('cancelled', 'cancelled');
     }
 
@@ -304,6 +308,11 @@ function initialSearchAttributes(input: TransferWorkflowInput, amountMinor: bigi
   ];
   if (amountMinor <= BigInt(Number.MAX_SAFE_INTEGER)) pairs.push({ key: AmountMinorKey, value: Number(amountMinor) });
   return pairs;
+}
+
+/** What a reject records beside `cancelled`; histories from before REJECTED_CODE_PATCH replay without it. */
+function rejectionFields(): Partial<TransferState> {
+  return patched(REJECTED_CODE_PATCH) ? { failureCode: REJECTED_FAILURE_CODE, failureMessage: 'rejected by an approver' } : {};
 }
 
 /** The gateway validated these; a bad one is a programmer error and fails the workflow, not the task (no endless retry). */

@@ -54,9 +54,12 @@ export function transferRoutes(deps: TransferDeps): Router {
 
   router.post('/transfers/:id/reverse', asyncHandler(async (req, res) => {
     const id = pathId(req);
-    throwIfInvalid(check(idempotencyKey, req.get('Idempotency-Key'), 'Idempotency-Key'), check(emptyBody, req.body));
-    const transfer = await reverse(deps, id);
+    const key = check(idempotencyKey, req.get('Idempotency-Key'), 'Idempotency-Key');
+    throwIfInvalid(key, check(emptyBody, req.body));
+    const traceId = trace.getActiveSpan()?.spanContext().traceId ?? null;
+    const { transfer, replayed } = await reverse(deps, id, key.data!, traceId);
     res.location(transferPath(id));
+    if (replayed) res.setHeader('Idempotent-Replayed', 'true');
     sendTransfer(res, transfer);
   }));
 

@@ -21,6 +21,21 @@ export interface TransferResource {
   traceId: string | null;
   createdAt: string;
   updatedAt: string;
+  /** The reversal asked for, or null (an extension of the contract's resource: docs/api-contract.md). */
+  reversal: ReversalResource | null;
+}
+
+/**
+ * A transfer's reversal: `pending` until its reversing entry is posted (the
+ * transfer then `reversed`), `posted` after. `traceId` is the trace of the
+ * request that asked for it; `createdAt` when it was asked for.
+ */
+export interface ReversalResource {
+  id: string;
+  status: 'pending' | 'posted';
+  entryId: string | null;
+  traceId: string | null;
+  createdAt: string;
 }
 
 export function toTransferResource(record: TransferRecord): TransferResource {
@@ -39,5 +54,18 @@ export function toTransferResource(record: TransferRecord): TransferResource {
     traceId: record.traceId,
     createdAt: record.createdAt.toISOString(),
     updatedAt: record.updatedAt.toISOString(),
+    reversal: toReversalResource(record),
+  };
+}
+
+function toReversalResource(record: TransferRecord): ReversalResource | null {
+  if (!record.reversal) return null;
+  const posted = record.status === 'reversed';
+  return {
+    id: record.reversal.id,
+    status: posted ? 'posted' : 'pending',
+    entryId: posted ? record.reversalEntryId : null,
+    traceId: record.reversal.traceId,
+    createdAt: record.reversal.requestedAt.toISOString(),
   };
 }

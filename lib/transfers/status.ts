@@ -27,11 +27,15 @@ export function canMoveStatus(from: TransferStatus, to: TransferStatus): boolean
   return false;
 }
 
+/** The failure code of a rejected transfer (status `cancelled`), so a rejection is told apart from a cancel. */
+export const REJECTED_FAILURE_CODE = 'REJECTED';
+
 /**
  * Failure codes a transfer may end with. The first four are the public
  * contract's; the ledger may also refuse a capture (HOLD_NOT_RESERVED when the
  * hold expired); INTERNAL_ERROR marks a transfer that a bug or a contract
- * mismatch between services stopped (its hold is released all the same).
+ * mismatch between services stopped (its hold is released all the same);
+ * REJECTED goes with `cancelled`, not `failed`.
  */
 export const TRANSFER_FAILURE_CODES = [
   'ACCOUNT_NOT_FOUND',
@@ -40,5 +44,6 @@ export const TRANSFER_FAILURE_CODES = [
   'INSUFFICIENT_FUNDS',
   'HOLD_NOT_RESERVED',
   'INTERNAL_ERROR',
+  REJECTED_FAILURE_CODE,
 ] as const;
 export type TransferFailureCode = (typeof TRANSFER_FAILURE_CODES)[number] | (string & {});

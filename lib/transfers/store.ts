@@ -33,6 +33,16 @@ export interface TransferRecord {
   traceId: string | null;
   createdAt: Date;
   updatedAt: Date;
+  /** The reversal asked for (POST …/reverse), or null; its entry is `reversalEntryId` once `status` is `reversed`. */
+  reversal: ReversalClaim | null;
+}
+
+export interface ReversalClaim {
+  id: string;
+  /** Null for a transfer reversed before reversals were claimed (migration 004). */
+  idempotencyKey: string | null;
+  traceId: string | null;
+  requestedAt: Date;
 }
 
 export interface NewTransfer {
@@ -85,8 +95,27 @@ export interface TransferPage {
   nextCursor: string | null;
 }
 
+export interface ClaimReversalInput {
+  reversalId: string;
+  idempotencyKey: string;
+  traceId: string | null;
+}
+
+/**
+ * `claimed`: this request asked for the reversal; `replayed`: its key asked for
+ * it before; `refused`: the transfer is not posted, or has a reversal under
+ * another key; `key-reused`: the key asked for another transfer's reversal.
+ */
+export type ClaimReversalResult =
+  | { outcome: 'claimed'; transfer: TransferRecord }
+  | { outcome: 'replayed'; transfer: TransferRecord }
+  | { outcome: 'refused'; transfer: TransferRecord }
+  | { outcome: 'key-reused' }
+  | { outcome: 'not-found' };
+
 export interface TransferStore {
   createTransfer(input: CreateTransferInput): Promise<CreateTransferResult>;
+  claimReversal(transferId: string, claim: ClaimReversalInput): Promise<ClaimReversalResult>;
   getTransfer(id: string): Promise<TransferRecord | null>;
   listTransfers(query: ListTransfersQuery): Promise<TransferPage>;
   recordStatus(transferId: string, update: StatusUpdate): Promise<RecordStatusResult>;
@@ -105,6 +134,7 @@ export class InvalidCursorError extends Error {
 // created_at with its full microsecond precision, for the keyset cursor (a JS Date keeps only milliseconds).
 const COLUMNS = `id, from_account_id, to_account_id, amount_minor, currency, description, metadata, status,
   failure_code, failure_message, entry_id, reversal_entry_id, trace_id, created_at, updated_at,
+  reversal_id, reversal_idempotency_key, reversal_trace_id, reversal_requested_at,
   to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_at_exact`;
 
 interface TransferRow {
@@ -123,6 +153,10 @@ interface TransferRow {
   trace_id: string | null;
   created_at: Date;
   updated_at: Date;
+  reversal_id: string | null;
+  reversal_idempotency_key: string | null;
+  reversal_trace_id: string | null;
+  reversal_requested_at: Date | null;
   created_at_exact: string;
 }
 
@@ -143,12 +177,17 @@ function toRecord(row: TransferRow): TransferRecord {
     traceId: row.trace_id,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+    reversal:
+      row.reversal_id === null || row.reversal_requested_at === null
+        ? null
+        : { id: row.reversal_id, idempotencyKey: row.reversal_idempotency_key, traceId: row.reversal_trace_id, requestedAt: row.reversal_requested_at },
   };
 }
 
 export function createTransferStore(pool: Pool): TransferStore {
   return {
     createTransfer: (input) => createTransfer(pool, input),
+    claimReversal: (transferId, claim) => claimReversal(pool, transferId, claim),
     getTransfer: (id) => getTransfer(pool, id),
     listTransfers: (query) => listTransfers(pool, query),
     recordStatus: (transferId, update) => recordStatus(pool, transferId, update),
@@ -190,6 +229,35 @@ async function createTransfer(pool: Pool, input: CreateTransferInput): Promise<C
   if (existing.rowCount === 0) throw new Error(`idempotency key ${input.idempotencyKey} conflicted but its transfer is missing`);
   const row = existing.rows[0];
   return { created: false, transfer: toRecord(row), requestHashMatches: row.request_hash === input.requestHash };
+}
+
+const UNIQUE_VIOLATION = '23505';
+
+/**
+ * Claims the one reversal of a posted transfer for this idempotency key. The
+ * UPDATE's guard decides (posted, no reversal yet) under the row lock, so of
+ * concurrent requests one claims and the others see its claim; the key's
+ * unique index keeps a key from naming two transfers' reversals. Reads only
+ * when the claim did not go through, to say why.
+ */
+async function claimReversal(pool: Pool, transferId: string, claim: ClaimReversalInput): Promise<ClaimReversalResult> {
+  try {
+    const claimed = await pool.query<TransferRow>(
+      `UPDATE transfers SET reversal_id = $2, reversal_idempotency_key = $3, reversal_trace_id = $4, reversal_requested_at = now()
+        WHERE id = $1 AND status = 'posted' AND reversal_id IS NULL
+        RETURNING ${COLUMNS}`,
+      [transferId, claim.reversalId, claim.idempotencyKey, claim.traceId],
+    );
+    if (claimed.rowCount === 1) return { outcome: 'claimed', transfer: toRecord(claimed.rows[0]) };
+  } catch (error) {
+    if ((error as { code?: string }).code === UNIQUE_VIOLATION) return { outcome: 'key-reused' };
+    throw error;
+  }
+  const transfer = await getTransfer(pool, transferId);
+  if (!transfer) return { outcome: 'not-found' };
+  if (transfer.reversal?.idempotencyKey === claim.idempotencyKey) return { outcome: 'replayed', transfer };
+  const keyOwner = await pool.query('SELECT 1 FROM transfers WHERE reversal_idempotency_key = $1', [claim.idempotencyKey]);
+  return keyOwner.rowCount === 0 ? { outcome: 'refused', transfer } : { outcome: 'key-reused' };
 }
 
 async function getTransfer(pool: Pool, id: string): Promise<TransferRecord | null> {

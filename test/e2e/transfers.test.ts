@@ -112,16 +112,30 @@ describe('approval and reversal', () => {
     expect(posted.body.status).toBe('posted');
     const again = await api.post(`/v1/transfers/${created.body.id}/approve`);
     expect(again.status).toBe(409);
+    expect(again.body).toMatchObject({ status: 409, code: 'INVALID_STATE' });
   });
 
-  it('when an awaiting transfer is rejected, then it is cancelled and its funds are released', async () => {
+  it('when an awaiting transfer is rejected, then it is cancelled with failureCode REJECTED and its funds are released', async () => {
     const from = await createAccount('USD', 'unlimited');
     const to = await createAccount('USD');
     const created = await transferAndSettle(transfer(from, to, '2000000'));
-    await api.post(`/v1/transfers/${created.body.id}/reject`, {});
+    const rejected = await api.post(`/v1/transfers/${created.body.id}/reject`, {});
     const done = await eventually(() => api.get(`/v1/transfers/${created.body.id}`), (r) => r.body.status === 'cancelled');
-    expect(done.body.status).toBe('cancelled');
+    expect(rejected.status).toBe(200);
+    expect(rejected.body).toMatchObject({ status: 'cancelled', failureCode: 'REJECTED' });
+    expect(done.body).toMatchObject({ status: 'cancelled', failureCode: 'REJECTED' });
     expect((await eventually(() => balanceOf(from), (b) => b.pending === '0')).available).toBe('0');
+    const cancelRejected = await api.post(`/v1/transfers/${created.body.id}/cancel`);
+    expect(cancelRejected.body).toMatchObject({ status: 409, code: 'INVALID_STATE' });
+  });
+
+  it('when an awaiting transfer is cancelled, then it is cancelled with no failure code (told apart from a reject)', async () => {
+    const from = await createAccount('USD', 'unlimited');
+    const to = await createAccount('USD');
+    const created = await transferAndSettle(transfer(from, to, '2000000'));
+    await api.post(`/v1/transfers/${created.body.id}/cancel`, {});
+    const done = await eventually(() => api.get(`/v1/transfers/${created.body.id}`), (r) => r.body.status === 'cancelled');
+    expect(done.body).toMatchObject({ status: 'cancelled', failureCode: null });
   });
 
   it('when a posted transfer is reversed, then it becomes reversed and the balances return', async () => {

@@ -6,11 +6,16 @@
  * JSON and replayed with Worker.runReplayHistories; a deliberately reordered
  * workflow (fixtures/*.ts) must fail the same replay.
  *
- * Two generations of histories, both kept for good:
+ * Three generations of histories, all kept for good:
  * - fixtures/histories/activity-steps: recorded before the local-steps patch
  *   (validateAccounts, then every step an ordinary activity). Never re-recorded:
  *   they stand for workflows still running on that shape.
- * - fixtures/histories/local-steps: the current shape.
+ * - fixtures/histories/local-steps: recorded before the rejected-code patch (a
+ *   reject ended `cancelled` with no failure code). Never re-recorded either.
+ * - fixtures/histories/rejected-code: the current shape (a reject records
+ *   failureCode REJECTED behind the `transfer-rejected-code` marker); the
+ *   workflows start with the TransferId search attribute, as the gateway
+ *   starts them.
  * `UPDATE_HISTORIES=1 npx jest test/workflows/replay.test.ts` re-records the
  * current generation on the time-skipping server (commit the result only when
  * a change is meant to be incompatible and versioned).
@@ -19,7 +24,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type ReplayResult, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { approveSignal, rejectSignal, reverseTransferWorkflowId, type TransferWorkflowInput } from '../../workflows/definitions';
+import { approveSignal, rejectSignal, reverseTransferWorkflowId, transferStartSearchAttributes, type TransferWorkflowInput } from '../../workflows/definitions';
 import { reverseTransferWorkflow } from '../../workflows';
 import {
   APPROVAL_THRESHOLD_MINOR,
@@ -36,9 +41,9 @@ import {
 import { historyFromJson, historyToJson } from './support/history-json';
 
 const HISTORIES_ROOT = path.join(__dirname, 'fixtures', 'histories');
-const GENERATIONS = ['activity-steps', 'local-steps'] as const;
+const GENERATIONS = ['activity-steps', 'local-steps', 'rejected-code'] as const;
 /** Where UPDATE_HISTORIES writes: the shape the workflow code has now. */
-const CURRENT_GENERATION = 'local-steps';
+const CURRENT_GENERATION = 'rejected-code';
 const HISTORIES_MIN_PER_GENERATION = 7;
 
 interface Scenario {
@@ -80,6 +85,7 @@ async function reversed(env: TestWorkflowEnvironment, taskQueue: string, input: 
     taskQueue,
     workflowId: reverseTransferWorkflowId(input.transferId),
     args: [{ transferId: input.transferId, description: 'refund' }],
+    typedSearchAttributes: transferStartSearchAttributes(input.transferId),
   });
   await reverse.result();
   return [reverse.workflowId];

@@ -208,7 +208,7 @@ describe('transfer workflow: approval', () => {
     expect(fakes.transfers.statusesOf(input.transferId)).toEqual(['posted']);
   });
 
-  it('when it is rejected, then the hold is voided and the transfer is cancelled', async () => {
+  it('when it is rejected, then the hold is voided and the transfer is cancelled with failureCode REJECTED', async () => {
     const fakes = newFakes();
     const input = large();
 
@@ -219,12 +219,13 @@ describe('transfer workflow: approval', () => {
       return handle.result();
     });
 
-    expect(result).toMatchObject({ status: 'cancelled', entryId: null });
+    expect(result).toMatchObject({ status: 'cancelled', failureCode: 'REJECTED', entryId: null });
     expect(fakes.ledger.calls.map((c) => c.op)).toEqual(['reserveHold', 'voidHold']);
     expect(fakes.transfers.statusesOf(input.transferId)).toEqual(['awaiting_approval', 'cancelled']);
+    expect(fakes.transfers.rows.get(input.transferId)).toMatchObject({ status: 'cancelled', failureCode: 'REJECTED' });
   });
 
-  it('when it is cancelled while awaiting approval, then the hold is voided and the transfer is cancelled', async () => {
+  it('when it is cancelled while awaiting approval, then the hold is voided and the transfer is cancelled with no failure code', async () => {
     const fakes = newFakes();
     const input = large();
 
@@ -235,8 +236,9 @@ describe('transfer workflow: approval', () => {
       return handle.result();
     });
 
-    expect(result.status).toBe('cancelled');
+    expect(result).toMatchObject({ status: 'cancelled', failureCode: null });
     expect(fakes.ledger.calls.map((c) => c.op)).toEqual(['reserveHold', 'voidHold']);
+    expect(fakes.transfers.rows.get(input.transferId)?.failureCode).toBeNull();
   });
 
   it('when no decision comes for 24 hours, then the hold is voided and the transfer expires, a day later on the test clock', async () => {

@@ -228,6 +228,7 @@ export class FakeTransfers implements Pick<TransferStore, 'recordStatus'> {
       traceId: null,
       createdAt: new Date(FIXED_TIME),
       updatedAt: new Date(FIXED_TIME),
+      reversal: null,
     };
     this.rows.set(transferId, row);
     return row;

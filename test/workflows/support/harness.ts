@@ -13,6 +13,7 @@ import { createLogger } from '../../../lib/logger';
 import {
   TRANSFER_SEARCH_ATTRIBUTE_KEYS,
   TRANSFER_WORKFLOW_ID_REUSE_POLICY,
+  transferStartSearchAttributes,
   transferStateQuery,
   transferWorkflowId,
   type TransferState,
@@ -95,6 +96,7 @@ export function startTransfer(env: TestWorkflowEnvironment, taskQueue: string, i
     workflowId: transferWorkflowId(input.transferId),
     workflowIdReusePolicy: TRANSFER_WORKFLOW_ID_REUSE_POLICY,
     args: [input],
+    typedSearchAttributes: transferStartSearchAttributes(input.transferId),
   });
 }
 

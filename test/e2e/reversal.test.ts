@@ -1,0 +1,122 @@
+/**
+ * Proves the reversal of a transfer through the real gateway, worker and
+ * Temporal dev server: `reverse` answers with the transfer `reversed` and its
+ * `reversal` (id, status, reversing entry, trace id); the same Idempotency-Key
+ * replays that answer, a new key is a 409 ALREADY_REVERSED, a key already used
+ * for another transfer's reversal is a 422, and a transfer that is not posted
+ * is a 409 INVALID_STATE, every problem with its `code`. Then, through the
+ * Temporal client, that both workflows of the transfer carry its `TransferId`
+ * search attribute and that the README's visibility query finds it reversed.
+ */
+import { Client, Connection } from '@temporalio/client';
+import { reverseTransferWorkflowId, transferWorkflowId } from '../../workflows/definitions';
+import { api, config, createAccount, ensureSystem, eventually, newKey, transfer, transferAndSettle } from '../support/system';
+
+let connection: Connection;
+let temporal: Client;
+
+beforeAll(async () => {
+  ensureSystem();
+  connection = await Connection.connect({ address: config.temporalAddress });
+  temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+}, 10 * 60_000);
+
+afterAll(async () => {
+  await connection?.close();
+});
+
+async function postedTransfer(amount = '300'): Promise<string> {
+  const from = await createAccount('USD', '1000');
+  const to = await createAccount('USD');
+  const posted = await transferAndSettle(transfer(from, to, amount));
+  expect(posted.body.status).toBe('posted');
+  return posted.body.id;
+}
+
+const reverse = (id: string, key: string) => api.post(`/v1/transfers/${id}/reverse`, undefined, { 'Idempotency-Key': key });
+
+/** Workflow ids a visibility query lists (the dev server's visibility is eventually consistent: polled). */
+async function listed(query: string, expected: number): Promise<string[]> {
+  const ids = async () => {
+    const found: string[] = [];
+    for await (const execution of temporal.workflow.list({ query })) found.push(execution.workflowId);
+    return found.sort();
+  };
+  return eventually(ids, (found) => found.length >= expected, 20_000);
+}
+
+describe('POST /v1/transfers/{id}/reverse', () => {
+  it('when a posted transfer is reversed, then the answer is the transfer reversed with its reversal: id, status, reversing entry, trace id', async () => {
+    const id = await postedTransfer();
+
+    const res = await reverse(id, newKey());
+
+    expect(res.status).toBe(200);
+    expect(res.body.status).toBe('reversed');
+    expect(res.body.reversal).toEqual({
+      id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      status: 'posted',
+      entryId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      traceId: res.headers.get('x-trace-id'),
+      createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+    });
+    expect(res.body.reversal.entryId).not.toBe(res.body.entryId);
+    expect((await api.get(`/v1/transfers/${id}`)).body.reversal).toEqual(res.body.reversal);
+  });
+
+  it('when the same key asks again, then the first answer is replayed; a new key is 409 ALREADY_REVERSED', async () => {
+    const id = await postedTransfer();
+    const key = newKey();
+    const first = await reverse(id, key);
+
+    const replay = await reverse(id, key);
+    const second = await reverse(id, newKey());
+
+    expect(replay.status).toBe(200);
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    expect(replay.body).toEqual(first.body);
+    expect(second.status).toBe(409);
+    expect(second.headers.get('content-type')).toContain('application/problem+json');
+    expect(second.body).toMatchObject({ status: 409, code: 'ALREADY_REVERSED' });
+  });
+
+  it('when a key that reversed one transfer asks to reverse another, then 422 and the other is not touched', async () => {
+    const id = await postedTransfer();
+    const other = await postedTransfer();
+    const key = newKey();
+    await reverse(id, key);
+
+    const reused = await reverse(other, key);
+
+    expect(reused.status).toBe(422);
+    expect(reused.body.code).toBe('IDEMPOTENCY_KEY_REUSED');
+    expect((await api.get(`/v1/transfers/${other}`)).body).toMatchObject({ status: 'posted', reversal: null });
+  });
+
+  it('when the transfer is not posted, then 409 INVALID_STATE; an unknown one, 404', async () => {
+    const from = await createAccount('USD', '0');
+    const to = await createAccount('USD');
+    const failed = await transferAndSettle(transfer(from, to, '5'));
+    expect(failed.body.status).toBe('failed');
+
+    const res = await reverse(failed.body.id, newKey());
+    const unknown = await reverse('00000000-0000-4000-8000-000000000000', newKey());
+
+    expect(res.status).toBe(409);
+    expect(res.body).toMatchObject({ status: 409, code: 'INVALID_STATE' });
+    expect(unknown.status).toBe(404);
+  });
+});
+
+describe('Temporal visibility of a reversed transfer', () => {
+  it("when a transfer is reversed, then TransferId lists both its workflows and TransferStatus = 'reversed' finds it reversed", async () => {
+    const id = await postedTransfer();
+    expect((await reverse(id, newKey())).body.status).toBe('reversed');
+
+    const both = await listed(`TransferId = '${id}'`, 2);
+    const reversed = await listed(`TransferId = '${id}' AND TransferStatus = 'reversed'`, 1);
+
+    expect(both).toEqual([reverseTransferWorkflowId(id), transferWorkflowId(id)].sort());
+    expect(reversed).toEqual([reverseTransferWorkflowId(id)]);
+  });
+});
