@@ -16,8 +16,9 @@
  * sdk/temporal-core-sdks-otel.json), whose panels the worker dashboard covers.
  * grafana/variables.ts expands them for tools that are not Grafana.
  *
- * Units: the services' histograms are in seconds; the Temporal Core SDK's are in
- * milliseconds (its Prometheus exporter's default), hence the `ms` panels.
+ * Units: the services' and the Temporal server's histograms are in seconds; the
+ * Temporal Core SDK's are in milliseconds (its Prometheus exporter's default),
+ * hence the `ms` panels.
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -33,6 +34,9 @@ const W = '$__rate_interval';
 const NOT_INFRA = 'route!~"/metrics|/healthz|/readyz"';
 /** The scrape jobs of the application's Node processes (Prometheus and Temporal export process metrics too). */
 const APP_JOBS = 'gateway|accounts|ledger|read-model|worker';
+/** The Temporal dev server's own metrics: scraped every 15 s, so rate windows of four scrapes. */
+const SERVER_JOB = 'job="temporal-server"';
+const SERVER_W = '1m';
 /** The Temporal namespaces chosen with the `$namespace` variable. */
 const NS = 'namespace=~"$namespace"';
 
@@ -739,6 +743,50 @@ const workerRows: RowSpec[] = [
   },
   // The official dashboard leaves CPU and memory to the host's metrics; the worker's prom-client has them.
   { row: 'Worker process', panels: nodeRuntimePanels('service="worker", job="worker"', 'the worker process') },
+  {
+    // The dev server's own metrics (job temporal-server, scraped every 15 s, hence [1m] windows: deploy/prometheus/prometheus.yml).
+    row: 'Temporal server',
+    panels: [
+      {
+        title: 'Server requests and errors by service',
+        description: "Requests the Temporal server's frontend, history and matching services handled per second (the workers' polls and completions, the gateway's starts and signals), and those that failed.",
+        unit: 'reqps',
+        queries: [
+          [`sum by (service_name) (rate(service_requests{${SERVER_JOB}}[${SERVER_W}]))`, '{{service_name}}'],
+          [`sum by (service_name) (rate(service_error_with_type{${SERVER_JOB}}[${SERVER_W}])) or sum(rate(service_requests{${SERVER_JOB}}[${SERVER_W}])) * 0`, 'errors {{service_name}}'],
+        ],
+      },
+      {
+        title: 'Frontend latency p95 by operation',
+        description: 'Latency of the requests the frontend served (StartWorkflowExecution, RespondWorkflowTaskCompleted, ...); long polls excluded.',
+        unit: 's',
+        queries: [[
+          `histogram_quantile(0.95, sum by (le, operation) (rate(service_latency_bucket{${SERVER_JOB}, service_name="frontend", operation!~"Poll.*"}[${SERVER_W}])))`,
+          '{{operation}}',
+        ]],
+      },
+      {
+        title: 'Persistence latency p95 by operation',
+        description: "The dev server's SQLite (TEMPORAL_SQLITE_PRAGMAS): latency of its persistence calls, by operation.",
+        unit: 's',
+        queries: [[`histogram_quantile(0.95, sum by (le, operation) (rate(persistence_latency_bucket{${SERVER_JOB}}[${SERVER_W}])))`, '{{operation}}']],
+      },
+      {
+        title: 'Task queue backlog',
+        description: "Tasks waiting in the server's task queues for a worker, by queue and task type (what the workers' schedule-to-start latency measures from their side).",
+        unit: 'short',
+        w: 12,
+        queries: [[`sum by (taskqueue, task_type) (approximate_backlog_count{${SERVER_JOB}, ${NS}, taskqueue!~"temporal_sys.*"})`, '{{taskqueue}} {{task_type}}']],
+      },
+      {
+        title: 'Task queue backlog age',
+        description: 'How long the oldest waiting task of each queue has waited.',
+        unit: 's',
+        w: 12,
+        queries: [[`max by (taskqueue, task_type) (approximate_backlog_age_seconds{${SERVER_JOB}, ${NS}, taskqueue!~"temporal_sys.*"})`, '{{taskqueue}} {{task_type}}']],
+      },
+    ],
+  },
 ];
 
 export const DASHBOARDS: Record<string, Dashboard> = {
