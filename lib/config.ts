@@ -61,6 +61,9 @@ const schema = z.object({
   TEMPORAL_UI_PORT: port,
   PROMETHEUS_PORT: port,
   OTLP_HTTP_PORT: port,
+  /** The trace sink's spans file rotates past this size; this many rotated files are kept (defaults.env). */
+  TRACE_FILE_MAX_MB: z.coerce.number().positive().default(64),
+  TRACE_FILES_KEPT: z.coerce.number().int().min(0).default(3),
   /** Transfers at or above this amount wait for approval. */
   APPROVAL_THRESHOLD_MINOR: z.string().regex(/^(0|[1-9][0-9]{0,18})$/, 'must be decimal digits').default('1000000'),
   /** How long a transfer waits for a decision: "24h", "30m", "90s" or milliseconds. */

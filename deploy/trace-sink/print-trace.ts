@@ -2,44 +2,41 @@
  * Prints one trace from the development sink as a tree:
  *   npm run trace -- <transferId>   (looks the trace id up in the transfers database)
  *   npm run trace -- <traceId>      (32 hex digits)
+ * It reads the sink's rotated files newest first; for a transfer, only those
+ * written since it was created (span-files.ts).
  */
-import { createReadStream, existsSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { loadConfig } from '../../lib/config';
 import { createPool } from '../../lib/pg';
-import { renderTree, type FlatSpan } from './otlp';
+import { renderTree } from './otlp';
 import { SPANS_FILE } from './main';
+import { findTraceSpans, spanFiles } from './span-files';
 
-async function traceIdOf(arg: string): Promise<string> {
-  if (/^[0-9a-f]{32}$/.test(arg)) return arg;
+interface TraceRef {
+  traceId: string;
+  /** When the transfer was created: no span of it was written before. */
+  since?: Date;
+}
+
+async function traceOf(arg: string): Promise<TraceRef> {
+  if (/^[0-9a-f]{32}$/.test(arg)) return { traceId: arg };
   const pool = createPool(loadConfig(), 'transfers', { applicationName: 'print-trace', maxConnections: 1 });
   try {
-    const { rows } = await pool.query<{ trace_id: string | null }>('SELECT trace_id FROM transfers WHERE id = $1', [arg]);
+    const { rows } = await pool.query<{ trace_id: string | null; created_at: Date }>('SELECT trace_id, created_at FROM transfers WHERE id = $1', [arg]);
     if (!rows[0]?.trace_id) throw new Error(`no transfer ${arg} with a trace id`);
-    return rows[0].trace_id;
+    return { traceId: rows[0].trace_id, since: rows[0].created_at };
   } finally {
     await pool.end();
   }
 }
 
-/** Streams the file line by line: it grows past what one string can hold (512 MiB) under load. */
-async function spansOf(traceId: string): Promise<FlatSpan[]> {
-  const spans: FlatSpan[] = [];
-  for await (const line of createInterface({ input: createReadStream(SPANS_FILE), crlfDelay: Infinity })) {
-    if (!line.includes(traceId)) continue;
-    const span = JSON.parse(line) as FlatSpan;
-    if (span.traceId === traceId) spans.push(span);
-  }
-  return spans;
-}
-
 async function main(): Promise<void> {
   const arg = process.argv[2];
   if (!arg) throw new Error('usage: npm run trace -- <transferId|traceId>');
-  const traceId = await traceIdOf(arg);
-  if (!existsSync(SPANS_FILE)) throw new Error(`no spans yet: ${SPANS_FILE} does not exist`);
-  const spans = await spansOf(traceId);
-  console.log(`trace ${traceId}: ${spans.length} spans, ${new Set(spans.map((s) => s.service)).size} services`);
+  const { traceId, since } = await traceOf(arg);
+  const files = spanFiles(SPANS_FILE, loadConfig().TRACE_FILES_KEPT);
+  if (files.length === 0) throw new Error(`no spans yet: ${SPANS_FILE} does not exist`);
+  const { spans, filesRead } = await findTraceSpans(files, traceId, since);
+  console.log(`trace ${traceId}: ${spans.length} spans, ${new Set(spans.map((s) => s.service)).size} services (read ${filesRead.length} of ${files.length} span files)`);
   console.log(renderTree(spans));
 }
 

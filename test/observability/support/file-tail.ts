@@ -1,8 +1,10 @@
 /**
- * Reads the lines appended to a file after a point in time, the way `tail -f`
- * would: the trace sink's spans.jsonl and the services' logs only grow, and
- * under a benchmark they grow by hundreds of megabytes, so a test reads only
- * what was written since it started, in bounded chunks.
+ * Reads the lines appended to a file after a point in time, the way `tail -F`
+ * would: under a benchmark the trace sink's spans.jsonl and the services' logs
+ * grow by hundreds of megabytes, so a test reads only what was written since it
+ * started, in bounded chunks. They rotate (FILE moves to FILE.1 past its cap:
+ * deploy/rotate-log, deploy/trace-sink/rotating-file.ts): the rest of the
+ * moved file is read from FILE.1 before the new FILE.
  */
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
@@ -11,21 +13,34 @@ const CHUNK_BYTES = 8 * 1024 * 1024;
 
 export class FileTail {
   private offset: number;
+  private inode: number | null;
   private partial = '';
   private decoder = new StringDecoder('utf8');
 
   /** Starts at the file's current end: only lines written from now on are read. */
   constructor(readonly file: string) {
-    this.offset = existsSync(file) ? statSync(file).size : 0;
+    const stat = existsSync(file) ? statSync(file) : null;
+    this.offset = stat?.size ?? 0;
+    this.inode = stat?.ino ?? null;
   }
 
   /** Calls `onLine` for every complete line appended since the last call. */
   readNewLines(onLine: (line: string) => void): void {
     if (!existsSync(this.file)) return;
-    const size = statSync(this.file).size;
-    if (size < this.offset) this.restart(); // truncated or replaced: read it again from the top
-    if (size === this.offset) return;
-    const fd = openSync(this.file, 'r');
+    const stat = statSync(this.file);
+    if (this.inode !== null && stat.ino !== this.inode) {
+      // Rotated: finish the file we were reading (now FILE.1), then start on the new one.
+      const moved = `${this.file}.1`;
+      if (existsSync(moved) && statSync(moved).ino === this.inode) this.readFrom(moved, statSync(moved).size, onLine);
+      this.restart();
+    } else if (stat.size < this.offset) this.restart(); // truncated: read it again from the top
+    this.inode = stat.ino;
+    this.readFrom(this.file, stat.size, onLine);
+  }
+
+  private readFrom(file: string, size: number, onLine: (line: string) => void): void {
+    if (size <= this.offset) return;
+    const fd = openSync(file, 'r');
     try {
       const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
       while (this.offset < size) {
