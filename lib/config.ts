@@ -60,6 +60,8 @@ const schema = z.object({
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('transfers'),
   TEMPORAL_UI_PORT: port,
   PROMETHEUS_PORT: port,
+  /** The native stack's dashboards page (deploy/dashboards). */
+  DASHBOARDS_PORT: port,
   OTLP_HTTP_PORT: port,
   /** The trace sink's spans file rotates past this size; this many rotated files are kept (defaults.env). */
   TRACE_FILE_MAX_MB: z.coerce.number().positive().default(64),
