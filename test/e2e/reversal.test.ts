@@ -4,9 +4,11 @@
  * `reversal` (id, status, reversing entry, trace id); the same Idempotency-Key
  * replays that answer, a new key is a 409 ALREADY_REVERSED, a key already used
  * for another transfer's reversal is a 422, and a transfer that is not posted
- * is a 409 INVALID_STATE, every problem with its `code`. Then, through the
- * Temporal client, that both workflows of the transfer carry its `TransferId`
- * search attribute and that the README's visibility query finds it reversed.
+ * is a 409 INVALID_STATE, every problem with its `code`; concurrent requests
+ * claim one reversal (distinct keys: one wins; one key: one reversal). Then,
+ * through the Temporal client, that both workflows of the transfer carry its
+ * `TransferId` search attribute and that the README's visibility query finds
+ * it reversed.
  */
 import { Client, Connection } from '@temporalio/client';
 import { reverseTransferWorkflowId, transferWorkflowId } from '../../workflows/definitions';
@@ -78,6 +80,26 @@ describe('POST /v1/transfers/{id}/reverse', () => {
     expect(second.status).toBe(409);
     expect(second.headers.get('content-type')).toContain('application/problem+json');
     expect(second.body).toMatchObject({ status: 409, code: 'ALREADY_REVERSED' });
+  });
+
+  it('when 10 requests with distinct keys race to reverse one transfer, then exactly one reverses it and the others get 409 ALREADY_REVERSED', async () => {
+    const id = await postedTransfer();
+
+    const answers = await Promise.all(Array.from({ length: 10 }, () => reverse(id, newKey())));
+
+    expect(answers.map((a) => a.status).sort()).toEqual([200, ...Array(9).fill(409)]);
+    expect(answers.filter((a) => a.status === 409).every((a) => a.body.code === 'ALREADY_REVERSED')).toBe(true);
+  });
+
+  it('when 10 requests with one key race, then all answer the same reversal', async () => {
+    const id = await postedTransfer();
+    const key = newKey();
+
+    const answers = await Promise.all(Array.from({ length: 10 }, () => reverse(id, key)));
+
+    expect(answers.map((a) => a.status)).toEqual(Array(10).fill(200));
+    expect(new Set(answers.map((a) => a.body.reversal.id)).size).toBe(1);
+    expect(answers.filter((a) => a.headers.get('idempotent-replayed') === 'true')).toHaveLength(9);
   });
 
   it('when a key that reversed one transfer asks to reverse another, then 422 and the other is not touched', async () => {
