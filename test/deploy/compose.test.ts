@@ -33,9 +33,18 @@ import {
   type ScrapeJob,
 } from './support/deploy-files';
 
+/**
+ * Native processes compose has no image of, and the compose service that does
+ * their job there: the native stack's dashboards page draws grafana/*.json,
+ * which compose's Grafana provisions (on the same port).
+ */
+const PLAYED_BY_INFRASTRUCTURE: Record<string, string> = { dashboards: 'grafana' };
+
 const compose = readCompose();
 const defaults = readDefaults();
-const apps = readNativeApps();
+const nativeApps = readNativeApps();
+/** The application processes of deploy/stack that run from the Dockerfile's image in compose. */
+const apps = nativeApps.filter((app) => !(app.name in PLAYED_BY_INFRASTRUCTURE));
 const services = compose.services;
 
 /** The port variables of deploy/defaults.env (GATEWAY_PORT, PGPORT, ...). */
@@ -76,6 +85,8 @@ function kafkaListenerPort(name: string): number | undefined {
 function listenerOf(variable: string): { service: string; port: number | undefined } {
   const app = appOfPort(variable);
   if (app) return { service: app, port: defaultPort(variable) }; // the app reads defaults.env (no *_PORT override: checked below)
+  const playedBy = PLAYED_BY_INFRASTRUCTURE[nativeApps.find((native) => native.portVariable === variable)?.name ?? ''];
+  if (playedBy === 'grafana') return { service: 'grafana', port: Number(environmentOf('grafana').GF_SERVER_HTTP_PORT ?? 3000) };
   switch (variable) {
     case 'PGPORT':
       return { service: 'postgres', port: Number(environmentOf('postgres').PGPORT) };
@@ -102,7 +113,9 @@ function listenerOf(variable: string): { service: string; port: number | undefin
 
 describe('docker-compose.yml agrees with deploy/defaults.env and the native stack', () => {
   it('runs every application process of deploy/stack from the image of the Dockerfile, with its compiled entry', () => {
-    expect(apps.map((app) => app.name).sort()).toEqual(['accounts', 'gateway', 'ledger', 'read-model', 'worker']);
+    expect(apps.map((app) => app.name)).toEqual(expect.arrayContaining(['accounts', 'gateway', 'ledger', 'read-model', 'worker']));
+    const built = Object.keys(services).filter((name) => services[name].build !== undefined);
+    expect(built.sort()).toEqual(apps.map((app) => app.name).sort());
     const images = new Set(apps.map((app) => service(app.name).image));
     expect(images.size).toBe(1);
     for (const app of apps) {
