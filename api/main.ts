@@ -4,7 +4,7 @@ import { Client, Connection } from '@temporalio/client';
 import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
 import { databaseUrl, loadConfig } from '../lib/config';
 import { closeServer, listen, onShutdown } from '../lib/http';
-import { createLogger } from '../lib/logger';
+import { createLogger, logProcessWarnings } from '../lib/logger';
 import { createPool } from '../lib/pg';
 import { createReconciliationStore } from '../lib/reconciliation';
 import { createRegistry, registerPoolGauges } from '../lib/telemetry/metrics';
@@ -18,6 +18,7 @@ import { Upstream } from './upstream';
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger('gateway', config.LOG_LEVEL);
+  logProcessWarnings(logger);
   const registry = createRegistry('gateway');
   const pool = createPool(config, TRANSFERS_DATABASE, { applicationName: 'gateway' });
   registerPoolGauges(registry, pool, TRANSFERS_DATABASE);

@@ -37,3 +37,19 @@ export function createLogger(service: string, level = process.env.LOG_LEVEL ?? '
 export function snakeCaseKeys(fields: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(fields).map(([key, value]) => [key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase(), value]));
 }
+
+/**
+ * Node's own process warnings as lines of `logger` instead of plain text on
+ * stderr (which would break the log's one JSON line per entry). A service's
+ * main calls it once. TimeoutNegativeWarning is DEBUG: kafkajs 2.2.4's request
+ * queue arms a timer with a negative delay when nothing is throttled
+ * (RequestQueue.scheduleCheckPendingRequests); Node runs it after 1 ms, as
+ * Node 20 did silently, and Node 24 warns once per process.
+ */
+export function logProcessWarnings(logger: Logger): void {
+  process.removeAllListeners('warning'); // Node's default listener, which prints to stderr
+  process.on('warning', (warning) => {
+    const level = warning.name === 'TimeoutNegativeWarning' ? 'debug' : 'warn';
+    logger[level]({ warning_name: warning.name, err: warning }, `node: ${warning.message}`);
+  });
+}

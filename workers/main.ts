@@ -16,7 +16,7 @@ import { createReconciliationMetrics, type ReconciliationMetrics } from '../acti
 import { createServiceClients, LedgerClient, ReadModelClient } from '../lib/clients';
 import { loadConfig } from '../lib/config';
 import { closeServer, createServiceApp, finishServiceApp, listen, onShutdown } from '../lib/http';
-import { createLogger } from '../lib/logger';
+import { createLogger, logProcessWarnings } from '../lib/logger';
 import { createPool } from '../lib/pg';
 import { createRegistry, registerPoolGauges } from '../lib/telemetry/metrics';
 import { stopTracing } from '../lib/telemetry/tracing';
@@ -41,6 +41,7 @@ const RECONCILIATION_CALL_TIMEOUT_MS = 30_000;
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(process.env.OTEL_SERVICE_NAME ?? SERVICE_NAME, config.LOG_LEVEL);
+  logProcessWarnings(logger);
   installRuntime(logger.child({ component: 'temporal' }), `${config.BIND_HOST}:${config.WORKER_TEMPORAL_METRICS_PORT}`);
 
   const registry = createRegistry(SERVICE_NAME);

@@ -7,7 +7,7 @@ import '../../lib/telemetry/register';
 import { databaseUrl, loadConfig } from '../../lib/config';
 import { closeServer, listen, onShutdown } from '../../lib/http';
 import { createKafka } from '../../lib/kafka';
-import { createLogger } from '../../lib/logger';
+import { createLogger, logProcessWarnings } from '../../lib/logger';
 import { OUTBOX_MIGRATIONS_DIR, OutboxRelay } from '../../lib/outbox';
 import { createPool, migrate } from '../../lib/pg';
 import { createRegistry, registerPoolGauges } from '../../lib/telemetry/metrics';
@@ -17,6 +17,7 @@ import { createAccountsApp } from './server';
 
 const DATABASE = 'accounts';
 const logger = createLogger('accounts');
+logProcessWarnings(logger);
 
 async function main(): Promise<void> {
   const config = loadConfig();

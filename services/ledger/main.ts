@@ -8,7 +8,7 @@ import { AccountsClient } from '../../lib/clients';
 import { databaseUrl, loadConfig } from '../../lib/config';
 import { closeServer, listen, onShutdown } from '../../lib/http';
 import { createKafka } from '../../lib/kafka';
-import { createLogger } from '../../lib/logger';
+import { createLogger, logProcessWarnings } from '../../lib/logger';
 import { OUTBOX_MIGRATIONS_DIR, OutboxRelay } from '../../lib/outbox';
 import { createPool, migrate } from '../../lib/pg';
 import { createRegistry, registerPoolGauges } from '../../lib/telemetry/metrics';
@@ -22,6 +22,7 @@ import { createLedgerApp } from './server';
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger('ledger', config.LOG_LEVEL);
+  logProcessWarnings(logger);
   const registry = createRegistry('ledger');
   const pool = createPool(config, 'ledger', { applicationName: 'ledger' });
   registerPoolGauges(registry, pool, 'ledger');

@@ -9,7 +9,7 @@ import type { Admin } from 'kafkajs';
 import { loadConfig } from '../../lib/config';
 import { closeServer, listen, onShutdown } from '../../lib/http';
 import { createKafka } from '../../lib/kafka';
-import { createLogger, type Logger } from '../../lib/logger';
+import { createLogger, logProcessWarnings, type Logger } from '../../lib/logger';
 import { createPool, type Pool } from '../../lib/pg';
 import { createRegistry, registerPoolGauges } from '../../lib/telemetry/metrics';
 import { stopTracing } from '../../lib/telemetry/tracing';
@@ -59,6 +59,7 @@ function readinessChecks(pool: Pool, admin: Admin) {
 }
 
 const logger = createLogger(SERVICE);
+logProcessWarnings(logger);
 main(logger).catch((error) => {
   logger.fatal({ err: error }, 'read model failed to start');
   process.exit(1);

@@ -22,8 +22,11 @@ import { POSTED, unmet } from './support/transfer-shape';
 
 const LOG_DIR = path.join(process.env.DATA_DIR ?? path.join(ROOT_DIR, '.data'), 'logs');
 const PROCESSES = ['gateway', 'worker', 'accounts', 'ledger', 'read-model'] as const;
-// The accounts service only reads accounts for a transfer, and logs reads at DEBUG (every balance query reads too).
-const LOGGING_PROCESSES: readonly string[] = ['debug', 'trace'].includes(config.LOG_LEVEL) ? PROCESSES : PROCESSES.filter((p) => p !== 'accounts');
+// At INFO two processes write no line of their own for one transfer: the accounts service only reads accounts for
+// it, and logs reads at DEBUG (every balance query reads too); the read model logs each event at DEBUG, and at INFO
+// one line per batch transaction, which carries that transaction's trace, not a transfer's (services/read-model/report.ts).
+const QUIET_AT_INFO = ['accounts', 'read-model'];
+const LOGGING_PROCESSES: readonly string[] = ['debug', 'trace'].includes(config.LOG_LEVEL) ? PROCESSES : PROCESSES.filter((p) => !QUIET_AT_INFO.includes(p));
 
 const SETTLE_TIMEOUT_MS = 120_000;
 const SPANS_TIMEOUT_MS = 60_000;
