@@ -339,7 +339,8 @@ const EXPECTED: Record<Kind, string[]> = {
   overdraw: ['failed:INSUFFICIENT_FUNDS'],
   frozen: ['failed:ACCOUNT_FROZEN'],
   approve: ['posted'],
-  reject: ['cancelled'],
+  // A rejected transfer ends cancelled with failure code REJECTED (the transfer-rejected-code patch).
+  reject: ['cancelled:REJECTED'],
   undecided: ['awaiting_approval'],
 };
 
