@@ -5,7 +5,8 @@
 # Idempotent: a database whose schema is already versioned is only updated.
 set -eu
 : "${POSTGRES_SEEDS:?}" "${DB_PORT:?}" "${SQL_USER:?}" "${SQL_PASSWORD:?}"
-SCHEMA_ROOT=/etc/temporal/schema/postgresql/v12
+# The admin-tools image keeps the schema here; another place (a native check) can be given.
+SCHEMA_ROOT=${TEMPORAL_SCHEMA_ROOT:-/etc/temporal/schema/postgresql/v12}
 
 sql_tool() { # database, command...
   database=$1; shift

@@ -207,6 +207,18 @@ describe('docker-compose.yml agrees with deploy/defaults.env and the native stac
     expect(environmentOf('kafka').KAFKA_CONTROLLER_QUORUM_VOTERS).toBe(`1@kafka:${defaults.KAFKA_CONTROLLER_PORT}`);
   });
 
+  it('points the Temporal server and its jobs at PostgreSQL, and the UI and jobs at the Temporal frontend', () => {
+    const postgres = listenerOf('PGPORT');
+    const temporal = listenerOf('TEMPORAL_PORT');
+    for (const name of ['temporal-schema', 'temporal']) {
+      const environment = environmentOf(name);
+      expect({ service: name, seeds: environment.POSTGRES_SEEDS, port: Number(environment.DB_PORT) }).toEqual({ service: name, seeds: postgres.service, port: postgres.port });
+    }
+    for (const name of ['temporal-namespace', 'temporal-ui']) {
+      expect({ service: name, address: environmentOf(name).TEMPORAL_ADDRESS }).toEqual({ service: name, address: `${temporal.service}:${temporal.port}` });
+    }
+  });
+
   it('health-checks every app on its own port', () => {
     for (const app of apps) {
       expect({ app: app.name, port: healthcheckPort(service(app.name)) }).toEqual({ app: app.name, port: defaultPort(app.portVariable) });
