@@ -98,7 +98,15 @@ export async function startTransferWorkflow(deps: TransferDeps, transfer: Transf
   await startOnce(deps, TRANSFER_WORKFLOW_TYPE, transferWorkflowId(transfer.id), input);
 }
 
-async function startOnce(deps: TransferDeps, type: string, workflowId: string, input: TransferWorkflowInput | ReverseTransferInput) {
+/** Starts the workflow of a claimed reversal; a no-op when it exists (its id is derived from the transfer's). */
+export function startReversalWorkflow(deps: StartDeps, transferId: string): Promise<void> {
+  return startOnce(deps, REVERSE_TRANSFER_WORKFLOW_TYPE, reverseTransferWorkflowId(transferId), { transferId });
+}
+
+/** What starting a workflow needs. */
+export type StartDeps = Pick<TransferDeps, 'temporal' | 'taskQueue' | 'logger'>;
+
+async function startOnce(deps: StartDeps, type: string, workflowId: string, input: TransferWorkflowInput | ReverseTransferInput) {
   try {
     await deps.temporal.workflow.start(type, {
       taskQueue: deps.taskQueue,
@@ -211,9 +219,10 @@ export async function reverse(
   if (claim.outcome === 'key-reused') throw idempotencyKeyReused('This Idempotency-Key asked for the reversal of another transfer.');
   const { transfer } = claim;
   // Started on a replay and on a refusal too: the request that claimed the reversal may have failed to start its
-  // workflow (Temporal down), and a claimed reversal must not stay without one. The workflow id makes it a no-op otherwise.
+  // workflow (Temporal down), and a claimed reversal must not stay without one (the gateway's resumer starts it
+  // too, api/resume-pending.ts). The workflow id makes it a no-op otherwise.
   if (transfer.reversal && transfer.status === 'posted') {
-    await startOnce(deps, REVERSE_TRANSFER_WORKFLOW_TYPE, reverseTransferWorkflowId(id), { transferId: id });
+    await startReversalWorkflow(deps, id);
   }
   if (claim.outcome === 'refused') throw transfer.reversal ? alreadyReversed(transfer) : stateConflict('reverse', transfer);
   if (claim.outcome === 'claimed') deps.logger.info({ ...logFields(transfer), reversal_id: transfer.reversal?.id }, 'transfer reversal started');

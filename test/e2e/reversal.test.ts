@@ -10,21 +10,29 @@
  * `TransferId` search attribute and that the README's visibility query finds
  * it reversed.
  */
+import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
+import { resumeClaimedReversals } from '../../api/resume-pending';
+import { createLogger } from '../../lib/logger';
+import { createTransferStore } from '../../lib/transfers';
 import { reverseTransferWorkflowId, transferWorkflowId } from '../../workflows/definitions';
+import { invariantPools, type InvariantPools } from '../support/invariants';
 import { api, config, createAccount, ensureSystem, eventually, newKey, transfer, transferAndSettle } from '../support/system';
 
 let connection: Connection;
 let temporal: Client;
+let pools: InvariantPools;
 
 beforeAll(async () => {
   ensureSystem();
   connection = await Connection.connect({ address: config.temporalAddress });
   temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  pools = invariantPools();
 }, 10 * 60_000);
 
 afterAll(async () => {
   await connection?.close();
+  await pools?.close();
 });
 
 async function postedTransfer(amount = '300'): Promise<string> {
@@ -127,6 +135,24 @@ describe('POST /v1/transfers/{id}/reverse', () => {
     expect(res.status).toBe(409);
     expect(res.body).toMatchObject({ status: 409, code: 'INVALID_STATE' });
     expect(unknown.status).toBe(404);
+  });
+});
+
+describe('a reversal whose workflow did not start', () => {
+  it('when a reversal was claimed but its workflow never started (Temporal down), then the resumer starts it and the transfer ends reversed', async () => {
+    // Arrange: the claim the gateway writes before it starts the workflow, and no start.
+    const id = await postedTransfer();
+    const reversalId = randomUUID();
+    const claim = await createTransferStore(pools.transfers).claimReversal(id, { reversalId, idempotencyKey: newKey(), traceId: null });
+    expect(claim.outcome).toBe('claimed');
+
+    // Act: one pass of the resumer over claims of any age (the gateway's own pass waits until a claim is 10 s old).
+    const started = await resumeClaimedReversals({ temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, logger: createLogger('resume-test', 'silent') }, pools.transfers, 0);
+
+    // Assert
+    expect(started).toBeGreaterThanOrEqual(1);
+    const reversed = await eventually(() => api.get(`/v1/transfers/${id}`), (r) => r.body.status === 'reversed', 5_000);
+    expect(reversed.body.reversal).toMatchObject({ id: reversalId, status: 'posted' });
   });
 });
 
