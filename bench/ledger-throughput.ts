@@ -30,10 +30,13 @@
  * Knobs (environment): BENCH_CLIENTS (32), BENCH_DURATION_S (20),
  * BENCH_WARMUP_S (3), BENCH_ACCOUNTS (64), BENCH_DRAIN_TIMEOUT_S (120),
  * BENCH_PROBE_S (3), BENCH_ACCOUNTS_PORT (17101), BENCH_LEDGER_PORT (17102);
- * BENCH_CPU_PROF_DIR=dir runs both services with --cpu-prof into that folder.
+ * BENCH_CPU_PROF_DIR=dir runs both services with --cpu-prof into that folder;
+ * BENCH_APP_RUNTIME=tsx runs them from TypeScript instead of compiled (dist/);
+ * BENCH_LABEL names the results file (ledger-throughput-<label>.json).
  * Service settings in the environment (PG_POOL_MAX, ...) reach the services.
  * Figures go to stdout as tables and to bench/results/ledger-throughput.json.
  */
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -68,7 +71,7 @@ import {
   type Window,
 } from './support';
 
-const RESULTS_FILE = path.join(ROOT_DIR, 'bench', 'results', 'ledger-throughput.json');
+const RESULTS_FILE = path.join(ROOT_DIR, 'bench', 'results', `ledger-throughput${process.env.BENCH_LABEL ? `-${process.env.BENCH_LABEL}` : ''}.json`);
 const CURRENCY = 'USD';
 const AMOUNT_MINOR_MAX = 100;
 const FUNDING_MINOR = 10n ** 12n;
@@ -95,10 +98,19 @@ stopOnSignals(services, () => {
   stopping = true;
 });
 
+/** 'dist' (the default): the services run compiled, as deploy/stack runs them; 'tsx': from TypeScript. */
+const APP_RUNTIME = process.env.BENCH_APP_RUNTIME || 'dist';
+let built = false;
+
 function startService(name: string, entry: string, port: number, env: NodeJS.ProcessEnv) {
   const profileDir = process.env.BENCH_CPU_PROF_DIR;
   const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profileDir)}`] : [];
-  return services.start(name, entry, port, env, { nodeArgs });
+  const compiled = APP_RUNTIME === 'dist';
+  if (compiled && !built) {
+    execFileSync(path.join(ROOT_DIR, 'deploy', 'build'), { stdio: 'inherit' });
+    built = true;
+  }
+  return services.start(name, entry, port, env, { nodeArgs, compiled });
 }
 
 // ------------------------------------------------------------------ accounts and entries
