@@ -76,10 +76,14 @@ function format(value, unit) {
 
 // ---------------------------------------------------------------- data
 
-/** Grafana's legend format: {{label}} replaced by the series' label value. */
+/**
+ * Grafana's legend format: {{label}} replaced by the series' label value. A
+ * series without those labels (the `or … * 0` backing of a rare event) keeps
+ * the format's words, or is called "value".
+ */
 function legend(format_, metric) {
-  const text = (format_ || '').replace(/\{\{\s*(\w+)\s*\}\}/g, (_, name) => metric[name] ?? '').trim();
-  return text || JSON.stringify(metric);
+  const text = (format_ || '').replace(/\{\{\s*(\w+)\s*\}\}/g, (_, name) => metric[name] ?? '').replace(/\s+/g, ' ').trim();
+  return text || 'value';
 }
 
 /** The query_range answers of a panel's targets as uPlot's columns: one shared time axis, nulls where a series has no point. */
