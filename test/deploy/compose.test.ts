@@ -282,6 +282,14 @@ describe('compose runs the same versions and Temporal setup as the native stack'
     expect(service('kafka-topics').image).toBe(`apache/kafka:${version}`);
   });
 
+  it('builds the app image on the Node line of .nvmrc, pinned, the same in both stages', () => {
+    const nodeLine = readFileSync(path.join(ROOT_DIR, '.nvmrc'), 'utf8').trim();
+    const bases = [...readFileSync(path.join(ROOT_DIR, 'Dockerfile'), 'utf8').matchAll(/^FROM\s+(\S+)/gm)].map(([, image]) => image);
+    expect(bases).toHaveLength(2);
+    expect(new Set(bases).size).toBe(1);
+    expect(bases[0]).toMatch(new RegExp(`^node:${nodeLine}\\.\\d+\\.\\d+-`));
+  });
+
   it('pins every image to an exact version', () => {
     for (const [name, definition] of Object.entries(services)) {
       expect({ service: name, pinned: /:v?\d+(\.\d+){1,2}(-[\w.-]+)?$/.test(definition.image ?? '') }).toEqual({ service: name, pinned: true });
