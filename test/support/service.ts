@@ -24,6 +24,18 @@ export interface JsonAnswer<T = any> {
   headers: Headers;
 }
 
+/**
+ * Whether fetch failed because the server closed a kept-alive socket just as
+ * the request went out on it: the server never read the request. The server
+ * closes idle sockets after 65 s (lib/http.ts) and undici its own a little
+ * earlier, but a test process whose event loop was blocked for seconds (ts-jest
+ * compiling the next test file on a busy machine) wakes up late and reuses one.
+ */
+function closedIdleSocket(error: unknown): boolean {
+  const cause = (error as { cause?: { code?: string } }).cause;
+  return error instanceof TypeError && cause?.code === 'UND_ERR_SOCKET';
+}
+
 /** Sends JSON (or nothing) and parses the answer; never throws on a 4xx/5xx. */
 export async function call<T = any>(
   baseUrl: string,
@@ -32,11 +44,14 @@ export async function call<T = any>(
   body?: unknown,
   headers: Record<string, string> = {},
 ): Promise<JsonAnswer<T>> {
-  const response = await fetch(baseUrl + path, {
-    method,
-    headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
+  const send = () =>
+    fetch(baseUrl + path, {
+      method,
+      headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  // Once, on a fresh socket (the closed one has left the pool).
+  const response = await send().catch((error: unknown) => (closedIdleSocket(error) ? send() : Promise.reject(error)));
   const text = await response.text();
   return { status: response.status, body: text ? JSON.parse(text) : undefined, headers: response.headers };
 }
