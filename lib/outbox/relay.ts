@@ -153,16 +153,26 @@ export class OutboxRelay {
    * claim is sent again row by row, so the rows it does accept are marked
    * published and the refused one holds up only its own key. Any other
    * failure (Kafka unreachable) fails the claim: every row waits.
+   *
+   * The row-by-row pass runs on a new producer. The broker appends or refuses
+   * each partition's part of a request on its own, but kafkajs, on any error,
+   * rolls back the idempotence sequence numbers of every partition in it, so
+   * the same producer's next send to a partition whose part was appended is
+   * refused as out of order (the relay would stall on rows Kafka accepted). A
+   * new producer starts new sequences: the rows whose part was appended are
+   * sent again, a duplicate in the topic that consumers drop by eventId, as
+   * they drop any redelivery (at-least-once; one key's order still holds, as its
+   * rows share one partition, appended whole or not at all).
    */
   private async publish(rows: ClaimedRow[]): Promise<{ published: ClaimedRow[]; failure?: unknown }> {
-    const producer = await this.connectedProducer();
     try {
-      await sendAll(producer, rows);
+      await sendAll(await this.connectedProducer(), rows);
       return { published: rows };
     } catch (error) {
       if (rows.length === 1 || !brokerRefused(error)) throw error;
       this.options.logger.warn({ err: error, rows: rows.length }, 'Kafka refused a batch of outbox rows; sending them one by one');
-      const { acked, failure } = await sendRowByRow(producer, rows);
+      await this.resetProducer();
+      const { acked, failure } = await sendRowByRow(await this.connectedProducer(), rows);
       const ackedIds = new Set(acked);
       return { published: rows.filter((row) => ackedIds.has(row.id)), failure };
     }

@@ -7,8 +7,9 @@
  *   the traceparent of a PRODUCER span that is the child of its own row's
  *   stored context;
  * - when the broker refuses one row of a claim, the other keys' rows are
- *   published and marked published all the same, and the refused row holds up
- *   only the later rows of its own key.
+ *   published (perhaps twice: at-least-once, see relay.ts publish) and marked
+ *   published all the same, and the refused row holds up only the later rows
+ *   of its own key.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -164,8 +165,12 @@ describe('outbox relay batches', () => {
     expect(await publishedIds(rows)).toEqual(new Set([rows[0].eventId, rows[1].eventId, rows[3].eventId]));
     expect([rows[0], rows[1], rows[3]].every(seen)).toBe(true);
     expect(seen(rows[4])).toBe(false);
-    for (const row of [rows[0], rows[1], rows[3]]) {
-      expect(collector.messages.filter((m) => m.envelope.eventId === row.eventId)).toHaveLength(1);
+    // B1 and C1 may be in the topic twice: their partitions' parts of the refused request may have been appended
+    // before the row-by-row pass sent them again on a new producer (relay.ts, publish); consumers drop the copy by eventId.
+    // A1 shares A2's partition, whose part was refused whole: it is there once.
+    expect(collector.messages.filter((m) => m.envelope.eventId === rows[0].eventId)).toHaveLength(1);
+    for (const row of [rows[1], rows[3]]) {
+      expect(collector.messages.filter((m) => m.envelope.eventId === row.eventId).length).toBeGreaterThanOrEqual(1);
     }
 
     // Act: an operator removes the refused row; A3 follows.
