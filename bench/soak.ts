@@ -42,7 +42,7 @@ async function post(urlPath: string, body: unknown): Promise<{ status: number; b
     body: JSON.stringify(body),
     signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
   });
-  return { status: response.status, body: await response.json().catch(() => null) };
+  return { status: response.status, body: (await response.json().catch(() => null)) as { id?: string } | null };
 }
 
 async function openAccount(role: string, creditLimit: string): Promise<string> {
