@@ -16,12 +16,12 @@
  */
 import { execFile } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
 import { parseEnvFile, ROOT_DIR } from '../../lib/config';
+import { portOpen, shiftedPorts } from '../support/ports';
 
 const execFileAsync = promisify(execFile);
 
@@ -32,29 +32,6 @@ const TEST_TIMEOUT_MS = 6 * 60_000;
 const PG_BIN = process.env.PG_BIN ?? '/usr/lib/postgresql/15/bin';
 const EXTERNAL_ROOT = '/var/lib/postgresql/credit-ledger/';
 
-const defaults = parseEnvFile(readFileSync(path.join(ROOT_DIR, 'deploy', 'defaults.env'), 'utf8'));
-
-/** Every port variable of deploy/defaults.env (as overridden by this run's environment), shifted. */
-function shiftedPorts(): Record<string, string> {
-  const ports: Record<string, string> = {};
-  for (const [name, value] of Object.entries(defaults)) {
-    if (/PORT$/.test(name)) ports[name] = String(Number(process.env[name] || value) + PORT_SHIFT);
-  }
-  return ports;
-}
-
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
-    const done = (open: boolean) => {
-      socket.destroy();
-      resolve(open);
-    };
-    socket.setTimeout(1_000, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
-}
 
 /** Whether `postgres` can enter `dir` (every directory on the way must let it). */
 async function postgresCanEnter(dir: string): Promise<boolean> {
@@ -66,7 +43,8 @@ async function postgresCanEnter(dir: string): Promise<boolean> {
   }
 }
 
-const ports = shiftedPorts();
+const defaults = parseEnvFile(readFileSync(path.join(ROOT_DIR, 'deploy', 'defaults.env'), 'utf8'));
+const ports = shiftedPorts(PORT_SHIFT);
 const workDir = mkdtempSync(path.join(os.tmpdir(), 'ledger-0700-'));
 const clone = path.join(workDir, 'credit-ledger');
 const dataDir = path.join(clone, '.data');

@@ -17,10 +17,10 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { parseEnvFile, ROOT_DIR } from '../../lib/config';
+import { ROOT_DIR } from '../../lib/config';
+import { portOpen, shiftedPorts } from '../support/ports';
 import { call, type JsonAnswer } from '../support/service';
 import { eventually } from '../support/system';
 import { errorLinesIn, isErrorLine } from './support/error-lines';
@@ -34,29 +34,11 @@ const EXTERNAL_ROOT = '/var/lib/postgresql/credit-ledger/';
 const PG_BIN = process.env.PG_BIN ?? '/usr/lib/postgresql/15/bin';
 const SERVICES = ['accounts', 'ledger', 'read-model', 'worker', 'gateway'];
 
-const defaults = parseEnvFile(readFileSync(path.join(ROOT_DIR, 'deploy', 'defaults.env'), 'utf8'));
-const ports: Record<string, string> = Object.fromEntries(
-  Object.entries(defaults)
-    .filter(([name]) => /PORT$/.test(name))
-    .map(([name, value]) => [name, String(Number(process.env[name] || value) + PORT_SHIFT)]),
-);
+const ports = shiftedPorts(PORT_SHIFT);
 const dataDir = path.join(ROOT_DIR, '.data', 'clean-start-test');
 const logDir = path.join(dataDir, 'logs');
 const env = { ...process.env, ...ports, DATA_DIR: dataDir };
 const gateway = `http://127.0.0.1:${ports.GATEWAY_PORT}`;
-
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
-    const done = (open: boolean) => {
-      socket.destroy();
-      resolve(open);
-    };
-    socket.setTimeout(1_000, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
-}
 
 async function stack(...args: string[]): Promise<void> {
   try {

@@ -6,10 +6,10 @@
  */
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { ROOT_DIR, type Config } from '../../../lib/config';
+import { portOpen } from '../../support/ports';
 
 const execFileAsync = promisify(execFile);
 const STACK = path.join(ROOT_DIR, 'deploy', 'stack');
@@ -50,19 +50,6 @@ export function signalComponent(component: string, signal: NodeJS.Signals): numb
   const pid = pidOf(component);
   process.kill(pid, signal);
   return pid;
-}
-
-function portOpen(port: number, timeoutMs = 1_000): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
-    const done = (open: boolean) => {
-      socket.destroy();
-      resolve(open);
-    };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
 }
 
 /** Every component of the stack and the port that says it is up. */
