@@ -1,6 +1,7 @@
 /** The gateway's orchestration metrics (names fixed by the design), and the age of the oldest pending transfer. */
 import type { Pool } from 'pg';
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Counter, type Registry } from 'prom-client';
+import { registerOldestAgeGauge } from '../lib/telemetry/metrics';
 
 export interface GatewayMetrics {
   transferInitiated(): void;
@@ -34,16 +35,10 @@ export function createGatewayMetrics(registry: Registry): GatewayMetrics {
  * deliberate wait and not counted. The (status, created_at) index answers it.
  */
 export function registerPendingAgeGauge(registry: Registry, pool: Pool): void {
-  new Gauge({
+  registerOldestAgeGauge(registry, pool, {
     name: 'transfers_oldest_pending_age_seconds',
     help: 'Age of the oldest transfer still pending (0 when none is).',
-    registers: [registry],
-    async collect() {
-      const { rows } = await pool.query<{ age: number }>(
-        `SELECT COALESCE(EXTRACT(EPOCH FROM clock_timestamp() - min(created_at)), 0)::float8 AS age
-           FROM transfers WHERE status = 'pending'`,
-      );
-      this.set(rows[0].age);
-    },
+    table: 'transfers',
+    where: "status = 'pending'",
   });
 }

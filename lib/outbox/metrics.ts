@@ -1,6 +1,7 @@
 /** The outbox metrics every relay exposes (names fixed by the design). */
 import type { Pool } from 'pg';
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Counter, Histogram, type Registry } from 'prom-client';
+import { registerOldestAgeGauge } from '../telemetry/metrics';
 
 export interface OutboxMetrics {
   published(topic: string, latencySeconds: number): void;
@@ -19,17 +20,11 @@ export function createOutboxMetrics(registry: Registry, pool: Pool): OutboxMetri
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
     registers: [registry],
   });
-  new Gauge({
+  registerOldestAgeGauge(registry, pool, {
     name: 'outbox_oldest_unpublished_age_seconds',
     help: 'Age of the oldest unpublished outbox row (0 when none wait).',
-    registers: [registry],
-    async collect() {
-      const { rows } = await pool.query<{ age: number }>(
-        `SELECT COALESCE(EXTRACT(EPOCH FROM clock_timestamp() - min(created_at)), 0)::float8 AS age
-           FROM outbox WHERE published_at IS NULL`,
-      );
-      this.set(rows[0].age);
-    },
+    table: 'outbox',
+    where: 'published_at IS NULL',
   });
   return {
     published(topic, latencySeconds) {

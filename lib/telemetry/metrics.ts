@@ -66,6 +66,24 @@ function routeOf(req: Request, res: Response): string {
   return route ? `${req.baseUrl}${route}` : 'unmatched';
 }
 
+/**
+ * A gauge of how long the oldest row of `table` matching `where` has waited
+ * (seconds since its created_at; 0 when none matches), read at scrape time.
+ * `table` and `where` are the caller's fixed SQL, never input.
+ */
+export function registerOldestAgeGauge(registry: Registry, pool: Pool, gauge: { name: string; help: string; table: string; where: string }): void {
+  const sql = `SELECT COALESCE(EXTRACT(EPOCH FROM clock_timestamp() - min(created_at)), 0)::float8 AS age FROM ${gauge.table} WHERE ${gauge.where}`;
+  new Gauge({
+    name: gauge.name,
+    help: gauge.help,
+    registers: [registry],
+    async collect() {
+      const { rows } = await pool.query<{ age: number }>(sql);
+      this.set(rows[0].age);
+    },
+  });
+}
+
 /** pg pool gauges (total, idle, waiting), read at scrape time. */
 export function registerPoolGauges(registry: Registry, pool: Pool, database: string): void {
   const gauge = (name: string, help: string, read: () => number) =>
