@@ -9,6 +9,7 @@ import { trace } from '@opentelemetry/api';
 import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { metricsText } from './cluster/metrics';
 import { AppError, PROBLEM_TYPE_BASE, type Problem } from './errors';
 import { httpMetricsMiddleware, rememberRoute } from './telemetry/metrics';
 
@@ -34,7 +35,7 @@ export function createServiceApp(options: ServiceAppOptions): Express {
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
   app.get('/readyz', asyncHandler(async (_req, res) => readyz(options.readiness, res)));
   app.get('/metrics', asyncHandler(async (_req, res) => {
-    res.type(options.registry.contentType).send(await options.registry.metrics());
+    res.type(options.registry.contentType).send(await metricsText(options.registry));
   }));
   app.use(requireJsonBody);
   app.use(express.json({ limit: options.bodyLimitBytes ?? 64 * 1024, type: () => true, strict: false }));

@@ -5,6 +5,7 @@
  */
 import { trace } from '@opentelemetry/api';
 import pino, { type Logger } from 'pino';
+import { instanceNumber } from './cluster/instance';
 
 export type { Logger } from 'pino';
 
@@ -20,7 +21,8 @@ function traceFields(): Record<string, string> {
 export function createLogger(service: string, level = process.env.LOG_LEVEL ?? 'info', destination?: pino.DestinationStream): Logger {
   const options: pino.LoggerOptions = {
     level,
-    base: { service },
+    // Which copy wrote the line, when a service runs several on one port (lib/cluster/instances.ts).
+    base: instanceNumber() === undefined ? { service } : { service, instance: instanceNumber() },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
     mixin: traceFields,

@@ -7,6 +7,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { Pool } from 'pg';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { joinClusterMetrics } from '../cluster/metrics';
 import { spansDroppedTotal } from './span-processor';
 
 export { Counter, Gauge, Histogram, Registry } from 'prom-client';
@@ -16,6 +17,7 @@ export function createRegistry(service: string): Registry {
   registry.setDefaultLabels({ service });
   collectDefaultMetrics({ register: registry });
   registry.registerMetric(spansDroppedTotal);
+  joinClusterMetrics(registry);
   return registry;
 }
 
@@ -77,6 +79,8 @@ export function registerOldestAgeGauge(registry: Registry, pool: Pool, gauge: { 
     name: gauge.name,
     help: gauge.help,
     registers: [registry],
+    // Instances of one service sharing a port (lib/cluster) all read the same row: their /metrics shows it once.
+    aggregator: 'max',
     async collect() {
       const { rows } = await pool.query<{ age: number }>(sql);
       this.set(rows[0].age);

@@ -4,6 +4,7 @@ import '../../lib/telemetry/register';
  * relay and serves the HTTP API on ACCOUNTS_PORT. SIGTERM closes the server
  * (in-flight requests finish), stops the relay, then ends the pool.
  */
+import { runInstances } from '../../lib/cluster/instances';
 import { databaseUrl, loadConfig } from '../../lib/config';
 import { closeServer, listen, onShutdown } from '../../lib/http';
 import { createKafka } from '../../lib/kafka';
@@ -52,7 +53,14 @@ async function main(): Promise<void> {
   });
 }
 
-main().catch((error) => {
-  logger.fatal({ err: error }, 'accounts service failed to start');
-  process.exit(1);
+// ACCOUNTS_INSTANCES copies share ACCOUNTS_PORT (lib/cluster/instances.ts); their relays claim outbox rows FOR UPDATE SKIP LOCKED.
+runInstances({
+  service: 'accounts',
+  variable: 'ACCOUNTS_INSTANCES',
+  logger,
+  main: () =>
+    main().catch((error) => {
+      logger.fatal({ err: error }, 'accounts service failed to start');
+      process.exit(1);
+    }),
 });

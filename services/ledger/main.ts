@@ -5,6 +5,7 @@
 import '../../lib/telemetry/register';
 import path from 'node:path';
 import { AccountsClient } from '../../lib/clients';
+import { runInstances } from '../../lib/cluster/instances';
 import { databaseUrl, loadConfig } from '../../lib/config';
 import { closeServer, listen, onShutdown } from '../../lib/http';
 import { createKafka } from '../../lib/kafka';
@@ -60,7 +61,15 @@ async function main(): Promise<void> {
   });
 }
 
-main().catch((error) => {
-  createLogger('ledger').fatal({ err: error }, 'ledger failed to start');
-  process.exit(1);
+// LEDGER_INSTANCES copies share LEDGER_PORT (lib/cluster/instances.ts): their relays claim outbox rows
+// FOR UPDATE SKIP LOCKED, and the hold expiry of each locks a hold before releasing it.
+runInstances({
+  service: 'ledger',
+  variable: 'LEDGER_INSTANCES',
+  logger: createLogger('ledger'),
+  main: () =>
+    main().catch((error) => {
+      createLogger('ledger').fatal({ err: error }, 'ledger failed to start');
+      process.exit(1);
+    }),
 });

@@ -6,6 +6,7 @@ import '../../lib/telemetry/register';
  * uncommitted events are redelivered to the next run), then the pool.
  */
 import type { Admin } from 'kafkajs';
+import { runInstances } from '../../lib/cluster/instances';
 import { loadConfig } from '../../lib/config';
 import { closeServer, listen, onShutdown } from '../../lib/http';
 import { createKafka } from '../../lib/kafka';
@@ -60,7 +61,15 @@ function readinessChecks(pool: Pool, admin: Admin) {
 
 const logger = createLogger(SERVICE);
 logProcessWarnings(logger);
-main(logger).catch((error) => {
-  logger.fatal({ err: error }, 'read model failed to start');
-  process.exit(1);
+// READ_MODEL_INSTANCES copies share READ_MODEL_PORT (lib/cluster/instances.ts) and are one consumer group:
+// Kafka gives each a share of the partitions (3 per topic), and moves a dead one's share to the others.
+runInstances({
+  service: SERVICE,
+  variable: 'READ_MODEL_INSTANCES',
+  logger,
+  main: () =>
+    main(logger).catch((error) => {
+      logger.fatal({ err: error }, 'read model failed to start');
+      process.exit(1);
+    }),
 });

@@ -64,6 +64,8 @@ export function registerConsumerLagGauge(registry: Registry, source: ConsumerLag
     help: 'Messages not yet processed by the read model consumer group, by topic and partition.',
     labelNames: ['topic', 'partition'],
     registers: [registry],
+    // Every instance of the read model (lib/cluster) reads the whole group's lag: shown once, not summed.
+    aggregator: 'max',
     async collect() {
       this.reset();
       try {
