@@ -1,21 +1,18 @@
 /**
  * The worker's Temporal telemetry: the SDK's log lines go through our pino
  * logger (one JSON format per process), the Core SDK's own metrics are served
- * for Prometheus by the Runtime, and OpenTelemetry interceptors stitch
- * client → workflow → activity spans into the transfer's trace.
+ * for Prometheus by the Runtime, and interceptors stitch client → workflow →
+ * activity spans into the transfer's trace.
  */
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { Resource } from '@opentelemetry/resources';
-import {
-  makeWorkflowExporter,
-  OpenTelemetryActivityInboundInterceptor,
-  OpenTelemetryActivityOutboundInterceptor,
-} from '@temporalio/interceptors-opentelemetry';
+import { OpenTelemetryActivityInboundInterceptor, OpenTelemetryActivityOutboundInterceptor } from '@temporalio/interceptors-opentelemetry';
 import { Runtime, makeTelemetryFilterString, type WorkerOptions } from '@temporalio/worker';
 import type { LogLevel, LogMetadata, Logger as TemporalLogger } from '@temporalio/common';
 import type { Logger } from 'pino';
 import { snakeCaseKeys } from '../lib/logger';
 import { CountingBatchSpanProcessor } from '../lib/telemetry/span-processor';
+import { workflowSpanSink } from './workflow-spans';
 
 /**
  * Adapts pino to the SDK's logger interface. The SDK's metadata comes in
@@ -67,10 +64,12 @@ export interface TracingWiring {
 }
 
 /**
- * Workflow spans are made inside the sandbox and leave it through a sink, so
- * they need their own span processor (the NodeSDK's is not reachable); it
- * exports to the same OTLP endpoint. Activity spans use the global tracer.
- * Undefined when tracing is disabled (OTEL_SDK_DISABLED=true).
+ * Workflow spans are made inside the sandbox by our own interceptors
+ * (workflows/tracing-interceptors.ts says why not the package's) and leave it
+ * through a sink, to a span processor of their own (the NodeSDK's is not
+ * reachable) exporting to the same OTLP endpoint. Activity spans are the
+ * package's, on the global tracer. Undefined when tracing is disabled
+ * (OTEL_SDK_DISABLED=true).
  */
 export function tracingWiring(serviceName: string): TracingWiring | undefined {
   if (process.env.OTEL_SDK_DISABLED === 'true') return undefined;
@@ -78,7 +77,7 @@ export function tracingWiring(serviceName: string): TracingWiring | undefined {
   const resource = new Resource({ 'service.name': serviceName });
   return {
     interceptors: {
-      workflowModules: [require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors')],
+      workflowModules: [require.resolve('../workflows/tracing-interceptors')],
       activity: [
         (ctx) => ({
           inbound: new OpenTelemetryActivityInboundInterceptor(ctx),
@@ -86,7 +85,7 @@ export function tracingWiring(serviceName: string): TracingWiring | undefined {
         }),
       ],
     },
-    sinks: { exporter: makeWorkflowExporter(spanProcessor, resource) },
+    sinks: workflowSpanSink(spanProcessor, resource),
     shutdown: () => spanProcessor.shutdown(),
   };
 }
