@@ -372,22 +372,38 @@ export function listenerPid(comm: string, port: number, filter: (pid: number) =>
 }
 
 /**
+ * The command names of a Temporal server: the dev server (`temporal`, the
+ * CLI's `server start-dev`) and TEMPORAL_MODE=server's real server
+ * (`temporal-server`, deploy/temporal-server/stack.sh).
+ */
+export const TEMPORAL_SERVER_COMMS: readonly string[] = ['temporal', 'temporal-server'];
+
+/** The pid of the Temporal server (either kind) listening on `port`. */
+export function temporalServerPid(port: number): number | undefined {
+  for (const comm of TEMPORAL_SERVER_COMMS) {
+    const pid = listenerPid(comm, port);
+    if (pid !== undefined) return pid;
+  }
+  return undefined;
+}
+
+/**
  * Which group a process belongs to: `bench` (this process), a started
  * service by its name, `pg` (the PostgreSQL server on `infra.postgres`: its
  * postmaster and children, split later into the bench's backends and the
- * rest), `kafka`, `temporal` (the dev server). Where a port is given, only
+ * rest), `kafka`, `temporal` (the dev server or the real one). Where a port is given, only
  * the instance listening on it counts: the machine may run several.
  */
 export function defaultGroupOf(group: ServiceGroup, infra: InfraPorts = {}): GroupOf {
   const postmaster = infra.postgres === undefined ? undefined : listenerPid('postgres', infra.postgres);
   const kafka = infra.kafka === undefined ? undefined : listenerPid('java', infra.kafka, isKafka);
-  const temporal = infra.temporal === undefined ? undefined : listenerPid('temporal', infra.temporal);
+  const temporal = infra.temporal === undefined ? undefined : temporalServerPid(infra.temporal);
   return (pid, comm, ppid) => {
     if (pid === process.pid) return 'bench';
     const service = group.services.find((s) => s.child.pid === pid);
     if (service) return service.name;
     if (comm === 'postgres') return postmaster === undefined || pid === postmaster || ppid === postmaster ? 'pg' : undefined;
-    if (comm === 'temporal') return temporal === undefined || pid === temporal ? 'temporal' : undefined;
+    if (TEMPORAL_SERVER_COMMS.includes(comm)) return temporal === undefined || pid === temporal ? 'temporal' : undefined;
     if (comm === 'java' && (kafka === undefined ? isKafka(pid) : pid === kafka)) return 'kafka';
     return undefined;
   };

@@ -8,7 +8,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { Config } from '../../lib/config';
-import { infraPortsOf, listenerPid, request, tcpPortsOf, type CpuSnapshot } from '../support';
+import { infraPortsOf, request, tcpPortsOf, temporalServerPid, type CpuSnapshot } from '../support';
 import { appProcesses } from './app-stack';
 import { histogramDelta, labelValues, scrape, sumOf, type HistogramDelta, type PromSample } from './prometheus';
 import { settings } from './settings';
@@ -68,7 +68,7 @@ export function cpuProbe(ctx: ProbeContext): Probe {
 export async function findTemporalMetricsPort(config: Config): Promise<number> {
   if (settings.ports.temporalMetrics !== 0) return settings.ports.temporalMetrics;
   const frontendPort = infraPortsOf(config).temporal!;
-  const pid = listenerPid('temporal', frontendPort);
+  const pid = temporalServerPid(frontendPort);
   if (pid === undefined) return 0;
   for (const port of tcpPortsOf([pid], true).filter((p) => p !== frontendPort)) {
     try {

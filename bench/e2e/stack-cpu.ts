@@ -1,6 +1,6 @@
 /**
- * CPU of every process of the stack, read from /proc: the Temporal dev
- * server, PostgreSQL (the postmaster and all its children: backends,
+ * CPU of every process of the stack, read from /proc: the Temporal server
+ * (dev or real: TEMPORAL_MODE), PostgreSQL (the postmaster and all its children: backends,
  * checkpointer, WAL writer, autovacuum, and those that ended meanwhile),
  * the Kafka broker, Prometheus, the stack's trace sink, the bench's trace
  * collector and each application process the bench started; apart from them
@@ -9,7 +9,7 @@
  * listens on.
  */
 import type { Config } from '../../lib/config';
-import { cpuBetween, cpuSnapshot, infraPortsOf, listenerPid, type CpuSnapshot, type GroupOf, type ServiceGroup } from '../support';
+import { cpuBetween, cpuSnapshot, infraPortsOf, listenerPid, temporalServerPid, type CpuSnapshot, type GroupOf, type ServiceGroup } from '../support';
 
 export const APP_GROUPS = ['gateway', 'worker', 'accounts', 'ledger', 'read-model'] as const;
 /** `sink` is the bench's trace collector, which stands in for the stack's trace sink during the run. */
@@ -38,7 +38,7 @@ export class StackCpu {
     const infra = infraPortsOf(config);
     const postmaster = listenerPid('postgres', infra.postgres!);
     const listeners = new Map<number | undefined, CpuGroup>([
-      [listenerPid('temporal', infra.temporal!), 'temporal'],
+      [temporalServerPid(infra.temporal!), 'temporal'],
       [listenerPid('java', infra.kafka!), 'kafka'],
       [listenerPid('prometheus', config.PROMETHEUS_PORT), 'prometheus'],
       [listenerPid('node', config.OTLP_HTTP_PORT), 'trace-sink'],

@@ -47,8 +47,13 @@ const nativeApps = readNativeApps();
 const apps = nativeApps.filter((app) => !(app.name in PLAYED_BY_INFRASTRUCTURE));
 const services = compose.services;
 
-/** The port variables of deploy/defaults.env (GATEWAY_PORT, PGPORT, ...). */
-const portVariables = Object.keys(defaults).filter((name) => name.endsWith('PORT'));
+/**
+ * The port variables of deploy/defaults.env (GATEWAY_PORT, PGPORT, ...), less
+ * the native real Temporal server's internal listeners (TEMPORAL_SERVER_*_PORT:
+ * its services' gRPC and membership ports, TEMPORAL_MODE=server), which no
+ * client uses and compose's temporal container keeps at its image's defaults.
+ */
+const portVariables = Object.keys(defaults).filter((name) => name.endsWith('PORT') && !name.startsWith('TEMPORAL_SERVER_'));
 /** Environment variables an app container may set besides deploy/defaults.env's. */
 const STANDARD_VARIABLES = ['OTEL_SERVICE_NAME', 'OTEL_EXPORTER_OTLP_ENDPOINT'];
 /**
