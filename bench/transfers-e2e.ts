@@ -40,7 +40,9 @@
  * BENCH_UNTRACED (0), BENCH_ACCOUNTS (40), BENCH_MAX_BACKLOG (1500),
  * BENCH_DRAIN_TIMEOUT_S (120), BENCH_MAX_RUN_S (600: drains are cut to the
  * time left, scenarios that no longer fit are skipped and listed),
- * BENCH_APP_ROOT, BENCH_LABEL; ports: the
+ * BENCH_APP_ROOT, BENCH_LABEL; scale-out as deploy/stack's: WORKER_INSTANCES
+ * (worker processes), ACCOUNTS_INSTANCES, LEDGER_INSTANCES, READ_MODEL_INSTANCES
+ * (copies behind one port), all 1 by default; ports: the
  * stack's (deploy/defaults.env and its variables) for the app processes,
  * BENCH_*_PORT to move one, BENCH_OTLP_SINK_PORT (14318),
  * BENCH_CEILING_WORKER_PORT (19466), BENCH_CEILING_WORKER_TEMPORAL_METRICS_PORT

@@ -9,28 +9,52 @@
  */
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
+import { WORKER_PORT_STEP } from '../../lib/cluster/instance';
 import { answersHealth, type ServiceGroup } from '../support';
 import { settings } from './settings';
 
 /** The worker bundles the workflows with webpack before it answers /healthz; on a busy machine that takes a while. */
 const WORKER_HEALTH_TIMEOUT_MS = 180_000;
 
+export type AppName = 'accounts' | 'ledger' | 'read-model' | 'worker' | 'gateway';
+
 interface AppProcess {
-  name: 'accounts' | 'ledger' | 'read-model' | 'worker' | 'gateway';
+  /** worker, worker-2, ... when WORKER_INSTANCES > 1; the app's name otherwise. */
+  name: string;
+  app: AppName;
   entry: string;
   port: number;
+  /** A worker's second port: the Temporal SDK's metrics. */
+  temporalMetricsPort?: number;
 }
 
-/** In the stack's start order (deploy/stack). */
+/** In the stack's start order (deploy/stack), the workers as deploy/stack.d/apps.sh numbers them and shifts their ports. */
 export function appProcesses(): AppProcess[] {
   const { ports } = settings;
+  const workers = Array.from({ length: settings.instances.worker }, (_, i): AppProcess => ({
+    name: i === 0 ? 'worker' : `worker-${i + 1}`,
+    app: 'worker',
+    entry: 'workers/main.ts',
+    port: ports.workerMetrics + i * WORKER_PORT_STEP,
+    temporalMetricsPort: ports.workerTemporalMetrics + i * WORKER_PORT_STEP,
+  }));
   return [
-    { name: 'accounts', entry: 'services/accounts/main.ts', port: ports.accounts },
-    { name: 'ledger', entry: 'services/ledger/main.ts', port: ports.ledger },
-    { name: 'read-model', entry: 'services/read-model/main.ts', port: ports.readModel },
-    { name: 'worker', entry: 'workers/main.ts', port: ports.workerMetrics },
-    { name: 'gateway', entry: 'api/main.ts', port: ports.gateway },
+    { name: 'accounts', app: 'accounts', entry: 'services/accounts/main.ts', port: ports.accounts },
+    { name: 'ledger', app: 'ledger', entry: 'services/ledger/main.ts', port: ports.ledger },
+    { name: 'read-model', app: 'read-model', entry: 'services/read-model/main.ts', port: ports.readModel },
+    ...workers,
+    { name: 'gateway', app: 'gateway', entry: 'api/main.ts', port: ports.gateway },
   ];
+}
+
+/** The Temporal SDK metrics ports of every worker the bench starts. */
+export function workerTemporalMetricsPorts(): number[] {
+  return appProcesses().flatMap((app) => (app.temporalMetricsPort === undefined ? [] : [app.temporalMetricsPort]));
+}
+
+/** The CPU group of a process the bench started: worker-2 is a worker. */
+export function appOfProcess(name: string): string {
+  return appProcesses().find((app) => app.name === name)?.app ?? name;
 }
 
 /**
@@ -49,8 +73,9 @@ export async function refuseRunningApps(): Promise<void> {
   );
 }
 
-function appEnv(name: string, tracing: boolean): NodeJS.ProcessEnv {
+function appEnv(app: AppProcess, tracing: boolean): NodeJS.ProcessEnv {
   const { ports } = settings;
+  const worker = app.temporalMetricsPort === undefined ? {} : { WORKER_METRICS_PORT: String(app.port), WORKER_TEMPORAL_METRICS_PORT: String(app.temporalMetricsPort) };
   return {
     ...process.env,
     ACCOUNTS_PORT: String(ports.accounts),
@@ -66,7 +91,8 @@ function appEnv(name: string, tracing: boolean): NodeJS.ProcessEnv {
     API_KEYS: '',
     OTEL_SDK_DISABLED: tracing ? 'false' : 'true',
     OTEL_EXPORTER_OTLP_ENDPOINT: settings.otlpEndpoint ?? `http://127.0.0.1:${ports.otlpSink}`,
-    OTEL_SERVICE_NAME: name,
+    OTEL_SERVICE_NAME: app.app,
+    ...worker,
   };
 }
 
@@ -79,16 +105,18 @@ export async function startSink(services: ServiceGroup): Promise<void> {
 export async function startApps(services: ServiceGroup, tracing: boolean): Promise<void> {
   const where = settings.appRoot;
   const compiled = settings.appRuntime === 'dist';
+  const { instances } = settings;
   console.log(
-    `starting accounts, ledger, read model, worker (task queue ${settings.taskQueue}), gateway :${settings.ports.gateway} from ${where} ` +
+    `starting accounts x${instances.accounts}, ledger x${instances.ledger}, read model x${instances['read-model']}, ` +
+      `worker x${instances.worker} (task queue ${settings.taskQueue}), gateway :${settings.ports.gateway} from ${where} ` +
       `(${settings.appCommit}, ${compiled ? 'compiled' : 'through tsx'}); ` +
       `tracing ${tracing ? `on, to ${settings.otlpEndpoint ?? `the bench's collector :${settings.ports.otlpSink}`}` : 'off'}`,
   );
   // The build is incremental: a few seconds when nothing changed since the last.
   if (compiled) execFileSync(path.join(where, 'deploy', 'build'), { cwd: where, stdio: 'inherit' });
   for (const app of appProcesses()) {
-    const healthTimeoutMs = app.name === 'worker' ? WORKER_HEALTH_TIMEOUT_MS : undefined;
-    await services.start(app.name, app.entry, app.port, appEnv(app.name, tracing), { cwd: where, healthTimeoutMs, compiled });
+    const healthTimeoutMs = app.app === 'worker' ? WORKER_HEALTH_TIMEOUT_MS : undefined;
+    await services.start(app.name, app.entry, app.port, appEnv(app, tracing), { cwd: where, healthTimeoutMs, compiled });
   }
 }
 

@@ -9,7 +9,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Config } from '../../lib/config';
 import { infraPortsOf, request, tcpPortsOf, temporalServerPid, type CpuSnapshot } from '../support';
-import { appProcesses } from './app-stack';
+import { appProcesses, workerTemporalMetricsPorts } from './app-stack';
 import { histogramDelta, labelValues, scrape, sumOf, type HistogramDelta, type PromSample } from './prometheus';
 import { settings } from './settings';
 import type { StackCpu } from './stack-cpu';
@@ -47,7 +47,8 @@ async function sinkCounts(): Promise<SinkCounts | null> {
 export async function probe(ctx: ProbeContext): Promise<Probe> {
   const cpu = ctx.cpu.snapshot();
   const [worker, server, apps, sink] = await Promise.all([
-    scrape(settings.ports.workerTemporalMetrics),
+    // Every worker's SDK metrics, as one list: the steps are summed over the workers.
+    Promise.all(workerTemporalMetricsPorts().map(scrape)).then((samples) => samples.flat()),
     scrape(ctx.temporalMetricsPort),
     Promise.all(appProcesses().map((app) => scrape(app.port))),
     sinkCounts(),

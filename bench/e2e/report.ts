@@ -7,7 +7,7 @@ import type { CeilingResult } from './ceiling';
 import type { HistogramDelta } from './prometheus';
 import type { ClosedLoopResult, OpenLoopResult, Scenario } from './scenarios';
 import { settings } from './settings';
-import { STACK_GROUPS } from './stack-cpu';
+import { APP_GROUPS, STACK_GROUPS } from './stack-cpu';
 
 export interface Host {
   startedAt: string;
@@ -102,6 +102,14 @@ function cpuTable(results: Scenario[]): string {
   return table(['CPU ms per transfer', ...STACK_GROUPS, 'sum'], rows);
 }
 
+/** Scale-out: each app's processes (copies behind one port count with their primary) and its CPU per transfer per process. */
+function perProcessTable(results: Scenario[]): string {
+  const { instances } = settings;
+  const processes: Record<string, number> = { gateway: 1, worker: instances.worker, accounts: instances.accounts, ledger: instances.ledger, 'read-model': instances['read-model'] };
+  const rows = results.filter((r) => r.cpuMsPerTransfer).map((r) => [r.label, ...APP_GROUPS.map((g) => `${fixed(r.cpuMsPerTransfer![g] / processes[g], 1)} x ${processes[g]}`)]);
+  return table(['CPU ms per transfer per process x processes', ...APP_GROUPS], rows);
+}
+
 function coresTable(results: Scenario[], ceiling: CeilingResult | null): string {
   const row = (label: string, c: Scenario['cpu']) => (c ? [[label, fixed(c.cores.machine, 2), fixed(c.cores.stack, 2), fixed(c.cores.bench, 2), fixed(c.cores['ceiling-worker'], 2), fixed(c.cores.other, 2)]] : []);
   return table(
@@ -184,6 +192,7 @@ export function report(results: Results, resultsFile: string): void {
   console.log(`\ntransfers end to end, ${host.startedAt}; nproc ${host.nproc}; node ${host.node}`);
   console.log(`app processes from ${settings.appRoot} (${settings.appCommit}); bench, ceiling and infrastructure: ${settings.benchCommit}`);
   console.log(`worker settings (ceiling; the transfer worker's when the app code is this checkout's): ${JSON.stringify(host.workerTuning)}`);
+  console.log(`instances: ${JSON.stringify(settings.instances)} (WORKER_, ACCOUNTS_, LEDGER_, READ_MODEL_INSTANCES)`);
   console.log(`uptime before: ${host.uptimeBefore}`);
   console.log(`uptime after:  ${host.uptimeAfter}`);
   if (host.missingInfra.length > 0) console.log(`NOT FOUND (their CPU is not counted): ${host.missingInfra.join(', ')}`);
@@ -210,6 +219,10 @@ export function report(results: Results, resultsFile: string): void {
   console.log(cpuTable(all));
   console.log('(every process of the stack, from /proc, over the measured window / transfers posted in it;');
   console.log(' postgres = the whole cluster; sink = the bench\'s trace collector, which does the trace sink\'s work during the run (JSON lines to a file).)\n');
+  if (Object.values(settings.instances).some((n) => n > 1)) {
+    console.log(perProcessTable(all));
+    console.log('(an app\'s CPU / its instances: the copies of a service behind one port share the load, and their primary is idle.)\n');
+  }
   console.log(coresTable(all, ceiling));
   console.log('');
   if (all.some((r) => r.tracing)) {

@@ -80,6 +80,17 @@ export const settings = {
     ceilingWorkerTemporalMetrics: intFromEnv('BENCH_CEILING_WORKER_TEMPORAL_METRICS_PORT', 19467, 1, 65535),
     temporalMetrics: intFromEnv('BENCH_TEMPORAL_METRICS_PORT', 0, 0, 65535),
   },
+  /**
+   * Scale-out, named as deploy/stack names it: WORKER_INSTANCES worker processes (worker K on the
+   * worker's ports + 10 x (K - 1)), and ACCOUNTS_, LEDGER_, READ_MODEL_INSTANCES copies of those
+   * services behind their one port (lib/cluster; the variables reach them through the environment).
+   */
+  instances: {
+    worker: intFromEnv('WORKER_INSTANCES', 1, 1, 16),
+    accounts: intFromEnv('ACCOUNTS_INSTANCES', 1, 1, 16),
+    ledger: intFromEnv('LEDGER_INSTANCES', 1, 1, 16),
+    'read-model': intFromEnv('READ_MODEL_INSTANCES', 1, 1, 16),
+  },
   taskQueue: `bench-${process.pid}`,
   ceilingTaskQueue: `bench-ceiling-${process.pid}`,
   otlpEndpoint: process.env.BENCH_OTLP_ENDPOINT || null,

@@ -9,6 +9,7 @@
  * listens on.
  */
 import type { Config } from '../../lib/config';
+import { appOfProcess } from './app-stack';
 import { cpuBetween, cpuSnapshot, infraPortsOf, listenerPid, temporalServerPid, type CpuSnapshot, type GroupOf, type ServiceGroup } from '../support';
 
 export const APP_GROUPS = ['gateway', 'worker', 'accounts', 'ledger', 'read-model'] as const;
@@ -50,8 +51,9 @@ export class StackCpu {
     ];
     this.groupOf = (pid, comm, ppid) => {
       if (pid === process.pid) return 'bench';
-      const service = services.services.find((s) => s.child.pid === pid);
-      if (service) return service.name;
+      // A copy of a service running several behind its port (lib/cluster) is a child of the process the bench started.
+      const service = services.services.find((s) => s.child.pid === pid || s.child.pid === ppid);
+      if (service) return appOfProcess(service.name) as CpuGroup;
       if (comm === 'postgres') return postmaster !== undefined && (pid === postmaster || ppid === postmaster) ? 'pg' : undefined;
       return listeners.get(pid);
     };

@@ -10,3 +10,6 @@ export function instanceNumber(env: NodeJS.ProcessEnv = process.env): number | u
   const value = Number(env[INSTANCE_VARIABLE]);
   return Number.isInteger(value) && value > 0 ? value : undefined;
 }
+
+/** Worker K of WORKER_INSTANCES listens on the worker's two ports + (K - 1) x this (deploy/stack.d/apps.sh's INSTANCE_PORT_STEP). */
+export const WORKER_PORT_STEP = 10;
