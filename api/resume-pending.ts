@@ -12,20 +12,26 @@ import { startReversalWorkflow, startTransferWorkflow, type StartDeps, type Tran
 
 const BATCH_SIZE_MAX = 100;
 
-export function startPendingResumer(deps: TransferDeps, pool: Pool, { intervalMs = 15_000, olderThanMs = 10_000 } = {}): { stop(): void } {
+export interface ResumeOptions {
+  /** A transfer younger than this is left to the request that created it. */
+  olderThanMs: number;
+  /** The wait after the first attempt that found or started the workflow; it doubles with each one after. */
+  firstBackoffMs: number;
+  maxBackoffMs: number;
+}
+
+export const RESUME_DEFAULTS: ResumeOptions & { intervalMs: number } = {
+  intervalMs: 15_000,
+  olderThanMs: 10_000,
+  firstBackoffMs: 15_000,
+  maxBackoffMs: 60 * 60_000,
+};
+
+export function startPendingResumer(deps: TransferDeps, pool: Pool, options = RESUME_DEFAULTS): { stop(): void } {
   let running = false;
   const pass = async () => {
-    const { rows } = await pool.query<{ id: string }>(
-      `SELECT id FROM transfers WHERE status = 'pending' AND created_at < clock_timestamp() - make_interval(secs => $1)
-        ORDER BY created_at LIMIT $2`,
-      [olderThanMs / 1000, BATCH_SIZE_MAX],
-    );
-    for (const { id } of rows) {
-      const transfer = await deps.store.getTransfer(id);
-      // One failed start must not keep the others of this pass from being resumed.
-      if (transfer?.status === 'pending') await startTransferWorkflow(deps, transfer).catch(() => undefined);
-    }
-    await resumeClaimedReversals(deps, pool, olderThanMs);
+    await resumePendingTransfers(deps, pool, options);
+    await resumeClaimedReversals(deps, pool, options.olderThanMs);
   };
   const timer = setInterval(() => {
     if (running) return;
@@ -35,9 +41,49 @@ export function startPendingResumer(deps: TransferDeps, pool: Pool, { intervalMs
       .finally(() => {
         running = false;
       });
-  }, intervalMs);
+  }, options.intervalMs);
   timer.unref();
   return { stop: () => clearInterval(timer) };
+}
+
+/**
+ * One pass over the transfers pending for longer than `olderThanMs` whose next
+ * attempt is due: starts each one's workflow (a no-op when it exists). When
+ * the start succeeded or found the workflow, the next attempt waits twice as
+ * long as the last (resume_attempts, resume_after: migration 006); when
+ * Temporal could not be reached, the transfer is tried again at the next pass.
+ * Returns how many transfers were attempted.
+ */
+export async function resumePendingTransfers(deps: TransferDeps, pool: Pool, options: ResumeOptions): Promise<number> {
+  const { rows } = await pool.query<{ id: string }>(
+    `SELECT id FROM transfers
+      WHERE status = 'pending' AND created_at < clock_timestamp() - make_interval(secs => $1)
+        AND (resume_after IS NULL OR resume_after <= clock_timestamp())
+      ORDER BY coalesce(resume_after, created_at) LIMIT $2`,
+    [options.olderThanMs / 1000, BATCH_SIZE_MAX],
+  );
+  for (const { id } of rows) {
+    const transfer = await deps.store.getTransfer(id);
+    if (transfer?.status !== 'pending') continue;
+    // One failed start must not keep the others of this pass from being resumed.
+    const reached = await startTransferWorkflow(deps, transfer).then(
+      () => true,
+      () => false,
+    );
+    if (reached) await backOff(pool, id, options);
+  }
+  return rows.length;
+}
+
+function backOff(pool: Pool, id: string, { firstBackoffMs, maxBackoffMs }: ResumeOptions) {
+  // The right-hand resume_attempts is the value before this update: waits of 1, 2, 4... times the first.
+  return pool.query(
+    `UPDATE transfers
+        SET resume_attempts = resume_attempts + 1,
+            resume_after = clock_timestamp() + make_interval(secs => least($2 * 2 ^ least(resume_attempts, 30), $3))
+      WHERE id = $1 AND status = 'pending'`,
+    [id, firstBackoffMs / 1000, maxBackoffMs / 1000],
+  );
 }
 
 /**
