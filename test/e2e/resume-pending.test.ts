@@ -48,7 +48,7 @@ afterAll(async () => {
     await temporal.workflow.getHandle(transferWorkflowId(id)).terminate('resume-pending test cleanup').catch(() => undefined);
     await pools.transfers.query('DELETE FROM transfers WHERE id = $1', [id]);
   }
-  statusListener?.close();
+  await statusListener?.close();
   await connection?.close();
   await pools?.close();
 });
