@@ -4,7 +4,7 @@
  * wildcard or an outside interface. Read from the kernel's socket tables
  * (/proc/net/tcp and tcp6), so it is what the machine really exposes.
  */
-import { readFileSync } from 'node:fs';
+import { listeningAddresses, LOOPBACK_V4, LOOPBACK_V6 } from '../support/ports';
 import { config, ensureSystem } from '../support/system';
 
 const SERVICE_PORTS: Record<string, number> = {
@@ -15,23 +15,6 @@ const SERVICE_PORTS: Record<string, number> = {
   'worker metrics': config.WORKER_METRICS_PORT,
   'worker Temporal metrics': config.WORKER_TEMPORAL_METRICS_PORT,
 };
-
-const TCP_LISTEN = '0A';
-const LOOPBACK_V4 = '0100007F';
-const LOOPBACK_V6 = '00000000000000000000000001000000';
-
-/** Local addresses (kernel hex) of the listening sockets on `port`, from both tables. */
-function listeningAddresses(port: number): string[] {
-  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
-  return ['/proc/net/tcp', '/proc/net/tcp6'].flatMap((table) =>
-    readFileSync(table, 'utf8')
-      .split('\n')
-      .slice(1)
-      .map((line) => line.trim().split(/\s+/))
-      .filter((fields) => fields.length > 3 && fields[3] === TCP_LISTEN && fields[1].endsWith(`:${hexPort}`))
-      .map((fields) => fields[1].split(':')[0]),
-  );
-}
 
 beforeAll(() => ensureSystem());
 

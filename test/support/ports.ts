@@ -1,7 +1,7 @@
 /**
  * Ports for tests that start a stack of their own beside the one the suite
- * uses: every port variable of deploy/defaults.env shifted, and a check that a
- * port answers.
+ * uses: every port variable of deploy/defaults.env shifted, a check that a
+ * port answers, and the addresses a port listens on.
  */
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
@@ -30,4 +30,25 @@ export function portOpen(port: number, timeoutMs = 1_000): Promise<boolean> {
     socket.once('connect', () => done(true));
     socket.once('error', () => done(false));
   });
+}
+
+const TCP_LISTEN = '0A';
+export const LOOPBACK_V4 = '0100007F';
+export const LOOPBACK_V6 = '00000000000000000000000001000000';
+
+/**
+ * Local addresses (the kernel's hex: LOOPBACK_V4, LOOPBACK_V6, ...) of the
+ * listening sockets on `port`, from /proc/net/tcp and tcp6: what the machine
+ * really exposes.
+ */
+export function listeningAddresses(port: number): string[] {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  return ['/proc/net/tcp', '/proc/net/tcp6'].flatMap((table) =>
+    readFileSync(table, 'utf8')
+      .split('\n')
+      .slice(1)
+      .map((line) => line.trim().split(/\s+/))
+      .filter((fields) => fields.length > 3 && fields[3] === TCP_LISTEN && fields[1].endsWith(`:${hexPort}`))
+      .map((fields) => fields[1].split(':')[0]),
+  );
 }
