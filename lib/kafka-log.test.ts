@@ -29,6 +29,13 @@ describe('kafkajs log lines', () => {
     expect(kafkaLogLevel(entry(logLevel.ERROR, 'Consumer', 'Crash: TypeError: x is not a function'))).toBe('error');
   });
 
+  it('when a group member is told the group is rebalancing (another read-model instance joined or left), then the answer and the rejoin are INFO', () => {
+    const rebalancing = 'The group is rebalancing, so a rejoin is needed';
+    expect(kafkaLogLevel(entry(logLevel.ERROR, 'Connection', 'Response Heartbeat(key: 12, version: 3)', { error: rebalancing }))).toBe('info');
+    expect(kafkaLogLevel(entry(logLevel.WARN, 'Runner', 'The group is rebalancing, re-joining', { error: rebalancing }))).toBe('info');
+    expect(kafkaLogLevel(entry(logLevel.ERROR, 'Connection', 'Connection error: read ECONNRESET', { error: rebalancing }))).toBe('error');
+  });
+
   it('when the idempotent producer warns that limited retries may invalidate EoS, then it is DEBUG; other warnings stay WARN', () => {
     expect(kafkaLogLevel(entry(logLevel.WARN, 'Producer', 'Limiting retries for the idempotent producer may invalidate EoS guarantees'))).toBe('debug');
     expect(kafkaLogLevel(entry(logLevel.WARN, 'Consumer', 'Heartbeat failed'))).toBe('warn');

@@ -17,6 +17,14 @@ import { snakeCaseKeys } from './logger';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { errorCodes } = require('kafkajs/src/protocol/error') as { errorCodes: Array<{ message: string; retriable: boolean }> };
 const RETRIABLE_MESSAGES = new Set(errorCodes.filter((e) => e.retriable).map((e) => e.message));
+/**
+ * A member of a consumer group told the group is rebalancing (a heartbeat or
+ * commit answered REBALANCE_IN_PROGRESS, not "retriable" in kafkajs's table)
+ * rejoins by itself: with several read-model instances (lib/cluster) every
+ * start, stop or death of one does this to the others. INFO, like a retry.
+ */
+const REBALANCING = 'The group is rebalancing, so a rejoin is needed';
+const REJOINING = 'The group is rebalancing, re-joining';
 
 /**
  * The outbox relay bounds its idempotent producer's retries on purpose: during
@@ -35,13 +43,13 @@ const RESERVED_KEYS = new Set(['level', 'time', 'msg', 'service', 'component', '
 export function kafkaLogLevel(entry: LogEntry): PinoLevel {
   const { level, namespace, log } = entry;
   if (level === logLevel.ERROR) {
-    if (namespace === 'Connection' && log.message.startsWith('Response ') && RETRIABLE_MESSAGES.has(String(log.error))) return 'info';
+    if (namespace === 'Connection' && log.message.startsWith('Response ') && (RETRIABLE_MESSAGES.has(String(log.error)) || log.error === REBALANCING)) return 'info';
     // A consumer that crashed on a retriable error restarts; the CRASH event (read model: consumer.ts) logs it once.
     if (namespace === 'Consumer' && log.message.startsWith('Restarting the consumer')) return 'info';
     if (namespace === 'Consumer' && log.message.startsWith('Crash: ') && RETRIABLE_MESSAGES.has(log.message.replace(/^Crash: [^:]+: /, ''))) return 'warn';
     return 'error';
   }
-  if (level === logLevel.WARN) return log.message === EOS_WARNING ? 'debug' : 'warn';
+  if (level === logLevel.WARN) return log.message === EOS_WARNING ? 'debug' : log.message === REJOINING ? 'info' : 'warn';
   return 'debug';
 }
 
