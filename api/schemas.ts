@@ -7,7 +7,8 @@
 import { z } from 'zod';
 import { CURRENCY_EXPONENTS, isSupportedCurrency, parseAmountMinor } from '../lib/money';
 import { TRANSFER_STATUSES } from '../lib/transfers';
-import { refineStorableJson, storableText } from '../lib/validation';
+import { refineStorableJson, storableText as storable } from '../lib/validation';
+import { AMOUNT_PATTERN, CREDIT_LIMIT_PATTERN, IDEMPOTENCY_KEY_PATTERN, STORABLE_TEXT_PATTERN } from './openapi/patterns';
 
 export const METADATA_BYTES_MAX = 4096;
 export const METADATA_KEYS_MAX = 50;
@@ -20,6 +21,10 @@ const required = (what: string) => ({
 
 const uuid = z.uuid(required('a UUID'));
 
+/** Storable text (lib/validation), its pattern in the OpenAPI document. */
+const storableText = (schema: z.ZodString) =>
+  storable(schema).meta({ pattern: STORABLE_TEXT_PATTERN, description: 'No NUL character and no lone UTF-16 surrogate (PostgreSQL cannot store them).' });
+
 /** "1250": decimal digits, no sign, no leading zeros, no spaces, 1 ≤ n ≤ 2^63−1 (the rule is lib/money's). */
 export const amountString = z
   .string(required('a string of decimal digits, e.g. "1250"'))
@@ -27,12 +32,16 @@ export const amountString = z
     const parsed = parseAmountMinor(value);
     if (!parsed.ok) ctx.addIssue({ code: 'custom', message: parsed.reason });
   })
-  .meta({ description: 'Minor units as a decimal string, e.g. "1050" is 10.50 USD.', pattern: '^[1-9][0-9]{0,18}$', examples: ['1250'] });
+  .meta({
+    description: 'Minor units as a string of decimal digits ("1050" is 10.50 USD); no sign, no leading zeros, 1 to 9223372036854775807; never a number.',
+    pattern: AMOUNT_PATTERN,
+    examples: ['1250'],
+  });
 
 export const currencyCode = z
   .string(required('an ISO 4217 code'))
   .refine(isSupportedCurrency, `must be a supported ISO 4217 code: ${Object.keys(CURRENCY_EXPONENTS).join(', ')}`)
-  .meta({ examples: ['USD'] });
+  .meta({ description: 'ISO 4217, upper case.', enum: Object.keys(CURRENCY_EXPONENTS), examples: ['USD'] });
 
 const creditLimit = z
   .string({ error: 'must be a string of decimal digits or "unlimited"' })
@@ -40,13 +49,24 @@ const creditLimit = z
     (v) => v === 'unlimited' || parseAmountMinor(v, { allowZero: true }).ok,
     'must be "unlimited" or minor units as a string of digits (no sign, no leading zeros), at most 9223372036854775807',
   )
-  .meta({ description: 'How far available may go below zero, in minor units, or "unlimited".', examples: ['50000'] });
+  .meta({
+    description: 'How far `available` may go below zero: minor units as a string of digits (0 to 9223372036854775807, no leading zeros), or "unlimited" (a funding account). Default "0".',
+    pattern: CREDIT_LIMIT_PATTERN,
+    examples: ['50000'],
+  });
 
 export const metadata = z
   .record(z.string(), z.unknown(), { error: 'must be a JSON object' })
   .refine((m) => Object.keys(m).length <= METADATA_KEYS_MAX, `must have at most ${METADATA_KEYS_MAX} keys`)
   .refine((m) => Buffer.byteLength(JSON.stringify(m)) <= METADATA_BYTES_MAX, `must be at most ${METADATA_BYTES_MAX} bytes serialized`)
-  .superRefine(refineStorableJson);
+  .superRefine(refineStorableJson)
+  .meta({
+    description: 'Any JSON object: at most 50 keys and 4096 bytes serialized; no NUL character or lone UTF-16 surrogate in any key or string at any depth.',
+    maxProperties: METADATA_KEYS_MAX,
+    propertyNames: { pattern: STORABLE_TEXT_PATTERN },
+    additionalProperties: { $ref: '#/components/schemas/MetadataValue' },
+    examples: [{ invoice: 'A-17' }],
+  });
 
 /** The client's own unique reference of an account (also the `?code=` lookup). */
 export const accountCode = storableText(z.string(required('a string')).min(1, 'must not be empty').max(100, 'must be at most 100 characters'));
@@ -84,7 +104,8 @@ export const pageQuery = z.object({
     .min(1, 'must be an integer from 1 to 200')
     .max(PAGE_LIMIT_MAX, 'must be an integer from 1 to 200')
     .default(PAGE_LIMIT_DEFAULT),
-  cursor: z.string().max(1000, 'is not a cursor this API issued').optional(),
+  // An empty cursor is none this API issued: refused like any other, and the document says minLength 1.
+  cursor: z.string().min(1, 'is not a cursor this API issued').max(1000, 'is not a cursor this API issued').optional(),
 });
 
 /** `code`: the account with that code (a list of at most one). */
@@ -95,8 +116,15 @@ export const listTransfersQuery = pageQuery.extend({
   status: z.enum(TRANSFER_STATUSES, { error: `must be one of ${TRANSFER_STATUSES.join(', ')}` }).optional(),
 });
 
+export const asOfQuery = z.object({ asOf: z.iso.datetime({ offset: true, message: 'must be an RFC 3339 time, e.g. 2026-11-26T21:07:57.123Z' }).optional() });
+
+export const statementQuery = pageQuery.extend({
+  from: z.iso.datetime({ offset: true, message: 'must be an RFC 3339 time' }).optional(),
+  to: z.iso.datetime({ offset: true, message: 'must be an RFC 3339 time' }).optional(),
+});
+
 export const waitQuery = z.object({ wait: z.enum(['true', 'false'], { error: 'must be true or false' }).optional() });
 
 export const idempotencyKey = z
   .string(required('1 to 255 printable ASCII characters'))
-  .regex(/^[\x20-\x7e]{1,255}$/, 'must be 1 to 255 printable ASCII characters');
+  .regex(new RegExp(IDEMPOTENCY_KEY_PATTERN), 'must be 1 to 255 printable ASCII characters');

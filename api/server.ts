@@ -4,7 +4,9 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { createServiceApp, finishServiceApp, type ReadinessChecks } from '../lib/http';
 import { requireApiKey } from './auth';
-import { openApiDocument } from './openapi';
+import { docsRoutes } from './docs-page';
+import { methodNotAllowed } from './method-not-allowed';
+import { openApiDocument } from './openapi/document';
 import type { ReconciliationDeps } from './reconciliations';
 import { accountRoutes, type AccountRouteDeps } from './routes/accounts';
 import { reconciliationRoutes } from './routes/reconciliations';
@@ -20,12 +22,14 @@ export interface GatewayDeps extends TransferDeps, AccountRouteDeps, Reconciliat
 
 export function createGatewayApp(deps: GatewayDeps): Express {
   const app = createServiceApp({ logger: deps.logger, registry: deps.registry, readiness: deps.readiness });
-  const document = openApiDocument();
+  const document = openApiDocument({ auth: deps.apiKeys.length > 0 });
   app.get('/openapi.json', (_req, res) => void res.json(document));
+  app.use(docsRoutes());
   if (deps.apiKeys.length > 0) app.use('/v1', requireApiKey(deps.apiKeys));
   app.use('/v1', accountRoutes(deps));
   app.use('/v1', transferRoutes(deps));
   app.use('/v1', reconciliationRoutes(deps));
+  app.use(methodNotAllowed(document as Parameters<typeof methodNotAllowed>[0]));
   finishServiceApp(app, deps.logger);
   return app;
 }

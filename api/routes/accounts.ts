@@ -10,7 +10,7 @@ import { asyncHandler, sendProblem } from '../../lib/http';
 import type { Problem } from '../../lib/errors';
 import { check, throwIfInvalid } from '../../lib/validation';
 import type { GatewayMetrics } from '../metrics';
-import { createAccountBody, emptyBody, idempotencyKey, listAccountsQuery, pageQuery } from '../schemas';
+import { asOfQuery, createAccountBody, emptyBody, idempotencyKey, listAccountsQuery, statementQuery } from '../schemas';
 import type { Upstream, UpstreamAnswer } from '../upstream';
 
 export interface AccountRouteDeps {
@@ -18,12 +18,6 @@ export interface AccountRouteDeps {
   readModel: Upstream;
   metrics: GatewayMetrics;
 }
-
-const asOfQuery = z.object({ asOf: z.iso.datetime({ offset: true, message: 'must be an RFC 3339 time, e.g. 2026-11-26T21:07:57.123Z' }).optional() });
-const statementQuery = pageQuery.extend({
-  from: z.iso.datetime({ offset: true, message: 'must be an RFC 3339 time' }).optional(),
-  to: z.iso.datetime({ offset: true, message: 'must be an RFC 3339 time' }).optional(),
-});
 
 export function accountRoutes(deps: AccountRouteDeps): Router {
   const router = Router();

@@ -15,7 +15,9 @@ export function parseRfc3339(value: string): Date | null {
   if (Number(hour) > 23 || Number(minute) > 59 || Number(second) > 59) return null;
   if (!/^[Zz]$/.test(offset) && (Number(offset.slice(1, 3)) > 23 || Number(offset.slice(4, 6)) > 59)) return null;
   // The calendar date as written must exist: Date.UTC would roll Feb 30 into March.
-  const calendar = new Date(Date.UTC(Number(year), Number(month) - 1, Number(day)));
+  // setUTCFullYear, not Date.UTC, which reads the years 0–99 as 1900–1999 (so "0060-01-27" was refused).
+  const calendar = new Date(0);
+  calendar.setUTCFullYear(Number(year), Number(month) - 1, Number(day));
   if (calendar.getUTCFullYear() !== Number(year) || calendar.getUTCMonth() !== Number(month) - 1 || calendar.getUTCDate() !== Number(day)) {
     return null;
   }

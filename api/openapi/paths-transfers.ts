@@ -1,0 +1,186 @@
+/** The transfer operations of the document (api/routes/transfers.ts). */
+import type { OpenAPIRegistry, ResponseConfig } from '@asteasolutions/zod-to-openapi';
+import { z } from 'zod';
+import { createTransferBody, idempotencyKey, listTransfersQuery, waitQuery } from '../schemas';
+import { EXAMPLE } from './examples';
+import { bodyProblems, emptyBodyProblems, invalidQuery, invalidState, keyReused, notFound, problemResponse, unavailable } from './responses';
+import { transferPage, transferResource } from './resources';
+import { emptyActionBody, type Common } from './common';
+
+const JSON_TYPE = 'application/json';
+const idParams = z.object({ id: z.uuid().meta({ description: 'The transfer (a UUID; anything else is a 404).', examples: [EXAMPLE.transferId] }) });
+const keyHeader = z.object({
+  'Idempotency-Key': idempotencyKey.meta({ description: '1 to 255 printable ASCII characters, chosen by the client; the same key replays the first answer.', examples: ['rent-2026-11-alice'] }),
+});
+
+const location = { Location: { description: 'The transfer: GET it to follow it.', schema: { type: 'string' as const, examples: [`/v1/transfers/${EXAMPLE.transferId}`] } } };
+const replayed = { 'Idempotent-Replayed': { description: '`true` when the answer replays an earlier request with the same Idempotency-Key.', schema: { type: 'string' as const, enum: ['true'] } } };
+
+const transfer = (overrides: Record<string, unknown> = {}) => ({
+  id: EXAMPLE.transferId,
+  fromAccountId: EXAMPLE.accountId,
+  toAccountId: EXAMPLE.otherAccountId,
+  amount: '1250',
+  currency: 'USD',
+  description: 'rent',
+  metadata: { invoice: 'A-17' },
+  status: 'posted',
+  failureCode: null,
+  failureMessage: null,
+  entryId: EXAMPLE.entryId,
+  traceId: EXAMPLE.traceId,
+  createdAt: EXAMPLE.time,
+  updatedAt: '2026-11-26T21:07:57.456Z',
+  reversal: null,
+  ...overrides,
+});
+const pending = transfer({ status: 'pending', entryId: null, updatedAt: EXAMPLE.time });
+const awaiting = transfer({ status: 'awaiting_approval', amount: '2500000', entryId: null });
+const failed = transfer({ status: 'failed', entryId: null, failureCode: 'INSUFFICIENT_FUNDS', failureMessage: 'available balance 1000 is below the amount 1250' });
+const reversed = transfer({
+  status: 'reversed',
+  reversal: { id: EXAMPLE.reversalId, status: 'posted', entryId: EXAMPLE.reversalEntryId, traceId: EXAMPLE.traceId, createdAt: '2026-11-27T09:00:00.000Z' },
+});
+
+const transferAnswer = (description: string, examples: Record<string, object>, headers: ResponseConfig['headers'] = location): ResponseConfig => ({
+  description,
+  headers,
+  content: { [JSON_TYPE]: { schema: transferResource, examples: Object.fromEntries(Object.entries(examples).map(([k, v]) => [k, { value: v }])) } },
+});
+
+const WAIT_RULE =
+  'It answers once the decision took effect, or after at most 10 s with the transfer as it then stands (still 200; follow the `Location` header or GET the transfer).';
+
+export function registerTransferPaths(registry: OpenAPIRegistry, common: Common): void {
+  registry.registerPath({
+    method: 'post',
+    path: '/v1/transfers',
+    operationId: 'createTransfer',
+    tags: ['Transfers'],
+    summary: 'Create a transfer',
+    description: [
+      'Creates a transfer and runs it as a durable Temporal workflow (`transfer-<id>`).',
+      'Shape errors (a missing field, an amount that is not a positive integer string, zero, an unknown currency, the same account on both sides, oversized metadata) are a 400 and create nothing.',
+      'Business failures are not 4xx: the transfer is created and ends `failed` with a `failureCode` (ACCOUNT_NOT_FOUND, ACCOUNT_FROZEN, CURRENCY_MISMATCH, INSUFFICIENT_FUNDS).',
+      '**Approval:** an amount at or above the approval threshold (`APPROVAL_THRESHOLD_MINOR`, default 1000000 minor units) reserves the funds and waits in `awaiting_approval` for approve, reject or cancel; without a decision within `APPROVAL_TIMEOUT` (default 24 h) it ends `expired`.',
+      '**Idempotency:** `Idempotency-Key` is required. The same key with the same body answers the same transfer (200, `Idempotent-Replayed: true`) for at least 24 hours; concurrent requests with one key never create two transfers; the same key with another body is a 422.',
+      '**`?wait=true`:** the answer waits until the status is no longer `pending`, at most 10 s; when the cap is reached it answers the transfer as it then stands (still `pending`, same status code) and the client follows `Location`.',
+      'Money is a string of minor units (`"1250"` is 12.50 USD), never a number.',
+    ].join('\n\n'),
+    request: {
+      headers: keyHeader,
+      query: waitQuery.extend({ wait: waitQuery.shape.wait.meta({ description: 'true: answer once the transfer has left `pending`, at most after 10 s.' }) }),
+      body: {
+        required: true,
+        content: {
+          [JSON_TYPE]: {
+            schema: createTransferBody,
+            examples: {
+              transfer: { value: { fromAccountId: EXAMPLE.accountId, toAccountId: EXAMPLE.otherAccountId, amount: '1250', currency: 'USD', description: 'rent', metadata: { invoice: 'A-17' } } },
+              minimal: { value: { fromAccountId: EXAMPLE.accountId, toAccountId: EXAMPLE.otherAccountId, amount: '1250', currency: 'USD' } },
+            },
+          },
+        },
+      },
+    },
+    responses: {
+      201: transferAnswer('Created. Without `?wait=true` it is usually still `pending`.', { pending, posted: transfer(), failed, awaitingApproval: awaiting }),
+      200: transferAnswer('A replay of an earlier request with the same Idempotency-Key and body: that transfer as it stands now.', { replayed: transfer() }, { ...location, ...replayed }),
+      ...bodyProblems('amount', 'must be greater than zero'),
+      ...common.auth,
+      422: keyReused('with a different request body'),
+      503: unavailable('the transfer is recorded but its workflow could not be started (Temporal), or the database'),
+    },
+  });
+
+  registry.registerPath({
+    method: 'get',
+    path: '/v1/transfers',
+    operationId: 'listTransfers',
+    tags: ['Transfers'],
+    summary: 'List transfers',
+    description: 'Newest first, optionally of one account (as source or destination) and in one status; paged by `limit` and the opaque `cursor` of the previous page.',
+    request: { query: listTransfersQuery },
+    responses: {
+      200: { description: 'A page of transfers.', content: { [JSON_TYPE]: { schema: transferPage, examples: { page: { value: { items: [transfer()], nextCursor: null } } } } } },
+      400: invalidQuery('limit', 'must be an integer from 1 to 200'),
+      ...common.auth,
+      503: unavailable('the database'),
+    },
+  });
+
+  registry.registerPath({
+    method: 'get',
+    path: '/v1/transfers/{id}',
+    operationId: 'getTransfer',
+    tags: ['Transfers'],
+    summary: 'Get a transfer',
+    description: 'The transfer as it stands, with its `reversal` (or null).',
+    request: { params: idParams },
+    responses: {
+      200: transferAnswer('The transfer.', { posted: transfer(), failed, reversed }, {}),
+      ...common.auth,
+      404: notFound('transfer'),
+      503: unavailable('the database'),
+    },
+  });
+
+  const decision = (action: 'approve' | 'reject' | 'cancel', summary: string, effect: string, allowed: string, example: object) =>
+    registry.registerPath({
+      method: 'post',
+      path: `/v1/transfers/{id}/${action}`,
+      operationId: `${action}Transfer`,
+      tags: ['Transfers'],
+      summary,
+      description: `${effect} Takes an empty JSON object or no body. ${WAIT_RULE} A status that does not allow it is a 409 with code INVALID_STATE (${allowed}).`,
+      request: { params: idParams, body: emptyActionBody },
+      responses: {
+        200: transferAnswer('The transfer after the decision (or as it stands when 10 s passed first).', { decided: example }),
+        ...emptyBodyProblems(),
+        ...common.auth,
+        404: notFound('transfer'),
+        409: invalidState(action, allowed),
+        503: unavailable('the decision could not be delivered to the workflow (Temporal), or the database'),
+      },
+    });
+  decision('approve', 'Approve a transfer awaiting approval', 'Posts a transfer in `awaiting_approval`: it answers `posted` (or `failed` with its code).', 'only awaiting_approval', transfer());
+  decision(
+    'reject',
+    'Reject a transfer awaiting approval',
+    'Releases the funds of a transfer in `awaiting_approval`: it ends `cancelled` with failureCode `REJECTED` (a cancel leaves failureCode null).',
+    'only awaiting_approval',
+    transfer({ status: 'cancelled', entryId: null, amount: '2500000', failureCode: 'REJECTED', failureMessage: 'rejected by an approver' }),
+  );
+  decision('cancel', 'Cancel a transfer', 'Cancels a `pending` or `awaiting_approval` transfer and releases its funds: it ends `cancelled` with failureCode null.', 'pending or awaiting_approval', transfer({ status: 'cancelled', entryId: null }));
+
+  registry.registerPath({
+    method: 'post',
+    path: '/v1/transfers/{id}/reverse',
+    operationId: 'reverseTransfer',
+    tags: ['Transfers'],
+    summary: 'Reverse a posted transfer',
+    description: [
+      'Posts a reversing entry for a `posted` transfer (workflow `reverse-<id>`); its status becomes `reversed`. Takes an empty JSON object or no body; `Idempotency-Key` is required.',
+      'The answer is the transfer with its `reversal` (id, status, the reversing entryId, traceId, createdAt). It answers once the transfer is `reversed`, or after at most 10 s as it then stands (reversal `pending`; follow `Location`).',
+      'The same key replays the first answer (200, `Idempotent-Replayed: true`). A transfer reversed, or being reversed, under another key is a 409 ALREADY_REVERSED; one not posted, a 409 INVALID_STATE; a key that asked for the reversal of another transfer, a 422. Of concurrent reversals of one transfer exactly one is taken.',
+    ].join('\n\n'),
+    request: { params: idParams, headers: keyHeader, body: emptyActionBody },
+    responses: {
+      200: transferAnswer('The transfer with its reversal; a replay carries `Idempotent-Replayed: true`.', { reversed }, { ...location, ...replayed }),
+      ...emptyBodyProblems(),
+      ...common.auth,
+      404: notFound('transfer'),
+      409: problemResponse(409, 'Reversed or being reversed under another Idempotency-Key (code ALREADY_REVERSED), or not posted (code INVALID_STATE).', {
+        alreadyReversed: {
+          slug: 'transfer-already-reversed',
+          title: 'Conflict',
+          code: 'ALREADY_REVERSED',
+          detail: `Transfer ${EXAMPLE.transferId} is reversed (reversal ${EXAMPLE.reversalId}); the Idempotency-Key of that reversal replays it.`,
+        },
+        invalidState: { slug: 'transfer-state-conflict', title: 'Conflict', code: 'INVALID_STATE', detail: `Cannot reverse transfer ${EXAMPLE.transferId}: it is pending.` },
+      }),
+      422: keyReused('for the reversal of another transfer'),
+      503: unavailable('the reversal is recorded but its workflow could not be started (Temporal), or the database'),
+    },
+  });
+}

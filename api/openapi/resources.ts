@@ -1,0 +1,167 @@
+/**
+ * The resources the API answers with, as zod schemas for the OpenAPI document
+ * only (the routes build them in lib/transfers/resource.ts, services/accounts and
+ * api/reconciliations.ts). Every field a resource always has is required; a
+ * field that may be empty is nullable, never missing.
+ */
+import { z } from 'zod';
+import { RECONCILIATION_CHECKS, RECONCILIATION_STATUSES } from '../../lib/reconciliation/report';
+import { TRANSFER_STATUSES } from '../../lib/transfers';
+import { CREDIT_LIMIT_PATTERN, SIGNED_AMOUNT_PATTERN } from './patterns';
+import { EXAMPLE } from './examples';
+
+const uuid = (description: string, example: string) => z.uuid().meta({ description, examples: [example] });
+const time = (description: string) => z.iso.datetime().meta({ description: `${description} (RFC 3339 UTC, milliseconds).`, examples: [EXAMPLE.time] });
+const money = (description: string, example: string) =>
+  z.string().meta({ description: `${description} Minor units as a string of decimal digits ("1050" is 10.50 USD); never a number.`, pattern: SIGNED_AMOUNT_PATTERN, examples: [example] });
+const traceId = z.string().meta({ description: 'An OpenTelemetry trace id, 32 hex digits.', pattern: '^[0-9a-f]{32}$', examples: [EXAMPLE.traceId] });
+
+export const accountResource = z
+  .object({
+    id: uuid('Chosen by the server.', EXAMPLE.accountId),
+    code: z.string().meta({ description: "The client's own unique reference.", examples: ['cust-42'] }),
+    name: z.string().meta({ examples: ['Alice'] }),
+    currency: z.string().meta({ description: 'ISO 4217, upper case.', examples: ['USD'] }),
+    creditLimit: z.string().meta({
+      description: 'How far `available` may go below zero: minor units as a string of digits, or "unlimited" (a funding account that may go negative without bound).',
+      pattern: CREDIT_LIMIT_PATTERN,
+      examples: ['50000'],
+    }),
+    status: z.enum(['active', 'frozen']).meta({ description: 'A frozen account takes part in no new transfer, as source or as destination.' }),
+    createdAt: time('When it was created'),
+  })
+  .meta({ id: 'Account', description: 'An account as created and listed (GET /v1/accounts/{id} adds its balance).' });
+
+export const balanceResource = z
+  .object({
+    accountId: uuid('The account.', EXAMPLE.accountId),
+    currency: z.string().meta({ examples: ['USD'] }),
+    posted: money('Credits minus debits of the posted entries.', '5000'),
+    pending: money('Open holds on the account (funds reserved for outgoing transfers in flight), a positive number.', '1250'),
+    available: money('posted − pending; a transfer is refused when it would take this below −creditLimit.', '3750'),
+    asOf: time('The instant the balance is of'),
+  })
+  .meta({ id: 'Balance', description: 'Served from the read model; it converges to the ledger within the projection lag.' });
+
+export const accountWithBalanceResource = accountResource
+  .extend({ balance: balanceResource.omit({ accountId: true, currency: true }).meta({ description: 'Its balance now (as GET …/balance, without accountId and currency).' }) })
+  .meta({ id: 'AccountWithBalance', description: 'An account with its balance now.' });
+
+export const statementLineResource = z
+  .object({
+    entryId: uuid('The ledger entry.', EXAMPLE.entryId),
+    transferId: uuid('The transfer the entry posted, or null for an entry of no transfer.', EXAMPLE.transferId).nullable(),
+    postedAt: time('When the entry was posted'),
+    direction: z.enum(['debit', 'credit']),
+    amount: money('The line’s amount (positive).', '5000'),
+    balanceAfter: money('The running posted balance after this line.', '5000'),
+    description: z.string().meta({ examples: ['opening'] }),
+  })
+  .meta({ id: 'StatementLine', description: 'A posted entry line on the account.' });
+
+export const reversalResource = z
+  .object({
+    id: uuid('The reversal.', EXAMPLE.reversalId),
+    status: z.enum(['pending', 'posted']).meta({ description: '`pending` until the reversing entry is posted (the transfer is then `reversed`), `posted` after.' }),
+    entryId: uuid('The reversing entry; null while pending.', EXAMPLE.reversalEntryId).nullable(),
+    traceId: traceId.nullable().meta({ description: 'The trace of the request that asked for the reversal.' }),
+    createdAt: time('When the reversal was asked for'),
+  })
+  .meta({ id: 'Reversal', description: 'The reversal of a posted transfer (POST /v1/transfers/{id}/reverse); null on a transfer nobody asked to reverse.' });
+
+export const transferResource = z
+  .object({
+    id: uuid('Chosen by the server.', EXAMPLE.transferId),
+    fromAccountId: uuid('Debited.', EXAMPLE.accountId),
+    toAccountId: uuid('Credited.', EXAMPLE.otherAccountId),
+    amount: money('Positive.', '1250'),
+    currency: z.string().meta({ examples: ['USD'] }),
+    description: z.string().nullable().meta({ examples: ['rent'] }),
+    metadata: z.record(z.string(), z.unknown()).meta({ description: 'As sent; {} when none was.', examples: [{ invoice: 'A-17' }] }),
+    status: z.enum(TRANSFER_STATUSES).meta({
+      description:
+        'pending → posted, or failed (failureCode says why), or cancelled; at or above the approval threshold: pending → awaiting_approval → posted (approve), cancelled (reject or cancel) or expired (no decision within APPROVAL_TIMEOUT); posted → reversed. posted, failed, cancelled, expired and reversed are terminal except posted → reversed.',
+    }),
+    failureCode: z.string().nullable().meta({
+      description: 'failed: ACCOUNT_NOT_FOUND, ACCOUNT_FROZEN, CURRENCY_MISMATCH or INSUFFICIENT_FUNDS. cancelled: REJECTED when an approver rejected it, null when it was cancelled. Otherwise null.',
+      examples: ['INSUFFICIENT_FUNDS'],
+    }),
+    failureMessage: z.string().nullable(),
+    entryId: uuid('The ledger entry that posted it; null until posted.', EXAMPLE.entryId).nullable(),
+    traceId: traceId.nullable().meta({ description: 'The trace of the request that created the transfer: the saga, the ledger writes and the read-model updates belong to it.' }),
+    createdAt: time('When it was created'),
+    updatedAt: time('When its status last changed'),
+    reversal: z.union([reversalResource, z.null()]).meta({ description: 'The reversal asked for, or null.' }),
+  })
+  .meta({ id: 'Transfer', description: 'A transfer; it runs as a durable Temporal workflow (transfer-<id>).' });
+
+/** `{ items, nextCursor }`, registered under `name` (once: zod's registry refuses an id twice, so the pages are built here). */
+const pageOf = <T extends z.ZodType>(name: string, item: T) =>
+  z
+    .object({
+      items: z.array(item),
+      nextCursor: z.string().nullable().meta({ description: 'Pass as ?cursor= for the next page; null on the last page.' }),
+    })
+    .meta({ id: name });
+
+export const accountPage = pageOf('AccountPage', accountResource);
+export const statementPage = pageOf('StatementPage', statementLineResource);
+
+export const reconciliationStartedResource = z
+  .object({ id: uuid('The report.', EXAMPLE.reconciliationId), status: z.literal('running'), startedAt: time('When the run was asked for') })
+  .meta({ id: 'ReconciliationStarted' });
+
+const countsSchema = z
+  .object({
+    checked: z.int().meta({ description: 'Accounts or transfers compared.' }),
+    mismatches: z.int().meta({ description: 'Still disagreeing when read again after settling.' }),
+    recorded: z.int().meta({ description: 'Of those, listed in mismatches (at most 1000).' }),
+  })
+  .meta({ id: 'ReconciliationCounts' });
+
+const mismatchSchema = z
+  .looseObject({
+    accountId: z.string().optional(),
+    transferId: z.string().optional(),
+    kind: z.string().meta({
+      examples: ['posted_differs', 'pending_differs', 'currency_differs', 'missing_in_ledger', 'missing_in_read_model', 'missing_entry', 'duplicate_entries', 'entry_for_unposted_transfer', 'unknown_transfer'],
+    }),
+  })
+  .meta({ id: 'ReconciliationMismatch', description: 'Named by accountId (balance checks) or transferId (transferEntries); the other fields show what each side says.' });
+
+const perCheck = <T extends z.ZodType>(schema: T) => z.object(Object.fromEntries(RECONCILIATION_CHECKS.map((check) => [check, schema])) as Record<(typeof RECONCILIATION_CHECKS)[number], T>);
+
+export const reconciliationResource = z
+  .object({
+    id: uuid('The report.', EXAMPLE.reconciliationId),
+    status: z.enum(RECONCILIATION_STATUSES),
+    trigger: z.enum(['api', 'schedule']),
+    startedAt: time('When the run started'),
+    finishedAt: time('When it finished').nullable(),
+    failureMessage: z.string().nullable(),
+    counts: perCheck(countsSchema).nullable().meta({ description: 'Per check; null while running.' }),
+    mismatches: perCheck(z.array(mismatchSchema)).meta({ description: 'Per check, the mismatches recorded (at most 1000), ordered by id.' }),
+    mismatchesTruncated: z.boolean().meta({ description: 'A check found more mismatches than it recorded.' }),
+  })
+  .meta({
+    id: 'Reconciliation',
+    description:
+      "A reconciliation run: the ledger's balances against its entries and holds (ledgerBalances), the read model's balances against the ledger's (readModelBalances), posted and reversed transfers against ledger entries (transferEntries).",
+  });
+
+export const problemResource = z
+  .looseObject({
+    type: z.string().meta({ description: 'https://credit-ledger.example/problems/<slug>', examples: ['https://credit-ledger.example/problems/validation-error'] }),
+    title: z.string().meta({ examples: ['Invalid request'] }),
+    status: z.int().meta({ examples: [400] }),
+    code: z.string().meta({ description: 'Machine-readable: a business code (ACCOUNT_CODE_TAKEN, INVALID_STATE, ALREADY_REVERSED, IDEMPOTENCY_KEY_REUSED) or the slug in upper snake case (VALIDATION_ERROR, MALFORMED_JSON, NOT_FOUND, UNAUTHORIZED, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, DEPENDENCY_UNAVAILABLE).', examples: ['VALIDATION_ERROR'] }),
+    detail: z.string().optional().meta({ examples: ['The request has invalid fields.'] }),
+    errors: z
+      .array(z.object({ field: z.string().meta({ examples: ['amount'] }), message: z.string().meta({ examples: ['must be greater than zero'] }) }))
+      .optional()
+      .meta({ description: 'A 400 lists every invalid field: a body field by its path (metadata.a.b), a query parameter or header by its name.' }),
+    dependency: z.string().optional().meta({ description: 'A 503 names the dependency that cannot be reached.', examples: ['temporal'] }),
+  })
+  .meta({ id: 'Problem', description: 'An error (RFC 9457, application/problem+json).' });
+
+export const transferPage = pageOf('TransferPage', transferResource);
