@@ -15,18 +15,16 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import pino from 'pino';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { DASHBOARDS, isRow } from '../../grafana/build-dashboards';
 import { ROOT_DIR } from '../../lib/config';
 import { closeServer, listen } from '../../lib/http';
 import { createDashboardsApp } from '../../deploy/dashboards/server';
+import { launchChromium } from '../support/browser';
 import { config, ensureSystem } from '../support/system';
 import { runLoad } from './support/load';
 import { readUntil, scrapedSince } from './support/prometheus';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-/** As the machine's notes say: without the background-networking flags Chromium keeps dialling out of a closed network. */
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const DRAWN_TIMEOUT_MS = 90_000;
 const SCREENSHOTS_DIR = path.join(process.env.DATA_DIR ?? path.join(ROOT_DIR, '.data'), 'dashboards-page');
 
@@ -48,7 +46,7 @@ beforeAll(async () => {
   await readUntil(() => scrapedSince(load.finishedAtMs), Boolean, 30_000);
   server = await listen(createDashboardsApp({ prometheusUrl: config.prometheusUrl, logger: pino({ level: 'silent' }) }), 0, '127.0.0.1');
   baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1600, height: 1200 } });
   mkdirSync(SCREENSHOTS_DIR, { recursive: true });
 }, 5 * 60_000);
