@@ -1,0 +1,54 @@
+"""Schemathesis hooks for deploy/schemathesis: what the OpenAPI document cannot
+say in JSON Schema, so that a request Schemathesis deems valid is one the API
+must accept. The hook adjusts generated requests; none drops a check or a failure.
+
+- POST /v1/transfers: fromAccountId must differ from toAccountId (JSON Schema
+  cannot compare two properties); a body with both equal gets another toAccountId.
+- Idempotency-Key: a valid key is replaced by a fresh one per request. The
+  contract refuses a key reused with another body (422), and generated keys
+  repeat (the examples phase sends the document's example key every time).
+- ?cursor=: a cursor is opaque and only the ones the API issued are valid
+  (a forged one is a 400 by contract); generated ones are never issued, so a
+  cursor that fits the schema is left out. Invalid ones (empty, too long) are
+  still sent by the negative cases and must be refused.
+- statement ?from=&to=: `to` must not be before `from` (JSON Schema cannot
+  compare two parameters); a pair the wrong way round is swapped.
+"""
+import re
+import uuid
+from collections.abc import MutableMapping
+from datetime import datetime
+
+import schemathesis
+
+KEY = re.compile(r"^[\x20-\x7e]{1,255}$")
+
+
+@schemathesis.hook
+def before_call(context, case, kwargs):
+    """Every phase's requests pass here (examples, coverage, fuzzing, stateful)."""
+    headers = case.headers
+    if isinstance(headers, MutableMapping) and isinstance(headers.get("Idempotency-Key"), str) and KEY.match(headers["Idempotency-Key"]):
+        headers["Idempotency-Key"] = f"schemathesis-{uuid.uuid4()}"
+    query = case.query
+    if isinstance(query, MutableMapping) and isinstance(query.get("cursor"), str) and 1 <= len(query["cursor"]) <= 1000:
+        del query["cursor"]
+    if case.operation.label == "GET /v1/accounts/{id}/statement" and isinstance(query, MutableMapping):
+        start, end = _instant(query.get("from")), _instant(query.get("to"))
+        if start is not None and end is not None and end < start:
+            query["from"], query["to"] = query["to"], query["from"]
+    body = case.body
+    if case.operation.label == "POST /v1/transfers" and isinstance(body, dict) and isinstance(body.get("fromAccountId"), str):
+        if body.get("fromAccountId") == body.get("toAccountId"):
+            body["toAccountId"] = str(uuid.uuid4())
+
+
+def _instant(value):
+    """The instant an RFC 3339 text names, or None (left to the API to refuse)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        instant = datetime.fromisoformat(value.replace("z", "Z"))
+    except ValueError:
+        return None
+    return instant if instant.tzinfo is not None else None
