@@ -161,9 +161,12 @@ function cases(): Case[] {
   list.push({ name: 'account without code', path: '/v1/accounts', body: { name: 'x', currency: 'USD' }, status: 400, field: 'code' });
   list.push({ name: 'account with an empty name', path: '/v1/accounts', body: { code: 'x', name: '', currency: 'USD' }, status: 400, field: 'name' });
 
-  // Unknown routes and methods.
-  for (const [method, path] of [['GET', '/v1/nope'], ['DELETE', '/v1/transfers'], ['PUT', '/v1/accounts'], ['PATCH', '/v1/transfers/00000000-0000-4000-8000-000000000000'], ['GET', '/v2/transfers'], ['POST', '/v1/transfers/00000000-0000-4000-8000-000000000000/explode']]) {
+  // Unknown routes: 404; a method a known route does not take: 405 (api/method-not-allowed.ts).
+  for (const [method, path] of [['GET', '/v1/nope'], ['GET', '/v2/transfers'], ['POST', '/v1/transfers/00000000-0000-4000-8000-000000000000/explode']]) {
     list.push({ name: `${method} ${path}`, method, path, body: method === 'GET' ? undefined : {}, status: 404 });
+  }
+  for (const [method, path] of [['DELETE', '/v1/transfers'], ['PUT', '/v1/accounts'], ['PATCH', '/v1/transfers/00000000-0000-4000-8000-000000000000']]) {
+    list.push({ name: `${method} ${path}`, method, path, body: {}, status: 405 });
   }
   // Query abuse.
   for (const query of ['limit=0', 'limit=201', 'limit=abc', 'limit=1.5', 'limit=-1', 'status=done', 'cursor=%00', 'limit=1&limit=2']) {
