@@ -6,8 +6,13 @@
  * outcome (`?wait=true`, a decision, a reversal) is woken by the table's
  * status notifications (lib/transfers/status-notifications.ts), not by polling.
  */
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import { WorkflowNotFoundError } from '@temporalio/common';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+  type Client,
+} from '@temporalio/client';
+import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { AppError, conflict, notFound, unavailable } from '../lib/errors';
@@ -24,12 +29,17 @@ import {
   REVERSE_TRANSFER_WORKFLOW_TYPE,
   TRANSFER_WORKFLOW_ID_REUSE_POLICY,
   TRANSFER_WORKFLOW_TYPE,
+  INVALID_STATE_FAILURE_TYPE,
   approveSignal,
+  approveUpdate,
   transferStartSearchAttributes,
   cancelSignal,
+  cancelUpdate,
   rejectSignal,
+  rejectUpdate,
   reverseTransferWorkflowId,
   transferWorkflowId,
+  type InvalidStateDetails,
   type ReverseTransferInput,
   type TransferWorkflowInput,
 } from '../workflows/definitions';
@@ -179,25 +189,65 @@ const ALLOWED_FROM: Record<Decision, TransferStatus[]> = {
   reject: ['awaiting_approval'],
   cancel: ['pending', 'awaiting_approval'],
 };
+const UPDATES = { approve: approveUpdate, reject: rejectUpdate, cancel: cancelUpdate };
 const SIGNALS = { approve: approveSignal, reject: rejectSignal, cancel: cancelSignal };
+/** Left of the wait cap for what follows an update not answered in time (the signal, one read). */
+const AFTER_UPDATE_MS = 500;
 
 /**
- * Passes a decision to the transfer's workflow (409 when its status does not
- * allow it) and answers with the transfer once the decision took effect (a
- * terminal status), or after `WAIT_MS_MAX` as it then stands.
+ * Takes a decision on a transfer and answers with the transfer as the
+ * decision left it. A status the transfers table shows as not allowing it is
+ * a 409 at once; otherwise the decision goes to the workflow as an Update,
+ * whose validator is the authority (a concurrent other decision, a capture
+ * under way: 409 with the workflow's reason) and whose answer comes once the
+ * outcome is recorded, so the row read then is the outcome (`posted`,
+ * `failed`, `cancelled`). When no answer comes within the wait cap (a worker
+ * down or busy, a step retrying), the decision is sent as a signal too, which
+ * Temporal keeps durably (the update, unaccepted, may be lost), and the answer
+ * is the transfer as it stands, for the client to follow at its Location. A
+ * run without the update handlers (a worker from before them) gets the signal.
  */
 export async function decide(deps: TransferDeps, id: string, decision: Decision): Promise<TransferRecord> {
   const deadline = Date.now() + WAIT_MS_MAX;
   const transfer = await getTransferOr404(deps, id);
   if (!ALLOWED_FROM[decision].includes(transfer.status)) throw stateConflict(decision, transfer);
+  const handle = deps.temporal.workflow.getHandle(transferWorkflowId(id));
   try {
-    await deps.temporal.workflow.getHandle(transferWorkflowId(id)).signal(SIGNALS[decision]);
+    const outcome = await deps.temporal.withDeadline(deadline - AFTER_UPDATE_MS, () => handle.executeUpdate(UPDATES[decision]));
+    deps.logger.info({ ...logFields(transfer), decision, outcome: outcome.status }, 'transfer decided');
+    // Recorded before the update answered: this read is the outcome, with the row's every field.
+    return await getTransferOr404(deps, id);
   } catch (error) {
+    const refused = invalidStateOf(error);
+    if (refused) throw conflict('transfer-state-conflict', `Cannot ${decision} transfer ${id}: ${refused}.`, INVALID_STATE);
     if (error instanceof WorkflowNotFoundError) throw stateConflict(decision, await getTransferOr404(deps, id));
+    if (!(error instanceof WorkflowUpdateRPCTimeoutOrCancelledError || error instanceof WorkflowUpdateFailedError)) {
+      deps.logger.warn({ err: error, transfer_id: id, decision }, 'decision update failed');
+      throw unavailable('temporal', 'The decision could not be delivered to the transfer; retry.');
+    }
+    deps.logger.info({ ...logFields(transfer), decision, reason: error.message }, 'decision update not answered; sending it as a signal');
+    return signalDecision(deps, transfer, decision, deadline);
+  }
+}
+
+/** The fallback: the decision as a signal (ignored when it does not fit), and the transfer once terminal or at the deadline. */
+async function signalDecision(deps: TransferDeps, transfer: TransferRecord, decision: Decision, deadline: number): Promise<TransferRecord> {
+  try {
+    await deps.temporal.workflow.getHandle(transferWorkflowId(transfer.id)).signal(SIGNALS[decision]);
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) throw stateConflict(decision, await getTransferOr404(deps, transfer.id));
     throw unavailable('temporal', 'The decision could not be delivered to the transfer; retry.');
   }
   deps.logger.info({ ...logFields(transfer), decision }, 'transfer decision sent');
   return followUntil(deps, transfer, isTerminalStatus, deadline);
+}
+
+/** The workflow's reason when its validator refused the decision, or null for any other failure. */
+function invalidStateOf(error: unknown): string | null {
+  if (!(error instanceof WorkflowUpdateFailedError)) return null;
+  const cause = error.cause;
+  if (!(cause instanceof ApplicationFailure) || cause.type !== INVALID_STATE_FAILURE_TYPE) return null;
+  return (cause.details?.[0] as InvalidStateDetails | undefined)?.reason ?? 'its state does not allow it';
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
  * What the gateway, the worker and the workflows share about transfers: the
- * workflow ids, signal and query definitions, search attribute
+ * workflow ids, signal, update and query definitions, search attribute
  * keys, inputs and results, and the error types that are not retried.
  *
  * Reversal is a separate short workflow (`reverseTransferWorkflow`, id
@@ -10,7 +10,7 @@
  * `posted` transfer; the workflow id makes a second reversal impossible.
  */
 import { defineSearchAttributeKey, SearchAttributeType, type SearchAttributePair } from '@temporalio/common';
-import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { TransferStatus } from '../lib/transfers/status';
 
 export type { TransferStatus } from '../lib/transfers/status';
@@ -71,6 +71,36 @@ export type ReverseTransferResult =
 export const approveSignal = defineSignal<[]>('approve');
 export const rejectSignal = defineSignal<[]>('reject');
 export const cancelSignal = defineSignal<[]>('cancel');
+
+/**
+ * The same decisions as Workflow Updates, what the gateway sends: the
+ * validator refuses a decision the transfer's state does not allow (an
+ * ApplicationFailure of type INVALID_STATE_FAILURE_TYPE, nothing recorded in
+ * the history), and the handler answers with the state the decision led to,
+ * once that state is recorded in the transfers table: approve → `posted` (or
+ * `failed` with its code), reject → `cancelled` with failureCode REJECTED,
+ * cancel → `cancelled`. The same decision twice is accepted and answers the
+ * same outcome; another decision after one was taken is refused.
+ *
+ * The signals stay, for workflows run by a worker without the update
+ * handlers (the gateway falls back to them when an update finds no handler,
+ * and when it cannot be accepted in time: a signal is durable once sent) and
+ * for a gateway that still sends signals during a deploy.
+ */
+export const approveUpdate = defineUpdate<TransferState>('approve');
+export const rejectUpdate = defineUpdate<TransferState>('reject');
+export const cancelUpdate = defineUpdate<TransferState>('cancel');
+/** The ApplicationFailure type of an update refused by its validator; details carry InvalidStateDetails. */
+export const INVALID_STATE_FAILURE_TYPE = 'InvalidTransferState';
+
+export interface InvalidStateDetails {
+  /** The transfer's status in the workflow when the decision was refused. */
+  status: TransferStatus;
+  /** The decision taken already, when one was (the refused one differs from it). */
+  decided: 'approve' | 'reject' | 'cancel' | null;
+  /** Why, for the 409's detail: "it is posted", "it was rejected already", "its outcome is being settled". */
+  reason: string;
+}
 export const transferStateQuery = defineQuery<TransferState>('transferState');
 
 /** Custom search attributes registered on the namespace (deploy/stack). */

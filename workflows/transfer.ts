@@ -13,7 +13,11 @@
  * The steps run as local activities (in the worker, inside the workflow task),
  * so a transfer below the approval threshold completes in one workflow task
  * instead of five workflow and four activity tasks. Approval stays durable: a
- * signal and a timer, across as many workflow tasks as it takes. Histories
+ * signal or update and a timer, across as many workflow tasks as it takes.
+ * Decisions come as Workflow Updates (definitions.ts), answered with the state
+ * the decision led to once it is recorded; the signals stay for runs and
+ * gateways from before. Updates add no command (an accepted one is recorded as
+ * events the replay delivers again), so no patch marks them. Histories
  * recorded before that change (no `transfer-local-steps` marker) replay on the
  * old shape: validateAccounts first, then ordinary activities.
  */
@@ -21,6 +25,7 @@ import {
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
+  allHandlersFinished,
   TemporalFailure,
   condition,
   isCancellation,
@@ -39,15 +44,20 @@ import type { RecordTransferStatusInput, TransferActivities } from '../activitie
 import {
   AmountMinorKey,
   FailureTypes,
+  INVALID_STATE_FAILURE_TYPE,
   FromAccountIdKey,
   NON_RETRYABLE_ERROR_TYPES,
   ToAccountIdKey,
   TransferStatusKey,
   approveSignal,
+  approveUpdate,
   cancelSignal,
+  cancelUpdate,
   rejectSignal,
+  rejectUpdate,
   transferStateQuery,
   type HoldCapturedDetails,
+  type InvalidStateDetails,
   type RefusalDetails,
   type ReverseTransferInput,
   type ReverseTransferResult,
@@ -94,6 +104,7 @@ export const REJECTED_CODE_PATCH = 'transfer-rejected-code';
 const INTERNAL_ERROR = 'INTERNAL_ERROR';
 
 type Decision = 'approve' | 'reject' | 'cancel';
+const PAST_TENSE: Record<Decision, string> = { approve: 'approved', reject: 'rejected', cancel: 'cancelled' };
 
 export async function transferWorkflow(input: TransferWorkflowInput): Promise<TransferWorkflowResult> {
   // First of all, so the marker precedes every command of a new run.
@@ -103,6 +114,12 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
   const thresholdMinor = parseMinor(input.approvalThresholdMinor, 'approvalThresholdMinor');
   const state: TransferState = { status: 'pending', failureCode: null, failureMessage: null, entryId: null, holdId: null };
   let decision: Decision | null = null;
+  /** The final state once recorded in the transfers table: what a decision's update answers. */
+  let outcome: TransferState | null = null;
+  /** Set by an accepted update: the run then ends only once its handlers have answered. */
+  let decidedByUpdate = false;
+  /** Cleared once a decision can no longer change the outcome (the capture began, the approval expired): updates are refused. */
+  let decisionsOpen = true;
 
   /**
    * Whether an approve or reject may be taken now. With local steps, the
@@ -118,6 +135,9 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
   const approvalDecidable = (): boolean =>
     state.status === 'awaiting_approval' || (localSteps && state.status === 'pending' && amountMinor >= thresholdMinor);
 
+  // Defined before any handler is set: setHandler runs the signals buffered for it at once.
+  const cancellable = (): boolean => state.status === 'pending' || state.status === 'awaiting_approval';
+
   setHandler(transferStateQuery, () => ({ ...state }));
   setHandler(approveSignal, () => {
     if (decision === null && approvalDecidable()) decision = 'approve';
@@ -126,8 +146,31 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
     if (decision === null && approvalDecidable()) decision = 'reject';
   });
   setHandler(cancelSignal, () => {
-    if (decision === null && (state.status === 'pending' || state.status === 'awaiting_approval')) decision = 'cancel';
+    if (decision === null && cancellable()) decision = 'cancel';
   });
+
+  /**
+   * The signals' rule, made exact: the decision taken already may be taken
+   * again (it answers the same outcome), any other is refused, and so is one
+   * that could no longer change anything (a cancel once the capture began,
+   * which a signal would have seen ignored while its sender saw `posted`).
+   */
+  const validateDecision = (wanted: Decision) => (): void => {
+    if (decision === wanted) return;
+    if (decision === null && decisionsOpen && (wanted === 'cancel' ? cancellable() : approvalDecidable())) return;
+    const reason = decision !== null ? `it was ${PAST_TENSE[decision]} already` : decisionsOpen ? `it is ${state.status}` : 'its outcome is being settled';
+    const details: InvalidStateDetails = { status: state.status, decided: decision, reason };
+    throw ApplicationFailure.create({ type: INVALID_STATE_FAILURE_TYPE, message: `cannot ${wanted} the transfer: ${reason}`, nonRetryable: true, details: [details] });
+  };
+  const decide = (wanted: Decision) => async (): Promise<TransferState> => {
+    decision ??= wanted;
+    decidedByUpdate = true;
+    await condition(() => outcome !== null);
+    return outcome!;
+  };
+  setHandler(approveUpdate, decide('approve'), { validator: validateDecision('approve') });
+  setHandler(rejectUpdate, decide('reject'), { validator: validateDecision('reject') });
+  setHandler(cancelUpdate, decide('cancel'), { validator: validateDecision('cancel') });
   upsertSearchAttributes(initialSearchAttributes(input, amountMinor));
 
   const saga = new Saga();
@@ -136,7 +179,9 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
     Object.assign(state, fields, { status });
     upsertSearchAttributes([{ key: TransferStatusKey, value: status }]);
     await CancellationScope.nonCancellable(() => steps.recordTransferStatus(recordOf(input.transferId, state, compensated)));
-    return { ...state };
+    const recorded = { ...state };
+    if (status !== 'awaiting_approval') outcome = recorded;
+    return recorded;
   };
   const release = async (status: 'cancelled' | 'expired', reason: string, fields: Partial<TransferState> = {}): Promise<TransferState> => {
     const { capturedEntryId } = await saga.compensate(reason);
@@ -154,42 +199,53 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
     return moveTo('posted', { entryId: capturedEntryId });
   };
 
-  let entryId: string;
-  try {
-    const accounts = { transferId: input.transferId, fromAccountId: input.fromAccountId, toAccountId: input.toAccountId, currency: input.currency };
-    if (!localSteps) {
-      await activities.validateAccounts(accounts);
+  const result = await settle();
+  // An update's answer is a message of the task that completes the run: the run waits for its handlers to answer.
+  if (decidedByUpdate) await condition(allHandlersFinished);
+  return result;
+
+  async function settle(): Promise<TransferState> {
+    let entryId: string;
+    try {
+      const accounts = { transferId: input.transferId, fromAccountId: input.fromAccountId, toAccountId: input.toAccountId, currency: input.currency };
+      if (!localSteps) {
+        await activities.validateAccounts(accounts);
+        if (decision === 'cancel') return await release('cancelled', 'cancelled');
+      }
+
+      // Registered before the reserve: a reserve that took effect and then timed out is voided all the same.
+      saga.add((reason) => steps.voidHold({ transferId: input.transferId, reason }));
+      ({ holdId: state.holdId } = await steps.reserveHold({ ...accounts, amountMinor: input.amountMinor }));
       if (decision === 'cancel') return await release('cancelled', 'cancelled');
+
+      if (amountMinor >= thresholdMinor) {
+        await moveTo('awaiting_approval');
+        const decided = await condition(() => decision !== null, input.approvalTimeoutMs);
+        decisionsOpen = false;
+        if (!decided) return await release('expired', 'approval timed out');
+        // Read anew: the handlers set it while this function waited (TypeScript keeps the narrowing of the check above).
+        const taken = decision as Decision | null;
+        if (taken === 'reject') return await release('cancelled', 'rejected', rejectionFields());
+        if (taken === 'cancel') return await release('cancelled', 'cancelled');
+      }
+
+      // The point of no return: a cancel from here on is too late and ignored (refused, as an update).
+      decisionsOpen = false;
+      ({ entryId } = await steps.captureHold({ transferId: input.transferId, description: input.description }));
+    } catch (error) {
+      // Cancelled through Temporal itself (not the cancel signal): release the hold and record it.
+      if (isCancellation(error)) return await release('cancelled', 'workflow cancelled');
+      const cause = stepFailureCause(error);
+      if (cause === null) throw error;
+      const failure = failureOf(cause);
+      logStepFailure(input.transferId, cause, failure);
+      const compensation = await saga.compensate(failure.failureMessage);
+      if (compensation.capturedEntryId) return await postedAfterAll(compensation.capturedEntryId, failure.failureMessage);
+      return await moveTo('failed', failure, compensation.ran);
     }
-
-    // Registered before the reserve: a reserve that took effect and then timed out is voided all the same.
-    saga.add((reason) => steps.voidHold({ transferId: input.transferId, reason }));
-    ({ holdId: state.holdId } = await steps.reserveHold({ ...accounts, amountMinor: input.amountMinor }));
-    if (decision === 'cancel') return await release('cancelled', 'cancelled');
-
-    if (amountMinor >= thresholdMinor) {
-      await moveTo('awaiting_approval');
-      const decided = await condition(() => decision !== null, input.approvalTimeoutMs);
-      if (!decided) return await release('expired', 'approval timed out');
-      if (decision === 'reject') return await release('cancelled', 'rejected', rejectionFields());
-      if (decision === 'cancel') return await release('cancelled', 'cancelled');
-    }
-
-    // The point of no return: a cancel from here on is too late and ignored.
-    ({ entryId } = await steps.captureHold({ transferId: input.transferId, description: input.description }));
-  } catch (error) {
-    // Cancelled through Temporal itself (not the cancel signal): release the hold and record it.
-    if (isCancellation(error)) return await release('cancelled', 'workflow cancelled');
-    const cause = stepFailureCause(error);
-    if (cause === null) throw error;
-    const failure = failureOf(cause);
-    logStepFailure(input.transferId, cause, failure);
-    const compensation = await saga.compensate(failure.failureMessage);
-    if (compensation.capturedEntryId) return await postedAfterAll(compensation.capturedEntryId, failure.failureMessage);
-    return await moveTo('failed', failure, compensation.ran);
+    // Outside the try: once the hold is captured, nothing may compensate it.
+    return await moveTo('posted', { entryId });
   }
-  // Outside the try: once the hold is captured, nothing may compensate it.
-  return await moveTo('posted', { entryId });
 }
 
 /**

@@ -6,25 +6,40 @@
  * JSON and replayed with Worker.runReplayHistories; a deliberately reordered
  * workflow (fixtures/*.ts) must fail the same replay.
  *
- * Three generations of histories, all kept for good:
+ * Four generations of histories, all kept for good:
  * - fixtures/histories/activity-steps: recorded before the local-steps patch
  *   (validateAccounts, then every step an ordinary activity). Never re-recorded:
  *   they stand for workflows still running on that shape.
  * - fixtures/histories/local-steps: recorded before the rejected-code patch (a
  *   reject ended `cancelled` with no failure code). Never re-recorded either.
- * - fixtures/histories/rejected-code: the current shape (a reject records
- *   failureCode REJECTED behind the `transfer-rejected-code` marker); the
+ * - fixtures/histories/rejected-code: recorded before decisions came as
+ *   Workflow Updates (a reject records failureCode REJECTED behind the
+ *   `transfer-rejected-code` marker; approve and reject are signals); the
  *   workflows start with the TransferId search attribute, as the gateway
- *   starts them.
+ *   starts them. Never re-recorded: they stand for runs decided by signal
+ *   (those from before, and the gateway's fallback).
+ * - fixtures/histories/decision-updates: the current shape: approve, reject
+ *   and cancel as Workflow Updates (their accepted and completed events in
+ *   the history), the other runs as before. Updates add no command, so no
+ *   patch marker: the same code replays every generation.
  * `UPDATE_HISTORIES=1 npx jest test/workflows/replay.test.ts` re-records the
  * current generation on the time-skipping server (commit the result only when
  * a change is meant to be incompatible and versioned).
  */
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type { UpdateDefinition } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type ReplayResult, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { approveSignal, rejectSignal, reverseTransferWorkflowId, transferStartSearchAttributes, type TransferWorkflowInput } from '../../workflows/definitions';
+import {
+  approveUpdate,
+  cancelUpdate,
+  rejectUpdate,
+  reverseTransferWorkflowId,
+  transferStartSearchAttributes,
+  type TransferState,
+  type TransferWorkflowInput,
+} from '../../workflows/definitions';
 import { reverseTransferWorkflow } from '../../workflows';
 import {
   APPROVAL_THRESHOLD_MINOR,
@@ -41,16 +56,16 @@ import {
 import { historyFromJson, historyToJson } from './support/history-json';
 
 const HISTORIES_ROOT = path.join(__dirname, 'fixtures', 'histories');
-const GENERATIONS = ['activity-steps', 'local-steps', 'rejected-code'] as const;
+const GENERATIONS = ['activity-steps', 'local-steps', 'rejected-code', 'decision-updates'] as const;
 /** Where UPDATE_HISTORIES writes: the shape the workflow code has now. */
-const CURRENT_GENERATION = 'rejected-code';
+const CURRENT_GENERATION = 'decision-updates';
 const HISTORIES_MIN_PER_GENERATION = 7;
 
 interface Scenario {
   name: string;
   arrange?: (fakes: Fakes) => void;
   input: Partial<TransferWorkflowInput>;
-  /** Drives the started workflow (signals) and waits for its end; the default just waits. */
+  /** Drives the started workflow (updates) and waits for its end; the default just waits. */
   drive?: (env: TestWorkflowEnvironment, taskQueue: string, input: TransferWorkflowInput) => Promise<string[]>;
 }
 
@@ -61,18 +76,19 @@ const SCENARIOS: Scenario[] = [
   { name: 'transfer-insufficient-funds', input: {}, arrange: (f) => f.ledger.refuse('reserveHold', 'INSUFFICIENT_FUNDS') },
   { name: 'transfer-account-not-found', input: {}, arrange: (f) => f.accounts.accounts.clear() },
   { name: 'transfer-capture-refused', input: {}, arrange: (f) => f.ledger.refuse('captureHold', 'ACCOUNT_FROZEN') },
-  { name: 'transfer-approved', input: large, drive: signalled(approveSignal.name) },
-  { name: 'transfer-rejected', input: large, drive: signalled(rejectSignal.name) },
+  { name: 'transfer-approved', input: large, drive: decided(approveUpdate) },
+  { name: 'transfer-rejected', input: large, drive: decided(rejectUpdate) },
+  { name: 'transfer-cancelled', input: large, drive: decided(cancelUpdate) },
   { name: 'transfer-expired', input: large },
   { name: 'transfer-transient-retries', input: {}, arrange: (f) => f.ledger.failTransiently('reserveHold', 2) },
   { name: 'reverse-posted', input: {}, drive: reversed },
 ];
 
-function signalled(signalName: string): NonNullable<Scenario['drive']> {
+function decided(update: UpdateDefinition<TransferState, [], string>): NonNullable<Scenario['drive']> {
   return async (env, taskQueue, input) => {
     const handle = await startTransfer(env, taskQueue, input);
     await waitForStatus(handle, 'awaiting_approval');
-    await handle.signal(signalName);
+    await handle.executeUpdate(update);
     await handle.result();
     return [handle.workflowId];
   };

@@ -2,7 +2,8 @@
  * In-memory fakes of the accounts service, the ledger service and the
  * transfers table, handed to the real activity factory in workflow tests. They
  * keep every call so tests can assert on what the saga did, and can be told to
- * refuse a step or to fail it transiently a number of times.
+ * refuse a step, to fail it transiently a number of times, or to hold a
+ * ledger step until the test releases it.
  */
 import { accountRefusal } from '../../../lib/accounts/refusal';
 import type { AccountDto } from '../../../lib/contracts/accounts';
@@ -87,6 +88,29 @@ export class FakeLedger implements LedgerApi {
     return this;
   }
 
+  private readonly gates = new Map<LedgerOp, { reached: () => void; opened: Promise<void> }>();
+
+  /**
+   * Holds every call of `op` (captureHold, voidHold) until `release()`, so a
+   * test can act while the step runs; `reached` resolves when the first call
+   * is held.
+   */
+  pause(op: 'captureHold' | 'voidHold'): { reached: Promise<void>; release: () => void } {
+    let release!: () => void;
+    let reached!: () => void;
+    const opened = new Promise<void>((resolve) => (release = resolve));
+    const reachedPromise = new Promise<void>((resolve) => (reached = resolve));
+    this.gates.set(op, { reached, opened });
+    return { reached: reachedPromise, release };
+  }
+
+  private async passGate(op: LedgerOp): Promise<void> {
+    const gate = this.gates.get(op);
+    if (!gate) return;
+    gate.reached();
+    await gate.opened;
+  }
+
   callsOf(op: LedgerOp): LedgerCall[] {
     return this.calls.filter((c) => c.op === op);
   }
@@ -117,6 +141,7 @@ export class FakeLedger implements LedgerApi {
 
   async captureHold(holdId: string, request: CaptureHoldRequest, options?: CallOptions): Promise<CapturedHold> {
     this.enter('captureHold', holdId, request, options);
+    await this.passGate('captureHold');
     const hold = this.holds.get(holdId);
     if (!hold) throw new Error(`fake ledger: no hold ${holdId}`);
     if (hold.status === 'captured' && hold.entryId === request.entryId) return { hold, entry: this.entries.get(request.entryId)! };
@@ -142,6 +167,7 @@ export class FakeLedger implements LedgerApi {
 
   async voidHold(holdId: string, request: VoidHoldRequest, options?: CallOptions): Promise<HoldDto | null> {
     this.enter('voidHold', holdId, request, options);
+    await this.passGate('voidHold');
     const hold = this.holds.get(holdId);
     if (!hold) return null;
     if (hold.status === 'captured') throw new LedgerRefusalError('HOLD_NOT_RESERVED', `hold ${holdId} is captured`);
