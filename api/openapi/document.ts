@@ -10,6 +10,7 @@
  * as Schemathesis see the truth either way.
  */
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
+import { CURRENCY_EXPONENTS } from '../../lib/money';
 import { registerAccountPaths } from './paths-accounts';
 import { registerReconciliationPaths } from './paths-reconciliations';
 import { registerTransferPaths } from './paths-transfers';
@@ -26,7 +27,7 @@ const SECURITY_SCHEME = 'bearerAuth';
 const DESCRIPTION = `Accounts, balances, statements and transfers of a double-entry credit ledger; every transfer runs as a durable Temporal workflow (a saga). The contract in full: docs/api-contract.md.
 
 - **Money** is an integer count of the currency's minor units, sent and returned as a JSON **string** of decimal digits ("1050" is 10.50 USD, 1050 JPY); never a number. Amounts: no sign, no leading zeros, 1 to 9223372036854775807. Balances may be negative ("-250").
-- **Currency**: ISO 4217, upper case: USD, EUR, GBP, JPY.
+- **Currency**: ISO 4217, upper case: ${Object.keys(CURRENCY_EXPONENTS).join(', ')} (an unknown code is a 400).
 - **Ids** are UUIDs chosen by the server; a non-UUID id in a body is a 400, in a path a 404.
 - **Time**: RFC 3339 UTC with milliseconds.
 - **Errors** are application/problem+json (RFC 9457) with a machine-readable \`code\`; a 400 lists every invalid field in \`errors\`. A request that gets a 4xx writes nothing (except a transfer that is created and then fails). No input gets a 5xx: text PostgreSQL cannot store (a NUL character, a lone UTF-16 surrogate) is a 400 naming the field.
