@@ -1,0 +1,126 @@
+/**
+ * The gateway's fallback for a decision its update cannot carry
+ * (api/transfers.ts, decide), on the real transfers database and Temporal
+ * server: a workflow run by a worker without the update handlers (one from
+ * before them, fixtures/signal-only-transfer-workflow.ts) gets the decision
+ * as a signal, and the answer is the state it led to; with no worker at all,
+ * the answer comes at the wait cap with the transfer as it stands, and the
+ * decision, sent as a signal too (durable, unlike an update never accepted),
+ * takes effect once a worker runs. The workflows run on task queues of the
+ * test's own and are terminated at the end; the rows are deleted.
+ */
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Registry } from 'prom-client';
+import { createGatewayMetrics } from '../../api/metrics';
+import { decide, WAIT_MS_MAX, type TransferDeps } from '../../api/transfers';
+import { databaseUrl } from '../../lib/config';
+import { createLogger } from '../../lib/logger';
+import {
+  createTransferStore,
+  migrateTransfers,
+  startTransferStatusListener,
+  TRANSFERS_DATABASE,
+  type TransferStatusListener,
+  type TransferStore,
+} from '../../lib/transfers';
+import { transferWorkflowId } from '../../workflows/definitions';
+import { invariantPools, type InvariantPools } from '../support/invariants';
+import { config, ensureSystem, eventually } from '../support/system';
+import type { SignalOnlyActivities } from './fixtures/signal-only-transfer-workflow';
+
+let connection: Connection;
+let nativeConnection: NativeConnection;
+let temporal: Client;
+let pools: InvariantPools;
+let store: TransferStore;
+let statusListener: TransferStatusListener;
+let workflowBundle: WorkflowBundleWithSourceMap;
+const logger = createLogger('decision-fallback-test', 'silent');
+const created: string[] = [];
+
+beforeAll(async () => {
+  ensureSystem();
+  connection = await Connection.connect({ address: config.temporalAddress });
+  nativeConnection = await NativeConnection.connect({ address: config.temporalAddress });
+  temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  pools = invariantPools();
+  await migrateTransfers(pools.transfers);
+  store = createTransferStore(pools.transfers);
+  statusListener = startTransferStatusListener({ connectionString: databaseUrl(config, TRANSFERS_DATABASE), applicationName: 'decision-fallback-test', logger });
+  workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./fixtures/signal-only-transfer-workflow'), logger: silentBundleLogger() });
+}, 10 * 60_000);
+
+afterAll(async () => {
+  for (const id of created) {
+    await temporal.workflow.getHandle(transferWorkflowId(id)).terminate('decision-fallback test cleanup').catch(() => undefined);
+    await pools.transfers.query('DELETE FROM transfers WHERE id = $1', [id]);
+  }
+  await statusListener?.close();
+  await nativeConnection?.close();
+  await connection?.close();
+  await pools?.close();
+});
+
+function deps(taskQueue: string): TransferDeps {
+  return {
+    store,
+    statusListener,
+    temporal,
+    metrics: createGatewayMetrics(new Registry()),
+    logger,
+    approvalThresholdMinor: 1_000_000n,
+    approvalTimeoutMs: 60_000,
+    taskQueue,
+  };
+}
+
+/** A transfer row awaiting approval whose workflow is the signal-only one, started on `taskQueue`. */
+async function awaitingWithSignalOnlyWorkflow(taskQueue: string): Promise<string> {
+  const id = randomUUID();
+  await pools.transfers.query(
+    `INSERT INTO transfers (id, from_account_id, to_account_id, amount_minor, currency, status) VALUES ($1, $2, $3, 1000000, 'USD', 'awaiting_approval')`,
+    [id, randomUUID(), randomUUID()],
+  );
+  created.push(id);
+  await temporal.workflow.start('transferWorkflow', { taskQueue, workflowId: transferWorkflowId(id), args: [{ transferId: id }] });
+  return id;
+}
+
+/** What the signal-only workflow records for a decision: approve posts (an entry of its own), the others cancel. */
+const activities: SignalOnlyActivities = {
+  async recordDecision(transferId, decision) {
+    await store.recordStatus(transferId, decision === 'approve' ? { status: 'posted', entryId: randomUUID() } : { status: 'cancelled' });
+  },
+};
+
+const runWorker = <T>(taskQueue: string, work: () => Promise<T>): Promise<T> =>
+  Worker.create({ connection: nativeConnection, namespace: config.TEMPORAL_NAMESPACE, taskQueue, workflowBundle, activities }).then((worker) => worker.runUntil(work()));
+
+describe('a decision the update cannot carry', () => {
+  it('when the workflow has no update handlers (a worker from before them), then the decision goes as a signal and the answer is the state it led to', async () => {
+    const taskQueue = `decision-fallback-${randomUUID()}`;
+    const id = await awaitingWithSignalOnlyWorkflow(taskQueue);
+
+    const answer = await runWorker(taskQueue, () => decide(deps(taskQueue), id, 'approve'));
+
+    expect(answer).toMatchObject({ id, status: 'posted' });
+  });
+
+  it('when no worker answers within the wait cap, then the answer is the transfer as it stands, and the decision takes effect once a worker runs', async () => {
+    const taskQueue = `decision-fallback-${randomUUID()}`;
+    const id = await awaitingWithSignalOnlyWorkflow(taskQueue);
+
+    const answer = await decide(deps(taskQueue), id, 'reject');
+    expect(answer).toMatchObject({ id, status: 'awaiting_approval' });
+
+    const later = await runWorker(taskQueue, () => eventually(() => store.getTransfer(id), (t) => t?.status !== 'awaiting_approval', 30_000));
+    expect(later).toMatchObject({ id, status: 'cancelled' });
+  }, WAIT_MS_MAX + 60_000);
+});
+
+function silentBundleLogger() {
+  const noop = () => undefined;
+  return { trace: noop, debug: noop, info: noop, warn: noop, error: noop, log: noop };
+}
