@@ -25,6 +25,13 @@ const account = (overrides: Record<string, unknown> = {}) => ({
 });
 const balance = { posted: '5000', pending: '1250', available: '3750', asOf: EXAMPLE.time };
 const upstreams = 'the accounts service or the read model';
+/** What a client does next with a created account: OpenAPI links (they also let Schemathesis's stateful phase act on real accounts). */
+const ACCOUNT_LINKS = Object.fromEntries(
+  ['getAccount', 'freezeAccount', 'unfreezeAccount', 'getBalance', 'getStatement'].map((operationId) => [
+    operationId.replace(/^./, (c) => c.toUpperCase()),
+    { operationId, parameters: { id: '$response.body#/id' }, description: `The created account's id as {id} of ${operationId}.` },
+  ]),
+);
 
 export function registerAccountPaths(registry: OpenAPIRegistry, common: Common): void {
   registry.registerPath({
@@ -48,7 +55,12 @@ export function registerAccountPaths(registry: OpenAPIRegistry, common: Common):
       },
     },
     responses: {
-      201: { description: 'Created (`Location` names it).', headers: { Location: { description: 'The account.', schema: { type: 'string' } } }, content: json(accountResource, { created: account() }) },
+      201: {
+        description: 'Created (`Location` names it).',
+        headers: { Location: { description: 'The account.', schema: { type: 'string' } } },
+        content: json(accountResource, { created: account() }),
+        links: ACCOUNT_LINKS,
+      },
       200: {
         description: 'A replay of an earlier request with the same Idempotency-Key and body.',
         headers: { 'Idempotent-Replayed': { description: 'Always `true` here.', schema: { type: 'string', enum: ['true'] } } },

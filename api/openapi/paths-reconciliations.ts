@@ -24,6 +24,7 @@ export function registerReconciliationPaths(registry: OpenAPIRegistry, common: C
         description: 'Accepted and running.',
         headers: { Location: { description: 'The report.', schema: { type: 'string' } } },
         content: { [JSON_TYPE]: { schema: reconciliationStartedResource, examples: { running: { value: { id: EXAMPLE.reconciliationId, status: 'running', startedAt: EXAMPLE.time } } } } },
+        links: { GetReconciliation: { operationId: 'getReconciliation', parameters: { id: '$response.body#/id' }, description: 'The report of the run just started.' } },
       },
       ...emptyBodyProblems(),
       ...common.auth,

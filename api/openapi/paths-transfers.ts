@@ -48,6 +48,14 @@ const transferAnswer = (description: string, examples: Record<string, object>, h
   content: { [JSON_TYPE]: { schema: transferResource, examples: Object.fromEntries(Object.entries(examples).map(([k, v]) => [k, { value: v }])) } },
 });
 
+/** What a client does next with a created transfer: OpenAPI links (they also let Schemathesis's stateful phase act on real transfers). */
+const TRANSFER_LINKS = Object.fromEntries(
+  ['getTransfer', 'approveTransfer', 'rejectTransfer', 'cancelTransfer', 'reverseTransfer'].map((operationId) => [
+    operationId.replace(/^./, (c) => c.toUpperCase()),
+    { operationId, parameters: { id: '$response.body#/id' }, description: `The created transfer's id as {id} of ${operationId}.` },
+  ]),
+);
+
 const WAIT_RULE =
   'It answers once the decision took effect, or after at most 10 s with the transfer as it then stands (still 200; follow the `Location` header or GET the transfer).';
 
@@ -84,7 +92,7 @@ export function registerTransferPaths(registry: OpenAPIRegistry, common: Common)
       },
     },
     responses: {
-      201: transferAnswer('Created. Without `?wait=true` it is usually still `pending`.', { pending, posted: transfer(), failed, awaitingApproval: awaiting }),
+      201: { ...transferAnswer('Created. Without `?wait=true` it is usually still `pending`.', { pending, posted: transfer(), failed, awaitingApproval: awaiting }), links: TRANSFER_LINKS },
       200: transferAnswer('A replay of an earlier request with the same Idempotency-Key and body: that transfer as it stands now.', { replayed: transfer() }, { ...location, ...replayed }),
       ...bodyProblems('amount', 'must be greater than zero'),
       ...common.auth,
