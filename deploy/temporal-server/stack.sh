@@ -91,13 +91,35 @@ check_temporal_mode() {
 
 # ---------------------------------------------------------------- databases
 
-# temporal and temporal_visibility on the stack's PostgreSQL, created and
-# migrated by temporal-sql-tool: the same script as compose's temporal-schema
-# job (idempotent: an existing schema is only updated).
+# A query as `postgres` on the stack's PostgreSQL (over its socket when there is one).
+temporal_psql() { # database, sql
+  local host=127.0.0.1
+  [[ -S "$PG_DATA/.s.PGSQL.$PGPORT" ]] && host=$PG_DATA
+  pg_as_postgres "$PG_BIN/psql" -h "$host" -p "$PGPORT" -U postgres -d "$1" -v ON_ERROR_STOP=1 -qAt -c "$2"
+}
+
+# The databases temporal and temporal_visibility on the stack's PostgreSQL,
+# owned by PGUSER, their schema applied and migrated by temporal-sql-tool (the
+# module's schema files, as compose's temporal-schema job applies the image's).
+# What exists is asked of the catalog first, not found out by a failing
+# command, which PostgreSQL would log as an error.
 ensure_temporal_databases() {
-  PATH="$TEMPORAL_SERVER_HOME/bin:$PATH" POSTGRES_SEEDS=127.0.0.1 DB_PORT="$PGPORT" SQL_USER="$PGUSER" SQL_PASSWORD="$PGPASSWORD" \
-    TEMPORAL_SCHEMA_ROOT="$TEMPORAL_SERVER_HOME/schema/v12" sh "$DEPLOY/compose/temporal-schema.sh" \
-    >>"$LOG_DIR/temporal-schema.log" 2>&1 || fail temporal "deploy/compose/temporal-schema.sh (temporal-sql-tool)" "$LOG_DIR/temporal-schema.log"
+  local spec database schema sql_tool
+  for spec in temporal:temporal temporal_visibility:visibility; do
+    database=${spec%%:*} schema=${spec##*:}
+    sql_tool=("$TEMPORAL_SERVER_HOME/bin/temporal-sql-tool" --plugin postgres12_pgx --ep 127.0.0.1 -p "$PGPORT"
+      -u "$PGUSER" --pw "$PGPASSWORD" --db "$database")
+    if [[ "$(temporal_psql postgres "select 1 from pg_database where datname = '$database'")" != 1 ]]; then
+      say "creating database $database (Temporal $schema)"
+      temporal_psql postgres "create database \"$database\" owner \"$PGUSER\"" || fail temporal "create database $database"
+    fi
+    if [[ "$(temporal_psql "$database" "select to_regclass('schema_version') is not null")" != t ]]; then
+      "${sql_tool[@]}" setup-schema -v 0.0 >>"$LOG_DIR/temporal-schema.log" 2>&1 \
+        || fail temporal "temporal-sql-tool --db $database setup-schema" "$LOG_DIR/temporal-schema.log"
+    fi
+    "${sql_tool[@]}" update-schema -d "$TEMPORAL_SERVER_HOME/schema/v12/$schema/versioned" >>"$LOG_DIR/temporal-schema.log" 2>&1 \
+      || fail temporal "temporal-sql-tool --db $database update-schema" "$LOG_DIR/temporal-schema.log"
+  done
 }
 
 # ---------------------------------------------------------------- server

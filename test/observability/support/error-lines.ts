@@ -15,8 +15,18 @@ const ERROR_PATTERNS = [
   /\b(ERROR|FATAL|PANIC)\b/,
 ];
 
+/**
+ * Error-level lines that report no fault of the stack. The real Temporal
+ * server (TEMPORAL_MODE=server) starts its services at once: its internal
+ * worker's first call to its own frontend comes before the frontend has joined
+ * the membership ring and marked itself healthy, is refused (logged at error)
+ * and retried; the server then starts normally. Matched whole, so any other
+ * failure of that call still counts.
+ */
+const NOT_FAULTS = [/"msg":"service failures","operation":"GetSystemInfo","grpc_code":"Unavailable","error":"Frontend is not healthy yet"/];
+
 export function isErrorLine(line: string): boolean {
-  return ERROR_PATTERNS.some((pattern) => pattern.test(line));
+  return ERROR_PATTERNS.some((pattern) => pattern.test(line)) && !NOT_FAULTS.some((pattern) => pattern.test(line));
 }
 
 /** Every log file of a stack's log directory, rotated ones (NAME.log.1, ...) included. */
