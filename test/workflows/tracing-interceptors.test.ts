@@ -54,7 +54,7 @@ interface Recorded {
 /** Runs one transfer to its end on a worker with the tracing interceptors, recording sink calls and activity headers. */
 async function runTransfer(fakes: Fakes, traceparent: string | undefined, input: TransferWorkflowInput = transferInput()): Promise<Recorded> {
   const recorded: Recorded = { spans: [], activityParents: [] };
-  const sinks: InjectedSinks<TracingSinks> = { tracing: { export: { fn: (_info, span) => recorded.spans.push(span) } } };
+  const sinks: InjectedSinks<TracingSinks> = { tracing: { export: { fn: (_info, span) => void recorded.spans.push(span) } } };
   const taskQueue = `tracing-test-${randomUUID()}`;
   const worker = await Worker.create({
     connection: env.nativeConnection,
