@@ -13,13 +13,15 @@
  * The steps run as local activities (in the worker, inside the workflow task),
  * so a transfer below the approval threshold completes in one workflow task
  * instead of five workflow and four activity tasks. Approval stays durable: a
- * signal or update and a timer, across as many workflow tasks as it takes.
+ * decision and a timer, across as many workflow tasks as it takes. Histories
+ * recorded before local steps (no `transfer-local-steps` marker) replay on the
+ * old shape: validateAccounts first, then ordinary activities.
+ *
  * Decisions come as Workflow Updates (definitions.ts), answered with the state
  * the decision led to once it is recorded; the signals stay for runs and
- * gateways from before. Updates add no command (an accepted one is recorded as
- * events the replay delivers again), so no patch marks them. Histories
- * recorded before that change (no `transfer-local-steps` marker) replay on the
- * old shape: validateAccounts first, then ordinary activities.
+ * gateways from before and as the gateway's fallback. Updates add no command
+ * (an accepted one is recorded as events the replay delivers again), so no
+ * patch marks them.
  */
 import {
   ActivityFailure,
