@@ -20,7 +20,8 @@
  *   (those from before, and the gateway's fallback).
  * - fixtures/histories/decision-updates: the current shape: approve, reject
  *   and cancel as Workflow Updates (their accepted and completed events in
- *   the history), the other runs as before. Updates add no command, so no
+ *   the history; a cancel also in the first workflow task, while pending),
+ *   the other runs as before. Updates add no command, so no
  *   patch marker: the same code replays every generation.
  * `UPDATE_HISTORIES=1 npx jest test/workflows/replay.test.ts` re-records the
  * current generation on the time-skipping server (commit the result only when
@@ -28,6 +29,7 @@
  */
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { WithStartWorkflowOperation } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type ReplayResult, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
@@ -35,12 +37,14 @@ import {
   approveUpdate,
   cancelUpdate,
   rejectUpdate,
+  TRANSFER_WORKFLOW_ID_REUSE_POLICY,
   reverseTransferWorkflowId,
   transferStartSearchAttributes,
+  transferWorkflowId,
   type TransferState,
   type TransferWorkflowInput,
 } from '../../workflows/definitions';
-import { reverseTransferWorkflow } from '../../workflows';
+import { reverseTransferWorkflow, transferWorkflow } from '../../workflows';
 import {
   APPROVAL_THRESHOLD_MINOR,
   bundleWorkflows,
@@ -79,6 +83,7 @@ const SCENARIOS: Scenario[] = [
   { name: 'transfer-approved', input: large, drive: decided(approveUpdate) },
   { name: 'transfer-rejected', input: large, drive: decided(rejectUpdate) },
   { name: 'transfer-cancelled', input: large, drive: decided(cancelUpdate) },
+  { name: 'transfer-cancelled-while-pending', input: {}, drive: cancelledWithStart },
   { name: 'transfer-expired', input: large },
   { name: 'transfer-transient-retries', input: {}, arrange: (f) => f.ledger.failTransiently('reserveHold', 2) },
   { name: 'reverse-posted', input: {}, drive: reversed },
@@ -92,6 +97,22 @@ function decided(update: UpdateDefinition<TransferState, [], string>): NonNullab
     await handle.result();
     return [handle.workflowId];
   };
+}
+
+/** A cancel in the very first workflow task, while the transfer is pending: the update runs as its handler is set. */
+async function cancelledWithStart(env: TestWorkflowEnvironment, taskQueue: string, input: TransferWorkflowInput): Promise<string[]> {
+  const start = new WithStartWorkflowOperation(transferWorkflow, {
+    taskQueue,
+    workflowId: transferWorkflowId(input.transferId),
+    workflowIdConflictPolicy: 'FAIL',
+    workflowIdReusePolicy: TRANSFER_WORKFLOW_ID_REUSE_POLICY,
+    args: [input],
+    typedSearchAttributes: transferStartSearchAttributes(input.transferId),
+  });
+  await env.client.workflow.executeUpdateWithStart(cancelUpdate, { startWorkflowOperation: start });
+  const handle = await start.workflowHandle();
+  await handle.result();
+  return [handle.workflowId];
 }
 
 async function reversed(env: TestWorkflowEnvironment, taskQueue: string, input: TransferWorkflowInput): Promise<string[]> {
