@@ -140,7 +140,7 @@ export function registerTransferPaths(registry: OpenAPIRegistry, common: Common)
       operationId: `${action}Transfer`,
       tags: ['Transfers'],
       summary,
-      description: `${effect} Takes an empty JSON object or no body. ${WAIT_RULE} A status that does not allow it (${allowed}), as the transfer shows it or as its workflow finds it when the decision arrives (another decision got there first), is a 409 with code INVALID_STATE.`,
+      description: `${effect} Takes an empty JSON object or no body. ${WAIT_RULE} A status that does not allow it (${allowed}), as the transfer shows it or as its workflow finds it when the decision arrives (another decision got there first, or for a cancel, the capture has begun), is a 409 with code INVALID_STATE and the reason in detail. The same decision sent again while it is carried out answers the same outcome.`,
       request: { params: idParams, body: emptyActionBody },
       responses: {
         200: transferAnswer('The transfer after the decision (or as it stands when 10 s passed first).', { decided: example }),
