@@ -12,9 +12,8 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { Registry } from 'prom-client';
-import { createGatewayMetrics } from '../../api/metrics';
 import { decide, WAIT_MS_MAX, type TransferDeps } from '../../api/transfers';
+import { gatewayDeps } from '../support/gateway-deps';
 import { databaseUrl } from '../../lib/config';
 import { createLogger } from '../../lib/logger';
 import {
@@ -64,16 +63,7 @@ afterAll(async () => {
 });
 
 function deps(taskQueue: string): TransferDeps {
-  return {
-    store,
-    statusListener,
-    temporal,
-    metrics: createGatewayMetrics(new Registry()),
-    logger,
-    approvalThresholdMinor: 1_000_000n,
-    approvalTimeoutMs: 60_000,
-    taskQueue,
-  };
+  return gatewayDeps({ store, statusListener, temporal, logger, taskQueue });
 }
 
 /** A transfer row awaiting approval whose workflow is the signal-only one, started on `taskQueue`. */

@@ -13,15 +13,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { Registry } from 'prom-client';
 import type { Pool } from 'pg';
-import { createGatewayMetrics } from '../../api/metrics';
 import { resumePendingTransfers, type ResumeOptions } from '../../api/resume-pending';
 import type { TransferDeps } from '../../api/transfers';
 import { databaseUrl } from '../../lib/config';
 import { createLogger } from '../../lib/logger';
 import { createTransferStore, migrateTransfers, startTransferStatusListener, TRANSFERS_DATABASE, type TransferStatusListener } from '../../lib/transfers';
 import { transferWorkflowId } from '../../workflows/definitions';
+import { gatewayDeps } from '../support/gateway-deps';
 import { invariantPools, type InvariantPools } from '../support/invariants';
 import { config, ensureSystem } from '../support/system';
 
@@ -54,16 +53,7 @@ afterAll(async () => {
 });
 
 function deps(client: Client, taskQueue: string): TransferDeps {
-  return {
-    store: createTransferStore(pools.transfers),
-    statusListener,
-    temporal: client,
-    metrics: createGatewayMetrics(new Registry()),
-    logger,
-    approvalThresholdMinor: 1_000_000n,
-    approvalTimeoutMs: 60_000,
-    taskQueue,
-  };
+  return gatewayDeps({ store: createTransferStore(pools.transfers), statusListener, temporal: client, logger, taskQueue });
 }
 
 /** A transfer row left pending with no workflow, as after a start that failed. */
