@@ -42,6 +42,10 @@ export interface ReserveHoldInput extends ValidateAccountsInput {
   amountMinor: string;
 }
 
+export interface ReserveAndCaptureInput extends ReserveHoldInput {
+  description: string;
+}
+
 export interface CaptureHoldInput {
   transferId: string;
   description: string;
@@ -102,6 +106,29 @@ export function createActivities(deps: ActivityDeps) {
       const hold = await call(() => deps.ledger.reserveHold(request, { idempotencyKey: idempotencyKeyFor(workflowId, 'reserve') }));
       logFor(deps.logger, input.transferId).info({ hold_id: hold.holdId, amount_minor: input.amountMinor, currency: input.currency }, 'hold reserved');
       return { holdId: hold.holdId };
+    },
+
+    /**
+     * Reserves and captures this workflow's hold in one ledger call (one
+     * transaction), for a transfer that needs no approval: the same hold and
+     * entry ids as a reserve and a capture would use, so the void of the
+     * saga and a later look-up find them.
+     */
+    async reserveAndCaptureHold(input: ReserveAndCaptureInput): Promise<{ holdId: string; entryId: string }> {
+      const workflowId = currentWorkflowId();
+      const request = {
+        holdId: holdIdFor(workflowId),
+        transferId: input.transferId,
+        fromAccountId: input.fromAccountId,
+        toAccountId: input.toAccountId,
+        amountMinor: input.amountMinor,
+        currency: input.currency,
+        entryId: entryIdFor(workflowId),
+        description: input.description,
+      };
+      const { hold, entry } = await call(() => deps.ledger.reserveAndCaptureHold(request, { idempotencyKey: idempotencyKeyFor(workflowId, 'reserve-and-capture') }));
+      logFor(deps.logger, input.transferId).info({ hold_id: hold.holdId, entry_id: entry.entryId, amount_minor: input.amountMinor, currency: input.currency }, 'hold reserved and captured');
+      return { holdId: hold.holdId, entryId: entry.entryId };
     },
 
     /** Captures this workflow's hold into its journal entry. */

@@ -12,7 +12,7 @@ import {
   WorkflowUpdateRPCTimeoutOrCancelledError,
   type Client,
 } from '@temporalio/client';
-import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
+import { ApplicationFailure, WorkflowNotFoundError, type SearchAttributePair } from '@temporalio/common';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { AppError, conflict, notFound, unavailable } from '../lib/errors';
@@ -33,6 +33,7 @@ import {
   approveSignal,
   approveUpdate,
   transferStartSearchAttributes,
+  transferWorkflowStartSearchAttributes,
   cancelSignal,
   cancelUpdate,
   rejectSignal,
@@ -105,25 +106,31 @@ export async function startTransferWorkflow(deps: TransferDeps, transfer: Transf
     approvalThresholdMinor: deps.approvalThresholdMinor.toString(),
     approvalTimeoutMs: deps.approvalTimeoutMs,
   };
-  await startOnce(deps, TRANSFER_WORKFLOW_TYPE, transferWorkflowId(transfer.id), input);
+  await startOnce(deps, TRANSFER_WORKFLOW_TYPE, transferWorkflowId(transfer.id), input, transferWorkflowStartSearchAttributes(input));
 }
 
 /** Starts the workflow of a claimed reversal; a no-op when it exists (its id is derived from the transfer's). */
 export function startReversalWorkflow(deps: StartDeps, transferId: string): Promise<void> {
-  return startOnce(deps, REVERSE_TRANSFER_WORKFLOW_TYPE, reverseTransferWorkflowId(transferId), { transferId });
+  return startOnce(deps, REVERSE_TRANSFER_WORKFLOW_TYPE, reverseTransferWorkflowId(transferId), { transferId }, transferStartSearchAttributes(transferId));
 }
 
 /** What starting a workflow needs. */
 export type StartDeps = Pick<TransferDeps, 'temporal' | 'taskQueue' | 'logger'>;
 
-async function startOnce(deps: StartDeps, type: string, workflowId: string, input: TransferWorkflowInput | ReverseTransferInput) {
+async function startOnce(
+  deps: StartDeps,
+  type: string,
+  workflowId: string,
+  input: TransferWorkflowInput | ReverseTransferInput,
+  searchAttributes: SearchAttributePair[],
+) {
   try {
     await deps.temporal.workflow.start(type, {
       taskQueue: deps.taskQueue,
       workflowId,
       args: [input],
       workflowIdReusePolicy: TRANSFER_WORKFLOW_ID_REUSE_POLICY,
-      typedSearchAttributes: transferStartSearchAttributes(input.transferId),
+      typedSearchAttributes: searchAttributes,
     });
   } catch (error) {
     if (error instanceof WorkflowExecutionAlreadyStartedError) return;

@@ -16,8 +16,13 @@ import type { TransferStatus } from '../lib/transfers/status';
 export type { TransferStatus } from '../lib/transfers/status';
 export { TERMINAL_STATUSES, isTerminalStatus } from '../lib/transfers/status';
 
-/** Workflow type names, for a client that starts by name instead of importing the functions. */
-export const TRANSFER_WORKFLOW_TYPE = 'transferWorkflow';
+/**
+ * Workflow type names, for a client that starts by name instead of importing
+ * the functions. New transfers start as `transferWorkflowV2`; the worker still
+ * runs `transferWorkflow` for the runs started before it (workflows/transfer.ts).
+ */
+export const TRANSFER_WORKFLOW_TYPE = 'transferWorkflowV2';
+export const LEGACY_TRANSFER_WORKFLOW_TYPE = 'transferWorkflow';
 export const REVERSE_TRANSFER_WORKFLOW_TYPE = 'reverseTransferWorkflow';
 
 export const transferWorkflowId = (transferId: string): string => `transfer-${transferId}`;
@@ -120,6 +125,30 @@ export const TRANSFER_SEARCH_ATTRIBUTE_KEYS = [TransferStatusKey, FromAccountIdK
 
 /** The search attributes a transfer's workflows start with (start options, so no workflow command and nothing to replay). */
 export const transferStartSearchAttributes = (transferId: string): SearchAttributePair[] => [{ key: TransferIdKey, value: transferId }];
+
+/**
+ * A transfer's own search attributes as it begins: `pending`, its accounts and
+ * its amount (only when a safe JS integer: the attribute carries a number; the
+ * transfers table has the exact amount). `transferWorkflowV2` is started with
+ * them; `transferWorkflow` upserts them as its first command.
+ */
+export function transferSearchAttributes(input: Pick<TransferWorkflowInput, 'fromAccountId' | 'toAccountId' | 'amountMinor'>): SearchAttributePair[] {
+  const pairs: SearchAttributePair[] = [
+    { key: TransferStatusKey, value: 'pending' },
+    { key: FromAccountIdKey, value: input.fromAccountId },
+    { key: ToAccountIdKey, value: input.toAccountId },
+  ];
+  if (/^[0-9]{1,19}$/.test(input.amountMinor) && BigInt(input.amountMinor) <= BigInt(Number.MAX_SAFE_INTEGER)) {
+    pairs.push({ key: AmountMinorKey, value: Number(input.amountMinor) });
+  }
+  return pairs;
+}
+
+/** What the gateway starts a transfer's workflow with: its id and its own attributes. */
+export const transferWorkflowStartSearchAttributes = (input: TransferWorkflowInput): SearchAttributePair[] => [
+  ...transferStartSearchAttributes(input.transferId),
+  ...transferSearchAttributes(input),
+];
 
 /**
  * ApplicationFailure types that are not retried. `TransferRefusedError` is a

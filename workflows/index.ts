@@ -1,3 +1,3 @@
 /** The worker's workflowsPath: every workflow the `transfers` task queue runs. */
-export { transferWorkflow, reverseTransferWorkflow } from './transfer';
+export { transferWorkflowV2, transferWorkflow, reverseTransferWorkflow } from './transfer';
 export { reconciliationWorkflow } from './reconciliation';

@@ -2,20 +2,28 @@
  * The transfer saga and the reversal workflow. Deterministic code: no I/O, no
  * Node APIs, no clock but the workflow's; every effect is an activity.
  *
- * transferWorkflow: reserve a hold (its void registered first; the ledger
- * checks the accounts there) → wait for approval when the amount is at or
- * above the threshold → capture the hold into an entry → posted. A refusal at
- * any step releases the hold and ends `failed` with the refusal's code; reject
- * and cancel end `cancelled` (a reject with failureCode REJECTED), no decision
- * in time ends `expired`. Each status change is upserted as a search attribute
+ * A transfer: reserve a hold (its void registered first; the ledger checks the
+ * accounts there) → wait for approval when the amount is at or above the
+ * threshold → capture the hold into an entry → posted. A refusal at any step
+ * releases the hold and ends `failed` with the refusal's code; reject and
+ * cancel end `cancelled` (a reject with failureCode REJECTED), no decision in
+ * time ends `expired`. Each status change is upserted as a search attribute
  * and recorded in the transfers table.
  *
- * The steps run as local activities (in the worker, inside the workflow task),
- * so a transfer below the approval threshold completes in one workflow task
- * instead of five workflow and four activity tasks. Approval stays durable: a
- * decision and a timer, across as many workflow tasks as it takes. Histories
- * recorded before local steps (no `transfer-local-steps` marker) replay on the
- * old shape: validateAccounts first, then ordinary activities.
+ * Two workflow types run that saga, because its history changed shape in ways
+ * a patch marker would have made dearer than the change saved:
+ * - `transferWorkflowV2`, what the gateway starts: the steps are local
+ *   activities (in the worker, inside the workflow task), and below the
+ *   threshold reserve and capture are one ledger call (one transaction), so
+ *   such a transfer is one workflow task, two local activities and one
+ *   search-attribute upsert (its final status: the others come with the start
+ *   request). No patch marker: markers also upsert TemporalChangeVersion.
+ * - `transferWorkflow`, kept for the runs started before it: histories with
+ *   the `transfer-local-steps` marker replay on local reserve and capture,
+ *   older ones on validateAccounts and ordinary activities; both upsert their
+ *   first search attributes themselves.
+ * Approval stays durable in both: a decision and a timer, across as many
+ * workflow tasks as it takes.
  *
  * Decisions come as Workflow Updates (definitions.ts), answered with the state
  * the decision led to once it is recorded; the signals stay for runs and
@@ -41,15 +49,11 @@ import {
   type LocalActivityOptions,
   type RetryPolicy,
 } from '@temporalio/workflow';
-import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { RecordTransferStatusInput, TransferActivities } from '../activities';
 import {
-  AmountMinorKey,
   FailureTypes,
   INVALID_STATE_FAILURE_TYPE,
-  FromAccountIdKey,
   NON_RETRYABLE_ERROR_TYPES,
-  ToAccountIdKey,
   TransferStatusKey,
   approveSignal,
   approveUpdate,
@@ -57,6 +61,7 @@ import {
   cancelUpdate,
   rejectSignal,
   rejectUpdate,
+  transferSearchAttributes,
   transferStateQuery,
   type HoldCapturedDetails,
   type InvalidStateDetails,
@@ -93,11 +98,11 @@ const ACTIVITY_OPTIONS: ActivityOptions = { startToCloseTimeout: '10 seconds', r
  */
 const LOCAL_ACTIVITY_OPTIONS: LocalActivityOptions = { startToCloseTimeout: '10 seconds', retry: RETRY_POLICY };
 
-/** The steps as ordinary activities: the shape of histories recorded before LOCAL_STEPS_PATCH. */
+/** The steps as ordinary activities: the shape of `transferWorkflow` histories recorded before LOCAL_STEPS_PATCH. */
 const activities = proxyActivities<TransferActivities>(ACTIVITY_OPTIONS);
 const localActivities = proxyLocalActivities<TransferActivities>(LOCAL_ACTIVITY_OPTIONS);
 
-/** The marker of the one-workflow-task shape (local steps, accounts checked by the ledger at reserve). */
+/** `transferWorkflow`'s marker of local steps (accounts checked by the ledger at reserve). */
 export const LOCAL_STEPS_PATCH = 'transfer-local-steps';
 /** The marker of a reject recorded with failureCode REJECTED (before it, a reject ended `cancelled` like a cancel). */
 export const REJECTED_CODE_PATCH = 'transfer-rejected-code';
@@ -108,9 +113,36 @@ const INTERNAL_ERROR = 'INTERNAL_ERROR';
 type Decision = 'approve' | 'reject' | 'cancel';
 const PAST_TENSE: Record<Decision, string> = { approve: 'approved', reject: 'rejected', cancel: 'cancelled' };
 
+/**
+ * How one workflow type's histories run the saga (see the header): what
+ * differs between `transferWorkflow`'s two recorded shapes and
+ * `transferWorkflowV2`; everything else is one code path.
+ */
+interface TransferShape {
+  /** The steps are local activities; otherwise ordinary ones after a validateAccounts activity. */
+  localSteps: boolean;
+  /** The start request carried status, accounts and amount as search attributes; otherwise the workflow upserts them first. */
+  startedWithAttributes: boolean;
+  /** Below the threshold one ledger call reserves and captures; otherwise a reserve, then a capture. */
+  oneStepPosting: boolean;
+  /** Whether a reject records failureCode REJECTED (histories from before REJECTED_CODE_PATCH do not). */
+  rejectRecordsCode: () => boolean;
+}
+
+/** The transfer saga as the gateway starts it now. */
+export async function transferWorkflowV2(input: TransferWorkflowInput): Promise<TransferWorkflowResult> {
+  return runTransfer(input, { localSteps: true, startedWithAttributes: true, oneStepPosting: true, rejectRecordsCode: () => true });
+}
+
+/** The transfer saga of runs started before `transferWorkflowV2`: their recorded histories must replay. */
 export async function transferWorkflow(input: TransferWorkflowInput): Promise<TransferWorkflowResult> {
   // First of all, so the marker precedes every command of a new run.
   const localSteps = patched(LOCAL_STEPS_PATCH);
+  return runTransfer(input, { localSteps, startedWithAttributes: false, oneStepPosting: false, rejectRecordsCode: () => patched(REJECTED_CODE_PATCH) });
+}
+
+async function runTransfer(input: TransferWorkflowInput, shape: TransferShape): Promise<TransferWorkflowResult> {
+  const { localSteps } = shape;
   const steps = localSteps ? localActivities : activities;
   const amountMinor = parseMinor(input.amountMinor, 'amountMinor');
   const thresholdMinor = parseMinor(input.approvalThresholdMinor, 'approvalThresholdMinor');
@@ -173,7 +205,7 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
   setHandler(approveUpdate, decide('approve'), { validator: validateDecision('approve') });
   setHandler(rejectUpdate, decide('reject'), { validator: validateDecision('reject') });
   setHandler(cancelUpdate, decide('cancel'), { validator: validateDecision('cancel') });
-  upsertSearchAttributes(initialSearchAttributes(input, amountMinor));
+  if (!shape.startedWithAttributes) upsertSearchAttributes(transferSearchAttributes(input));
 
   const saga = new Saga();
   // Recording a status always completes, even in a workflow being cancelled: the table must not be left behind.
@@ -214,26 +246,39 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
         await activities.validateAccounts(accounts);
         if (decision === 'cancel') return await release('cancelled', 'cancelled');
       }
-
       // Registered before the reserve: a reserve that took effect and then timed out is voided all the same.
-      saga.add((reason) => steps.voidHold({ transferId: input.transferId, reason }));
-      ({ holdId: state.holdId } = await steps.reserveHold({ ...accounts, amountMinor: input.amountMinor }));
-      if (decision === 'cancel') return await release('cancelled', 'cancelled');
+      const voidHold = (reason: string) => steps.voidHold({ transferId: input.transferId, reason });
 
-      if (amountMinor >= thresholdMinor) {
-        await moveTo('awaiting_approval');
-        const decided = await condition(() => decision !== null, input.approvalTimeoutMs);
+      if (shape.oneStepPosting && amountMinor < thresholdMinor) {
+        saga.add(voidHold);
+        // A cancel taken before the step still voids: an attempt of this workflow
+        // task that was never recorded (a retried task) may have posted already,
+        // and the void finds that capture (release → postedAfterAll), or leaves
+        // a tombstone so a late request of that attempt cannot take effect.
+        if (decision === 'cancel') return await release('cancelled', 'cancelled');
+        // Reserve and capture are one ledger transaction: the point of no return comes before it.
         decisionsOpen = false;
-        if (!decided) return await release('expired', 'approval timed out');
-        // Read anew: the handlers set it while this function waited (TypeScript keeps the narrowing of the check above).
-        const taken = decision as Decision | null;
-        if (taken === 'reject') return await release('cancelled', 'rejected', rejectionFields());
-        if (taken === 'cancel') return await release('cancelled', 'cancelled');
-      }
+        ({ holdId: state.holdId, entryId } = await steps.reserveAndCaptureHold({ ...accounts, amountMinor: input.amountMinor, description: input.description }));
+      } else {
+        saga.add(voidHold);
+        ({ holdId: state.holdId } = await steps.reserveHold({ ...accounts, amountMinor: input.amountMinor }));
+        if (decision === 'cancel') return await release('cancelled', 'cancelled');
 
-      // The point of no return: a cancel from here on is too late and ignored (refused, as an update).
-      decisionsOpen = false;
-      ({ entryId } = await steps.captureHold({ transferId: input.transferId, description: input.description }));
+        if (amountMinor >= thresholdMinor) {
+          await moveTo('awaiting_approval');
+          const decided = await condition(() => decision !== null, input.approvalTimeoutMs);
+          decisionsOpen = false;
+          if (!decided) return await release('expired', 'approval timed out');
+          // Read anew: the handlers set it while this function waited (TypeScript keeps the narrowing of the check above).
+          const taken = decision as Decision | null;
+          if (taken === 'reject') return await release('cancelled', 'rejected', shape.rejectRecordsCode() ? REJECTION_FIELDS : {});
+          if (taken === 'cancel') return await release('cancelled', 'cancelled');
+        }
+
+        // The point of no return: a cancel from here on is too late and ignored (refused, as an update).
+        decisionsOpen = false;
+        ({ entryId } = await steps.captureHold({ transferId: input.transferId, description: input.description }));
+      }
     } catch (error) {
       // Cancelled through Temporal itself (not the cancel signal): release the hold and record it.
       if (isCancellation(error)) return await release('cancelled', 'workflow cancelled');
@@ -358,20 +403,8 @@ function recordOf(transferId: string, state: TransferState, compensated: boolean
   };
 }
 
-function initialSearchAttributes(input: TransferWorkflowInput, amountMinor: bigint): SearchAttributeUpdatePair[] {
-  const pairs: SearchAttributeUpdatePair[] = [
-    { key: TransferStatusKey, value: 'pending' },
-    { key: FromAccountIdKey, value: input.fromAccountId },
-    { key: ToAccountIdKey, value: input.toAccountId },
-  ];
-  if (amountMinor <= BigInt(Number.MAX_SAFE_INTEGER)) pairs.push({ key: AmountMinorKey, value: Number(amountMinor) });
-  return pairs;
-}
-
-/** What a reject records beside `cancelled`; histories from before REJECTED_CODE_PATCH replay without it. */
-function rejectionFields(): Partial<TransferState> {
-  return patched(REJECTED_CODE_PATCH) ? { failureCode: REJECTED_FAILURE_CODE, failureMessage: 'rejected by an approver' } : {};
-}
+/** What a reject records beside `cancelled` (since REJECTED_CODE_PATCH). */
+const REJECTION_FIELDS: Partial<TransferState> = { failureCode: REJECTED_FAILURE_CODE, failureMessage: 'rejected by an approver' };
 
 /** The gateway validated these; a bad one is a programmer error and fails the workflow, not the task (no endless retry). */
 function parseMinor(value: string, field: string): bigint {

@@ -8,6 +8,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { Config } from '../../lib/config';
+import { LEGACY_TRANSFER_WORKFLOW_TYPE, TRANSFER_WORKFLOW_TYPE } from '../../workflows/definitions';
 import { infraPortsOf, request, tcpPortsOf, temporalServerPid, type CpuSnapshot } from '../support';
 import { appProcesses, workerTemporalMetricsPorts } from './app-stack';
 import { histogramDelta, labelValues, scrape, sumOf, type HistogramDelta, type PromSample } from './prometheus';
@@ -106,7 +107,10 @@ const FIXED_STEPS: StepMetric[] = [
   { source: 'worker', step: 'workflow task: RespondWorkflowTaskCompleted', metric: 'temporal_request_latency', labels: { operation: 'RespondWorkflowTaskCompleted' }, unit: 'ms' },
   { source: 'worker', step: 'activity task: schedule-to-start', metric: 'temporal_activity_schedule_to_start_latency', unit: 'ms' },
   { source: 'worker', step: 'activity task: RespondActivityTaskCompleted', metric: 'temporal_request_latency', labels: { operation: 'RespondActivityTaskCompleted' }, unit: 'ms' },
-  { source: 'worker', step: 'workflow end-to-end', metric: 'temporal_workflow_endtoend_latency', labels: { workflow_type: 'transferWorkflow' }, unit: 'ms' },
+  // Both transfer types: an app checkout from before transferWorkflowV2 (BENCH_APP_ROOT) starts the legacy one.
+  ...[TRANSFER_WORKFLOW_TYPE, LEGACY_TRANSFER_WORKFLOW_TYPE].map((type): StepMetric => ({
+    source: 'worker', step: `workflow end-to-end: ${type}`, metric: 'temporal_workflow_endtoend_latency', labels: { workflow_type: type }, unit: 'ms',
+  })),
   { source: 'server', step: 'server: StartWorkflowExecution', metric: 'service_latency', labels: { service_name: 'frontend', operation: 'StartWorkflowExecution' }, unit: 's' },
   { source: 'server', step: 'server: RespondWorkflowTaskCompleted', metric: 'service_latency', labels: { service_name: 'frontend', operation: 'RespondWorkflowTaskCompleted' }, unit: 's' },
   { source: 'server', step: 'server: RespondActivityTaskCompleted', metric: 'service_latency', labels: { service_name: 'frontend', operation: 'RespondActivityTaskCompleted' }, unit: 's' },

@@ -11,6 +11,7 @@ import {
   type EntryDto,
   type HoldDto,
   type LedgerRefusalCode,
+  type ReserveAndCaptureRequest,
   type ReserveHoldRequest,
   type ReverseEntryRequest,
   type TransferEntriesPageDto,
@@ -32,6 +33,8 @@ export interface CapturedHold {
 export interface LedgerApi {
   reserveHold(request: ReserveHoldRequest, options?: CallOptions): Promise<HoldDto>;
   captureHold(holdId: string, request: CaptureHoldRequest, options?: CallOptions): Promise<CapturedHold>;
+  /** reserveHold then captureHold as one ledger transaction; refusals and conflicts as theirs. */
+  reserveAndCaptureHold(request: ReserveAndCaptureRequest, options?: CallOptions): Promise<CapturedHold>;
   /** Resolves null when the hold does not exist: voiding nothing is done already. */
   voidHold(holdId: string, request: VoidHoldRequest, options?: CallOptions): Promise<HoldDto | null>;
   reverseEntry(entryId: string, request: ReverseEntryRequest, options?: CallOptions): Promise<EntryDto>;
@@ -71,11 +74,14 @@ export class LedgerClient implements LedgerApi, LedgerReconciliationApi {
   async captureHold(holdId: string, request: CaptureHoldRequest, options?: CallOptions): Promise<CapturedHold> {
     const path = `/holds/${encodeURIComponent(holdId)}/capture`;
     const response = await this.post(path, request, options);
-    if (response.status === 200 || response.status === 201) {
-      const body = response.body as Partial<CapturedHold> | undefined;
-      return { hold: asHold(body?.hold), entry: asEntry(body?.entry) };
-    }
+    if (response.status === 200 || response.status === 201) return asCapturedHold(response.body);
     throw failure(response, `POST ${path}`);
+  }
+
+  async reserveAndCaptureHold(request: ReserveAndCaptureRequest, options?: CallOptions): Promise<CapturedHold> {
+    const response = await this.post('/holds/captured', request, options);
+    if (response.status === 200 || response.status === 201) return asCapturedHold(response.body);
+    throw failure(response, 'POST /holds/captured');
   }
 
   async voidHold(holdId: string, request: VoidHoldRequest, options?: CallOptions): Promise<HoldDto | null> {
@@ -150,6 +156,11 @@ function asHold(body: unknown): HoldDto {
     throw new UnexpectedResponseError('ledger', 'hold answer lacks holdId or status');
   }
   return hold as HoldDto;
+}
+
+function asCapturedHold(body: unknown): CapturedHold {
+  const captured = body as Partial<CapturedHold> | undefined;
+  return { hold: asHold(captured?.hold), entry: asEntry(captured?.entry) };
 }
 
 function asEntry(body: unknown): EntryDto {

@@ -6,6 +6,10 @@
  * is one of LedgerRefusalCode; the same id with other content is a 409):
  *   POST /holds                     ReserveHoldRequest → 201 HoldDto (200 on replay)
  *   POST /holds/:holdId/capture     CaptureHoldRequest → 200 { hold: HoldDto, entry: EntryDto } (replay-safe)
+ *   POST /holds/captured            ReserveAndCaptureRequest → 201 { hold: HoldDto, entry: EntryDto } (200 on replay):
+ *                                   a reserve and its capture in one transaction, answering as the two would in turn
+ *                                   (the reserve's refusals and 409, then the capture's); only hold.captured and
+ *                                   entry.posted are published, never hold.reserved
  *   POST /holds/:holdId/void        VoidHoldRequest → 200 HoldDto (replay-safe; 422 HOLD_NOT_RESERVED if captured);
  *                                   an unknown hold id → 200 { holdId, status: 'voided', tombstone: true }, and a
  *                                   reserve of that id arriving later is refused (HOLD_NOT_RESERVED)
@@ -55,6 +59,13 @@ export interface CaptureHoldRequest {
   entryId: string;
   description?: string;
 }
+
+/**
+ * A hold reserved and captured at once (a transfer that needs no approval).
+ * No expiry: the hold is never left reserved. Its reserve part is compared
+ * with a ReserveHoldRequest of the same fields, so either call replays the other.
+ */
+export type ReserveAndCaptureRequest = Omit<ReserveHoldRequest, 'expiresAt'> & CaptureHoldRequest;
 
 export interface VoidHoldRequest {
   reason?: string;

@@ -1,7 +1,8 @@
 /**
  * Two-phase movements: a hold reserves an amount on the source account (it
  * counts in `pending`, so `available` drops at once), then is captured into a
- * journal entry, voided, or expires. Every function is idempotent by hold id.
+ * journal entry, voided, or expires; or is reserved and captured in one
+ * transaction (reserveAndCapture). Every function is idempotent by hold id.
  */
 import type { PoolClient } from 'pg';
 import type { EntryDto, HoldDto } from '../../lib/contracts/ledger';
@@ -9,7 +10,7 @@ import { AppError, conflict, notFound, ruleViolation } from '../../lib/errors';
 import { appendToOutbox } from '../../lib/outbox';
 import { inTransaction } from '../../lib/pg';
 import { requestHash } from '../../lib/request-hash';
-import { requireActiveAccounts } from './accounts-directory';
+import { requireActiveAccounts, type KnownAccount } from './accounts-directory';
 import type { LedgerDeps } from './deps';
 import { holdEvent } from './events';
 import { postLines } from './posting';
@@ -29,10 +30,17 @@ import {
   type HoldRow,
 } from './repository';
 import { withinCreditLimit } from './rules';
-import type { CaptureHold, ReserveHold } from './schemas';
+import type { CaptureHold, ReserveAndCapture, ReserveHold } from './schemas';
 
 export interface HoldResult {
   hold: HoldDto;
+  replayed: boolean;
+}
+
+export interface CaptureResult {
+  hold: HoldDto;
+  entry: EntryDto;
+  /** An earlier call captured the hold into this entry; this one changed nothing. */
   replayed: boolean;
 }
 
@@ -46,9 +54,7 @@ export async function reserveHold(deps: LedgerDeps, request: ReserveHold): Promi
   try {
     return await reserveNew(deps, request, hash);
   } catch (error) {
-    const code = error instanceof AppError ? error.extensions.code : undefined;
-    if (code === undefined || !REMEMBERED_REFUSALS.has(code)) throw error;
-    await insertRefusal(deps.pool, request.holdId, { code, message: (error as AppError).detail ?? code });
+    await rememberRefusal(deps, request.holdId, error);
     // The row decides: this refusal, or a twin's reserve or void that got there first.
     return replayReserve((await getHold(deps.pool, request.holdId))!, hash);
   }
@@ -57,22 +63,10 @@ export async function reserveHold(deps: LedgerDeps, request: ReserveHold): Promi
 async function reserveNew(deps: LedgerDeps, request: ReserveHold, hash: string): Promise<HoldResult> {
   const accounts = await requireActiveAccounts(deps.directory, [request.fromAccountId, request.toAccountId], request.currency);
   const hold = await inTransaction(deps.pool, async (client) => {
-    await ensureAccounts(client, accounts);
-    const inserted = await insertHold(client, {
-      ...request,
-      expiresAt: request.expiresAt ? new Date(request.expiresAt) : null,
-      requestHash: hash,
-    });
+    const inserted = await insertNewHold(client, accounts, request, hash);
     if (!inserted) return null; // a twin or a tombstone got there first
     const source = (await lockAccounts(client, [request.fromAccountId])).get(request.fromAccountId)!;
-    const availableAfterMinor = source.postedMinor - source.pendingMinor - request.amountMinor;
-    if (!withinCreditLimit(availableAfterMinor, source.creditLimitMinor)) {
-      throw ruleViolation(
-        'INSUFFICIENT_FUNDS',
-        `account ${request.fromAccountId} would have ${availableAfterMinor} available, below its credit limit`,
-      );
-    }
-    source.pendingMinor += request.amountMinor;
+    reserveOn(source, inserted);
     await saveBalance(client, source);
     await appendToOutbox(client, [holdEvent(holdDto(inserted))]);
     return inserted;
@@ -85,13 +79,49 @@ async function reserveNew(deps: LedgerDeps, request: ReserveHold, hash: string):
   return replayReserve((await getHold(deps.pool, request.holdId))!, hash);
 }
 
+/** The hold's row (and its accounts' balance rows, on a first movement); null when the id is taken already. */
+async function insertNewHold(client: PoolClient, accounts: KnownAccount[], request: ReserveHold, hash: string): Promise<HoldRow | null> {
+  await ensureAccounts(client, accounts);
+  return insertHold(client, {
+    holdId: request.holdId,
+    transferId: request.transferId,
+    fromAccountId: request.fromAccountId,
+    toAccountId: request.toAccountId,
+    amountMinor: request.amountMinor,
+    currency: request.currency,
+    expiresAt: request.expiresAt ? new Date(request.expiresAt) : null,
+    requestHash: hash,
+  });
+}
+
+/** Counts the hold's amount as pending on its locked source, unless that takes available below −creditLimit. */
+function reserveOn(source: AccountBalance, hold: HoldRow): void {
+  const availableAfterMinor = source.postedMinor - source.pendingMinor - hold.amountMinor;
+  if (!withinCreditLimit(availableAfterMinor, source.creditLimitMinor)) {
+    throw ruleViolation('INSUFFICIENT_FUNDS', `account ${hold.fromAccountId} would have ${availableAfterMinor} available, below its credit limit`);
+  }
+  source.pendingMinor += hold.amountMinor;
+}
+
+/** Records a refusal that a repeat of the reserve must get again; rethrows anything else. */
+async function rememberRefusal(deps: LedgerDeps, holdId: string, error: unknown): Promise<void> {
+  const code = error instanceof AppError ? error.extensions.code : undefined;
+  if (code === undefined || !REMEMBERED_REFUSALS.has(code)) throw error;
+  await insertRefusal(deps.pool, holdId, { code, message: (error as AppError).detail ?? code });
+}
+
 function replayReserve(existing: HoldRow, hash: string): HoldResult {
+  assertReserveReplay(existing, hash);
+  return { hold: holdDto(existing), replayed: true };
+}
+
+/** What a reserve with `hash` meets when its hold id is taken: the remembered refusal, a tombstone, or other content. */
+function assertReserveReplay(existing: HoldRow, hash: string): void {
   if (existing.refusalCode) throw ruleViolation(existing.refusalCode, existing.refusalMessage ?? existing.refusalCode);
   if (existing.tombstone) {
     throw ruleViolation('HOLD_NOT_RESERVED', `hold ${existing.holdId} was voided before it was reserved`);
   }
   if (existing.requestHash !== hash) throw conflict('hold-id-reused', `hold ${existing.holdId} exists with other content`);
-  return { hold: holdDto(existing), replayed: true };
 }
 
 /**
@@ -100,9 +130,15 @@ function replayReserve(existing: HoldRow, hash: string): HoldResult {
  * the reserve checked them and authorized the hold, and a freeze since stops
  * new transfers only (the contract), so a capture needs nothing but the hold.
  */
-export async function captureHold(deps: LedgerDeps, holdId: string, request: CaptureHold): Promise<{ hold: HoldDto; entry: EntryDto }> {
+export async function captureHold(deps: LedgerDeps, holdId: string, request: CaptureHold): Promise<CaptureResult> {
   const before = await getHold(deps.pool, holdId);
   if (!before || before.tombstone) throw notFound('hold', holdId);
+  return captureKnown(deps, before, request);
+}
+
+/** captureHold of a hold as last read, `before` (not a tombstone). */
+async function captureKnown(deps: LedgerDeps, before: HoldRow, request: CaptureHold): Promise<CaptureResult> {
+  const { holdId } = before;
   if (before.status === 'captured') return replayCapture(deps, before, request.entryId);
   if (before.status !== 'reserved') throw ruleViolation('HOLD_NOT_RESERVED', `hold ${holdId} is ${before.status}`);
 
@@ -120,7 +156,7 @@ export async function captureHold(deps: LedgerDeps, holdId: string, request: Cap
   deps.metrics.entryCreated('capture');
   deps.metrics.holdChanged('captured');
   deps.logger.info({ hold_id: holdId, entry_id: result.entry.entryId, transfer_id: before.transferId, amount_minor: before.amountMinor.toString(), currency: before.currency }, 'hold captured');
-  return result;
+  return { ...result, replayed: false };
 }
 
 async function captureLocked(client: PoolClient, hold: HoldRow, request: CaptureHold, locked: Map<string, AccountBalance>) {
@@ -150,11 +186,72 @@ async function captureLocked(client: PoolClient, hold: HoldRow, request: Capture
   return { hold: captured, entry };
 }
 
-async function replayCapture(deps: LedgerDeps, hold: HoldRow, entryId: string) {
+async function replayCapture(deps: LedgerDeps, hold: HoldRow, entryId: string): Promise<CaptureResult> {
   if (hold.entryId !== entryId) throw conflict('hold-already-captured', `hold ${hold.holdId} was captured into entry ${hold.entryId}`);
   const stored = await getEntry(deps.pool, entryId);
   if (!stored) throw new Error(`assertion: captured hold ${hold.holdId} has no entry ${entryId}`);
-  return { hold: holdDto(hold), entry: stored.entry };
+  return { hold: holdDto(hold), entry: stored.entry, replayed: true };
+}
+
+/**
+ * A reserve and its capture as one transaction: for a transfer that needs no
+ * approval, one call and one commit instead of two. It answers exactly as
+ * reserveHold then captureHold of the same fields would, and leaves the same
+ * rows, so a later reserve, capture or void of the hold id cannot tell the
+ * difference (and may be mixed with it: a workflow retried across versions).
+ */
+export async function reserveAndCapture(deps: LedgerDeps, request: ReserveAndCapture): Promise<CaptureResult> {
+  // The hash a reserve of the same fields gets: replays of either call compare alike.
+  const hash = requestHash(reserveOf(request));
+  const existing = await getHold(deps.pool, request.holdId);
+  if (existing) return captureAsReserved(deps, existing, hash, request);
+  const done = await reserveAndCaptureNew(deps, request, hash).catch(async (error: unknown) => {
+    await rememberRefusal(deps, request.holdId, error);
+    return null;
+  });
+  // null: refused (now remembered), or a twin, a reserve or a void took the id first. The row decides.
+  return done ?? captureAsReserved(deps, (await getHold(deps.pool, request.holdId))!, hash, request);
+}
+
+/** The reserve part of the request, as reserveHoldSchema parses it (no expiry). */
+function reserveOf(request: ReserveAndCapture): ReserveHold {
+  const { holdId, transferId, fromAccountId, toAccountId, amountMinor, currency } = request;
+  return { holdId, transferId, fromAccountId, toAccountId, amountMinor, currency };
+}
+
+/** A known hold id: the reserve's replay answers first (refusal, tombstone, 409), then the capture of that hold. */
+function captureAsReserved(deps: LedgerDeps, existing: HoldRow, hash: string, request: ReserveAndCapture): Promise<CaptureResult> {
+  assertReserveReplay(existing, hash);
+  return captureKnown(deps, existing, request);
+}
+
+/**
+ * No hold.reserved event is written: the reservation never exists outside
+ * this transaction, so only hold.captured and the entry's events are. The
+ * read model takes a hold whose first news is a final status (it never counts
+ * as pending: services/read-model/projections/hold-status.ts), as it must
+ * anyway since events may arrive in any order.
+ */
+async function reserveAndCaptureNew(deps: LedgerDeps, request: ReserveAndCapture, hash: string): Promise<CaptureResult | null> {
+  const accounts = await requireActiveAccounts(deps.directory, [request.fromAccountId, request.toAccountId], request.currency);
+  const result = await inTransaction(deps.pool, async (client) => {
+    const hold = await insertNewHold(client, accounts, reserveOf(request), hash);
+    if (!hold) return null;
+    const locked = await lockAccounts(client, [hold.fromAccountId, hold.toAccountId]);
+    // Pending grows here and shrinks in the capture, so only the net posting reaches the row. The posting
+    // checks the limit too, but this check comes first: a refusal reads (and is remembered) as a reserve's.
+    reserveOn(locked.get(hold.fromAccountId)!, hold);
+    return captureLocked(client, hold, request, locked);
+  });
+  if (!result) return null;
+  deps.metrics.holdChanged('reserved');
+  deps.metrics.entryCreated('capture');
+  deps.metrics.holdChanged('captured');
+  deps.logger.info(
+    { hold_id: request.holdId, entry_id: result.entry.entryId, transfer_id: request.transferId, account_id: request.fromAccountId, amount_minor: request.amountMinor.toString(), currency: request.currency },
+    'hold reserved and captured',
+  );
+  return { ...result, replayed: false };
 }
 
 export type VoidResult = HoldDto | { holdId: string; status: 'voided'; tombstone: true };

@@ -5,13 +5,14 @@ import { asyncHandler } from '../../lib/http';
 import { parseOrThrow } from '../../lib/validation';
 import type { LedgerDeps } from './deps';
 import { postEntry, reverseEntry } from './entries';
-import { captureHold, reserveHold, voidHold } from './holds';
+import { captureHold, reserveAndCapture, reserveHold, voidHold, type CaptureResult } from './holds';
 import { getBalance, getEntry, getHold, holdDto } from './repository';
 import { balanceCheckPage, balancePage, transferEntriesPage } from './reconciliation';
 import {
   accountsPageQuery,
   captureHoldSchema,
   postEntrySchema,
+  reserveAndCaptureSchema,
   reserveHoldSchema,
   reverseEntrySchema,
   transfersPageQuery,
@@ -33,9 +34,14 @@ export function ledgerRoutes(deps: LedgerDeps): Router {
     res.status(result.replayed ? 200 : 201).json(result.hold);
   }));
 
+  router.post('/holds/captured', asyncHandler(async (req, res) => {
+    const result = await counted(() => reserveAndCapture(deps, parseOrThrow(reserveAndCaptureSchema, req.body)));
+    res.status(result.replayed ? 200 : 201).json(capturedBody(result));
+  }));
+
   router.post('/holds/:holdId/capture', asyncHandler(async (req, res) => {
     const holdId = pathId(req, 'holdId', 'hold');
-    res.json(await counted(() => captureHold(deps, holdId, parseOrThrow(captureHoldSchema, req.body ?? {}))));
+    res.json(capturedBody(await counted(() => captureHold(deps, holdId, parseOrThrow(captureHoldSchema, req.body ?? {})))));
   }));
 
   router.post('/holds/:holdId/void', asyncHandler(async (req, res) => {
@@ -93,6 +99,10 @@ export function ledgerRoutes(deps: LedgerDeps): Router {
   }));
 
   return router;
+}
+
+function capturedBody({ hold, entry }: CaptureResult) {
+  return { hold, entry };
 }
 
 /** An id in a path that is not a UUID names nothing: 404, as the contract says. */

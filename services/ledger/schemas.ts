@@ -24,21 +24,23 @@ export const currency = z.string().refine(isSupportedCurrency, { message: 'must 
 
 const description = storableText(z.string().max(500)).default('');
 
-export const reserveHoldSchema = z
-  .object({
-    holdId: id,
-    transferId: id,
-    fromAccountId: id,
-    toAccountId: id,
-    amountMinor,
-    currency,
-    expiresAt: z.iso.datetime({ offset: true }).nullish(),
-  })
-  .refine((r) => r.fromAccountId !== r.toAccountId, { message: 'must differ from fromAccountId', path: ['toAccountId'] });
+/** What a hold is: the movement it reserves (and a capture posts). */
+const holdFields = { holdId: id, transferId: id, fromAccountId: id, toAccountId: id, amountMinor, currency };
+
+/** A movement from an account to itself would move nothing: refused, on toAccountId. */
+function withDistinctAccounts<T extends z.ZodType<{ fromAccountId: string; toAccountId: string }>>(schema: T): T {
+  return schema.refine((r) => r.fromAccountId !== r.toAccountId, { message: 'must differ from fromAccountId', path: ['toAccountId'] });
+}
+
+export const reserveHoldSchema = withDistinctAccounts(z.object({ ...holdFields, expiresAt: z.iso.datetime({ offset: true }).nullish() }));
 export type ReserveHold = z.infer<typeof reserveHoldSchema>;
 
 export const captureHoldSchema = z.object({ entryId: id, description });
 export type CaptureHold = z.infer<typeof captureHoldSchema>;
+
+/** A reserve and its capture in one request; no expiry, since the hold is captured at once. */
+export const reserveAndCaptureSchema = withDistinctAccounts(z.object({ ...holdFields, ...captureHoldSchema.shape }));
+export type ReserveAndCapture = z.infer<typeof reserveAndCaptureSchema>;
 
 export const voidHoldSchema = z.object({ reason: storableText(z.string().max(200)).optional() });
 

@@ -28,14 +28,19 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DASHBOARDS, DATASOURCE, isRow, type Dashboard, type Panel } from '../../grafana/build-dashboards';
 import { expandVariables, variablesIn } from '../../grafana/variables';
+import { TRANSFER_WORKFLOW_TYPE } from '../../workflows/definitions';
 import { ensureSystem, eventually } from '../support/system';
 import { EXPECTED_END, PLAN, REPLAYS, runLoad, type LoadResult, type Outcome } from './support/load';
 import { growth, labelKey, parseError, query, readUntil, scrapedSince, valuesOf } from './support/prometheus';
 import { SpanCollector, Trace, label } from './support/spans';
-import { FAILED_AT_RESERVE, POSTED, REFUSED_AT_ACCOUNT_CHECK, minimumSpans, unmet, type SpanExpectation } from './support/transfer-shape';
+import { FAILED_AT_RESERVE, POSTED, POSTED_AFTER_APPROVAL, REFUSED_AT_ACCOUNT_CHECK, minimumSpans, unmet, type SpanExpectation } from './support/transfer-shape';
 
 const TRANSFERS = Object.values(PLAN).reduce((a, b) => a + b, 0);
 const POSTED_COUNT = PLAN.posted + PLAN.approved;
+/** Hold events of the posted transfers: below the threshold only `captured` (one-step post), approved ones `reserved` and `captured`. */
+const HOLD_EVENTS = PLAN.posted + PLAN.approved * 2;
+/** The transfers below the threshold, posted or refused: each one reserve-and-capture step. */
+const ONE_STEP_COUNT = PLAN.posted + PLAN.insufficient_funds + PLAN.account_frozen;
 const NOT_INFRA = 'route!~"/metrics|/healthz|/readyz"';
 const PG_SERVICES = ['gateway', 'accounts', 'ledger', 'read-model', 'worker'];
 const TOPICS = ['accounts.account.v1', 'ledger.entry.v1', 'ledger.hold.v1'];
@@ -55,9 +60,9 @@ const GROWTH: Array<{ expr: string; atLeast: Record<string, number> }> = [
   // Ledger.
   { expr: 'sum(ledger_entries_created_total)', atLeast: { '{}': POSTED_COUNT } },
   { expr: 'sum by (error_type) (ledger_entry_validation_errors_total)', atLeast: { '{error_type="INSUFFICIENT_FUNDS"}': PLAN.insufficient_funds } },
-  // Outbox, both services.
-  { expr: 'sum by (service) (outbox_events_published_total)', atLeast: { '{service="accounts"}': 7, '{service="ledger"}': POSTED_COUNT * 3 } },
-  { expr: 'sum by (service) (outbox_relay_latency_seconds_count)', atLeast: { '{service="accounts"}': 7, '{service="ledger"}': POSTED_COUNT * 3 } },
+  // Outbox, both services: the hold events and at least one entry event per posted transfer.
+  { expr: 'sum by (service) (outbox_events_published_total)', atLeast: { '{service="accounts"}': 7, '{service="ledger"}': HOLD_EVENTS + POSTED_COUNT } },
+  { expr: 'sum by (service) (outbox_relay_latency_seconds_count)', atLeast: { '{service="accounts"}': 7, '{service="ledger"}': HOLD_EVENTS + POSTED_COUNT } },
   // Accounts.
   { expr: 'sum(accounts_created_total)', atLeast: { '{}': 8 } },
   { expr: 'sum by (reason) (account_creation_errors_total)', atLeast: { '{reason="code_taken"}': 1 } },
@@ -70,19 +75,25 @@ const GROWTH: Array<{ expr: string; atLeast: Record<string, number> }> = [
   { expr: 'sum by (status) (transfer_latency_seconds_count)', atLeast: { '{status="posted"}': POSTED_COUNT, '{status="failed"}': PLAN.insufficient_funds + PLAN.account_frozen } },
   { expr: 'sum by (route) (idempotency_hits_total)', atLeast: { '{route="POST /v1/transfers"}': REPLAYS } },
   // Read model.
-  { expr: 'sum by (topic) (events_processed_total)', atLeast: { '{topic="accounts.account.v1"}': 7, '{topic="ledger.entry.v1"}': POSTED_COUNT, '{topic="ledger.hold.v1"}': POSTED_COUNT * 2 } },
-  { expr: 'sum by (topic) (projection_latency_seconds_count)', atLeast: { '{topic="accounts.account.v1"}': 7, '{topic="ledger.entry.v1"}': POSTED_COUNT, '{topic="ledger.hold.v1"}': POSTED_COUNT * 2 } },
+  { expr: 'sum by (topic) (events_processed_total)', atLeast: { '{topic="accounts.account.v1"}': 7, '{topic="ledger.entry.v1"}': POSTED_COUNT, '{topic="ledger.hold.v1"}': HOLD_EVENTS } },
+  { expr: 'sum by (topic) (projection_latency_seconds_count)', atLeast: { '{topic="accounts.account.v1"}': 7, '{topic="ledger.entry.v1"}': POSTED_COUNT, '{topic="ledger.hold.v1"}': HOLD_EVENTS } },
   { expr: 'sum(balance_queries_total)', atLeast: { '{}': 4 } },
   { expr: 'sum(statement_queries_total)', atLeast: { '{}': 1 } },
   // Temporal's own worker metrics (Runtime telemetry, its own port).
-  { expr: 'sum by (workflow_type) (temporal_workflow_completed)', atLeast: { '{workflow_type="transferWorkflow"}': TRANSFERS } },
+  { expr: 'sum by (workflow_type) (temporal_workflow_completed)', atLeast: { [`{workflow_type="${TRANSFER_WORKFLOW_TYPE}"}`]: TRANSFERS } },
   { expr: 'sum(temporal_workflow_task_execution_latency_count)', atLeast: { '{}': TRANSFERS } },
   { expr: 'sum(temporal_workflow_task_schedule_to_start_latency_count)', atLeast: { '{}': 1 } },
   { expr: 'sum(temporal_workflow_endtoend_latency_count)', atLeast: { '{}': TRANSFERS } },
-  // The transfer steps run as local activities: every transfer reserves (the ledger checks the accounts there).
+  // The transfer steps run as local activities: below the threshold one reserve-and-capture
+  // (the ledger checks the accounts there), approved ones a reserve and a capture.
   {
     expr: 'sum by (activity_type) (temporal_local_activity_execution_latency_count)',
-    atLeast: { '{activity_type="reserveHold"}': TRANSFERS, '{activity_type="captureHold"}': POSTED_COUNT, '{activity_type="recordTransferStatus"}': TRANSFERS },
+    atLeast: {
+      '{activity_type="reserveAndCaptureHold"}': ONE_STEP_COUNT,
+      '{activity_type="reserveHold"}': PLAN.approved,
+      '{activity_type="captureHold"}': PLAN.approved,
+      '{activity_type="recordTransferStatus"}': TRANSFERS,
+    },
   },
   // A refused reserve is a BENIGN failure (activities/index.ts): Temporal leaves it out of
   // temporal_local_activity_execution_failed, which counts faults only; refusals are in transfers_failed_total above.
@@ -123,7 +134,7 @@ async function readAll(exprs: string[]): Promise<Map<string, Map<string, number>
 
 const SHAPES: Record<Outcome, SpanExpectation[]> = {
   posted: POSTED,
-  approved: POSTED,
+  approved: POSTED_AFTER_APPROVAL,
   insufficient_funds: FAILED_AT_RESERVE,
   account_frozen: REFUSED_AT_ACCOUNT_CHECK,
 };

@@ -15,6 +15,7 @@
  */
 import path from 'node:path';
 import { ROOT_DIR } from '../../lib/config';
+import { TRANSFER_WORKFLOW_TYPE } from '../../workflows/definitions';
 import { api, config, createAccount, ensureSystem, eventually, newKey, transfer } from '../support/system';
 import { FileTail } from './support/file-tail';
 import { Kind, SpanCollector, Trace, label, named, type FlatSpan } from './support/spans';
@@ -83,8 +84,8 @@ describe('the trace of one transfer', () => {
 
   it('when the Temporal hops are followed, then client → workflow → activity each parent the next', () => {
     const [root] = trace.roots();
-    const [start] = trace.find((s) => s.name === 'StartWorkflow:transferWorkflow');
-    const [run] = trace.find((s) => s.name === 'RunWorkflow:transferWorkflow');
+    const [start] = trace.find((s) => s.name === `StartWorkflow:${TRANSFER_WORKFLOW_TYPE}`);
+    const [run] = trace.find((s) => s.name === `RunWorkflow:${TRANSFER_WORKFLOW_TYPE}`);
     expect(trace.ancestry(start)).toContain(root);
     expect(trace.parentOf(run)).toBe(start);
     for (const activity of trace.find((s) => s.name.startsWith('RunActivity:'))) {

@@ -21,12 +21,12 @@ import {
   approveUpdate,
   cancelUpdate,
   rejectUpdate,
-  transferStartSearchAttributes,
+  transferWorkflowStartSearchAttributes,
   transferWorkflowId,
   type InvalidStateDetails,
   type TransferWorkflowInput,
 } from '../../workflows/definitions';
-import { transferWorkflow } from '../../workflows';
+import { transferWorkflowV2 } from '../../workflows';
 import { APPROVAL_THRESHOLD_MINOR, bundleWorkflows, createTransferTestEnv, newFakes, transferInput, waitForStatus, withWorker, type Fakes } from './support/harness';
 
 let env: TestWorkflowEnvironment;
@@ -49,12 +49,12 @@ const startOptions = (taskQueue: string, input: TransferWorkflowInput) => ({
   workflowId: transferWorkflowId(input.transferId),
   workflowIdReusePolicy: TRANSFER_WORKFLOW_ID_REUSE_POLICY,
   args: [input] as [TransferWorkflowInput],
-  typedSearchAttributes: transferStartSearchAttributes(input.transferId),
+  typedSearchAttributes: transferWorkflowStartSearchAttributes(input),
   workflowTaskTimeout: 2_000,
 });
 
 async function startAwaiting(taskQueue: string, input: TransferWorkflowInput) {
-  const handle = await env.client.workflow.start(transferWorkflow, startOptions(taskQueue, input));
+  const handle = await env.client.workflow.start(transferWorkflowV2, startOptions(taskQueue, input));
   await waitForStatus(handle, 'awaiting_approval');
   return handle;
 }
@@ -120,19 +120,21 @@ describe('decision updates: the answer is the state the decision led to', () => 
     expect(fakes.ledger.calls.map((c) => c.op)).toEqual(['reserveHold', 'voidHold']);
   });
 
-  it('when a cancel arrives with the start of a transfer below the threshold (still pending), then it is taken and answers cancelled with no hold left', async () => {
+  it('when a cancel arrives with the start of a transfer below the threshold (still pending), then it is taken before the ledger posts anything and answers cancelled', async () => {
     const fakes = newFakes();
     const input = transferInput();
 
     const answer = await run(fakes, (taskQueue) =>
       env.client.workflow.executeUpdateWithStart(cancelUpdate, {
-        startWorkflowOperation: new WithStartWorkflowOperation(transferWorkflow, { ...startOptions(taskQueue, input), workflowIdConflictPolicy: 'FAIL' as const }),
+        startWorkflowOperation: new WithStartWorkflowOperation(transferWorkflowV2, { ...startOptions(taskQueue, input), workflowIdConflictPolicy: 'FAIL' as const }),
       }),
     );
 
     expect(answer).toMatchObject({ status: 'cancelled', failureCode: null, entryId: null });
-    expect(fakes.ledger.callsOf('captureHold')).toHaveLength(0);
-    expect([...fakes.ledger.holds.values()].map((h) => h.status)).toEqual(['voided']);
+    // Taken before the one-step post: nothing was reserved, the void finds nothing.
+    expect(fakes.ledger.calls.map((c) => c.op)).toEqual(['voidHold']);
+    expect(fakes.ledger.holds.size).toBe(0);
+    expect(fakes.transfers.statusesOf(input.transferId)).toEqual(['cancelled']);
   });
 });
 
@@ -142,7 +144,7 @@ describe('decision updates: the validator', () => {
     const input = transferInput();
 
     const { refusal, result } = await run(fakes, async (taskQueue) => {
-      const operation = new WithStartWorkflowOperation(transferWorkflow, { ...startOptions(taskQueue, input), workflowIdConflictPolicy: 'FAIL' as const });
+      const operation = new WithStartWorkflowOperation(transferWorkflowV2, { ...startOptions(taskQueue, input), workflowIdConflictPolicy: 'FAIL' as const });
       const refusal = await refusalOf(env.client.workflow.executeUpdateWithStart(approveUpdate, { startWorkflowOperation: operation }));
       return { refusal, result: await (await operation.workflowHandle()).result() };
     });
@@ -189,13 +191,13 @@ describe('decision updates: the validator', () => {
     expect(fakes.ledger.entries.size).toBe(1);
   });
 
-  it('when a cancel comes once the capture of a transfer below the threshold began, then it is refused (its outcome is being settled) and the transfer posts', async () => {
+  it('when a cancel comes once the one-step post of a transfer below the threshold began, then it is refused (its outcome is being settled) and the transfer posts', async () => {
     const fakes = newFakes();
-    const capturing = fakes.ledger.pause('captureHold');
+    const capturing = fakes.ledger.pause('reserveAndCaptureHold');
     const input = transferInput();
 
     const { refusal, result } = await run(fakes, async (taskQueue) => {
-      const handle = await env.client.workflow.start(transferWorkflow, startOptions(taskQueue, input));
+      const handle = await env.client.workflow.start(transferWorkflowV2, startOptions(taskQueue, input));
       await capturing.reached;
       const refusal = await refusalOf(handle.executeUpdate(cancelUpdate));
       capturing.release();

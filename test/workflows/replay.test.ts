@@ -6,7 +6,7 @@
  * JSON and replayed with Worker.runReplayHistories; a deliberately reordered
  * workflow (fixtures/*.ts) must fail the same replay.
  *
- * Four generations of histories, all kept for good:
+ * Five generations of histories, all kept for good:
  * - fixtures/histories/activity-steps: recorded before the local-steps patch
  *   (validateAccounts, then every step an ordinary activity). Never re-recorded:
  *   they stand for workflows still running on that shape.
@@ -18,11 +18,16 @@
  *   workflows start with the TransferId search attribute, as the gateway
  *   starts them. Never re-recorded: they stand for runs decided by signal
  *   (those from before, and the gateway's fallback).
- * - fixtures/histories/decision-updates: the current shape: approve, reject
- *   and cancel as Workflow Updates (their accepted and completed events in
- *   the history; a cancel also in the first workflow task, while pending),
- *   the other runs as before. Updates add no command, so no
- *   patch marker: the same code replays every generation.
+ * - fixtures/histories/decision-updates: approve, reject and cancel as
+ *   Workflow Updates (their accepted and completed events in the history; a
+ *   cancel also in the first workflow task, while pending), the other runs as
+ *   before. Updates add no command, so no patch marker. The last generation
+ *   of the `transferWorkflow` type: never re-recorded.
+ * - fixtures/histories/one-step: the current shape, `transferWorkflowV2`:
+ *   started with all its search attributes, no patch marker, below the
+ *   threshold one reserve-and-capture step; at or above it reserve, the
+ *   decision, capture, as before.
+ * The same code replays every generation.
  * `UPDATE_HISTORIES=1 npx jest test/workflows/replay.test.ts` re-records the
  * current generation on the time-skipping server (commit the result only when
  * a change is meant to be incompatible and versioned).
@@ -41,10 +46,11 @@ import {
   reverseTransferWorkflowId,
   transferStartSearchAttributes,
   transferWorkflowId,
+  transferWorkflowStartSearchAttributes,
   type TransferState,
   type TransferWorkflowInput,
 } from '../../workflows/definitions';
-import { reverseTransferWorkflow, transferWorkflow } from '../../workflows';
+import { reverseTransferWorkflow, transferWorkflowV2 } from '../../workflows';
 import {
   APPROVAL_THRESHOLD_MINOR,
   bundleWorkflows,
@@ -60,9 +66,9 @@ import {
 import { historyFromJson, historyToJson } from './support/history-json';
 
 const HISTORIES_ROOT = path.join(__dirname, 'fixtures', 'histories');
-const GENERATIONS = ['activity-steps', 'local-steps', 'rejected-code', 'decision-updates'] as const;
+const GENERATIONS = ['activity-steps', 'local-steps', 'rejected-code', 'decision-updates', 'one-step'] as const;
 /** Where UPDATE_HISTORIES writes: the shape the workflow code has now. */
-const CURRENT_GENERATION = 'decision-updates';
+const CURRENT_GENERATION = 'one-step';
 const HISTORIES_MIN_PER_GENERATION = 7;
 
 interface Scenario {
@@ -77,15 +83,15 @@ const large = { amountMinor: APPROVAL_THRESHOLD_MINOR };
 
 const SCENARIOS: Scenario[] = [
   { name: 'transfer-posted', input: {} },
-  { name: 'transfer-insufficient-funds', input: {}, arrange: (f) => f.ledger.refuse('reserveHold', 'INSUFFICIENT_FUNDS') },
+  { name: 'transfer-insufficient-funds', input: {}, arrange: (f) => f.ledger.refuse('reserveAndCaptureHold', 'INSUFFICIENT_FUNDS') },
   { name: 'transfer-account-not-found', input: {}, arrange: (f) => f.accounts.accounts.clear() },
-  { name: 'transfer-capture-refused', input: {}, arrange: (f) => f.ledger.refuse('captureHold', 'ACCOUNT_FROZEN') },
+  { name: 'transfer-capture-refused', input: large, arrange: (f) => f.ledger.refuse('captureHold', 'ACCOUNT_FROZEN'), drive: decided(approveUpdate) },
   { name: 'transfer-approved', input: large, drive: decided(approveUpdate) },
   { name: 'transfer-rejected', input: large, drive: decided(rejectUpdate) },
   { name: 'transfer-cancelled', input: large, drive: decided(cancelUpdate) },
   { name: 'transfer-cancelled-while-pending', input: {}, drive: cancelledWithStart },
   { name: 'transfer-expired', input: large },
-  { name: 'transfer-transient-retries', input: {}, arrange: (f) => f.ledger.failTransiently('reserveHold', 2) },
+  { name: 'transfer-transient-retries', input: {}, arrange: (f) => f.ledger.failTransiently('reserveAndCaptureHold', 2) },
   { name: 'reverse-posted', input: {}, drive: reversed },
 ];
 
@@ -101,13 +107,13 @@ function decided(update: UpdateDefinition<TransferState, [], string>): NonNullab
 
 /** A cancel in the very first workflow task, while the transfer is pending: the update runs as its handler is set. */
 async function cancelledWithStart(env: TestWorkflowEnvironment, taskQueue: string, input: TransferWorkflowInput): Promise<string[]> {
-  const start = new WithStartWorkflowOperation(transferWorkflow, {
+  const start = new WithStartWorkflowOperation(transferWorkflowV2, {
     taskQueue,
     workflowId: transferWorkflowId(input.transferId),
     workflowIdConflictPolicy: 'FAIL',
     workflowIdReusePolicy: TRANSFER_WORKFLOW_ID_REUSE_POLICY,
     args: [input],
-    typedSearchAttributes: transferStartSearchAttributes(input.transferId),
+    typedSearchAttributes: transferWorkflowStartSearchAttributes(input),
   });
   await env.client.workflow.executeUpdateWithStart(cancelUpdate, { startWorkflowOperation: start });
   const handle = await start.workflowHandle();
@@ -189,6 +195,7 @@ describe('workflow replay', () => {
   const reordered: Array<[string, (typeof GENERATIONS)[number], string]> = [
     ['reserving before validating', 'activity-steps', './fixtures/workflows'],
     ['capturing before reserving', 'local-steps', './fixtures/local-steps-reordered'],
+    ['reserving and capturing in two steps', 'one-step', './fixtures/one-step-split'],
   ];
 
   it.each(reordered)('when the workflow is edited by %s, then replaying the %s posted history reports non-determinism', async (_edit, generation, fixture) => {

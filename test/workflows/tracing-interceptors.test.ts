@@ -11,8 +11,8 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type InjectedSinks, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import { createLogger } from '../../lib/logger';
-import { transferWorkflow } from '../../workflows';
-import { TRANSFER_WORKFLOW_ID_REUSE_POLICY, transferStartSearchAttributes, transferWorkflowId, type TransferWorkflowInput } from '../../workflows/definitions';
+import { transferWorkflowV2 } from '../../workflows';
+import { TRANSFER_WORKFLOW_ID_REUSE_POLICY, transferWorkflowStartSearchAttributes, transferWorkflowId, type TransferWorkflowInput } from '../../workflows/definitions';
 import { SpanStatus, TRACE_HEADER, parentFromHeaders, type TracingSinks, type WorkflowSpan } from '../../workflows/tracing-interceptors';
 import { account } from './support/fakes';
 import { FROM_ACCOUNT_ID, createTransferTestEnv, newFakes, quietLogger, transferInput, type Fakes } from './support/harness';
@@ -77,12 +77,12 @@ async function runTransfer(fakes: Fakes, traceparent: string | undefined, input:
     },
   });
   await worker.runUntil(
-    clientSending(traceparent).workflow.execute(transferWorkflow, {
+    clientSending(traceparent).workflow.execute(transferWorkflowV2, {
       taskQueue,
       workflowId: transferWorkflowId(input.transferId),
       workflowIdReusePolicy: TRANSFER_WORKFLOW_ID_REUSE_POLICY,
       args: [input],
-      typedSearchAttributes: transferStartSearchAttributes(input.transferId),
+      typedSearchAttributes: transferWorkflowStartSearchAttributes(input),
     }),
   );
   return recorded;
@@ -93,12 +93,12 @@ describe('the workflow tracing interceptors', () => {
     const { spans, activityParents } = await runTransfer(newFakes(), `00-${TRACE_ID}-${SENDER_SPAN_ID}-01`);
 
     const [run, ...others] = [...spans].sort((a, b) => (a.name.startsWith('RunWorkflow') ? -1 : b.name.startsWith('RunWorkflow') ? 1 : 0));
-    expect(run).toMatchObject({ name: 'RunWorkflow:transferWorkflow', traceId: TRACE_ID, parentSpanId: SENDER_SPAN_ID, traceFlags: 1, status: { code: SpanStatus.OK } });
+    expect(run).toMatchObject({ name: 'RunWorkflow:transferWorkflowV2', traceId: TRACE_ID, parentSpanId: SENDER_SPAN_ID, traceFlags: 1, status: { code: SpanStatus.OK } });
     expect(run.spanId).toMatch(/^[0-9a-f]{16}$/);
     expect(run.endTimeMs).toBeGreaterThanOrEqual(run.startTimeMs);
-    // reserve, capture and the status records: one StartActivity span per activity that ran, each a child of the run.
+    // the one-step post and the status record: one StartActivity span per activity that ran, each a child of the run.
     expect(others.map((s) => s.name).sort()).toEqual(activityParents.map((a) => `StartActivity:${a.activity}`).sort());
-    expect(activityParents.map((a) => a.activity)).toEqual(expect.arrayContaining(['reserveHold', 'captureHold', 'recordTransferStatus']));
+    expect(activityParents.map((a) => a.activity)).toEqual(expect.arrayContaining(['reserveAndCaptureHold', 'recordTransferStatus']));
     for (const span of others) expect(span).toMatchObject({ traceId: TRACE_ID, parentSpanId: run.spanId, status: { code: SpanStatus.OK } });
     // Each activity received the span id of a distinct StartActivity span of its own name.
     const byId = new Map(others.map((s) => [s.spanId, s]));
@@ -109,23 +109,23 @@ describe('the workflow tracing interceptors', () => {
   it('when a transfer starts without a trace header, then no span is sent and activities get no header', async () => {
     const { spans, activityParents } = await runTransfer(newFakes(), undefined);
     expect(spans).toEqual([]);
-    expect(activityParents.length).toBeGreaterThanOrEqual(3);
+    expect(activityParents.length).toBeGreaterThanOrEqual(2);
     expect(activityParents.every((a) => a.parentSpanId === null)).toBe(true);
   });
 
   it('when the sender did not sample its trace, then no span is sent and activities inherit the unsampled context', async () => {
     const { spans, activityParents } = await runTransfer(newFakes(), `00-${TRACE_ID}-${SENDER_SPAN_ID}-00`);
     expect(spans).toEqual([]);
-    expect(activityParents.length).toBeGreaterThanOrEqual(3);
+    expect(activityParents.length).toBeGreaterThanOrEqual(2);
     expect(activityParents.every((a) => a.parentSpanId === SENDER_SPAN_ID && a.traceFlags === 0)).toBe(true);
   });
 
-  it('when the ledger refuses the reserve, then the refusal is the transfer outcome, not a span error', async () => {
+  it('when the ledger refuses the one-step post, then the refusal is the transfer outcome, not a span error', async () => {
     const fakes = newFakes();
     fakes.accounts.add(account(FROM_ACCOUNT_ID, { status: 'frozen' }));
     const { spans } = await runTransfer(fakes, `00-${TRACE_ID}-${SENDER_SPAN_ID}-01`);
-    const reserve = spans.find((s) => s.name === 'StartActivity:reserveHold');
+    const reserve = spans.find((s) => s.name === 'StartActivity:reserveAndCaptureHold');
     expect(reserve?.status).toEqual({ code: SpanStatus.OK });
-    expect(spans.find((s) => s.name === 'RunWorkflow:transferWorkflow')?.status).toEqual({ code: SpanStatus.OK });
+    expect(spans.find((s) => s.name === 'RunWorkflow:transferWorkflowV2')?.status).toEqual({ code: SpanStatus.OK });
   });
 });

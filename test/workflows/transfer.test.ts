@@ -2,7 +2,8 @@
  * Proves the transfer saga's logic: every path (posted, each failure code,
  * approval, reject, cancel, approval timeout, capture refused, transient
  * failures, duplicate start) ends in the right status with the right ledger
- * calls, and reversal. How: the real workflows and the real activity factory
+ * calls, and reversal; the legacy `transferWorkflow` type's two-step shape
+ * too. How: the real workflows and the real activity factory
  * run on the time-skipping test server (a day passes in milliseconds) with the
  * accounts service, the ledger and the transfers table replaced by in-memory
  * fakes; tests assert on the recorded status calls, the ledger calls, the
@@ -23,7 +24,7 @@ import {
   transferStateQuery,
   transferWorkflowId,
 } from '../../workflows/definitions';
-import { reverseTransferWorkflow, transferWorkflow } from '../../workflows';
+import { reverseTransferWorkflow, transferWorkflowV2 } from '../../workflows';
 import { account } from './support/fakes';
 import {
   APPROVAL_THRESHOLD_MINOR,
@@ -67,17 +68,34 @@ describe('transfer workflow: straight through', () => {
     expect(result).toEqual({ status: 'posted', failureCode: null, failureMessage: null, entryId: entryIdFor(workflowId), holdId: holdIdFor(workflowId) });
     expect(fakes.transfers.statusesOf(input.transferId)).toEqual(['posted']);
     expect(fakes.transfers.calls[0].update).toMatchObject({ status: 'posted', entryId: entryIdFor(workflowId) });
-    expect(fakes.ledger.calls.map((c) => c.op)).toEqual(['reserveHold', 'captureHold']);
-    expect(fakes.ledger.callsOf('reserveHold')[0]).toMatchObject({
+    // Below the threshold, one ledger call reserves and captures.
+    expect(fakes.ledger.calls.map((c) => c.op)).toEqual(['reserveAndCaptureHold']);
+    expect(fakes.ledger.callsOf('reserveAndCaptureHold')[0]).toMatchObject({
       id: holdIdFor(workflowId),
-      idempotencyKey: `${workflowId}/reserve`,
-      body: { amountMinor: '1250', currency: 'USD', fromAccountId: FROM_ACCOUNT_ID, toAccountId: TO_ACCOUNT_ID },
+      idempotencyKey: `${workflowId}/reserve-and-capture`,
+      body: { amountMinor: '1250', currency: 'USD', fromAccountId: FROM_ACCOUNT_ID, toAccountId: TO_ACCOUNT_ID, entryId: entryIdFor(workflowId), description: 'rent' },
     });
+    expect(fakes.ledger.holds.get(holdIdFor(workflowId))?.status).toBe('captured');
     expect(await metricValue(fakes.registry, 'transfers_completed_total')).toBe(1);
     expect(await metricValue(fakes.registry, 'transfer_latency_seconds', { status: 'posted' })).toBe(1);
   });
 
-  it('when the amount is below the threshold, then the whole transfer takes one workflow task and no activity task', async () => {
+  it('when a transfer runs as the legacy transferWorkflow type (started before V2), then it reserves, then captures, and is posted', async () => {
+    const fakes = newFakes();
+    const input = transferInput();
+    const workflowId = transferWorkflowId(input.transferId);
+
+    const result = await run(fakes, async (taskQueue) => (await startTransfer(env, taskQueue, input, { legacy: true })).result());
+
+    expect(result).toMatchObject({ status: 'posted', entryId: entryIdFor(workflowId), holdId: holdIdFor(workflowId) });
+    expect(fakes.ledger.calls.map((c) => [c.op, c.idempotencyKey])).toEqual([
+      ['reserveHold', `${workflowId}/reserve`],
+      ['captureHold', `${workflowId}/capture`],
+    ]);
+    expect(fakes.transfers.statusesOf(input.transferId)).toEqual(['posted']);
+  });
+
+  it('when the amount is below the threshold, then the whole transfer takes one workflow task, two local steps and one search-attribute upsert', async () => {
     const fakes = newFakes();
     const input = transferInput();
 
@@ -87,11 +105,18 @@ describe('transfer workflow: straight through', () => {
       return handle.fetchHistory();
     });
 
-    const types = (history.events ?? []).map((e) => e.eventType);
+    const events = history.events ?? [];
+    const types = events.map((e) => e.eventType);
     expect(types.filter((t) => t === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED)).toHaveLength(1);
     expect(types.filter((t) => t === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED)).toHaveLength(0);
-    // reserve, capture, record status: each a local activity marker (plus the patch marker).
-    expect(types.filter((t) => t === EventType.EVENT_TYPE_MARKER_RECORDED).length).toBeGreaterThanOrEqual(3);
+    // reserve-and-capture and the status record, each a local activity marker; no patch marker.
+    const markers = events.filter((e) => e.eventType === EventType.EVENT_TYPE_MARKER_RECORDED).map((e) => e.markerRecordedEventAttributes?.markerName);
+    expect(markers).toEqual(['core_local_activity', 'core_local_activity']);
+    // Only the final status: the start request carried the rest.
+    const upserts = events.filter((e) => e.eventType === EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES);
+    expect(upserts.map((e) => Object.keys(e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {}))).toEqual([['TransferStatus']]);
+    const started = events[0].workflowExecutionStartedEventAttributes?.searchAttributes?.indexedFields ?? {};
+    expect(Object.keys(started).sort()).toEqual(['AmountMinor', 'FromAccountId', 'ToAccountId', 'TransferId', 'TransferStatus']);
   });
 
   it('when the workflow has closed, then the transferState query still answers its final state', async () => {
@@ -128,7 +153,7 @@ describe('transfer workflow: refusals', () => {
     expect(result).toMatchObject({ status: 'failed', failureCode: code, holdId: null, entryId: null });
     expect(fakes.transfers.calls.map((c) => c.update)).toEqual([expect.objectContaining({ status: 'failed', failureCode: code })]);
     // The accounts are the ledger's to check, at reserve: the saga asks nobody else.
-    expect(fakes.ledger.calls.map((c) => c.op)).toEqual(['reserveHold', 'voidHold']);
+    expect(fakes.ledger.calls.map((c) => c.op)).toEqual(['reserveAndCaptureHold', 'voidHold']);
     expect(fakes.ledger.holds.size).toBe(0);
     expect(fakes.accounts.calls).toEqual([FROM_ACCOUNT_ID, TO_ACCOUNT_ID]);
     expect(await metricValue(fakes.registry, 'transfers_failed_total', { reason: code })).toBe(1);
@@ -138,36 +163,42 @@ describe('transfer workflow: refusals', () => {
 
   it.each(reserveCases)('when the ledger refuses the hold with %s, then the transfer fails with that code and the (absent) hold is voided', async (code) => {
     const fakes = newFakes();
-    fakes.ledger.refuse('reserveHold', code);
+    fakes.ledger.refuse('reserveAndCaptureHold', code);
     const input = transferInput();
 
     const result = await run(fakes, async (taskQueue) => (await startTransfer(env, taskQueue, input)).result());
 
     expect(result).toMatchObject({ status: 'failed', failureCode: code, entryId: null });
-    expect(fakes.ledger.calls.map((c) => c.op)).toEqual(['reserveHold', 'voidHold']);
+    expect(fakes.ledger.calls.map((c) => c.op)).toEqual(['reserveAndCaptureHold', 'voidHold']);
     expect(fakes.ledger.holds.size).toBe(0);
     expect(fakes.transfers.statusesOf(input.transferId)).toEqual(['failed']);
   });
 
-  it('when the ledger refuses the capture (the hold expired meanwhile), then the hold is voided and the transfer fails, counted as compensated', async () => {
+  it('when the ledger refuses the capture of an approved transfer (the hold expired meanwhile), then the hold is voided and the transfer fails, counted as compensated', async () => {
     const fakes = newFakes();
     fakes.ledger.refuse('captureHold', 'HOLD_NOT_RESERVED');
-    const input = transferInput();
+    const input = transferInput({ amountMinor: APPROVAL_THRESHOLD_MINOR });
     const holdId = holdIdFor(transferWorkflowId(input.transferId));
 
-    const result = await run(fakes, async (taskQueue) => (await startTransfer(env, taskQueue, input)).result());
+    const result = await run(fakes, async (taskQueue) => {
+      const handle = await startTransfer(env, taskQueue, input);
+      await waitForStatus(handle, 'awaiting_approval');
+      await handle.signal(approveSignal);
+      return handle.result();
+    });
 
     expect(result).toMatchObject({ status: 'failed', failureCode: 'HOLD_NOT_RESERVED', holdId, entryId: null });
     expect(fakes.ledger.calls.map((c) => c.op)).toEqual(['reserveHold', 'captureHold', 'voidHold']);
     expect(fakes.ledger.holds.get(holdId)?.status).toBe('voided');
-    expect(fakes.transfers.calls.map((c) => c.update)).toEqual([expect.objectContaining({ status: 'failed', failureCode: 'HOLD_NOT_RESERVED' })]);
+    expect(fakes.transfers.statusesOf(input.transferId)).toEqual(['awaiting_approval', 'failed']);
+    expect(fakes.transfers.calls[1].update).toMatchObject({ status: 'failed', failureCode: 'HOLD_NOT_RESERVED' });
     expect(await metricValue(fakes.registry, 'transfers_compensated_total')).toBe(1);
   });
 
   it('when the ledger answers with a conflict (a bug, not retried), then the hold is voided and the transfer fails with INTERNAL_ERROR', async () => {
     const fakes = newFakes();
     const input = transferInput();
-    fakes.ledger.captureHold = async () => {
+    fakes.ledger.reserveAndCaptureHold = async () => {
       throw new ConflictError('ledger', 'entry id reused with other content');
     };
 
@@ -175,6 +206,7 @@ describe('transfer workflow: refusals', () => {
 
     expect(result).toMatchObject({ status: 'failed', failureCode: 'INTERNAL_ERROR' });
     expect(fakes.ledger.callsOf('voidHold')).toHaveLength(1);
+    expect(fakes.ledger.holds.size).toBe(0);
   });
 });
 
@@ -206,6 +238,7 @@ describe('transfer workflow: approval', () => {
 
     expect(result.status).toBe('posted');
     expect(fakes.transfers.statusesOf(input.transferId)).toEqual(['posted']);
+    expect(fakes.ledger.calls.map((c) => c.op)).toEqual(['reserveAndCaptureHold']);
   });
 
   it('when it is rejected, then the hold is voided and the transfer is cancelled with failureCode REJECTED', async () => {
@@ -289,10 +322,10 @@ describe('transfer workflow: approval', () => {
 });
 
 describe('transfer workflow: cancel while pending', () => {
-  it('when cancel arrives while the hold is being reserved, then the transfer ends consistently: cancelled with no hold left, or posted with its entry', async () => {
+  it('when cancel arrives while the hold is being reserved and captured, then the transfer ends consistently: cancelled with no hold left, or posted with its entry', async () => {
     const fakes = newFakes();
-    // The ledger fails the reserve once, so the transfer is still pending when the signal lands.
-    fakes.ledger.failTransiently('reserveHold', 1);
+    // The ledger fails the step once, so the transfer is still pending when the signal lands.
+    fakes.ledger.failTransiently('reserveAndCaptureHold', 1);
     const input = transferInput();
 
     const result = await run(fakes, async (taskQueue) => {
@@ -336,7 +369,7 @@ describe('transfer workflow: cancel while pending', () => {
   const withStartSignal = (fakes: Fakes, input: ReturnType<typeof transferInput>, signal: typeof approveSignal) =>
     run(fakes, async (taskQueue) => {
       // Signal-with-start puts the signal in the very first workflow task, while the transfer is pending.
-      const handle = await env.client.workflow.signalWithStart(transferWorkflow, {
+      const handle = await env.client.workflow.signalWithStart(transferWorkflowV2, {
         taskQueue,
         workflowId: transferWorkflowId(input.transferId),
         args: [input],
@@ -368,18 +401,38 @@ describe('transfer workflow: cancel while pending', () => {
 });
 
 describe('transfer workflow: transient failures and duplicates', () => {
-  it('when the ledger fails transiently twice on each write, then the steps are retried and the transfer posts exactly once', async () => {
+  it('when the ledger fails transiently twice on each write of an approved transfer, then the steps are retried and the transfer posts exactly once', async () => {
     const fakes = newFakes();
     fakes.ledger.failTransiently('reserveHold', 2).failTransiently('captureHold', 2);
-    const input = transferInput();
+    const input = transferInput({ amountMinor: APPROVAL_THRESHOLD_MINOR });
 
-    const result = await run(fakes, async (taskQueue) => (await startTransfer(env, taskQueue, input)).result());
+    const result = await run(fakes, async (taskQueue) => {
+      const handle = await startTransfer(env, taskQueue, input);
+      await waitForStatus(handle, 'awaiting_approval', 20_000);
+      await handle.signal(approveSignal);
+      return handle.result();
+    });
 
     expect(result.status).toBe('posted');
     expect(fakes.ledger.callsOf('reserveHold')).toHaveLength(3);
     expect(fakes.ledger.callsOf('captureHold')).toHaveLength(3);
     // Every attempt sent the same ids, so the ledger saw one hold and one entry.
     expect(new Set(fakes.ledger.callsOf('reserveHold').map((c) => c.id)).size).toBe(1);
+    expect(fakes.ledger.entries.size).toBe(1);
+    expect(fakes.transfers.statusesOf(input.transferId)).toEqual(['awaiting_approval', 'posted']);
+  });
+
+  it('when the ledger fails the one-step post transiently twice, then it is retried with the same ids and the transfer posts exactly once', async () => {
+    const fakes = newFakes();
+    fakes.ledger.failTransiently('reserveAndCaptureHold', 2);
+    const input = transferInput();
+
+    const result = await run(fakes, async (taskQueue) => (await startTransfer(env, taskQueue, input)).result());
+
+    expect(result.status).toBe('posted');
+    const calls = fakes.ledger.callsOf('reserveAndCaptureHold');
+    expect(calls).toHaveLength(3);
+    expect(new Set(calls.map((c) => `${c.id} ${c.idempotencyKey}`)).size).toBe(1);
     expect(fakes.ledger.entries.size).toBe(1);
     expect(fakes.transfers.statusesOf(input.transferId)).toEqual(['posted']);
   });

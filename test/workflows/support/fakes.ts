@@ -7,7 +7,16 @@
  */
 import { accountRefusal } from '../../../lib/accounts/refusal';
 import type { AccountDto } from '../../../lib/contracts/accounts';
-import type { CaptureHoldRequest, EntryDto, HoldDto, LedgerRefusalCode, ReserveHoldRequest, ReverseEntryRequest, VoidHoldRequest } from '../../../lib/contracts/ledger';
+import type {
+  CaptureHoldRequest,
+  EntryDto,
+  HoldDto,
+  LedgerRefusalCode,
+  ReserveAndCaptureRequest,
+  ReserveHoldRequest,
+  ReverseEntryRequest,
+  VoidHoldRequest,
+} from '../../../lib/contracts/ledger';
 import { LedgerRefusalError, TransientServiceError, type AccountsApi, type CallOptions, type CapturedHold, type LedgerApi } from '../../../lib/clients';
 import { canMoveStatus, type TransferStatus } from '../../../lib/transfers/status';
 import type { RecordStatusResult, StatusUpdate, TransferRecord, TransferStore } from '../../../lib/transfers/store';
@@ -56,7 +65,7 @@ export class FakeAccounts implements AccountsApi {
   }
 }
 
-type LedgerOp = 'reserveHold' | 'captureHold' | 'voidHold' | 'reverseEntry' | 'getHold';
+type LedgerOp = 'reserveHold' | 'captureHold' | 'reserveAndCaptureHold' | 'voidHold' | 'reverseEntry' | 'getHold';
 
 export interface LedgerCall {
   op: LedgerOp;
@@ -95,7 +104,7 @@ export class FakeLedger implements LedgerApi {
    * test can act while the step runs; `reached` resolves when the first call
    * is held.
    */
-  pause(op: 'captureHold' | 'voidHold'): { reached: Promise<void>; release: () => void } {
+  pause(op: 'captureHold' | 'reserveAndCaptureHold' | 'voidHold'): { reached: Promise<void>; release: () => void } {
     let release!: () => void;
     let reached!: () => void;
     const opened = new Promise<void>((resolve) => (release = resolve));
@@ -117,6 +126,25 @@ export class FakeLedger implements LedgerApi {
 
   async reserveHold(request: ReserveHoldRequest, options?: CallOptions): Promise<HoldDto> {
     this.enter('reserveHold', request.holdId, request, options);
+    return this.reserve(request);
+  }
+
+  async captureHold(holdId: string, request: CaptureHoldRequest, options?: CallOptions): Promise<CapturedHold> {
+    this.enter('captureHold', holdId, request, options);
+    await this.passGate('captureHold');
+    return this.capture(holdId, request);
+  }
+
+  /** The real ledger does both in one transaction: a refusal of the reserve leaves nothing behind. */
+  async reserveAndCaptureHold(request: ReserveAndCaptureRequest, options?: CallOptions): Promise<CapturedHold> {
+    this.enter('reserveAndCaptureHold', request.holdId, request, options);
+    await this.passGate('reserveAndCaptureHold');
+    const { entryId, description, ...reserve } = request;
+    await this.reserve(reserve);
+    return this.capture(request.holdId, { entryId, description });
+  }
+
+  private async reserve(request: ReserveHoldRequest): Promise<HoldDto> {
     const existing = this.holds.get(request.holdId);
     if (existing) return existing;
     const accountIds = [request.fromAccountId, request.toAccountId];
@@ -139,9 +167,7 @@ export class FakeLedger implements LedgerApi {
     return hold;
   }
 
-  async captureHold(holdId: string, request: CaptureHoldRequest, options?: CallOptions): Promise<CapturedHold> {
-    this.enter('captureHold', holdId, request, options);
-    await this.passGate('captureHold');
+  private capture(holdId: string, request: CaptureHoldRequest): CapturedHold {
     const hold = this.holds.get(holdId);
     if (!hold) throw new Error(`fake ledger: no hold ${holdId}`);
     if (hold.status === 'captured' && hold.entryId === request.entryId) return { hold, entry: this.entries.get(request.entryId)! };

@@ -14,12 +14,13 @@ import {
   TRANSFER_SEARCH_ATTRIBUTE_KEYS,
   TRANSFER_WORKFLOW_ID_REUSE_POLICY,
   transferStartSearchAttributes,
+  transferWorkflowStartSearchAttributes,
   transferStateQuery,
   transferWorkflowId,
   type TransferState,
   type TransferWorkflowInput,
 } from '../../../workflows/definitions';
-import { transferWorkflow } from '../../../workflows';
+import { transferWorkflow, transferWorkflowV2 } from '../../../workflows';
 import { createTimeSkippingEnv } from '../../support/temporal';
 import { account, FakeAccounts, FakeLedger, FakeTransfers } from './fakes';
 
@@ -90,13 +91,17 @@ export function transferInput(overrides: Partial<TransferWorkflowInput> = {}): T
   };
 }
 
-export function startTransfer(env: TestWorkflowEnvironment, taskQueue: string, input: TransferWorkflowInput) {
-  return env.client.workflow.start(transferWorkflow, {
+/**
+ * Starts a transfer as the gateway does: `transferWorkflowV2` with its search
+ * attributes; `legacy` starts `transferWorkflow` as gateways before it did.
+ */
+export function startTransfer(env: TestWorkflowEnvironment, taskQueue: string, input: TransferWorkflowInput, { legacy = false } = {}) {
+  return env.client.workflow.start(legacy ? transferWorkflow : transferWorkflowV2, {
     taskQueue,
     workflowId: transferWorkflowId(input.transferId),
     workflowIdReusePolicy: TRANSFER_WORKFLOW_ID_REUSE_POLICY,
     args: [input],
-    typedSearchAttributes: transferStartSearchAttributes(input.transferId),
+    typedSearchAttributes: legacy ? transferStartSearchAttributes(input.transferId) : transferWorkflowStartSearchAttributes(input),
   });
 }
 
