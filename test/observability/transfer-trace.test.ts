@@ -97,7 +97,8 @@ describe('the trace of one transfer', () => {
 
   it('when the HTTP hops are followed, then each server span in accounts and ledger is the child of a client span of its caller', () => {
     const servers = trace.find((s) => (s.service === 'accounts' || s.service === 'ledger') && s.kind === Kind.SERVER);
-    expect(servers.length).toBeGreaterThanOrEqual(3);
+    // The ledger's one-step post and the accounts lookup it makes.
+    expect(servers.length).toBeGreaterThanOrEqual(2);
     for (const server of servers) {
       const client = trace.parentOf(server)!;
       expect({ server: label(server), parentKind: client.kind }).toEqual({ server: label(server), parentKind: Kind.CLIENT });
@@ -106,7 +107,7 @@ describe('the trace of one transfer', () => {
     }
     for (const ledgerCall of servers.filter((s) => s.service === 'ledger')) {
       const activity = trace.parentOf(trace.parentOf(ledgerCall)!)!;
-      expect(activity.name).toMatch(/^RunActivity:(reserveHold|captureHold)$/);
+      expect(activity.name).toMatch(/^RunActivity:(reserveAndCaptureHold|reserveHold|captureHold)$/);
     }
   });
 
