@@ -35,7 +35,7 @@
  *
  * Knobs (environment): BENCH_CLIENTS (32), BENCH_WARMUP_S (10, each scenario),
  * BENCH_DURATION_S (30, each scenario), BENCH_OPEN_RATES ("10,25"),
- * BENCH_CEILING_STEPS (3), BENCH_CEILING_S (= BENCH_DURATION_S),
+ * BENCH_CEILING_STEPS (2), BENCH_CEILING_S (= BENCH_DURATION_S),
  * WORKER_TUNING (JSON laid over the worker settings, both workers),
  * BENCH_UNTRACED (0), BENCH_ACCOUNTS (40), BENCH_MAX_BACKLOG (1500),
  * BENCH_DRAIN_TIMEOUT_S (120), BENCH_MAX_RUN_S (600: drains are cut to the

@@ -1,6 +1,7 @@
 /**
  * What the workflow side of a transfer costs the worker, without a stack: a
- * recorded history (test/workflows/fixtures/histories/rejected-code/<name>.json,
+ * recorded history (test/workflows/fixtures/histories/<GENERATION>/<name>.json,
+ * GENERATION from REPLAY_GENERATION, default one-step, the current shape;
  * given a trace header as every start in the stack has) replayed N times with
  * Worker.runReplayHistories, CPU of this process per replay. Two switches show
  * where that CPU goes:
@@ -25,8 +26,8 @@ import * as vmShared from '@temporalio/worker/lib/workflow/vm-shared';
 import { historyFromJson } from '../test/workflows/support/history-json';
 
 const ROOT = path.resolve(__dirname, '..');
-/** The current generation of recorded histories (test/workflows/replay.test.ts). */
-const HISTORIES = path.join(ROOT, 'test', 'workflows', 'fixtures', 'histories', 'rejected-code');
+/** A generation of recorded histories (test/workflows/replay.test.ts); the current one by default. */
+const HISTORIES = path.join(ROOT, 'test', 'workflows', 'fixtures', 'histories', process.env.REPLAY_GENERATION ?? 'one-step');
 const WARM_UP_REPLAYS = 50;
 
 /** INTERCEPTORS: 'otel' the package's OpenTelemetry workflow interceptors, 'ours' workflows/tracing-interceptors.ts, '0' none. */
