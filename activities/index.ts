@@ -25,7 +25,7 @@ import { createTransferMetrics, type TransferMetrics } from './metrics';
 export interface ActivityDeps {
   accounts: AccountsApi;
   ledger: LedgerApi;
-  transfers: Pick<TransferStore, 'recordStatus'>;
+  transfers: Pick<TransferStore, 'recordStatus' | 'recordReversalRefused' | 'getTransfer'>;
   logger: Logger;
   /** Where the transfer counters are registered; without it nothing is counted. */
   registry?: Registry;
@@ -70,6 +70,12 @@ export interface RecordTransferStatusInput {
   reversalEntryId?: string | null;
   /** The saga ran its compensations before reaching this status. */
   compensated?: boolean;
+}
+
+export interface RecordReversalRefusedInput {
+  transferId: string;
+  failureCode: string;
+  failureMessage: string;
 }
 
 export type TransferActivities = ReturnType<typeof createActivities>;
@@ -165,14 +171,39 @@ export function createActivities(deps: ActivityDeps) {
       }
     },
 
-    /** Posts the reversing entry of a posted transfer's entry, under the reversal id of this workflow. */
+    /**
+     * Posts the reversing entry of a posted transfer's entry, under the
+     * reversal id of this workflow. Not when the transfer's reversal is
+     * recorded refused: a run started late, for a reversal refused meanwhile
+     * (reverse-<id> may run again: REVERSE_WORKFLOW_ID_REUSE_POLICY), must not
+     * post what its client was told was refused; it ends refused the same way.
+     * A new claim of the reversal clears the refusal.
+     */
     async reverseEntry(input: ReverseEntryInput): Promise<{ entryId: string; reversalEntryId: string }> {
+      const recorded = await deps.transfers.getTransfer(input.transferId);
+      const refusal = recorded?.status === 'posted' ? recorded.reversal?.refusal : null;
+      if (refusal) throw refused(refusal.code, refusal.message ?? `the reversal of transfer ${input.transferId} was refused`);
       const workflowId = currentWorkflowId();
       const entryId = entryIdFor(transferWorkflowId(input.transferId));
       const request = { reversalEntryId: reversalEntryIdFor(workflowId), description: input.description };
       const entry = await call(() => deps.ledger.reverseEntry(entryId, request, { idempotencyKey: idempotencyKeyFor(workflowId, 'reverse') }));
       logFor(deps.logger, input.transferId).info({ entry_id: entryId, reversal_entry_id: entry.entryId }, 'entry reversed');
       return { entryId, reversalEntryId: entry.entryId };
+    },
+
+    /** Records the ledger's refusal of the transfer's reversal (the transfer stays posted); a repeat changes nothing. */
+    async recordReversalRefused(input: RecordReversalRefusedInput): Promise<void> {
+      const log = logFor(deps.logger, input.transferId);
+      const { applied, transfer } = await deps.transfers.recordReversalRefused(input.transferId, { failureCode: input.failureCode, failureMessage: input.failureMessage });
+      if (!transfer) {
+        log.warn({ failure_code: input.failureCode }, 'no transfers row for this workflow; reversal refusal not recorded');
+        return;
+      }
+      if (!applied) {
+        log.info({ failure_code: input.failureCode, recorded_status: transfer.status }, 'reversal refusal not recorded again');
+        return;
+      }
+      log.info({ reversal_id: transfer.reversal?.id, failure_code: input.failureCode }, 'reversal refusal recorded');
     },
 
     /** Writes a status move to the transfers table; a move the table refuses (a repeat) changes and counts nothing. */

@@ -5,7 +5,9 @@
  * their workflows (a start of an existing workflow id is a no-op), so every
  * transfer reaches a terminal state. The same holds for a reversal, claimed on
  * the transfer's row before its workflow is started: a posted transfer with a
- * claimed reversal gets its reverse-<id> workflow.
+ * claimed reversal gets its reverse-<id> workflow (not one whose reversal the
+ * ledger refused: that one is finished). Both passes back off per row: each
+ * attempt that reached Temporal doubles the wait before the next.
  */
 import type { Pool } from 'pg';
 import { startReversalWorkflow, startTransferWorkflow, type StartDeps, type TransferDeps } from './transfers';
@@ -31,7 +33,7 @@ export function startPendingResumer(deps: TransferDeps, pool: Pool, options = RE
   let running = false;
   const pass = async () => {
     await resumePendingTransfers(deps, pool, options);
-    await resumeClaimedReversals(deps, pool, options.olderThanMs);
+    await resumeClaimedReversals(deps, pool, options);
   };
   const timer = setInterval(() => {
     if (running) return;
@@ -88,20 +90,39 @@ function backOff(pool: Pool, id: string, { firstBackoffMs, maxBackoffMs }: Resum
 
 /**
  * Starts the workflows of reversals claimed at least `olderThanMs` ago whose
- * transfer is still posted (migration 005 indexes exactly those rows); returns
- * how many it started or found started. A failed start is left for the next pass.
+ * transfer is still posted, not refused, and whose next attempt is due
+ * (migration 007 indexes exactly those rows); returns how many starts reached
+ * Temporal (started, or found running). Those push the reversal's next attempt
+ * out as the transfer pass does (reversal_resume_attempts, reversal_resume_after:
+ * most of the reversals found have their workflow, held up by a service that
+ * is down); a start that could not reach Temporal is left for the next pass.
  */
-export async function resumeClaimedReversals(deps: StartDeps, pool: Pool, olderThanMs: number): Promise<number> {
-  const { rows } = await pool.query<{ id: string }>(
-    `SELECT id FROM transfers WHERE status = 'posted' AND reversal_id IS NOT NULL
+export async function resumeClaimedReversals(deps: StartDeps, pool: Pool, options: ResumeOptions): Promise<number> {
+  const { rows } = await pool.query<{ id: string; reversal_id: string }>(
+    `SELECT id, reversal_id FROM transfers
+      WHERE status = 'posted' AND reversal_id IS NOT NULL AND reversal_refused_at IS NULL
         AND reversal_requested_at < clock_timestamp() - make_interval(secs => $1)
-      ORDER BY reversal_requested_at LIMIT $2`,
-    [olderThanMs / 1000, BATCH_SIZE_MAX],
+        AND (reversal_resume_after IS NULL OR reversal_resume_after <= clock_timestamp())
+      ORDER BY coalesce(reversal_resume_after, reversal_requested_at) LIMIT $2`,
+    [options.olderThanMs / 1000, BATCH_SIZE_MAX],
   );
-  let started = 0;
-  for (const { id } of rows) {
+  let reached = 0;
+  for (const { id, reversal_id: reversalId } of rows) {
     const ok = await startReversalWorkflow(deps, id).then(() => true, () => false);
-    if (ok) started++;
+    if (!ok) continue;
+    reached++;
+    await backOffReversal(pool, id, reversalId, options);
   }
-  return started;
+  return reached;
+}
+
+function backOffReversal(pool: Pool, id: string, reversalId: string, { firstBackoffMs, maxBackoffMs }: ResumeOptions) {
+  // As backOff, for the reversal that was read: one refused or claimed anew meanwhile is left as it is (a new claim starts from 0).
+  return pool.query(
+    `UPDATE transfers
+        SET reversal_resume_attempts = reversal_resume_attempts + 1,
+            reversal_resume_after = clock_timestamp() + make_interval(secs => least($2 * 2 ^ least(reversal_resume_attempts, 30), $3))
+      WHERE id = $1 AND reversal_id = $4 AND status = 'posted' AND reversal_refused_at IS NULL`,
+    [id, firstBackoffMs / 1000, maxBackoffMs / 1000, reversalId],
+  );
 }

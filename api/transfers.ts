@@ -19,7 +19,9 @@ import { AppError, conflict, notFound, unavailable } from '../lib/errors';
 import { requestHash } from '../lib/request-hash';
 import {
   isTerminalStatus,
+  meetsCondition,
   waitForStatus,
+  type TransferCondition,
   type TransferRecord,
   type TransferStatus,
   type TransferStatusListener,
@@ -27,6 +29,7 @@ import {
 } from '../lib/transfers';
 import {
   REVERSE_TRANSFER_WORKFLOW_TYPE,
+  REVERSE_WORKFLOW_ID_REUSE_POLICY,
   TRANSFER_WORKFLOW_ID_REUSE_POLICY,
   TRANSFER_WORKFLOW_TYPE,
   INVALID_STATE_FAILURE_TYPE,
@@ -64,6 +67,8 @@ export interface TransferDeps {
 export const WAIT_MS_MAX = 10_000;
 
 const hasLeftPending = (status: TransferStatus) => status !== 'pending';
+/** A reversal's outcome: posted (the transfer `reversed`) or refused by the ledger (the transfer stays `posted`). */
+const reversalSettled: TransferCondition = (status, reversalRefused) => status === 'reversed' || reversalRefused;
 
 export async function createTransfer(
   deps: TransferDeps,
@@ -106,21 +111,49 @@ export async function startTransferWorkflow(deps: TransferDeps, transfer: Transf
     approvalThresholdMinor: deps.approvalThresholdMinor.toString(),
     approvalTimeoutMs: deps.approvalTimeoutMs,
   };
-  await startOnce(deps, TRANSFER_WORKFLOW_TYPE, transferWorkflowId(transfer.id), input, transferWorkflowStartSearchAttributes(input));
+  const start = { type: TRANSFER_WORKFLOW_TYPE, workflowId: transferWorkflowId(transfer.id), reusePolicy: TRANSFER_WORKFLOW_ID_REUSE_POLICY };
+  await startOnce(deps, start, input, transferWorkflowStartSearchAttributes(input));
 }
 
-/** Starts the workflow of a claimed reversal; a no-op when it exists (its id is derived from the transfer's). */
-export function startReversalWorkflow(deps: StartDeps, transferId: string): Promise<void> {
-  return startOnce(deps, REVERSE_TRANSFER_WORKFLOW_TYPE, reverseTransferWorkflowId(transferId), { transferId }, transferStartSearchAttributes(transferId));
+/**
+ * Starts the workflow of a claimed reversal; a no-op while it runs (its id is
+ * derived from the transfer's). A closed one runs again (a new claim after a
+ * refusal needs it; why that is safe: REVERSE_WORKFLOW_ID_REUSE_POLICY).
+ *
+ * `claimedNow`: the request just claimed the reversal, so a run still open is
+ * the run of the reversal this claim replaced, refused: it recorded the
+ * refusal (the claim needed it) and has nothing left to do but complete, and
+ * a client that was answered may ask again before it has. That run is
+ * terminated and the new one started; left alone, the new claim would wait
+ * for the resumer (api/resume-pending.ts). Terminating is safe even for a run
+ * that does more: every step repeats the same idempotent request, and the new
+ * run makes it again.
+ */
+export function startReversalWorkflow(deps: StartDeps, transferId: string, { claimedNow = false } = {}): Promise<void> {
+  const start: WorkflowStart = {
+    type: REVERSE_TRANSFER_WORKFLOW_TYPE,
+    workflowId: reverseTransferWorkflowId(transferId),
+    reusePolicy: REVERSE_WORKFLOW_ID_REUSE_POLICY,
+    conflictPolicy: claimedNow ? 'TERMINATE_EXISTING' : 'FAIL',
+  };
+  return startOnce(deps, start, { transferId }, transferStartSearchAttributes(transferId));
 }
 
 /** What starting a workflow needs. */
 export type StartDeps = Pick<TransferDeps, 'temporal' | 'taskQueue' | 'logger'>;
 
+interface WorkflowStart {
+  type: string;
+  workflowId: string;
+  /** What a closed run of the id allows. */
+  reusePolicy: typeof TRANSFER_WORKFLOW_ID_REUSE_POLICY | typeof REVERSE_WORKFLOW_ID_REUSE_POLICY;
+  /** What a running one does: FAIL (the start is a no-op) unless said otherwise. */
+  conflictPolicy?: 'FAIL' | 'TERMINATE_EXISTING';
+}
+
 async function startOnce(
   deps: StartDeps,
-  type: string,
-  workflowId: string,
+  { type, workflowId, reusePolicy, conflictPolicy = 'FAIL' }: WorkflowStart,
   input: TransferWorkflowInput | ReverseTransferInput,
   searchAttributes: SearchAttributePair[],
 ) {
@@ -129,7 +162,8 @@ async function startOnce(
       taskQueue: deps.taskQueue,
       workflowId,
       args: [input],
-      workflowIdReusePolicy: TRANSFER_WORKFLOW_ID_REUSE_POLICY,
+      workflowIdReusePolicy: reusePolicy,
+      workflowIdConflictPolicy: conflictPolicy,
       typedSearchAttributes: searchAttributes,
     });
   } catch (error) {
@@ -172,8 +206,8 @@ export async function createTransferAndWait(
  * forward); otherwise the watch opens first and the row is read once after it,
  * since it may have moved since `known` was read.
  */
-async function followUntil(deps: TransferDeps, known: TransferRecord, done: (status: TransferStatus) => boolean, deadline: number): Promise<TransferRecord> {
-  if (done(known.status)) return known;
+async function followUntil(deps: TransferDeps, known: TransferRecord, done: TransferCondition, deadline: number): Promise<TransferRecord> {
+  if (meetsCondition(known, done)) return known;
   const watch = deps.statusListener.watch(known.id, done);
   try {
     const seen = (await deps.store.getTransfer(known.id)) ?? known;
@@ -258,11 +292,15 @@ function invalidStateOf(error: unknown): string | null {
 }
 
 /**
- * Claims the one reversal of a posted transfer for this Idempotency-Key,
- * starts its workflow, and answers once the transfer is `reversed` (with its
- * `reversal`), or after `WAIT_MS_MAX` as it then stands. The same key replays
- * the first answer's reversal; a transfer reversed (or being reversed) under
- * another key is a 409 ALREADY_REVERSED; one that is not posted, 409 INVALID_STATE.
+ * Claims the reversal of a posted transfer for this Idempotency-Key, starts
+ * its workflow, and answers once the reversal has its outcome: the transfer
+ * `reversed` (reversal `posted`), or still `posted` with its reversal
+ * `refused` (a business refusal is an outcome, not a 4xx); or after
+ * `WAIT_MS_MAX` as it then stands. The same key replays the first answer's
+ * reversal; a refused reversal may be asked for again under a new key (the
+ * client funded the destination), which claims a new reversal; a transfer
+ * reversed (or being reversed) under another key is a 409 ALREADY_REVERSED;
+ * one that is not posted, 409 INVALID_STATE.
  */
 export async function reverse(
   deps: TransferDeps,
@@ -275,16 +313,16 @@ export async function reverse(
   if (claim.outcome === 'not-found') throw notFound('transfer', id);
   if (claim.outcome === 'key-reused') throw idempotencyKeyReused('This Idempotency-Key asked for the reversal of another transfer.');
   const { transfer } = claim;
-  // Started on a replay and on a refusal too: the request that claimed the reversal may have failed to start its
+  // Started on a replay and on a 409 too: the request that claimed the reversal may have failed to start its
   // workflow (Temporal down), and a claimed reversal must not stay without one (the gateway's resumer starts it
-  // too, api/resume-pending.ts). The workflow id makes it a no-op otherwise.
-  if (transfer.reversal && transfer.status === 'posted') {
-    await startReversalWorkflow(deps, id);
+  // too, api/resume-pending.ts). The running workflow makes it a no-op otherwise. A refused reversal is finished.
+  if (transfer.reversal && transfer.status === 'posted' && !transfer.reversal.refusal) {
+    await startReversalWorkflow(deps, id, { claimedNow: claim.outcome === 'claimed' });
   }
-  if (claim.outcome === 'refused') throw transfer.reversal ? alreadyReversed(transfer) : stateConflict('reverse', transfer);
+  if (claim.outcome === 'not-allowed') throw transfer.reversal ? alreadyReversed(transfer) : stateConflict('reverse', transfer);
   if (claim.outcome === 'claimed') deps.logger.info({ ...logFields(transfer), reversal_id: transfer.reversal?.id }, 'transfer reversal started');
   else deps.metrics.idempotencyHit('POST /v1/transfers/{id}/reverse');
-  const settled = await followUntil(deps, transfer, (status) => status === 'reversed', deadline);
+  const settled = await followUntil(deps, transfer, reversalSettled, deadline);
   return { transfer: settled, replayed: claim.outcome === 'replayed' };
 }
 

@@ -7,7 +7,9 @@
  * `reverse-<transferId>`) rather than a signal to a transfer workflow kept
  * open: a reversal may come months after posting, and an open workflow per
  * posted transfer would grow without bound. The gateway starts it for a
- * `posted` transfer; the workflow id makes a second reversal impossible.
+ * `posted` transfer whose reversal it claimed; the ledger posts at most one
+ * reversal of an entry, under an id derived from the workflow id, so no run
+ * of it can reverse a transfer twice.
  */
 import { defineSearchAttributeKey, SearchAttributeType, type SearchAttributePair } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
@@ -33,6 +35,20 @@ export const reverseTransferWorkflowId = (transferId: string): string => `revers
  * again under its id, so a replayed request cannot post a transfer twice.
  */
 export const TRANSFER_WORKFLOW_ID_REUSE_POLICY = 'REJECT_DUPLICATE' as const;
+
+/**
+ * The reversal's: a closed `reverse-<id>` may run again. A refused reversal
+ * (its run closed) may be asked for again under a new Idempotency-Key, and
+ * that claim needs a new run under the same id. Safe because a run cannot
+ * post twice: the reversing entry's id is derived from the workflow id
+ * (activities/ids.ts), the same in every run, and the ledger posts at most one
+ * reversal per entry (unique `reverses_entry_id`), so a second run replays the
+ * first one's entry or is told ENTRY_ALREADY_REVERSED. And a run started late
+ * for a reversal refused meanwhile (a start decided on an older read) posts
+ * nothing: reverseEntry finds the refusal recorded and stops
+ * (activities/index.ts). Temporal still keeps one open run per id.
+ */
+export const REVERSE_WORKFLOW_ID_REUSE_POLICY = 'ALLOW_DUPLICATE' as const;
 
 export interface TransferWorkflowInput {
   transferId: string;

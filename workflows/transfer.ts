@@ -106,6 +106,8 @@ const localActivities = proxyLocalActivities<TransferActivities>(LOCAL_ACTIVITY_
 export const LOCAL_STEPS_PATCH = 'transfer-local-steps';
 /** The marker of a reject recorded with failureCode REJECTED (before it, a reject ended `cancelled` like a cancel). */
 export const REJECTED_CODE_PATCH = 'transfer-rejected-code';
+/** The marker of a refused reversal recorded in the transfers table (before it, a refusal recorded nothing). */
+export const REVERSAL_REFUSAL_PATCH = 'reverse-records-refusal';
 
 /** A failure code for what is not a business refusal (a bug, a contract mismatch); the hold is released all the same. */
 const INTERNAL_ERROR = 'INTERNAL_ERROR';
@@ -297,7 +299,9 @@ async function runTransfer(input: TransferWorkflowInput, shape: TransferShape): 
 
 /**
  * Reverses a posted transfer: posts the reversing entry, then records
- * `reversed`. Started by the gateway under id `reverse-<transferId>`.
+ * `reversed`; a reversal the ledger refuses (INSUFFICIENT_FUNDS: the
+ * destination no longer holds the money) is recorded as refused, the transfer
+ * staying `posted`. Started by the gateway under id `reverse-<transferId>`.
  */
 export async function reverseTransferWorkflow(input: ReverseTransferInput): Promise<ReverseTransferResult> {
   let reversalEntryId: string | null = null;
@@ -310,6 +314,8 @@ export async function reverseTransferWorkflow(input: ReverseTransferInput): Prom
     // Reversed already under another id: the transfer is reversed all the same.
     if (failure.failureCode !== 'ENTRY_ALREADY_REVERSED') {
       log.info('reversal refused', { transfer_id: input.transferId, failure_code: failure.failureCode, failure_message: failure.failureMessage });
+      // Behind a marker: runs recorded before it completed here with no command, and must still replay.
+      if (patched(REVERSAL_REFUSAL_PATCH)) await activities.recordReversalRefused({ transferId: input.transferId, ...failure });
       return { status: 'refused', failureCode: failure.failureCode, failureMessage: failure.failureMessage };
     }
   }

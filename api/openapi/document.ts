@@ -33,7 +33,7 @@ const DESCRIPTION = `Accounts, balances, statements and transfers of a double-en
 - **Errors** are application/problem+json (RFC 9457) with a machine-readable \`code\`; a 400 lists every invalid field in \`errors\`. A request that gets a 4xx writes nothing (except a transfer that is created and then fails). No input gets a 5xx: text PostgreSQL cannot store (a NUL character, a lone UTF-16 surrogate) is a 400 naming the field.
 - **Limits**: a body of at most 64 KiB (413), JSON only (415), metadata at most 4 KiB and 50 keys.
 - **Waiting**: \`POST /v1/transfers?wait=true\` and the transfer actions wait for the outcome at most 10 s, then answer the transfer as it then stands (follow \`Location\`).
-- **Transfer lifecycle**: pending → posted | failed | cancelled; at or above the approval threshold (APPROVAL_THRESHOLD_MINOR, default 1000000): pending → awaiting_approval → posted (approve) | cancelled (reject: failureCode REJECTED; cancel: null) | expired (no decision within APPROVAL_TIMEOUT, default 24 h); posted → reversed.
+- **Transfer lifecycle**: pending → posted | failed | cancelled; at or above the approval threshold (APPROVAL_THRESHOLD_MINOR, default 1000000): pending → awaiting_approval → posted (approve) | cancelled (reject: failureCode REJECTED; cancel: null) | expired (no decision within APPROVAL_TIMEOUT, default 24 h); posted → reversed (a reversal the ledger refuses leaves it posted, its reversal refused).
 - **Trace**: every response carries \`X-Trace-Id\`, the OpenTelemetry trace the request was served in.`;
 
 const AUTH_ON = '- **Auth**: this gateway runs with API_KEYS: every /v1 request needs `Authorization: Bearer <key>`; a missing or wrong key is a 401.';

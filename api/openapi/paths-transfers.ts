@@ -37,9 +37,16 @@ const transfer = (overrides: Record<string, unknown> = {}) => ({
 const pending = transfer({ status: 'pending', entryId: null, updatedAt: EXAMPLE.time });
 const awaiting = transfer({ status: 'awaiting_approval', amount: '2500000', entryId: null });
 const failed = transfer({ status: 'failed', entryId: null, failureCode: 'INSUFFICIENT_FUNDS', failureMessage: 'available balance 1000 is below the amount 1250' });
-const reversed = transfer({
-  status: 'reversed',
-  reversal: { id: EXAMPLE.reversalId, status: 'posted', entryId: EXAMPLE.reversalEntryId, traceId: EXAMPLE.traceId, createdAt: '2026-11-27T09:00:00.000Z' },
+const reversal = { id: EXAMPLE.reversalId, traceId: EXAMPLE.traceId, createdAt: '2026-11-27T09:00:00.000Z', failureCode: null, failureMessage: null };
+const reversed = transfer({ status: 'reversed', reversal: { ...reversal, status: 'posted', entryId: EXAMPLE.reversalEntryId } });
+const reversalRefused = transfer({
+  reversal: {
+    ...reversal,
+    status: 'refused',
+    entryId: null,
+    failureCode: 'INSUFFICIENT_FUNDS',
+    failureMessage: `account ${EXAMPLE.otherAccountId} would go to -1250, below its credit limit`,
+  },
 });
 
 const transferAnswer = (description: string, examples: Record<string, object>, headers: ResponseConfig['headers'] = location): ResponseConfig => ({
@@ -126,7 +133,7 @@ export function registerTransferPaths(registry: OpenAPIRegistry, common: Common)
     description: 'The transfer as it stands, with its `reversal` (or null).',
     request: { params: idParams },
     responses: {
-      200: transferAnswer('The transfer.', { posted: transfer(), failed, reversed }, {}),
+      200: transferAnswer('The transfer.', { posted: transfer(), failed, reversed, reversalRefused }, {}),
       ...common.auth,
       404: notFound('transfer'),
       503: unavailable('the database'),
@@ -169,12 +176,12 @@ export function registerTransferPaths(registry: OpenAPIRegistry, common: Common)
     summary: 'Reverse a posted transfer',
     description: [
       'Posts a reversing entry for a `posted` transfer (workflow `reverse-<id>`); its status becomes `reversed`. Takes an empty JSON object or no body; `Idempotency-Key` is required.',
-      'The answer is the transfer with its `reversal` (id, status, the reversing entryId, traceId, createdAt). It answers once the transfer is `reversed`, or after at most 10 s as it then stands (reversal `pending`; follow `Location`).',
-      'The same key replays the first answer (200, `Idempotent-Replayed: true`). A transfer reversed, or being reversed, under another key is a 409 ALREADY_REVERSED; one not posted, a 409 INVALID_STATE; a key that asked for the reversal of another transfer, a 422. Of concurrent reversals of one transfer exactly one is taken.',
+      'The answer is the transfer with its `reversal` (id, status, the reversing entryId, traceId, createdAt, failureCode, failureMessage). It answers once the reversal has its outcome: the transfer `reversed` (reversal `posted`), or the transfer still `posted` with its reversal `refused` and a failureCode (INSUFFICIENT_FUNDS: the destination no longer holds the money); a refusal is an outcome, a 200, not a 4xx. Otherwise after at most 10 s as it then stands (reversal `pending`; follow `Location`).',
+      'The same key replays the first answer (200, `Idempotent-Replayed: true`). A refused reversal may be asked for again under a new key (once the cause is fixed, e.g. the destination funded): that is a new reversal, with a new id. A transfer reversed, or being reversed, under another key is a 409 ALREADY_REVERSED; one not posted, a 409 INVALID_STATE; a key that asked for the reversal of another transfer, a 422. Of concurrent reversals of one transfer exactly one is taken.',
     ].join('\n\n'),
     request: { params: idParams, headers: keyHeader, body: emptyActionBody },
     responses: {
-      200: transferAnswer('The transfer with its reversal; a replay carries `Idempotent-Replayed: true`.', { reversed }, { ...location, ...replayed }),
+      200: transferAnswer('The transfer with its reversal, posted or refused; a replay carries `Idempotent-Replayed: true`.', { reversed, reversalRefused }, { ...location, ...replayed }),
       ...emptyBodyProblems(),
       ...common.auth,
       404: notFound('transfer'),

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { RECONCILIATION_CHECKS, RECONCILIATION_STATUSES } from '../../lib/reconciliation/report';
-import { TRANSFER_STATUSES } from '../../lib/transfers';
+import { REVERSAL_STATUSES, TRANSFER_STATUSES } from '../../lib/transfers';
 import { CREDIT_LIMIT_PATTERN, SIGNED_AMOUNT_PATTERN } from './patterns';
 import { EXAMPLE } from './examples';
 
@@ -62,10 +62,18 @@ export const statementLineResource = z
 export const reversalResource = z
   .object({
     id: uuid('The reversal.', EXAMPLE.reversalId),
-    status: z.enum(['pending', 'posted']).meta({ description: '`pending` until the reversing entry is posted (the transfer is then `reversed`), `posted` after.' }),
-    entryId: uuid('The reversing entry; null while pending.', EXAMPLE.reversalEntryId).nullable(),
+    status: z.enum(REVERSAL_STATUSES).meta({
+      description:
+        '`pending` until the reversing entry is posted (the transfer is then `reversed`), `posted` after; `refused` when the ledger refused it (failureCode says why; the transfer stays `posted`, and a new Idempotency-Key may ask again).',
+    }),
+    entryId: uuid('The reversing entry; null unless posted.', EXAMPLE.reversalEntryId).nullable(),
     traceId: traceId.nullable().meta({ description: 'The trace of the request that asked for the reversal.' }),
     createdAt: time('When the reversal was asked for'),
+    failureCode: z.string().nullable().meta({
+      description: 'refused: INSUFFICIENT_FUNDS when the reversal would take the destination below its credit limit (it no longer holds the money). Otherwise null.',
+      examples: ['INSUFFICIENT_FUNDS'],
+    }),
+    failureMessage: z.string().nullable().meta({ description: "refused: the ledger's message. Otherwise null." }),
   })
   .meta({ id: 'Reversal', description: 'The reversal of a posted transfer (POST /v1/transfers/{id}/reverse); null on a transfer nobody asked to reverse.' });
 

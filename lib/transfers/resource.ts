@@ -27,16 +27,23 @@ export interface TransferResource {
 
 /**
  * A transfer's reversal: `pending` until its reversing entry is posted (the
- * transfer then `reversed`), `posted` after. `traceId` is the trace of the
+ * transfer then `reversed`), `posted` after, or `refused` when the ledger
+ * refused it (the transfer stays `posted`; `failureCode` and `failureMessage`
+ * say why, null otherwise, as on the transfer). `traceId` is the trace of the
  * request that asked for it; `createdAt` when it was asked for.
  */
 export interface ReversalResource {
   id: string;
-  status: 'pending' | 'posted';
+  status: ReversalStatus;
   entryId: string | null;
   traceId: string | null;
   createdAt: string;
+  failureCode: string | null;
+  failureMessage: string | null;
 }
+
+export const REVERSAL_STATUSES = ['pending', 'posted', 'refused'] as const;
+export type ReversalStatus = (typeof REVERSAL_STATUSES)[number];
 
 export function toTransferResource(record: TransferRecord): TransferResource {
   return {
@@ -61,11 +68,15 @@ export function toTransferResource(record: TransferRecord): TransferResource {
 function toReversalResource(record: TransferRecord): ReversalResource | null {
   if (!record.reversal) return null;
   const posted = record.status === 'reversed';
+  // The ledger's answer decides: a reversed transfer's reversal is posted whatever else the row says.
+  const refusal = posted ? null : record.reversal.refusal;
   return {
     id: record.reversal.id,
-    status: posted ? 'posted' : 'pending',
+    status: posted ? 'posted' : refusal ? 'refused' : 'pending',
     entryId: posted ? record.reversalEntryId : null,
     traceId: record.reversal.traceId,
     createdAt: record.reversal.requestedAt.toISOString(),
+    failureCode: refusal?.code ?? null,
+    failureMessage: refusal?.message ?? null,
   };
 }

@@ -2,6 +2,7 @@
  * The transfer status listener (status-notifications.ts) against the real
  * PostgreSQL of the stack, with the trigger of migration 003: a status that
  * another pool records (as the worker does) wakes the watch on that transfer;
+ * so does a reversal recorded refused (migration 007), which moves no status;
  * a wake-up that comes before the waiter waits is kept; when the listener's
  * backend is terminated (what a PostgreSQL restart does) it reconnects and
  * wakes every waiter to look again, so a move made while nobody listened is
@@ -9,7 +10,8 @@
  * with the row as it stands at its deadline.
  *
  * The transfers written here name accounts that do not exist and all end
- * `failed`, so nothing (the gateway's resumer included) acts on them.
+ * `failed`, or `posted` with their reversal refused, so nothing (the
+ * gateway's resumer included) acts on them.
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -17,7 +19,7 @@ import { databaseUrl, loadConfig } from '../config';
 import { createLogger } from '../logger';
 import { createPool, type Pool } from '../pg';
 import { migrateTransfers, TRANSFERS_DATABASE, createTransferStore, type TransferRecord, type TransferStore } from './store';
-import { startTransferStatusListener, waitForStatus, type TransferStatusListener } from './status-notifications';
+import { parseStatusNotification, startTransferStatusListener, waitForStatus, type TransferCondition, type TransferStatusListener } from './status-notifications';
 import type { TransferStatus } from './status';
 
 const config = loadConfig();
@@ -64,6 +66,15 @@ async function pendingTransfer(): Promise<TransferRecord> {
     transfer: { fromAccountId: randomUUID(), toAccountId: randomUUID(), amountMinor: 1n, currency: 'USD' },
   });
   return created.transfer;
+}
+
+/** A posted transfer whose reversal the gateway claimed (the resumer leaves claims alone for 10 s). */
+async function claimedReversal(): Promise<TransferRecord> {
+  const transfer = await pendingTransfer();
+  await workerStore.recordStatus(transfer.id, { status: 'posted', entryId: randomUUID() });
+  const claim = await gatewayStore.claimReversal(transfer.id, { reversalId: randomUUID(), idempotencyKey: `status-listener-test-${randomUUID()}`, traceId: null });
+  if (claim.outcome !== 'claimed') throw new Error(`reversal not claimed: ${claim.outcome}`);
+  return claim.transfer;
 }
 
 /** Reads through the gateway's store, counting the reads. */
@@ -137,6 +148,35 @@ it('when a notification names another transfer or a status the watch does not wa
     otherWitness.close();
   }
 }, 60_000);
+
+it('when a transfer\'s reversal is recorded refused, then a watch on the reversal\'s outcome wakes (no status moved) and one read finds it refused; a watch on `reversed` alone does not', async () => {
+  const transfer = await claimedReversal();
+  const reversalSettled: TransferCondition = (status, reversalRefused) => status === 'reversed' || reversalRefused;
+  const watch = listener.watch(transfer.id, reversalSettled);
+  const reversedOnly = listener.watch(transfer.id, (status) => status === 'reversed');
+  const reader = countingRead(transfer.id);
+  try {
+    const waiting = waitForStatus({ watch, seen: transfer, read: reader.read, done: reversalSettled, deadline: Date.now() + 60_000 });
+    await workerStore.recordReversalRefused(transfer.id, { failureCode: 'INSUFFICIENT_FUNDS', failureMessage: 'no funds' });
+
+    // Woken well before the 60 s deadline: a refusal that did not notify would run past the test's timeout.
+    const settled = await waiting;
+    expect(settled).toMatchObject({ status: 'posted', reversal: { refusal: { code: 'INSUFFICIENT_FUNDS' } } });
+    expect(reader.reads).toBe(1);
+    expect(await reversedOnly.next(0)).toBe(false);
+  } finally {
+    watch.close();
+    reversedOnly.close();
+  }
+}, 30_000);
+
+it('when a notification payload is read, then the reversal refused is told from a status move, and an older payload without it still parses', () => {
+  const id = randomUUID();
+  expect(parseStatusNotification(JSON.stringify({ id, status: 'posted', reversal: 'refused' }))).toEqual({ id, status: 'posted', reversalRefused: true });
+  expect(parseStatusNotification(JSON.stringify({ id, status: 'failed', reversal: null }))).toEqual({ id, status: 'failed', reversalRefused: false });
+  expect(parseStatusNotification(JSON.stringify({ id, status: 'failed' }))).toEqual({ id, status: 'failed', reversalRefused: false });
+  expect(parseStatusNotification(JSON.stringify({ id, status: 'refused' }))).toBeNull();
+});
 
 it('when the listener backend is terminated, then it reconnects and a move made meanwhile still wakes its waiter', async () => {
   const [pidBefore] = await listenerBackendPids();

@@ -6,7 +6,9 @@
  * (and the decisions) this way instead of polling the row.
  *
  * A notification tells that a row may have moved, not what it now holds: a
- * woken watcher reads the row. When the connection drops (a PostgreSQL
+ * woken watcher reads the row. Besides status moves, the trigger announces a
+ * refused reversal (migrations/007_reversal_refusals.sql), which moves no
+ * status: a request waiting for a reversal's outcome wakes on it too. When the connection drops (a PostgreSQL
  * restart), notifications sent meanwhile are lost, so the listener reconnects
  * with backoff and, once it listens again, wakes every open watch to read its
  * row once more. A watcher never depends on the listener being up: it also
@@ -24,14 +26,28 @@ export const TRANSFER_STATUS_CHANNEL = 'transfer_status';
 export interface StatusNotification {
   id: string;
   status: TransferStatus;
+  /** The transfer's reversal was refused by the ledger (the transfer stays `posted`). */
+  reversalRefused: boolean;
 }
 
-/** The trigger's payload `{"id": …, "status": …}`; null for anything else (logged by the caller). */
+/**
+ * What a waiter waits for, asked of a notification and of the row it then
+ * reads: the transfer's status, and whether its reversal was refused. (A
+ * condition on the status alone, `(status) => …`, fits as it is.)
+ */
+export type TransferCondition = (status: TransferStatus, reversalRefused: boolean) => boolean;
+
+/** The condition's arguments as a stored row gives them. */
+export function meetsCondition(transfer: TransferRecord, condition: TransferCondition): boolean {
+  return condition(transfer.status, transfer.reversal?.refusal != null);
+}
+
+/** The trigger's payload `{"id": …, "status": …, "reversal": "refused" | null}`; null for anything else (logged by the caller). */
 export function parseStatusNotification(payload: string | undefined): StatusNotification | null {
   try {
-    const parsed = JSON.parse(payload ?? '') as Partial<StatusNotification>;
+    const parsed = JSON.parse(payload ?? '') as { id?: unknown; status?: unknown; reversal?: unknown };
     if (typeof parsed.id === 'string' && TRANSFER_STATUSES.includes(parsed.status as TransferStatus)) {
-      return { id: parsed.id, status: parsed.status as TransferStatus };
+      return { id: parsed.id, status: parsed.status as TransferStatus, reversalRefused: parsed.reversal === 'refused' };
     }
   } catch {
     // falls through
@@ -52,8 +68,8 @@ export interface StatusWatch {
 }
 
 export interface TransferStatusListener {
-  /** Opens a watch on a transfer; only notifications of a status `wanted` accepts wake it. Close it when done. */
-  watch(transferId: string, wanted: (status: TransferStatus) => boolean): StatusWatch;
+  /** Opens a watch on a transfer; only notifications `wanted` accepts wake it. Close it when done. */
+  watch(transferId: string, wanted: TransferCondition): StatusWatch;
   /** Whether LISTEN is in effect right now. */
   isListening(): boolean;
   /** Open watches (bounded by the requests in flight). */
@@ -77,13 +93,13 @@ class Watch implements StatusWatch {
   private wake: (() => void) | null = null;
 
   constructor(
-    private readonly wanted: (status: TransferStatus) => boolean,
+    private readonly wanted: TransferCondition,
     private readonly onClose: (watch: Watch) => void,
   ) {}
 
   /** `null`: the listener cannot say what happened meanwhile (it was not listening); the waiter must look. */
-  hear(status: TransferStatus | null): void {
-    if (status !== null && !this.wanted(status)) return;
+  hear(notification: StatusNotification | null): void {
+    if (notification !== null && !this.wanted(notification.status, notification.reversalRefused)) return;
     this.woken = true;
     this.wake?.();
   }
@@ -128,7 +144,7 @@ export function startTransferStatusListener(options: TransferStatusListenerOptio
       options.logger.warn({ payload }, 'unreadable transfer status notification ignored');
       return;
     }
-    for (const watch of watches.get(notification.id) ?? []) watch.hear(notification.status);
+    for (const watch of watches.get(notification.id) ?? []) watch.hear(notification);
   };
 
   const countWatches = () => {
@@ -212,13 +228,13 @@ export interface WaitForStatusInput {
   seen: TransferRecord;
   /** Reads the row (one query). */
   read: () => Promise<TransferRecord | null>;
-  done: (status: TransferStatus) => boolean;
+  done: TransferCondition;
   /** Epoch ms. */
   deadline: number;
 }
 
 /**
- * Waits until the transfer's status is `done` or the deadline passes, and
+ * Waits until the transfer is `done` or the deadline passes, and
  * returns the row as it then stands. The row is read only when the watch is
  * woken, and once at the deadline: the listener may have been down all along,
  * and the answer must still be the row as it is. A read that fails (the
@@ -227,7 +243,7 @@ export interface WaitForStatusInput {
  */
 export async function waitForStatus(input: WaitForStatusInput): Promise<TransferRecord> {
   let current = input.seen;
-  while (!input.done(current.status)) {
+  while (!meetsCondition(current, input.done)) {
     const woken = await input.watch.next(input.deadline - Date.now());
     current = (await input.read().catch(() => null)) ?? current;
     if (!woken) break;

@@ -43,6 +43,14 @@ export interface ReversalClaim {
   idempotencyKey: string | null;
   traceId: string | null;
   requestedAt: Date;
+  /** Set when the ledger refused the reversal (the transfer stays `posted`); cleared by a new claim. */
+  refusal: ReversalRefusal | null;
+}
+
+export interface ReversalRefusal {
+  code: string;
+  message: string | null;
+  refusedAt: Date;
 }
 
 export interface NewTransfer {
@@ -95,6 +103,12 @@ export interface TransferPage {
   nextCursor: string | null;
 }
 
+/** The ledger's refusal of a transfer's reversal, as the reversal workflow records it. */
+export interface ReversalRefusalUpdate {
+  failureCode: string;
+  failureMessage: string;
+}
+
 export interface ClaimReversalInput {
   reversalId: string;
   idempotencyKey: string;
@@ -102,14 +116,16 @@ export interface ClaimReversalInput {
 }
 
 /**
- * `claimed`: this request asked for the reversal; `replayed`: its key asked for
- * it before; `refused`: the transfer is not posted, or has a reversal under
- * another key; `key-reused`: the key asked for another transfer's reversal.
+ * `claimed`: this request asked for the reversal (the first, or a new one
+ * after the last was refused); `replayed`: its key asked for a reversal of
+ * this transfer before; `not-allowed`: the transfer is not posted, or has a
+ * reversal pending or posted under another key; `key-reused`: the key asked
+ * for another transfer's reversal.
  */
 export type ClaimReversalResult =
   | { outcome: 'claimed'; transfer: TransferRecord }
   | { outcome: 'replayed'; transfer: TransferRecord }
-  | { outcome: 'refused'; transfer: TransferRecord }
+  | { outcome: 'not-allowed'; transfer: TransferRecord }
   | { outcome: 'key-reused' }
   | { outcome: 'not-found' };
 
@@ -119,6 +135,7 @@ export interface TransferStore {
   getTransfer(id: string): Promise<TransferRecord | null>;
   listTransfers(query: ListTransfersQuery): Promise<TransferPage>;
   recordStatus(transferId: string, update: StatusUpdate): Promise<RecordStatusResult>;
+  recordReversalRefused(transferId: string, refusal: ReversalRefusalUpdate): Promise<RecordStatusResult>;
 }
 
 export const LIST_LIMIT_MAX = 200;
@@ -135,6 +152,7 @@ export class InvalidCursorError extends Error {
 const COLUMNS = `id, from_account_id, to_account_id, amount_minor, currency, description, metadata, status,
   failure_code, failure_message, entry_id, reversal_entry_id, trace_id, created_at, updated_at,
   reversal_id, reversal_idempotency_key, reversal_trace_id, reversal_requested_at,
+  reversal_failure_code, reversal_failure_message, reversal_refused_at,
   to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_at_exact`;
 
 interface TransferRow {
@@ -157,6 +175,9 @@ interface TransferRow {
   reversal_idempotency_key: string | null;
   reversal_trace_id: string | null;
   reversal_requested_at: Date | null;
+  reversal_failure_code: string | null;
+  reversal_failure_message: string | null;
+  reversal_refused_at: Date | null;
   created_at_exact: string;
 }
 
@@ -180,8 +201,19 @@ function toRecord(row: TransferRow): TransferRecord {
     reversal:
       row.reversal_id === null || row.reversal_requested_at === null
         ? null
-        : { id: row.reversal_id, idempotencyKey: row.reversal_idempotency_key, traceId: row.reversal_trace_id, requestedAt: row.reversal_requested_at },
+        : {
+            id: row.reversal_id,
+            idempotencyKey: row.reversal_idempotency_key,
+            traceId: row.reversal_trace_id,
+            requestedAt: row.reversal_requested_at,
+            refusal: refusalOf(row),
+          },
   };
+}
+
+function refusalOf(row: TransferRow): ReversalRefusal | null {
+  if (row.reversal_failure_code === null || row.reversal_refused_at === null) return null;
+  return { code: row.reversal_failure_code, message: row.reversal_failure_message, refusedAt: row.reversal_refused_at };
 }
 
 export function createTransferStore(pool: Pool): TransferStore {
@@ -191,6 +223,7 @@ export function createTransferStore(pool: Pool): TransferStore {
     getTransfer: (id) => getTransfer(pool, id),
     listTransfers: (query) => listTransfers(pool, query),
     recordStatus: (transferId, update) => recordStatus(pool, transferId, update),
+    recordReversalRefused: (transferId, refusal) => recordReversalRefused(pool, transferId, refusal),
   };
 }
 
@@ -234,30 +267,53 @@ async function createTransfer(pool: Pool, input: CreateTransferInput): Promise<C
 const UNIQUE_VIOLATION = '23505';
 
 /**
- * Claims the one reversal of a posted transfer for this idempotency key. The
- * UPDATE's guard decides (posted, no reversal yet) under the row lock, so of
- * concurrent requests one claims and the others see its claim; the key's
- * unique index keeps a key from naming two transfers' reversals. Reads only
- * when the claim did not go through, to say why.
+ * Claims the reversal of a posted transfer for this idempotency key: the
+ * first one, or a new one once the last was refused (its columns are
+ * replaced: new id, refusal and resume state cleared). The UPDATE's guard
+ * decides under the row lock, so of concurrent requests one claims and the
+ * others see its claim; the same statement records the key in
+ * reversal_idempotency_keys, whose primary key keeps a key from naming two
+ * reversals (a key whose reversal was replaced still replays, and still
+ * cannot claim another transfer's). A key already recorded claims nothing.
+ * Reads only when the claim did not go through, to say why.
  */
 async function claimReversal(pool: Pool, transferId: string, claim: ClaimReversalInput): Promise<ClaimReversalResult> {
   try {
     const claimed = await pool.query<TransferRow>(
-      `UPDATE transfers SET reversal_id = $2, reversal_idempotency_key = $3, reversal_trace_id = $4, reversal_requested_at = now()
-        WHERE id = $1 AND status = 'posted' AND reversal_id IS NULL
-        RETURNING ${COLUMNS}`,
+      `WITH claimed AS (
+         UPDATE transfers SET reversal_id = $2, reversal_idempotency_key = $3, reversal_trace_id = $4, reversal_requested_at = now(),
+                reversal_failure_code = NULL, reversal_failure_message = NULL, reversal_refused_at = NULL,
+                reversal_resume_attempts = 0, reversal_resume_after = NULL
+          WHERE id = $1 AND status = 'posted' AND (reversal_id IS NULL OR reversal_refused_at IS NOT NULL)
+            AND NOT EXISTS (SELECT 1 FROM reversal_idempotency_keys WHERE key = $3)
+          RETURNING *
+       ), remembered AS (
+         INSERT INTO reversal_idempotency_keys (key, transfer_id, reversal_id) SELECT reversal_idempotency_key, id, reversal_id FROM claimed
+       )
+       SELECT ${COLUMNS} FROM claimed`,
       [transferId, claim.reversalId, claim.idempotencyKey, claim.traceId],
     );
     if (claimed.rowCount === 1) return { outcome: 'claimed', transfer: toRecord(claimed.rows[0]) };
   } catch (error) {
-    if ((error as { code?: string }).code === UNIQUE_VIOLATION) return { outcome: 'key-reused' };
-    throw error;
+    // The key was recorded by a concurrent request (of this transfer or another): the reads below say which.
+    if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
   }
   const transfer = await getTransfer(pool, transferId);
   if (!transfer) return { outcome: 'not-found' };
-  if (transfer.reversal?.idempotencyKey === claim.idempotencyKey) return { outcome: 'replayed', transfer };
-  const keyOwner = await pool.query('SELECT 1 FROM transfers WHERE reversal_idempotency_key = $1', [claim.idempotencyKey]);
-  return keyOwner.rowCount === 0 ? { outcome: 'refused', transfer } : { outcome: 'key-reused' };
+  const owner = await keyOwner(pool, claim.idempotencyKey);
+  if (owner === transferId) return { outcome: 'replayed', transfer };
+  return owner === null ? { outcome: 'not-allowed', transfer } : { outcome: 'key-reused' };
+}
+
+/** The transfer whose reversal this key asked for, or null. (The row's own column also counts: a claim written before migration 007's table.) */
+async function keyOwner(pool: Pool, key: string): Promise<string | null> {
+  const { rows } = await pool.query<{ transfer_id: string }>(
+    `SELECT transfer_id FROM reversal_idempotency_keys WHERE key = $1
+     UNION ALL SELECT id FROM transfers WHERE reversal_idempotency_key = $1
+     LIMIT 1`,
+    [key],
+  );
+  return rows[0]?.transfer_id ?? null;
 }
 
 async function getTransfer(pool: Pool, id: string): Promise<TransferRecord | null> {
@@ -339,6 +395,24 @@ async function recordStatus(pool: Pool, transferId: string, update: StatusUpdate
      )
      RETURNING ${COLUMNS}`,
     [transferId, update.status, update.failureCode ?? null, update.failureMessage ?? null, update.entryId ?? null, update.reversalEntryId ?? null],
+  );
+  if (result.rowCount === 1) return { applied: true, transfer: toRecord(result.rows[0]) };
+  return { applied: false, transfer: await getTransfer(pool, transferId) };
+}
+
+/**
+ * Records the ledger's refusal of the transfer's reversal: the transfer stays
+ * `posted`, its reversal is refused (the table's trigger notifies, so a
+ * request waiting for the reversal answers at once). Only a claimed reversal
+ * not refused yet of a posted transfer is marked; a repeat changes nothing
+ * and reports `applied: false`. `updated_at` stays: no status moved.
+ */
+async function recordReversalRefused(pool: Pool, transferId: string, refusal: ReversalRefusalUpdate): Promise<RecordStatusResult> {
+  const result = await pool.query<TransferRow>(
+    `UPDATE transfers SET reversal_failure_code = $2, reversal_failure_message = $3, reversal_refused_at = now()
+      WHERE id = $1 AND status = 'posted' AND reversal_id IS NOT NULL AND reversal_refused_at IS NULL
+      RETURNING ${COLUMNS}`,
+    [transferId, refusal.failureCode, refusal.failureMessage],
   );
   if (result.rowCount === 1) return { applied: true, transfer: toRecord(result.rows[0]) };
   return { applied: false, transfer: await getTransfer(pool, transferId) };

@@ -4,31 +4,38 @@
  * gets one; each attempt that reached Temporal pushes the next one out,
  * twice as far each time, so a transfer held up for hours is not started again
  * every pass; a transfer whose start cannot reach Temporal is tried again at
- * the next pass. The workflows run on a task queue of the test's own, which
- * no worker polls, and are terminated at the end; the rows are deleted.
+ * the next pass. The same for a claimed reversal left without its workflow,
+ * and a reversal the ledger refused is finished: no pass asks Temporal for it.
+ * The workflows run on a task queue of the test's own, which no worker polls,
+ * and are terminated at the end.
  *
- * The stack's own gateway runs the same pass every 15 s over rows older than
- * 10 s: the test's rows are new, its passes take rows of any age, and each
- * test is done with its row within a second or two.
+ * The rows live in a transfers database of the test's own (created afresh,
+ * dropped at the end): a pass takes every due row of its database, so on the
+ * stack's database it would also start other tests' pending rows on this
+ * test's dead task queues (where they would stay pending for good), and the
+ * stack's own gateway, whose resumer passes over its database every 15 s,
+ * could start this test's rows first.
  */
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import type { Pool } from 'pg';
-import { resumePendingTransfers, type ResumeOptions } from '../../api/resume-pending';
+import { Client as PgClient, type Pool } from 'pg';
+import { resumeClaimedReversals, resumePendingTransfers, type ResumeOptions } from '../../api/resume-pending';
 import type { TransferDeps } from '../../api/transfers';
 import { databaseUrl } from '../../lib/config';
+import { createPool } from '../../lib/pg';
 import { createLogger } from '../../lib/logger';
 import { createTransferStore, migrateTransfers, startTransferStatusListener, TRANSFERS_DATABASE, type TransferStatusListener } from '../../lib/transfers';
-import { transferWorkflowId } from '../../workflows/definitions';
+import { reverseTransferWorkflowId, transferWorkflowId } from '../../workflows/definitions';
 import { gatewayDeps } from '../support/gateway-deps';
-import { invariantPools, type InvariantPools } from '../support/invariants';
 import { config, ensureSystem } from '../support/system';
 
 const OPTIONS: ResumeOptions = { olderThanMs: 0, firstBackoffMs: 15_000, maxBackoffMs: 60 * 60_000 };
 
 let connection: Connection;
 let temporal: Client;
-let pools: InvariantPools;
+/** The test's own transfers database (see the header). */
+const SCRATCH_DATABASE = 'transfers_resume_test';
+let pools: { transfers: Pool };
 let statusListener: TransferStatusListener;
 const logger = createLogger('resume-test', 'silent');
 const created: string[] = [];
@@ -37,20 +44,34 @@ beforeAll(async () => {
   ensureSystem();
   connection = await Connection.connect({ address: config.temporalAddress });
   temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
-  pools = invariantPools();
+  await adminQuery(`DROP DATABASE IF EXISTS ${SCRATCH_DATABASE} WITH (FORCE)`);
+  await adminQuery(`CREATE DATABASE ${SCRATCH_DATABASE}`);
+  pools = { transfers: createPool(config, SCRATCH_DATABASE, { applicationName: 'resume-test', maxConnections: 4 }) };
   await migrateTransfers(pools.transfers);
-  statusListener = startTransferStatusListener({ connectionString: databaseUrl(config, TRANSFERS_DATABASE), applicationName: 'resume-test', logger });
+  statusListener = startTransferStatusListener({ connectionString: databaseUrl(config, SCRATCH_DATABASE), applicationName: 'resume-test', logger });
 }, 10 * 60_000);
 
 afterAll(async () => {
   for (const id of created) {
     await temporal.workflow.getHandle(transferWorkflowId(id)).terminate('resume-pending test cleanup').catch(() => undefined);
-    await pools.transfers.query('DELETE FROM transfers WHERE id = $1', [id]);
+    await temporal.workflow.getHandle(reverseTransferWorkflowId(id)).terminate('resume-pending test cleanup').catch(() => undefined);
   }
   await statusListener?.close();
   await connection?.close();
-  await pools?.close();
+  await pools?.transfers.end();
+  await adminQuery(`DROP DATABASE IF EXISTS ${SCRATCH_DATABASE} WITH (FORCE)`);
 });
+
+/** A statement outside any database of the test (CREATE and DROP DATABASE), on the stack's transfers database. */
+async function adminQuery(sql: string): Promise<void> {
+  const admin = new PgClient({ connectionString: databaseUrl(config, TRANSFERS_DATABASE) });
+  await admin.connect();
+  try {
+    await admin.query(sql);
+  } finally {
+    await admin.end();
+  }
+}
 
 function deps(client: Client, taskQueue: string): TransferDeps {
   return gatewayDeps({ store: createTransferStore(pools.transfers), statusListener, temporal: client, logger, taskQueue });
@@ -76,6 +97,40 @@ async function resumeState(id: string): Promise<{ attempts: number; dueInS: numb
 }
 
 const makeDue = (id: string) => pools.transfers.query(`UPDATE transfers SET resume_after = clock_timestamp() - interval '1 second' WHERE id = $1`, [id]);
+
+/** A posted transfer row (its entry is nowhere: no workflow of this test runs) whose reversal was claimed and never started. */
+async function strandedReversal(pool: Pool): Promise<string> {
+  const id = randomUUID();
+  await pool.query(
+    `INSERT INTO transfers (id, from_account_id, to_account_id, amount_minor, currency, status, entry_id) VALUES ($1, $2, $3, 100, 'USD', 'posted', $4)`,
+    [id, randomUUID(), randomUUID(), randomUUID()],
+  );
+  created.push(id);
+  const claim = await createTransferStore(pool).claimReversal(id, { reversalId: randomUUID(), idempotencyKey: `resume-test-${randomUUID()}`, traceId: null });
+  expect(claim.outcome).toBe('claimed');
+  return id;
+}
+
+async function reversalResumeState(id: string): Promise<{ attempts: number; dueInS: number | null }> {
+  const { rows } = await pools.transfers.query<{ attempts: number; due_in_s: string | null }>(
+    `SELECT reversal_resume_attempts AS attempts, extract(epoch FROM reversal_resume_after - clock_timestamp())::text AS due_in_s FROM transfers WHERE id = $1`,
+    [id],
+  );
+  return { attempts: rows[0].attempts, dueInS: rows[0].due_in_s === null ? null : Number(rows[0].due_in_s) };
+}
+
+const makeReversalDue = (id: string) => pools.transfers.query(`UPDATE transfers SET reversal_resume_after = clock_timestamp() - interval '1 second' WHERE id = $1`, [id]);
+
+/** The reverse-<id> workflow as Temporal knows it, or 'none' when it was never started. */
+async function reversalWorkflow(id: string): Promise<{ status: string; taskQueue: string } | 'none'> {
+  try {
+    const description = await temporal.workflow.getHandle(reverseTransferWorkflowId(id)).describe();
+    return { status: description.status.name, taskQueue: description.taskQueue };
+  } catch (error) {
+    if ((error as Error).name === 'WorkflowNotFoundError') return 'none';
+    throw error;
+  }
+}
 
 describe('resuming pending transfers', () => {
   it('when a transfer is pending without a workflow, then a pass starts it, and each later attempt waits twice as long as the last', async () => {
@@ -122,5 +177,52 @@ describe('resuming pending transfers', () => {
     const unavailable = { workflow: { start: () => Promise.reject(new Error('14 UNAVAILABLE: connection refused')) } } as unknown as Client;
     await resumePendingTransfers(deps(unavailable, `resume-test-${randomUUID()}`), pools.transfers, OPTIONS);
     expect(await resumeState(id)).toEqual({ attempts: 0, dueInS: null });
+  });
+});
+
+describe('resuming claimed reversals', () => {
+  it('when a reversal is claimed without a workflow, then a pass starts it, and each later attempt waits twice as long as the last', async () => {
+    const id = await strandedReversal(pools.transfers);
+    const taskQueue = `resume-test-${randomUUID()}`;
+
+    expect(await resumeClaimedReversals(deps(temporal, taskQueue), pools.transfers, OPTIONS)).toBeGreaterThanOrEqual(1);
+    expect(await reversalWorkflow(id)).toEqual({ status: 'RUNNING', taskQueue });
+    const first = await reversalResumeState(id);
+    expect(first.attempts).toBe(1);
+    expect(first.dueInS).toBeGreaterThan(10);
+    expect(first.dueInS).toBeLessThanOrEqual(15);
+
+    // Not due yet: the next pass leaves it alone.
+    await resumeClaimedReversals(deps(temporal, taskQueue), pools.transfers, OPTIONS);
+    expect((await reversalResumeState(id)).attempts).toBe(1);
+
+    // Due again: the start finds the workflow running (a no-op) and the wait doubles.
+    await makeReversalDue(id);
+    await resumeClaimedReversals(deps(temporal, taskQueue), pools.transfers, OPTIONS);
+    const second = await reversalResumeState(id);
+    expect(second.attempts).toBe(2);
+    expect(second.dueInS).toBeGreaterThan(25);
+    expect(second.dueInS).toBeLessThanOrEqual(30);
+  });
+
+  it('when the ledger refused the reversal, then a pass does not ask Temporal for it and leaves its resume state alone, while it starts one still pending', async () => {
+    const refused = await strandedReversal(pools.transfers);
+    const pending = await strandedReversal(pools.transfers);
+    const recorded = await createTransferStore(pools.transfers).recordReversalRefused(refused, { failureCode: 'INSUFFICIENT_FUNDS', failureMessage: 'no funds' });
+    expect(recorded.applied).toBe(true);
+    const taskQueue = `resume-test-${randomUUID()}`;
+
+    await resumeClaimedReversals(deps(temporal, taskQueue), pools.transfers, OPTIONS);
+
+    expect(await reversalWorkflow(pending)).toEqual({ status: 'RUNNING', taskQueue });
+    expect(await reversalWorkflow(refused)).toBe('none');
+    expect(await reversalResumeState(refused)).toEqual({ attempts: 0, dueInS: null });
+  });
+
+  it('when Temporal cannot be reached, then the reversal is not pushed out: the next pass tries it again', async () => {
+    const id = await strandedReversal(pools.transfers);
+    const unavailable = { workflow: { start: () => Promise.reject(new Error('14 UNAVAILABLE: connection refused')) } } as unknown as Client;
+    await resumeClaimedReversals(deps(unavailable, `resume-test-${randomUUID()}`), pools.transfers, OPTIONS);
+    expect(await reversalResumeState(id)).toEqual({ attempts: 0, dueInS: null });
   });
 });

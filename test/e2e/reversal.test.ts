@@ -1,8 +1,8 @@
 /**
  * Proves the reversal of a transfer through the real gateway, worker and
  * Temporal dev server: `reverse` answers with the transfer `reversed` and its
- * `reversal` (id, status, reversing entry, trace id); the same Idempotency-Key
- * replays that answer, a new key is a 409 ALREADY_REVERSED, a key already used
+ * `reversal` (id, status, reversing entry, trace id, no failure code); the
+ * same Idempotency-Key replays that answer, a new key is a 409 ALREADY_REVERSED, a key already used
  * for another transfer's reversal is a 422, and a transfer that is not posted
  * is a 409 INVALID_STATE, every problem with its `code`; concurrent requests
  * claim one reversal (distinct keys: one wins; one key: one reversal). Then,
@@ -12,7 +12,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { resumeClaimedReversals } from '../../api/resume-pending';
+import { RESUME_DEFAULTS, resumeClaimedReversals } from '../../api/resume-pending';
 import { createLogger } from '../../lib/logger';
 import { createTransferStore } from '../../lib/transfers';
 import { reverseTransferWorkflowId, transferWorkflowId } from '../../workflows/definitions';
@@ -34,6 +34,9 @@ afterAll(async () => {
   await connection?.close();
   await pools?.close();
 });
+
+/** The gateway's backoff, over claims of any age (the gateway's own pass waits until a claim is 10 s old). */
+const RESUME_ANY_AGE = { ...RESUME_DEFAULTS, olderThanMs: 0 };
 
 async function postedTransfer(amount = '300'): Promise<string> {
   const from = await createAccount('USD', '1000');
@@ -69,6 +72,8 @@ describe('POST /v1/transfers/{id}/reverse', () => {
       entryId: expect.stringMatching(/^[0-9a-f-]{36}$/),
       traceId: res.headers.get('x-trace-id'),
       createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+      failureCode: null,
+      failureMessage: null,
     });
     expect(res.body.reversal.entryId).not.toBe(res.body.entryId);
     expect((await api.get(`/v1/transfers/${id}`)).body.reversal).toEqual(res.body.reversal);
@@ -147,7 +152,7 @@ describe('a reversal whose workflow did not start', () => {
     expect(claim.outcome).toBe('claimed');
 
     // Act: one pass of the resumer over claims of any age (the gateway's own pass waits until a claim is 10 s old).
-    const started = await resumeClaimedReversals({ temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, logger: createLogger('resume-test', 'silent') }, pools.transfers, 0);
+    const started = await resumeClaimedReversals({ temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, logger: createLogger('resume-test', 'silent') }, pools.transfers, RESUME_ANY_AGE);
 
     // Assert
     expect(started).toBeGreaterThanOrEqual(1);

@@ -2,9 +2,10 @@
  * Proves that the workflow code still replays every recorded history, so a
  * change that would break running transfers (a reordered, added or removed
  * step) fails CI. How: histories of typical runs (posted, refused, approved,
- * rejected, expired after a day, capture refused, reversed) are committed as
- * JSON and replayed with Worker.runReplayHistories; a deliberately reordered
- * workflow (fixtures/*.ts) must fail the same replay.
+ * rejected, expired after a day, capture refused, reversed, reversal
+ * refused) are committed as JSON and replayed with
+ * Worker.runReplayHistories; a deliberately reordered workflow
+ * (fixtures/*.ts) must fail the same replay.
  *
  * Five generations of histories, all kept for good:
  * - fixtures/histories/activity-steps: recorded before the local-steps patch
@@ -26,7 +27,11 @@
  * - fixtures/histories/one-step: the current shape, `transferWorkflowV2`:
  *   started with all its search attributes, no patch marker, below the
  *   threshold one reserve-and-capture step; at or above it reserve, the
- *   decision, capture, as before.
+ *   decision, capture, as before. A refused reversal records its refusal
+ *   behind the `reverse-records-refusal` marker (reverse-refused);
+ *   reverse-refused-before-marker.json, recorded by the code before that
+ *   marker (it recorded nothing), is never re-recorded: it stands for the
+ *   refused reversals of that code.
  * The same code replays every generation.
  * `UPDATE_HISTORIES=1 npx jest test/workflows/replay.test.ts` re-records the
  * current generation on the time-skipping server (commit the result only when
@@ -93,6 +98,7 @@ const SCENARIOS: Scenario[] = [
   { name: 'transfer-expired', input: large },
   { name: 'transfer-transient-retries', input: {}, arrange: (f) => f.ledger.failTransiently('reserveAndCaptureHold', 2) },
   { name: 'reverse-posted', input: {}, drive: reversed },
+  { name: 'reverse-refused', input: {}, arrange: (f) => f.ledger.refuse('reverseEntry', 'INSUFFICIENT_FUNDS'), drive: reversed },
 ];
 
 function decided(update: UpdateDefinition<TransferState, [], string>): NonNullable<Scenario['drive']> {
@@ -192,18 +198,19 @@ describe('workflow replay', () => {
     );
   });
 
-  const reordered: Array<[string, (typeof GENERATIONS)[number], string]> = [
-    ['reserving before validating', 'activity-steps', './fixtures/workflows'],
-    ['capturing before reserving', 'local-steps', './fixtures/local-steps-reordered'],
-    ['reserving and capturing in two steps', 'one-step', './fixtures/one-step-split'],
+  const reordered: Array<[string, (typeof GENERATIONS)[number], string, string]> = [
+    ['reserving before validating', 'activity-steps', 'transfer-posted', './fixtures/workflows'],
+    ['capturing before reserving', 'local-steps', 'transfer-posted', './fixtures/local-steps-reordered'],
+    ['reserving and capturing in two steps', 'one-step', 'transfer-posted', './fixtures/one-step-split'],
+    ['recording a refused reversal without its marker', 'one-step', 'reverse-refused-before-marker', './fixtures/reverse-unmarked'],
   ];
 
-  it.each(reordered)('when the workflow is edited by %s, then replaying the %s posted history reports non-determinism', async (_edit, generation, fixture) => {
+  it.each(reordered)('when the workflow is edited by %s, then replaying the %s %s history reports non-determinism', async (_edit, generation, name, fixture) => {
     const reorderedBundle = await bundleWorkflowCode({ workflowsPath: require.resolve(fixture), logger: quietLogger() });
-    const posted = loadHistories(generation).filter((h) => h.workflowId === `${generation}/transfer-posted.json`);
-    expect(posted).toHaveLength(1);
+    const recorded = loadHistories(generation).filter((h) => h.workflowId === `${generation}/${name}.json`);
+    expect(recorded).toHaveLength(1);
 
-    const [result] = await replayAll(reorderedBundle, posted);
+    const [result] = await replayAll(reorderedBundle, recorded);
 
     expect(result.error).toBeDefined();
     expect(result.error?.name).toMatch(/DeterminismViolationError|ReplayError/);

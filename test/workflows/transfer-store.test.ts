@@ -2,10 +2,14 @@
  * Proves the transfers store's rules against the real `transfers` database:
  * one idempotency key creates one transfer even when 20 requests race, a key
  * replayed with another body is reported, a terminal status never moves
- * backwards, pagination is newest first without gaps or repeats, and amounts
- * survive as bigint up to the 64-bit maximum. How: the real migrations and
+ * backwards, pagination is newest first without gaps or repeats, amounts
+ * survive as bigint up to the 64-bit maximum, and a reversal is claimed once
+ * per key, recorded refused once, and claimed anew under a new key after a
+ * refusal while every key that claimed one keeps naming it. How: the real migrations and
  * store on PostgreSQL; each test uses fresh random ids and keys, so it needs
- * no cleanup and cannot collide with other tests sharing the database.
+ * no cleanup and cannot collide with other tests sharing the database (every
+ * reversal claimed here ends reversed or refused, so a gateway's resumer
+ * running meanwhile finds none to start).
  */
 import { randomUUID } from 'node:crypto';
 import { loadConfig } from '../../lib/config';
@@ -19,6 +23,7 @@ import {
   toTransferResource,
   TRANSFERS_DATABASE,
   type NewTransfer,
+  type TransferRecord,
   type TransferStore,
 } from '../../lib/transfers';
 
@@ -161,6 +166,100 @@ describe('recordStatus', () => {
 
   it('when the transfer does not exist, then nothing is recorded and the result says so', async () => {
     expect(await store.recordStatus(randomUUID(), { status: 'posted', entryId: randomUUID() })).toEqual({ applied: false, transfer: null });
+  });
+});
+
+describe('reversals: claim, refusal, a new claim', () => {
+  const newKey = () => `reversal-key-${randomUUID()}`;
+  const claim = (transferId: string, idempotencyKey: string) => store.claimReversal(transferId, { reversalId: randomUUID(), idempotencyKey, traceId: null });
+  const refuse = (transferId: string) => store.recordReversalRefused(transferId, { failureCode: 'INSUFFICIENT_FUNDS', failureMessage: 'no funds' });
+
+  async function postedOne() {
+    const transfer = await createOne();
+    await store.recordStatus(transfer.id, { status: 'posted', entryId: randomUUID() });
+    return transfer.id;
+  }
+
+  it('when a claimed reversal is recorded refused, then the transfer stays posted with the refusal, updatedAt unchanged, and a second record is not applied', async () => {
+    const id = await postedOne();
+    const claimed = await claim(id, newKey());
+    expect(claimed.outcome).toBe('claimed');
+
+    const first = await refuse(id);
+    const second = await store.recordReversalRefused(id, { failureCode: 'OTHER', failureMessage: 'late' });
+
+    expect([first.applied, second.applied]).toEqual([true, false]);
+    expect(second.transfer).toMatchObject({ status: 'posted', reversal: { refusal: { code: 'INSUFFICIENT_FUNDS', message: 'no funds' } } });
+    expect(second.transfer!.updatedAt).toEqual((claimed as { transfer: TransferRecord }).transfer.updatedAt);
+    expect(toTransferResource(second.transfer!).reversal).toMatchObject({ status: 'refused', entryId: null, failureCode: 'INSUFFICIENT_FUNDS', failureMessage: 'no funds' });
+  });
+
+  it('when no reversal was claimed, or the transfer is reversed, then a refusal is not recorded', async () => {
+    const unclaimed = await postedOne();
+    const reversed = await postedOne();
+    await claim(reversed, newKey());
+    await store.recordStatus(reversed, { status: 'reversed', reversalEntryId: randomUUID() });
+
+    expect((await refuse(unclaimed)).applied).toBe(false);
+    expect((await refuse(reversed)).applied).toBe(false);
+    expect((await store.getTransfer(unclaimed))!.reversal).toBeNull();
+    expect(toTransferResource((await store.getTransfer(reversed))!).reversal).toMatchObject({ status: 'posted', failureCode: null, failureMessage: null });
+  });
+
+  it('when a refused reversal is claimed under a new key, then it is a new reversal (new id, refusal and resume state cleared), and the old key still replays and names no other reversal', async () => {
+    const id = await postedOne();
+    const other = await postedOne();
+    const [firstKey, secondKey, thirdKey] = [newKey(), newKey(), newKey()];
+    const first = await claim(id, firstKey);
+    expect(await claim(id, secondKey)).toMatchObject({ outcome: 'not-allowed' });
+    await refuse(id);
+    await pool.query('UPDATE transfers SET reversal_resume_attempts = 3, reversal_resume_after = now() + interval \'1 hour\' WHERE id = $1', [id]);
+    expect(await claim(id, firstKey)).toMatchObject({ outcome: 'replayed', transfer: { reversal: { refusal: { code: 'INSUFFICIENT_FUNDS' } } } });
+
+    const second = await claim(id, secondKey);
+
+    expect(second.outcome).toBe('claimed');
+    const reversal = (second as { transfer: TransferRecord }).transfer.reversal!;
+    expect(reversal).toMatchObject({ idempotencyKey: secondKey, refusal: null });
+    expect(reversal.id).not.toBe((first as { transfer: TransferRecord }).transfer.reversal!.id);
+    const { rows } = await pool.query('SELECT reversal_resume_attempts, reversal_resume_after FROM transfers WHERE id = $1', [id]);
+    expect(rows[0]).toEqual({ reversal_resume_attempts: 0, reversal_resume_after: null });
+    expect(await claim(id, firstKey)).toMatchObject({ outcome: 'replayed', transfer: { reversal: { id: reversal.id } } });
+    expect(await claim(id, thirdKey)).toMatchObject({ outcome: 'not-allowed' });
+    expect(await claim(other, firstKey)).toEqual({ outcome: 'key-reused' });
+    expect((await store.getTransfer(other))!.reversal).toBeNull();
+    await store.recordStatus(id, { status: 'reversed', reversalEntryId: randomUUID() });
+  });
+
+  it('when 10 claims with distinct keys race for a refused reversal, then exactly one claims it', async () => {
+    const id = await postedOne();
+    await claim(id, newKey());
+    await refuse(id);
+
+    const outcomes = await Promise.all(Array.from({ length: 10 }, () => claim(id, newKey())));
+
+    expect(outcomes.map((o) => o.outcome).sort()).toEqual(['claimed', ...Array(9).fill('not-allowed')]);
+    await store.recordStatus(id, { status: 'reversed', reversalEntryId: randomUUID() });
+  });
+
+  it('when 10 claims with one new key race for a refused reversal, then one claims it and the others replay it', async () => {
+    const id = await postedOne();
+    await claim(id, newKey());
+    await refuse(id);
+    const key = newKey();
+
+    const outcomes = await Promise.all(Array.from({ length: 10 }, () => claim(id, key)));
+
+    expect(outcomes.map((o) => o.outcome).sort()).toEqual(['claimed', ...Array(9).fill('replayed')]);
+    expect(new Set(outcomes.map((o) => (o as { transfer: TransferRecord }).transfer.reversal!.id)).size).toBe(1);
+    await store.recordStatus(id, { status: 'reversed', reversalEntryId: randomUUID() });
+  });
+
+  it('when the transfer is not posted, then not-allowed; an unknown one, not-found', async () => {
+    const pending = await createOne();
+
+    expect(await claim(pending.id, newKey())).toMatchObject({ outcome: 'not-allowed', transfer: { status: 'pending', reversal: null } });
+    expect(await claim(randomUUID(), newKey())).toEqual({ outcome: 'not-found' });
   });
 });
 

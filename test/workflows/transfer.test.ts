@@ -2,7 +2,7 @@
  * Proves the transfer saga's logic: every path (posted, each failure code,
  * approval, reject, cancel, approval timeout, capture refused, transient
  * failures, duplicate start) ends in the right status with the right ledger
- * calls, and reversal; the legacy `transferWorkflow` type's two-step shape
+ * calls, and reversal (posted, refused and recorded so, asked again); the legacy `transferWorkflow` type's two-step shape
  * too. How: the real workflows and the real activity factory
  * run on the time-skipping test server (a day passes in milliseconds) with the
  * accounts service, the ledger and the transfers table replaced by in-memory
@@ -17,6 +17,7 @@ import { entryIdFor, holdIdFor, reversalEntryIdFor } from '../../activities/ids'
 import { ConflictError } from '../../lib/clients';
 import type { LedgerRefusalCode } from '../../lib/contracts/ledger';
 import {
+  REVERSE_WORKFLOW_ID_REUSE_POLICY,
   approveSignal,
   cancelSignal,
   rejectSignal,
@@ -25,6 +26,7 @@ import {
   transferWorkflowId,
 } from '../../workflows/definitions';
 import { reverseTransferWorkflow, transferWorkflowV2 } from '../../workflows';
+import { REVERSAL_REFUSAL_PATCH } from '../../workflows/transfer';
 import { account } from './support/fakes';
 import {
   APPROVAL_THRESHOLD_MINOR,
@@ -480,5 +482,76 @@ describe('reverse transfer workflow', () => {
     expect(fakes.ledger.callsOf('reverseEntry')[0]).toMatchObject({ id: entryIdFor(transferWorkflowId(input.transferId)) });
     expect(fakes.transfers.statusesOf(input.transferId)).toEqual(['posted', 'reversed']);
     expect(fakes.transfers.rows.get(input.transferId)).toMatchObject({ status: 'reversed', reversalEntryId });
+  });
+
+  /** Runs the reversal as the gateway starts it, once the transfer is posted and its reversal claimed. */
+  const reverseOnce = (taskQueue: string, transferId: string) =>
+    env.client.workflow.start(reverseTransferWorkflow, {
+      taskQueue,
+      workflowId: reverseTransferWorkflowId(transferId),
+      workflowIdReusePolicy: REVERSE_WORKFLOW_ID_REUSE_POLICY,
+      args: [{ transferId }],
+    });
+
+  it('when the ledger refuses the reversal, then the refusal is recorded on the claimed reversal behind its marker and the transfer stays posted', async () => {
+    const fakes = newFakes();
+    const input = transferInput();
+    fakes.ledger.refuse('reverseEntry', 'INSUFFICIENT_FUNDS');
+
+    const { result, history } = await run(fakes, async (taskQueue) => {
+      await (await startTransfer(env, taskQueue, input)).result();
+      fakes.transfers.claimReversal(input.transferId);
+      const handle = await reverseOnce(taskQueue, input.transferId);
+      return { result: await handle.result(), history: await handle.fetchHistory() };
+    });
+
+    expect(result).toEqual({ status: 'refused', failureCode: 'INSUFFICIENT_FUNDS', failureMessage: 'fake ledger refuses reverseEntry: INSUFFICIENT_FUNDS' });
+    expect(fakes.transfers.reversalRefusals).toEqual([
+      { transferId: input.transferId, refusal: { failureCode: 'INSUFFICIENT_FUNDS', failureMessage: 'fake ledger refuses reverseEntry: INSUFFICIENT_FUNDS' }, applied: true },
+    ]);
+    expect(fakes.transfers.rows.get(input.transferId)).toMatchObject({ status: 'posted', reversalEntryId: null, reversal: { refusal: { code: 'INSUFFICIENT_FUNDS' } } });
+    expect(fakes.transfers.statusesOf(input.transferId)).toEqual(['posted']);
+    const markers = (history.events ?? []).filter((e) => e.eventType === EventType.EVENT_TYPE_MARKER_RECORDED);
+    const patchIds = markers.map((e) => Buffer.from(e.markerRecordedEventAttributes?.details?.['patch-data']?.payloads?.[0]?.data ?? []).toString('utf8'));
+    expect(patchIds).toEqual([expect.stringContaining(`"${REVERSAL_REFUSAL_PATCH}"`)]);
+  });
+
+  it('when a refused reversal is claimed again after the cause was fixed, then reverse-<id> runs again and posts the reversal once', async () => {
+    const fakes = newFakes();
+    const input = transferInput();
+    fakes.ledger.refuse('reverseEntry', 'INSUFFICIENT_FUNDS');
+
+    const results = await run(fakes, async (taskQueue) => {
+      await (await startTransfer(env, taskQueue, input)).result();
+      fakes.transfers.claimReversal(input.transferId, 'first');
+      const refused = await (await reverseOnce(taskQueue, input.transferId)).result();
+      fakes.ledger.accept('reverseEntry');
+      fakes.transfers.claimReversal(input.transferId, 'second');
+      const reversed = await (await reverseOnce(taskQueue, input.transferId)).result();
+      return [refused.status, reversed.status];
+    });
+
+    const reversalEntryId = reversalEntryIdFor(reverseTransferWorkflowId(input.transferId));
+    expect(results).toEqual(['refused', 'reversed']);
+    expect(fakes.ledger.callsOf('reverseEntry').map((c) => (c.body as { reversalEntryId: string }).reversalEntryId)).toEqual([reversalEntryId, reversalEntryId]);
+    expect([...fakes.ledger.entries.values()].filter((e) => e.reversesEntryId !== null)).toHaveLength(1);
+    expect(fakes.transfers.rows.get(input.transferId)).toMatchObject({ status: 'reversed', reversalEntryId, reversal: { id: 'second', refusal: null } });
+  });
+
+  it('when a run starts for a reversal already recorded refused (a late start), then it posts nothing and ends refused as recorded', async () => {
+    const fakes = newFakes();
+    const input = transferInput();
+
+    const result = await run(fakes, async (taskQueue) => {
+      await (await startTransfer(env, taskQueue, input)).result();
+      fakes.transfers.claimReversal(input.transferId);
+      await fakes.transfers.recordReversalRefused(input.transferId, { failureCode: 'INSUFFICIENT_FUNDS', failureMessage: 'refused by an earlier run' });
+      return (await reverseOnce(taskQueue, input.transferId)).result();
+    });
+
+    expect(result).toEqual({ status: 'refused', failureCode: 'INSUFFICIENT_FUNDS', failureMessage: 'refused by an earlier run' });
+    expect(fakes.ledger.callsOf('reverseEntry')).toEqual([]);
+    expect(fakes.transfers.reversalRefusals.map((c) => c.applied)).toEqual([true, false]);
+    expect(fakes.transfers.rows.get(input.transferId)).toMatchObject({ status: 'posted', reversal: { refusal: { message: 'refused by an earlier run' } } });
   });
 });

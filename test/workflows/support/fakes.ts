@@ -19,7 +19,7 @@ import type {
 } from '../../../lib/contracts/ledger';
 import { LedgerRefusalError, TransientServiceError, type AccountsApi, type CallOptions, type CapturedHold, type LedgerApi } from '../../../lib/clients';
 import { canMoveStatus, type TransferStatus } from '../../../lib/transfers/status';
-import type { RecordStatusResult, StatusUpdate, TransferRecord, TransferStore } from '../../../lib/transfers/store';
+import type { RecordStatusResult, ReversalRefusalUpdate, StatusUpdate, TransferRecord, TransferStore } from '../../../lib/transfers/store';
 
 const FIXED_TIME = '2026-01-01T00:00:00.000Z';
 
@@ -89,6 +89,12 @@ export class FakeLedger implements LedgerApi {
 
   refuse(op: LedgerOp, code: LedgerRefusalCode): this {
     this.refusals.set(op, code);
+    return this;
+  }
+
+  /** Stops refusing `op` (the cause was fixed, e.g. the account funded). */
+  accept(op: LedgerOp): this {
+    this.refusals.delete(op);
     return this;
   }
 
@@ -236,10 +242,17 @@ export interface StatusCall {
   applied: boolean;
 }
 
-/** The transfers table in memory, with the store's rule that statuses only move forward. */
-export class FakeTransfers implements Pick<TransferStore, 'recordStatus'> {
+export interface ReversalRefusalCall {
+  transferId: string;
+  refusal: ReversalRefusalUpdate;
+  applied: boolean;
+}
+
+/** The transfers table in memory, with the store's rules: statuses only move forward, only a claimed reversal is refused, once. */
+export class FakeTransfers implements Pick<TransferStore, 'recordStatus' | 'recordReversalRefused' | 'getTransfer'> {
   readonly rows = new Map<string, TransferRecord>();
   readonly calls: StatusCall[] = [];
+  readonly reversalRefusals: ReversalRefusalCall[] = [];
 
   statusesOf(transferId: string): TransferStatus[] {
     return this.calls.filter((c) => c.transferId === transferId).map((c) => c.update.status);
@@ -261,6 +274,30 @@ export class FakeTransfers implements Pick<TransferStore, 'recordStatus'> {
     };
     this.rows.set(transferId, moved);
     return { applied, transfer: moved };
+  }
+
+  async getTransfer(transferId: string): Promise<TransferRecord | null> {
+    return this.rows.get(transferId) ?? null;
+  }
+
+  /** What the gateway does before it starts a reversal: claims it on the row (a new claim clears a refusal). */
+  claimReversal(transferId: string, reversalId = `reversal-of-${transferId}`): void {
+    const row = this.rows.get(transferId) ?? this.pendingRow(transferId);
+    const reversal = { id: reversalId, idempotencyKey: `key-${reversalId}`, traceId: null, requestedAt: new Date(FIXED_TIME), refusal: null };
+    this.rows.set(transferId, { ...row, reversal });
+  }
+
+  async recordReversalRefused(transferId: string, refusal: ReversalRefusalUpdate): Promise<RecordStatusResult> {
+    const row = this.rows.get(transferId);
+    const applied = row?.status === 'posted' && row.reversal !== null && row.reversal.refusal === null;
+    this.reversalRefusals.push({ transferId, refusal, applied });
+    if (!applied) return { applied, transfer: row ?? null };
+    const refused: TransferRecord = {
+      ...row,
+      reversal: { ...row.reversal!, refusal: { code: refusal.failureCode, message: refusal.failureMessage, refusedAt: new Date(FIXED_TIME) } },
+    };
+    this.rows.set(transferId, refused);
+    return { applied, transfer: refused };
   }
 
   private pendingRow(transferId: string): TransferRecord {
