@@ -154,7 +154,8 @@ export function transferSearchAttributes(input: Pick<TransferWorkflowInput, 'fro
     { key: FromAccountIdKey, value: input.fromAccountId },
     { key: ToAccountIdKey, value: input.toAccountId },
   ];
-  if (/^[0-9]{1,19}$/.test(input.amountMinor) && BigInt(input.amountMinor) <= BigInt(Number.MAX_SAFE_INTEGER)) {
+  // Validated already: by the gateway, and by the workflow (parseMinor) before its upsert.
+  if (BigInt(input.amountMinor) <= BigInt(Number.MAX_SAFE_INTEGER)) {
     pairs.push({ key: AmountMinorKey, value: Number(input.amountMinor) });
   }
   return pairs;
