@@ -67,7 +67,7 @@ async function main(): Promise<void> {
   };
   const resumer = startPendingResumer(deps, pool);
   const server = await listen(createGatewayApp(deps), config.GATEWAY_PORT, config.BIND_HOST);
-  logger.info({ port: config.GATEWAY_PORT }, 'gateway listening');
+  logger.info({ port: config.GATEWAY_PORT, node: process.version }, 'gateway listening');
 
   onShutdown(logger, async () => {
     await closeServer(server);

@@ -90,7 +90,7 @@ async function main(): Promise<void> {
   const server = await listen(app, config.WORKER_METRICS_PORT, config.BIND_HOST);
 
   const running = worker.run();
-  logger.info({ task_queue: config.TEMPORAL_TASK_QUEUE, temporal: config.temporalAddress, port: config.WORKER_METRICS_PORT }, 'worker started');
+  logger.info({ task_queue: config.TEMPORAL_TASK_QUEUE, temporal: config.temporalAddress, port: config.WORKER_METRICS_PORT, node: process.version }, 'worker started');
 
   const clientConnection = Connection.lazy({ address: config.temporalAddress });
   if (config.RECONCILIATION_CRON === 'off') {

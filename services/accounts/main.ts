@@ -42,7 +42,7 @@ async function main(): Promise<void> {
   relay.start();
 
   const server = await listen(createAccountsApp({ pool, logger, registry }), config.ACCOUNTS_PORT, config.BIND_HOST);
-  logger.info({ host: config.BIND_HOST, port: config.ACCOUNTS_PORT }, 'accounts service listening');
+  logger.info({ host: config.BIND_HOST, port: config.ACCOUNTS_PORT, node: process.version }, 'accounts service listening');
 
   onShutdown(logger, async () => {
     await closeServer(server);

@@ -48,7 +48,7 @@ async function main(): Promise<void> {
     },
   };
   const server = await listen(createLedgerApp(deps, registry, readiness), config.LEDGER_PORT, config.BIND_HOST);
-  logger.info({ port: config.LEDGER_PORT }, 'ledger listening');
+  logger.info({ port: config.LEDGER_PORT, node: process.version }, 'ledger listening');
 
   onShutdown(logger, async () => {
     await closeServer(server);

@@ -40,7 +40,7 @@ async function main(logger: Logger): Promise<void> {
   const consumer = await startProjectionConsumer({ kafka, pool, logger, metrics, groupId: READ_MODEL_GROUP_ID });
   const app = createReadModelApp({ pool, logger, registry, metrics, readiness: readinessChecks(pool, admin) });
   const server = await listen(app, config.READ_MODEL_PORT, config.BIND_HOST);
-  logger.info({ host: config.BIND_HOST, port: config.READ_MODEL_PORT }, 'read model listening');
+  logger.info({ host: config.BIND_HOST, port: config.READ_MODEL_PORT, node: process.version }, 'read model listening');
 
   onShutdown(logger, async () => {
     await closeServer(server);

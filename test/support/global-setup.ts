@@ -5,8 +5,10 @@
  */
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
+import { assertSupportedNode } from './node-version';
 
 export default function globalSetup(): void {
+  console.log(`Node.js ${assertSupportedNode()}`);
   const stack = path.resolve(__dirname, '..', '..', 'deploy', 'stack');
   execFileSync(stack, ['up', '--infra'], { stdio: 'inherit', timeout: 10 * 60_000 });
 }
