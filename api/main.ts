@@ -8,6 +8,7 @@ import { createLogger, logProcessWarnings } from '../lib/logger';
 import { createPool } from '../lib/pg';
 import { createReconciliationStore } from '../lib/reconciliation';
 import { createRegistry, registerPoolGauges } from '../lib/telemetry/metrics';
+import { describeTemporal, temporalSettings } from '../lib/temporal-connection';
 import { stopTracing } from '../lib/telemetry/tracing';
 import { createTransferStore, migrateTransfers, startTransferStatusListener, TRANSFERS_DATABASE } from '../lib/transfers';
 import { createGatewayMetrics, registerPendingAgeGauge } from './metrics';
@@ -32,12 +33,14 @@ async function main(): Promise<void> {
   });
 
   // Lazy: the gateway starts (and serves reads) while Temporal is still coming up.
-  const connection = Connection.lazy({ address: config.temporalAddress });
+  const temporalConfig = temporalSettings(config);
+  logger.info(describeTemporal(temporalConfig), 'temporal connection');
+  const connection = Connection.lazy(temporalConfig.connection);
   // The interceptor puts the request's trace context in the workflow's headers,
   // so the saga's spans join the trace of the request that created the transfer.
   const temporal = new Client({
     connection,
-    namespace: config.TEMPORAL_NAMESPACE,
+    namespace: temporalConfig.namespace,
     interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] },
   });
   const accounts = new Upstream('accounts', config.accountsUrl);

@@ -19,6 +19,7 @@ import { closeServer, createServiceApp, finishServiceApp, listen, onShutdown } f
 import { createLogger, logProcessWarnings } from '../lib/logger';
 import { createPool } from '../lib/pg';
 import { createRegistry, registerPoolGauges } from '../lib/telemetry/metrics';
+import { describeTemporal, temporalSettings } from '../lib/temporal-connection';
 import { stopTracing } from '../lib/telemetry/tracing';
 import { CHECK_METRIC_LABELS, createReconciliationStore, RECONCILIATION_CHECKS, type ReconciliationStore } from '../lib/reconciliation';
 import { createTransferStore, migrateTransfers, TRANSFERS_DATABASE } from '../lib/transfers';
@@ -63,10 +64,11 @@ async function main(): Promise<void> {
   const tracing = tracingWiring(process.env.OTEL_SERVICE_NAME ?? SERVICE_NAME);
   if (!tracing) logger.warn('tracing disabled: workflow and activity spans are not exported');
 
-  const connection = await NativeConnection.connect({ address: config.temporalAddress });
+  const temporalConfig = temporalSettings(config);
+  const connection = await NativeConnection.connect(temporalConfig.connection);
   const worker = await Worker.create({
     connection,
-    namespace: config.TEMPORAL_NAMESPACE,
+    namespace: temporalConfig.namespace,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     workflowsPath: require.resolve('../workflows'),
     activities,
@@ -90,14 +92,14 @@ async function main(): Promise<void> {
   const server = await listen(app, config.WORKER_METRICS_PORT, config.BIND_HOST);
 
   const running = worker.run();
-  logger.info({ task_queue: config.TEMPORAL_TASK_QUEUE, temporal: config.temporalAddress, port: config.WORKER_METRICS_PORT, node: process.version }, 'worker started');
+  logger.info({ task_queue: config.TEMPORAL_TASK_QUEUE, ...describeTemporal(temporalConfig), port: config.WORKER_METRICS_PORT, node: process.version }, 'worker started');
 
-  const clientConnection = Connection.lazy({ address: config.temporalAddress });
+  const clientConnection = Connection.lazy(temporalConfig.connection);
   if (config.RECONCILIATION_CRON === 'off') {
     logger.info('RECONCILIATION_CRON is off: this worker leaves the reconciliation schedule alone');
   } else {
     // A Schedule that cannot be ensured must not stop the transfers: say so loudly and run on.
-    const client = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
+    const client = new Client({ connection: clientConnection, namespace: temporalConfig.namespace });
     await ensureReconciliationSchedule(client, { cron: config.RECONCILIATION_CRON, taskQueue: config.TEMPORAL_TASK_QUEUE }, logger).catch((error: unknown) =>
       logger.error({ err: error, cron: config.RECONCILIATION_CRON }, 'reconciliation schedule could not be created or updated; reconciliation will not run on its own'),
     );

@@ -85,7 +85,8 @@ up_app() { # name, port, entry, instances behind the port, extra environment (NA
   shift 4
   if port_open "$port"; then say "$name already answers on :$port"; return; fi
   build_apps
-  local environment=(OTEL_SERVICE_NAME="$name")
+  # The stack's own Temporal unless the caller names another client configuration.
+  local environment=(OTEL_SERVICE_NAME="$name" TEMPORAL_CONFIG_FILE="${TEMPORAL_CONFIG_FILE:-$DEPLOY/temporal-client.toml}")
   ((count > 1)) && environment+=(INSTANCES_FILE="$RUN_DIR/$name.instances")
   spawn "$name" env "${environment[@]}" "$@" node --enable-source-maps "$ROOT/dist/${entry%.ts}.js"
   wait_for "$name" "$LOG_DIR/$name.log" curl -fsS "http://127.0.0.1:$port/healthz"
