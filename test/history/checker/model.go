@@ -45,10 +45,14 @@ const (
 	statusFailedInsufficientFunds
 	statusFailedTerminated
 	statusFailedOther
+	// statusEndedUnknown: created by an operation whose answer never came, and
+	// ended without moving money; the first answer that reports how it ended
+	// (cancelled, expired, failed) settles which.
+	statusEndedUnknown
 )
 
 var statusNames = [...]string{"none", "awaiting_approval", "posted", "reversed", "cancelled", "expired",
-	"failed(INSUFFICIENT_FUNDS)", "failed(WORKFLOW_TERMINATED)", "failed(other)"}
+	"failed(INSUFFICIENT_FUNDS)", "failed(WORKFLOW_TERMINATED)", "failed(other)", "ended(unknown how)"}
 
 func (s transferStatus) String() string { return statusNames[s] }
 
@@ -74,6 +78,7 @@ type groupSpec struct {
 	accounts               []account
 	approvalThresholdMinor int64
 	transferNames          []string // transfer index → transfer id (or a placeholder)
+	unnamed                []bool   // transfer index → no answer named it: no other operation can
 }
 
 // input is one operation as the model sees it. For decisions and reversals the
@@ -222,12 +227,14 @@ func hashState(s ledgerState) uint64 {
 	return h.Sum64()
 }
 
-// newModel builds the Porcupine model of one group.
+// newModel builds the Porcupine model of one group. It is nondeterministic
+// only where an operation's answer never came and others may report how it
+// ended; Porcupine tracks the set of states the choices lead to.
 func newModel(spec *groupSpec) porcupine.Model {
-	return porcupine.Model{
-		Init: func() interface{} { return initialState(spec) },
-		Step: func(state, in, out interface{}) (bool, interface{}) {
-			return step(spec, state.(ledgerState), in.(input), out.(output))
+	nondeterministic := porcupine.NondeterministicModel{
+		Init: func() []interface{} { return []interface{}{initialState(spec)} },
+		Step: func(state, in, out interface{}) []interface{} {
+			return stepAll(spec, state.(ledgerState), in.(input), out.(output))
 		},
 		Equal: func(a, b interface{}) bool { return statesEqual(a.(ledgerState), b.(ledgerState)) },
 		Hash:  func(state interface{}) uint64 { return hashState(state.(ledgerState)) },
@@ -242,6 +249,7 @@ func newModel(spec *groupSpec) porcupine.Model {
 			return fmt.Sprint(info)
 		},
 	}
+	return nondeterministic.ToModel()
 }
 
 func describeOperation(spec *groupSpec, in input, out output) string {

@@ -339,3 +339,37 @@ func TestReplayAnsweringAnotherOutcomeIsIllegal(t *testing.T) {
 	b.done(40, 1, "ok", "transfer", refused("t1"))
 	expectVerdict(t, b, verdictIllegal)
 }
+
+func TestPendingTransferMayEndWithoutMovingMoney(t *testing.T) {
+	// Answered pending at the wait cap, then cancelled: nothing moved, so the
+	// whole balance can go elsewhere.
+	b := newHistory("1000000", alice, bob)
+	b.transfer(10, 1, "k1", "A", "B", "700")
+	b.done(20, 1, "ok", "transfer", answer("t1", "pending", ""))
+	b.act(30, 1, "cancel", "", "t1")
+	b.done(40, 1, "ok", "cancel", `{"status":"cancelled","failureCode":null}`)
+	b.transfer(50, 1, "k2", "A", "B", "1000")
+	b.done(60, 1, "ok", "transfer", posted("t2"))
+	expectVerdict(t, b, verdictOk)
+}
+
+func TestPendingTransferEndsOneWayOnly(t *testing.T) {
+	// Cancelled means no money moved: a later refusal of 400 of the 1000 is illegal.
+	b := newHistory("1000000", alice, bob)
+	b.transfer(10, 1, "k1", "A", "B", "700")
+	b.done(20, 1, "ok", "transfer", answer("t1", "pending", ""))
+	b.act(30, 1, "cancel", "", "t1")
+	b.done(40, 1, "ok", "cancel", `{"status":"cancelled","failureCode":null}`)
+	b.transfer(50, 1, "k2", "A", "B", "400")
+	b.done(60, 1, "ok", "transfer", refused("t2"))
+	expectVerdict(t, b, verdictIllegal)
+}
+
+func TestPendingTransferThatPostedIsOk(t *testing.T) {
+	b := newHistory("1000000", alice, bob)
+	b.transfer(10, 1, "k1", "A", "B", "700")
+	b.done(20, 1, "ok", "transfer", answer("t1", "pending", ""))
+	b.act(30, 1, "reverse", "r1", "t1")
+	b.done(40, 1, "ok", "reverse", reversal("posted", ""))
+	expectVerdict(t, b, verdictOk)
+}

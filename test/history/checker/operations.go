@@ -155,6 +155,7 @@ func (b *groupBuilder) registerTransfer(op *recordedOp, _ invokeHeader) error {
 
 func (b *groupBuilder) transferIndex(name string) int {
 	b.gh.spec.transferNames = append(b.gh.spec.transferNames, name)
+	b.gh.spec.unnamed = append(b.gh.spec.unnamed, false)
 	return len(b.gh.spec.transferNames) - 1
 }
 
@@ -255,6 +256,7 @@ func (b *groupBuilder) transferOperation(op *recordedOp) (input, error) {
 		// Never answered and no other request with its key was: its id is unknown,
 		// and no other operation can name it.
 		facts.index = b.transferIndex(fmt.Sprintf("unanswered#%d", op.invokeIndex))
+		b.gh.spec.unnamed[facts.index] = true
 	} else {
 		facts.index = b.transfers[id].index
 	}

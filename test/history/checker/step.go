@@ -10,6 +10,22 @@ package main
 // key, a resolve asked after the run, a decision that lost a race and answers
 // the state the winner left) is accepted as a read and moves nothing.
 
+// stepAll lists every state the operation may leave. Only a transfer whose
+// answer never came, but whose id other answers name, has two: the effect it
+// has when it runs now, or an end without money moving that only those other
+// answers tell (a pending transfer cancelled, or terminated). Not having run
+// at all needs no branch: that is the operation linearized last.
+func stepAll(spec *groupSpec, s ledgerState, in input, out output) []interface{} {
+	var next []interface{}
+	if ok, n := step(spec, s, in, out); ok {
+		next = append(next, n)
+	}
+	if in.kind == opTransfer && out.unknown && s.status[in.transfer] == statusNone && !spec.unnamed[in.transfer] {
+		next = append(next, s.withStatus(in.transfer, statusEndedUnknown).withCreator(in.transfer, in.key))
+	}
+	return next
+}
+
 func step(spec *groupSpec, s ledgerState, in input, out output) (bool, interface{}) {
 	if out.rejected {
 		return true, s // a 4xx certainly took no effect
@@ -28,8 +44,13 @@ func stepTransfer(spec *groupSpec, s ledgerState, in input, out output) (bool, i
 	current := s.status[in.transfer]
 	if current != statusNone {
 		// Created already: only a replay of the same idempotency key may name it again.
-		sameKey := in.key >= 0 && s.creatorKey[in.transfer] == int32(in.key)
-		return sameKey && (out.unknown || out.status == current), s
+		if in.key < 0 || s.creatorKey[in.transfer] != int32(in.key) {
+			return false, s
+		}
+		if out.unknown {
+			return true, s
+		}
+		return reportsStatus(s, in.transfer, out.status)
 	}
 	if out.unknown {
 		// It may have been created or not; not created is the same as being
@@ -107,8 +128,8 @@ func stepDecision(s ledgerState, in input, out output) (bool, interface{}) {
 		}
 		return true, decide(s, in, decisionOutcomes[in.kind][0])
 	}
-	if out.status == current {
-		return true, s // reports the state another operation left
+	if ok, next := reportsStatus(s, in.transfer, out.status); ok {
+		return true, next // reports the state another operation left
 	}
 	if current != statusAwaitingApproval {
 		return false, s
@@ -160,4 +181,25 @@ func reverse(s ledgerState, in input) (bool, interface{}) {
 		return false, s
 	}
 	return true, next.withStatus(in.transfer, statusReversed).withReverser(in.transfer, in.key)
+}
+
+// reportsStatus: whether an answer reporting this status agrees with the
+// model; the first report on a transfer that ended unseen settles how.
+func reportsStatus(s ledgerState, t int, reported transferStatus) (bool, ledgerState) {
+	current := s.status[t]
+	switch {
+	case reported == current:
+		return true, s
+	case current == statusEndedUnknown && endsWithoutMoney(reported):
+		return true, s.withStatus(t, reported)
+	}
+	return false, s
+}
+
+func endsWithoutMoney(st transferStatus) bool {
+	switch st {
+	case statusCancelled, statusExpired, statusFailedTerminated, statusFailedOther:
+		return true
+	}
+	return false
 }
