@@ -107,6 +107,10 @@ func (hr *historyReader) add(ev rawEvent) error {
 	if err != nil {
 		return err
 	}
+	if process == "nemesis" && (ev.F == "fault-start" || ev.F == "fault-stop") {
+		hr.h.faultEvents++
+		return nil
+	}
 	if !hr.sawSetup {
 		if ev.Type != "setup" {
 			return fmt.Errorf("the first line must be the setup, got type %q", ev.Type)
@@ -118,10 +122,6 @@ func (hr *historyReader) add(ev rawEvent) error {
 	case "invoke":
 		return hr.invoke(ev, process)
 	case "ok", "fail", "info":
-		if process == "nemesis" && (ev.F == "fault-start" || ev.F == "fault-stop") {
-			hr.h.faultEvents++
-			return nil
-		}
 		return hr.complete(ev, process)
 	case "resolve":
 		return hr.resolve(ev)
@@ -208,6 +208,9 @@ func (hr *historyReader) resolve(ev rawEvent) error {
 		hr.dropOpenTerminate(op)
 	default:
 		return fmt.Errorf("resolve of index %d, whose completion is %q (only info operations and terminates are resolved)", *ref, op.completion)
+	}
+	if ev.F != "" && ev.F != op.f {
+		return fmt.Errorf("resolve of %s names the %s invoked at index %d", ev.F, op.f, op.invokeIndex)
 	}
 	if *ev.Time < op.callNs {
 		return fmt.Errorf("resolve at %d before its invoke at %d", *ev.Time, op.callNs)

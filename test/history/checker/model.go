@@ -91,6 +91,9 @@ type input struct {
 	from     int
 	to       int
 	amount   int64
+	// approvalSeen: for a transfer at or above the threshold, some approval
+	// answered posted or never answered; without one it cannot have posted.
+	approvalSeen bool
 }
 
 // output is an operation's outcome. unknown: indeterminate, it may or may not

@@ -196,7 +196,7 @@ func TestRejectionReleasesTheHold(t *testing.T) {
 	b.done(40, 1, "ok", "reject", `{"status":"cancelled","failureCode":"REJECTED"}`)
 	b.act(50, 1, "approve", "", "t1")
 	b.done(60, 1, "fail", "approve", `{"status":409,"code":"INVALID_STATE"}`)
-	b.transfer(70, 2, "k2", "A", "B", "1000")
+	b.transfer(70, 2, "k2", "A", "B", "500")
 	b.done(80, 2, "ok", "transfer", posted("t2"))
 	expectVerdict(t, b, verdictOk)
 }
@@ -219,7 +219,7 @@ func TestTerminatedTransferReleasesItsHold(t *testing.T) {
 	ref := b.terminate(30, "t1")
 	b.line(35, "info", `"nemesis"`, "fault-start", "", `{"fault":"terminate","target":"t1"}`)
 	b.resolve(40, ref, "terminate", `{"status":"failed","failureCode":"WORKFLOW_TERMINATED"}`)
-	b.transfer(50, 2, "k2", "A", "B", "1000")
+	b.transfer(50, 2, "k2", "A", "B", "500")
 	b.done(60, 2, "ok", "transfer", posted("t2"))
 	b.act(70, 1, "cancel", "", "t1") // answers the final state, never a 409
 	b.done(80, 1, "ok", "cancel", `{"status":"failed","failureCode":"WORKFLOW_TERMINATED"}`)
@@ -230,7 +230,7 @@ func TestHoldStillOpenWithoutTheTerminate(t *testing.T) {
 	b := newHistory("600", alice, bob)
 	b.transfer(10, 1, "k1", "A", "B", "600")
 	b.done(20, 1, "ok", "transfer", answer("t1", "awaiting_approval", ""))
-	b.transfer(50, 2, "k2", "A", "B", "1000")
+	b.transfer(50, 2, "k2", "A", "B", "500")
 	b.done(60, 2, "ok", "transfer", posted("t2"))
 	expectVerdict(t, b, verdictIllegal)
 }
@@ -371,5 +371,25 @@ func TestPendingTransferThatPostedIsOk(t *testing.T) {
 	b.done(20, 1, "ok", "transfer", answer("t1", "pending", ""))
 	b.act(30, 1, "reverse", "r1", "t1")
 	b.done(40, 1, "ok", "reverse", reversal("posted", ""))
+	expectVerdict(t, b, verdictOk)
+}
+
+func TestPostedAtTheThresholdWithoutAnyApprovalIsIllegal(t *testing.T) {
+	b := newHistory("600", alice, bob)
+	b.transfer(10, 1, "k1", "A", "B", "600")
+	b.done(20, 1, "ok", "transfer", posted("t1"))
+	expectVerdict(t, b, verdictIllegal)
+}
+
+func TestApprovalAnsweredBeforeItTookEffectMayStillCapture(t *testing.T) {
+	// The approval answered awaiting_approval at the wait cap; the capture came
+	// later, and B spent what it received.
+	b := newHistory("600", alice, bob, setupAccount{"C", "0", "0"})
+	b.transfer(10, 1, "k1", "A", "B", "600")
+	b.done(20, 1, "ok", "transfer", answer("t1", "awaiting_approval", ""))
+	b.act(30, 1, "approve", "", "t1")
+	b.done(40, 1, "ok", "approve", `{"status":"awaiting_approval","failureCode":null}`)
+	b.transfer(50, 2, "k2", "B", "C", "500")
+	b.done(60, 2, "ok", "transfer", posted("t2"))
 	expectVerdict(t, b, verdictOk)
 }

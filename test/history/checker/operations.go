@@ -48,6 +48,7 @@ type transferFacts struct {
 	index    int
 	from, to int
 	amount   int64
+	approved bool // an approval answered posted, or never answered, names it
 }
 
 // groupBuilder collects one group's operations.
@@ -132,6 +133,9 @@ func newGroupBuilder(h *recordedHistory, name string, thresholdMinor int64) (*gr
 }
 
 func (b *groupBuilder) registerTransfer(op *recordedOp, _ invokeHeader) error {
+	if op.f == "approve" {
+		return b.registerApproval(op)
+	}
 	if op.f != "transfer" || (op.completion != "ok" && op.completion != "resolve") {
 		return nil
 	}
@@ -149,6 +153,27 @@ func (b *groupBuilder) registerTransfer(op *recordedOp, _ invokeHeader) error {
 	}
 	if op.key != "" {
 		b.idOfKey[op.key] = res.TransferID
+	}
+	return nil
+}
+
+// registerApproval notes the transfers an approval may have posted. Approvals
+// follow their transfer's answer in the file, so the facts are there already.
+func (b *groupBuilder) registerApproval(op *recordedOp) error {
+	var v targetInvoke
+	if err := json.Unmarshal(op.input, &v); err != nil {
+		return err
+	}
+	facts := b.transfers[v.TransferID]
+	if facts == nil {
+		return nil // addOperation names the unknown transfer
+	}
+	out, err := parseOutput(op)
+	if err != nil {
+		return err
+	}
+	if out.unknown || out.status == statusPosted {
+		facts.approved = true
 	}
 	return nil
 }
@@ -260,8 +285,9 @@ func (b *groupBuilder) transferOperation(op *recordedOp) (input, error) {
 	} else {
 		facts.index = b.transfers[id].index
 	}
+	approved := id != "" && b.transfers[id].approved
 	return input{kind: opTransfer, transfer: facts.index, key: b.keyIndex("transfer", op.key),
-		from: facts.from, to: facts.to, amount: facts.amount}, nil
+		from: facts.from, to: facts.to, amount: facts.amount, approvalSeen: approved}, nil
 }
 
 // targetOperation reads a decision's, a terminate's or a reversal's invoke. A
@@ -308,6 +334,10 @@ func parseOutput(op *recordedOp) (output, error) {
 	st, final, err := parseStatus(res)
 	if err != nil || !final {
 		return output{unknown: true}, err
+	}
+	if st == statusAwaitingApproval && (op.f == "approve" || op.f == "reject" || op.f == "cancel") {
+		// Answered before the decision took effect (the 10 s wait cap): it may still.
+		return output{unknown: true}, nil
 	}
 	return output{status: st}, nil
 }

@@ -84,7 +84,7 @@ func transferOutcomeLegal(spec *groupSpec, s ledgerState, in input, st transferS
 	case statusPosted, statusReversed:
 		// At or above the threshold, posted means an approval raced the answer:
 		// the reservation checked the funds exactly as a posting does.
-		return funded
+		return funded && (in.amount < spec.approvalThresholdMinor || in.approvalSeen)
 	case statusAwaitingApproval:
 		return funded && in.amount >= spec.approvalThresholdMinor
 	case statusFailedInsufficientFunds:
