@@ -9,7 +9,6 @@ package main
 
 import (
 	"fmt"
-	"hash/fnv"
 	"math/big"
 	"strings"
 
@@ -106,32 +105,40 @@ type output struct {
 }
 
 // ledgerState is immutable: a step copies only the slices it changes, so
-// states share what they have in common.
+// states share what they have in common. Its hash is kept up to date by every
+// change (an XOR of one term per account and per transfer), because Porcupine
+// hashes a state at every step and the transfers grow with the history.
 type ledgerState struct {
 	postedMinor []int64 // per account
 	heldMinor   []int64 // per account: the sum of open holds (awaiting approval) on it
-	status      []transferStatus
-	creatorKey  []int32 // per transfer: the idempotency key that created it
-	reverserKey []int32 // per transfer: the idempotency key of the reversal that posted
+	transfers   []transferRecord
+	hash        uint64
+}
+
+type transferRecord struct {
+	status      transferStatus
+	creatorKey  int32 // the idempotency key that created it
+	reverserKey int32 // the idempotency key of the reversal that posted
 }
 
 func initialState(spec *groupSpec) ledgerState {
-	n := len(spec.transferNames)
 	s := ledgerState{
 		postedMinor: make([]int64, len(spec.accounts)),
 		heldMinor:   make([]int64, len(spec.accounts)),
-		status:      make([]transferStatus, n),
-		creatorKey:  make([]int32, n),
-		reverserKey: make([]int32, n),
+		transfers:   make([]transferRecord, len(spec.transferNames)),
 	}
 	for i, a := range spec.accounts {
 		s.postedMinor[i] = a.openingMinor
+		s.hash ^= accountTerm(i, s.postedMinor[i], 0)
 	}
-	for i := range n {
-		s.creatorKey[i], s.reverserKey[i] = -1, -1
+	for t := range s.transfers {
+		s.transfers[t] = transferRecord{creatorKey: -1, reverserKey: -1}
+		s.hash ^= transferTerm(t, s.transfers[t])
 	}
 	return s
 }
+
+func (s ledgerState) status(t int) transferStatus { return s.transfers[t].status }
 
 // fundsSuffice is the ledger's rule: a debit may not take the account's
 // available balance (posted − held) below −creditLimit. Computed exactly:
@@ -147,56 +154,62 @@ func fundsSuffice(spec *groupSpec, s ledgerState, acct int, amountMinor int64) b
 	return after.Cmp(big.NewInt(-a.limitMinor)) >= 0
 }
 
-func (s ledgerState) withStatus(t int, st transferStatus) ledgerState {
-	s.status = append([]transferStatus(nil), s.status...)
-	s.status[t] = st
+func (s ledgerState) withTransfer(t int, change func(*transferRecord)) ledgerState {
+	s.hash ^= transferTerm(t, s.transfers[t])
+	s.transfers = append([]transferRecord(nil), s.transfers...)
+	change(&s.transfers[t])
+	s.hash ^= transferTerm(t, s.transfers[t])
 	return s
 }
 
-func addTo(values []int64, deltas map[int]int64) ([]int64, bool) {
-	out := append([]int64(nil), values...)
-	for i, d := range deltas {
-		sum := out[i] + d
-		if (d > 0 && sum < out[i]) || (d < 0 && sum > out[i]) {
-			return nil, false // beyond the ledger's bigint columns: not a state it can be in
+func (s ledgerState) withStatus(t int, st transferStatus) ledgerState {
+	return s.withTransfer(t, func(r *transferRecord) { r.status = st })
+}
+
+func (s ledgerState) withCreator(t int, key int) ledgerState {
+	return s.withTransfer(t, func(r *transferRecord) { r.creatorKey = int32(key) })
+}
+
+func (s ledgerState) withReverser(t int, key int) ledgerState {
+	return s.withTransfer(t, func(r *transferRecord) { r.reverserKey = int32(key) })
+}
+
+// withBalances adds the deltas to posted and held balances; false when a
+// balance would leave int64, which the ledger's bigint columns cannot hold.
+func (s ledgerState) withBalances(postedDelta, heldDelta map[int]int64) (ledgerState, bool) {
+	posted := append([]int64(nil), s.postedMinor...)
+	held := append([]int64(nil), s.heldMinor...)
+	for _, change := range []struct {
+		values []int64
+		deltas map[int]int64
+	}{{posted, postedDelta}, {held, heldDelta}} {
+		for i, d := range change.deltas {
+			sum := change.values[i] + d
+			if (d > 0 && sum < change.values[i]) || (d < 0 && sum > change.values[i]) {
+				return s, false
+			}
+			change.values[i] = sum
 		}
-		out[i] = sum
 	}
-	return out, true
+	for i := range posted {
+		s.hash ^= accountTerm(i, s.postedMinor[i], s.heldMinor[i]) ^ accountTerm(i, posted[i], held[i])
+	}
+	s.postedMinor, s.heldMinor = posted, held
+	return s, true
 }
 
 // moveMinor posts amount from → to.
 func (s ledgerState) moveMinor(from, to int, amountMinor int64) (ledgerState, bool) {
-	posted, ok := addTo(s.postedMinor, map[int]int64{from: -amountMinor})
-	if ok {
-		posted, ok = addTo(posted, map[int]int64{to: amountMinor})
-	}
-	s.postedMinor = posted
-	return s, ok
+	return s.withBalances(map[int]int64{from: -amountMinor, to: amountMinor}, nil)
 }
 
 func (s ledgerState) holdMinor(acct int, amountMinor int64) (ledgerState, bool) {
-	held, ok := addTo(s.heldMinor, map[int]int64{acct: amountMinor})
-	s.heldMinor = held
-	return s, ok
-}
-
-func (s ledgerState) withCreator(t int, key int) ledgerState {
-	s.creatorKey = append([]int32(nil), s.creatorKey...)
-	s.creatorKey[t] = int32(key)
-	return s
-}
-
-func (s ledgerState) withReverser(t int, key int) ledgerState {
-	s.reverserKey = append([]int32(nil), s.reverserKey...)
-	s.reverserKey[t] = int32(key)
-	return s
+	return s.withBalances(nil, map[int]int64{acct: amountMinor})
 }
 
 func statesEqual(a, b ledgerState) bool {
-	return equalSlices(a.postedMinor, b.postedMinor) && equalSlices(a.heldMinor, b.heldMinor) &&
-		equalSlices(a.status, b.status) && equalSlices(a.creatorKey, b.creatorKey) &&
-		equalSlices(a.reverserKey, b.reverserKey)
+	return a.hash == b.hash && equalSlices(a.postedMinor, b.postedMinor) && equalSlices(a.heldMinor, b.heldMinor) &&
+		equalSlices(a.transfers, b.transfers)
 }
 
 func equalSlices[T comparable](a, b []T) bool {
@@ -211,23 +224,22 @@ func equalSlices[T comparable](a, b []T) bool {
 	return true
 }
 
-func hashState(s ledgerState) uint64 {
-	h := fnv.New64a()
-	var buf [8]byte
-	put := func(v uint64) {
-		for i := range buf {
-			buf[i] = byte(v >> (8 * i))
-		}
-		_, _ = h.Write(buf[:])
-	}
-	for i := range s.postedMinor {
-		put(uint64(s.postedMinor[i]))
-		put(uint64(s.heldMinor[i]))
-	}
-	for i := range s.status {
-		put(uint64(s.status[i]) | uint64(uint32(s.creatorKey[i]))<<8 | uint64(uint32(s.reverserKey[i]))<<40)
-	}
-	return h.Sum64()
+// mix is SplitMix64's finaliser: terms of nearby values land far apart.
+func mix(x uint64) uint64 {
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	return x ^ x>>31
+}
+
+func accountTerm(i int, postedMinor, heldMinor int64) uint64 {
+	return mix(mix(uint64(i)<<1) ^ mix(uint64(postedMinor)) ^ mix(mix(uint64(heldMinor))))
+}
+
+func transferTerm(t int, r transferRecord) uint64 {
+	packed := uint64(r.status) | uint64(uint32(r.creatorKey))<<8 | uint64(uint32(r.reverserKey))<<40
+	return mix(mix(uint64(t)<<1|1) ^ mix(packed))
 }
 
 // newModel builds the Porcupine model of one group. It is nondeterministic
@@ -240,7 +252,7 @@ func newModel(spec *groupSpec) porcupine.Model {
 			return stepAll(spec, state.(ledgerState), in.(input), out.(output))
 		},
 		Equal: func(a, b interface{}) bool { return statesEqual(a.(ledgerState), b.(ledgerState)) },
-		Hash:  func(state interface{}) uint64 { return hashState(state.(ledgerState)) },
+		Hash:  func(state interface{}) uint64 { return state.(ledgerState).hash },
 		DescribeOperation: func(in, out interface{}) string {
 			return describeOperation(spec, in.(input), out.(output))
 		},
@@ -282,8 +294,8 @@ func describeState(spec *groupSpec, s ledgerState) string {
 		parts = append(parts, fmt.Sprintf("%s posted %d held %d", a.short(), s.postedMinor[i], s.heldMinor[i]))
 	}
 	var open []string
-	for t, st := range s.status {
-		if st == statusAwaitingApproval {
+	for t, r := range s.transfers {
+		if r.status == statusAwaitingApproval {
 			open = append(open, shortID(spec.transferNames[t]))
 		}
 	}

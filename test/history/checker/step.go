@@ -20,7 +20,7 @@ func stepAll(spec *groupSpec, s ledgerState, in input, out output) []interface{}
 	if ok, n := step(spec, s, in, out); ok {
 		next = append(next, n)
 	}
-	if in.kind == opTransfer && out.unknown && s.status[in.transfer] == statusNone && !spec.unnamed[in.transfer] {
+	if in.kind == opTransfer && out.unknown && s.status(in.transfer) == statusNone && !spec.unnamed[in.transfer] {
 		next = append(next, s.withStatus(in.transfer, statusEndedUnknown).withCreator(in.transfer, in.key))
 	}
 	return next
@@ -41,10 +41,10 @@ func step(spec *groupSpec, s ledgerState, in input, out output) (bool, interface
 }
 
 func stepTransfer(spec *groupSpec, s ledgerState, in input, out output) (bool, interface{}) {
-	current := s.status[in.transfer]
+	current := s.status(in.transfer)
 	if current != statusNone {
 		// Created already: only a replay of the same idempotency key may name it again.
-		if in.key < 0 || s.creatorKey[in.transfer] != int32(in.key) {
+		if in.key < 0 || s.transfers[in.transfer].creatorKey != int32(in.key) {
 			return false, s
 		}
 		if out.unknown {
@@ -121,7 +121,7 @@ var decisionOutcomes = map[opKind][]transferStatus{
 }
 
 func stepDecision(s ledgerState, in input, out output) (bool, interface{}) {
-	current := s.status[in.transfer]
+	current := s.status(in.transfer)
 	if out.unknown {
 		if current != statusAwaitingApproval {
 			return true, s
@@ -155,7 +155,7 @@ func decide(s ledgerState, in input, st transferStatus) ledgerState {
 }
 
 func stepReverse(spec *groupSpec, s ledgerState, in input, out output) (bool, interface{}) {
-	current := s.status[in.transfer]
+	current := s.status(in.transfer)
 	if out.unknown {
 		if current == statusPosted && fundsSuffice(spec, s, in.to, in.amount) {
 			return reverse(s, in)
@@ -167,7 +167,7 @@ func stepReverse(spec *groupSpec, s ledgerState, in input, out output) (bool, in
 	}
 	if current == statusReversed {
 		// The same Idempotency-Key replays the first answer.
-		return in.key >= 0 && s.reverserKey[in.transfer] == int32(in.key), s
+		return in.key >= 0 && s.transfers[in.transfer].reverserKey == int32(in.key), s
 	}
 	if current != statusPosted || !fundsSuffice(spec, s, in.to, in.amount) {
 		return false, s
@@ -186,7 +186,7 @@ func reverse(s ledgerState, in input) (bool, interface{}) {
 // reportsStatus: whether an answer reporting this status agrees with the
 // model; the first report on a transfer that ended unseen settles how.
 func reportsStatus(s ledgerState, t int, reported transferStatus) (bool, ledgerState) {
-	current := s.status[t]
+	current := s.status(t)
 	switch {
 	case reported == current:
 		return true, s
