@@ -111,9 +111,16 @@ type output struct {
 type ledgerState struct {
 	postedMinor []int64 // per account
 	heldMinor   []int64 // per account: the sum of open holds (awaiting approval) on it
-	transfers   []transferRecord
+	transfers   []*transferChunk
 	hash        uint64
 }
+
+// Transfers are kept in chunks so that a change copies one chunk and the list
+// of chunk pointers, not every transfer: Porcupine keeps each state it has
+// seen, and a history has thousands of transfers.
+const chunkSize = 32
+
+type transferChunk [chunkSize]transferRecord
 
 type transferRecord struct {
 	status      transferStatus
@@ -125,20 +132,27 @@ func initialState(spec *groupSpec) ledgerState {
 	s := ledgerState{
 		postedMinor: make([]int64, len(spec.accounts)),
 		heldMinor:   make([]int64, len(spec.accounts)),
-		transfers:   make([]transferRecord, len(spec.transferNames)),
+		transfers:   make([]*transferChunk, (len(spec.transferNames)+chunkSize-1)/chunkSize),
 	}
 	for i, a := range spec.accounts {
 		s.postedMinor[i] = a.openingMinor
 		s.hash ^= accountTerm(i, s.postedMinor[i], 0)
 	}
-	for t := range s.transfers {
-		s.transfers[t] = transferRecord{creatorKey: -1, reverserKey: -1}
-		s.hash ^= transferTerm(t, s.transfers[t])
+	for c := range s.transfers {
+		s.transfers[c] = new(transferChunk)
+		for i := range s.transfers[c] {
+			s.transfers[c][i] = transferRecord{creatorKey: -1, reverserKey: -1}
+			if c*chunkSize+i < len(spec.transferNames) {
+				s.hash ^= transferTerm(c*chunkSize+i, s.transfers[c][i])
+			}
+		}
 	}
 	return s
 }
 
-func (s ledgerState) status(t int) transferStatus { return s.transfers[t].status }
+func (s ledgerState) transfer(t int) transferRecord { return s.transfers[t/chunkSize][t%chunkSize] }
+
+func (s ledgerState) status(t int) transferStatus { return s.transfer(t).status }
 
 // fundsSuffice is the ledger's rule: a debit may not take the account's
 // available balance (posted − held) below −creditLimit. Computed exactly:
@@ -155,10 +169,12 @@ func fundsSuffice(spec *groupSpec, s ledgerState, acct int, amountMinor int64) b
 }
 
 func (s ledgerState) withTransfer(t int, change func(*transferRecord)) ledgerState {
-	s.hash ^= transferTerm(t, s.transfers[t])
-	s.transfers = append([]transferRecord(nil), s.transfers...)
-	change(&s.transfers[t])
-	s.hash ^= transferTerm(t, s.transfers[t])
+	s.hash ^= transferTerm(t, s.transfer(t))
+	s.transfers = append([]*transferChunk(nil), s.transfers...)
+	chunk := *s.transfers[t/chunkSize]
+	change(&chunk[t%chunkSize])
+	s.transfers[t/chunkSize] = &chunk
+	s.hash ^= transferTerm(t, s.transfer(t))
 	return s
 }
 
@@ -209,7 +225,19 @@ func (s ledgerState) holdMinor(acct int, amountMinor int64) (ledgerState, bool) 
 
 func statesEqual(a, b ledgerState) bool {
 	return a.hash == b.hash && equalSlices(a.postedMinor, b.postedMinor) && equalSlices(a.heldMinor, b.heldMinor) &&
-		equalSlices(a.transfers, b.transfers)
+		equalChunks(a.transfers, b.transfers)
+}
+
+func equalChunks(a, b []*transferChunk) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] && *a[i] != *b[i] {
+			return false
+		}
+	}
+	return true
 }
 
 func equalSlices[T comparable](a, b []T) bool {
@@ -294,8 +322,8 @@ func describeState(spec *groupSpec, s ledgerState) string {
 		parts = append(parts, fmt.Sprintf("%s posted %d held %d", a.short(), s.postedMinor[i], s.heldMinor[i]))
 	}
 	var open []string
-	for t, r := range s.transfers {
-		if r.status == statusAwaitingApproval {
+	for t := range spec.transferNames {
+		if s.status(t) == statusAwaitingApproval {
 			open = append(open, shortID(spec.transferNames[t]))
 		}
 	}

@@ -44,7 +44,7 @@ func stepTransfer(spec *groupSpec, s ledgerState, in input, out output) (bool, i
 	current := s.status(in.transfer)
 	if current != statusNone {
 		// Created already: only a replay of the same idempotency key may name it again.
-		if in.key < 0 || s.transfers[in.transfer].creatorKey != int32(in.key) {
+		if in.key < 0 || s.transfer(in.transfer).creatorKey != int32(in.key) {
 			return false, s
 		}
 		if out.unknown {
@@ -167,7 +167,7 @@ func stepReverse(spec *groupSpec, s ledgerState, in input, out output) (bool, in
 	}
 	if current == statusReversed {
 		// The same Idempotency-Key replays the first answer.
-		return in.key >= 0 && s.transfers[in.transfer].reverserKey == int32(in.key), s
+		return in.key >= 0 && s.transfer(in.transfer).reverserKey == int32(in.key), s
 	}
 	if current != statusPosted || !fundsSuffice(spec, s, in.to, in.amount) {
 		return false, s
