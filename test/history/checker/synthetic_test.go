@@ -26,6 +26,7 @@ type simTransfer struct {
 	from, to    int
 	amount      int64
 	status      string // posted, awaiting_approval, cancelled, failed, reversed
+	code        string // failureCode, "" for none
 	reversalKey string
 }
 
@@ -65,7 +66,7 @@ func (g *simGroup) apply(f string, t *simTransfer, key string) (value string, re
 		g.transfers = append(g.transfers, t)
 		switch {
 		case g.available(t.from) < t.amount:
-			t.status = "failed"
+			t.status, t.code = "failed", "INSUFFICIENT_FUNDS"
 			return answer(t.id, "failed", "INSUFFICIENT_FUNDS"), false
 		case t.amount >= syntheticThresholdMinor:
 			g.held[t.from] += t.amount
@@ -76,18 +77,30 @@ func (g *simGroup) apply(f string, t *simTransfer, key string) (value string, re
 			t.status = "posted"
 		}
 		return answer(t.id, t.status, ""), false
-	case "approve", "reject":
+	case "approve", "reject", "cancel":
+		if f != "approve" && t.code == "WORKFLOW_TERMINATED" {
+			return t.outcome(), false // the contract: the final state, never a 409
+		}
 		if t.status != "awaiting_approval" {
 			return `{"status":409,"code":"INVALID_STATE"}`, true
 		}
 		g.held[t.from] -= t.amount
 		t.status = "cancelled"
+		if f == "reject" {
+			t.code = "REJECTED"
+		}
 		if f == "approve" {
 			g.posted[t.from] -= t.amount
 			g.posted[t.to] += t.amount
 			t.status = "posted"
 		}
-		return fmt.Sprintf(`{"status":%q,"failureCode":null}`, t.status), false
+		return t.outcome(), false
+	case "terminate":
+		if t.status == "awaiting_approval" {
+			g.held[t.from] -= t.amount
+			t.status, t.code = "failed", "WORKFLOW_TERMINATED"
+		}
+		return `{"terminated":true}`, false
 	case "reverse":
 		if t.status != "posted" {
 			return `{"status":409,"code":"INVALID_STATE"}`, true
@@ -102,6 +115,15 @@ func (g *simGroup) apply(f string, t *simTransfer, key string) (value string, re
 	default:
 		return `{"postedMinor":"0","pendingMinor":"0","availableMinor":"0"}`, false
 	}
+}
+
+// outcome is the transfer as a decision's answer reports it.
+func (t *simTransfer) outcome() string {
+	code := "null"
+	if t.code != "" {
+		code = fmt.Sprintf("%q", t.code)
+	}
+	return fmt.Sprintf(`{"status":%q,"failureCode":%s}`, t.status, code)
 }
 
 type simOp struct {
@@ -179,10 +201,40 @@ func (s *simulator) schedule(gs []*simGroup, opsTotal int) []*simOp {
 			}
 		}
 	}
+	ops = append(ops, s.terminations(gs, ops)...)
 	// Decisions and reversals need a target the client knew of: resolve them
 	// in linearization order, once every transfer's answer time is known.
 	s.pickTargets(ops)
-	return ops
+	kept := ops[:0]
+	for _, op := range ops {
+		if op.f != "" {
+			kept = append(kept, op)
+		}
+	}
+	return kept
+}
+
+// terminations: the nemesis terminates three transfers' workflows per group,
+// each answered info at once and resolved after the run with the final state;
+// fault lines around them are counted only.
+func (s *simulator) terminations(gs []*simGroup, ops []*simOp) []*simOp {
+	var endNs int64
+	for _, op := range ops {
+		endNs = max(endNs, op.returnNs)
+	}
+	var nemesis []*simOp
+	for _, g := range gs {
+		for range 3 {
+			callNs := int64(s.rng.Int63n(endNs))
+			nemesis = append(nemesis, &simOp{g: g, f: "terminate", process: -1, callNs: callNs,
+				linNs: callNs + 1 + int64(s.rng.Intn(20000)), returnNs: callNs + 1, timeout: true})
+			faultNs := callNs
+			s.emit(faultNs, func(func(*simLine) int) string {
+				return fmt.Sprintf(`{"index":%%d,"time":%d,"type":"info","process":"nemesis","f":"fault-start","value":{"fault":"pause","target":"ledger"}}`, faultNs)
+			})
+		}
+	}
+	return nemesis
 }
 
 func (s *simulator) pickOperation(op *simOp, client int) {
@@ -198,7 +250,7 @@ func (s *simulator) pickOperation(op *simOp, client int) {
 		op.t = &simTransfer{id: fmt.Sprintf("%s-t%d", op.g.name, s.seq), key: op.key, from: from,
 			to: (from + 1 + s.rng.Intn(2)) % 3, amount: amount}
 	case r < 8 && client%2 == 0:
-		op.f = []string{"approve", "reject"}[s.rng.Intn(2)]
+		op.f = []string{"approve", "approve", "reject", "cancel"}[s.rng.Intn(4)]
 	case r < 8:
 		op.f, op.key = "reverse", fmt.Sprintf("%s-r%d", op.g.name, s.seq)
 	default:
@@ -217,7 +269,7 @@ func (s *simulator) pickTargets(ops []*simOp) {
 		}
 	}
 	for _, op := range ops {
-		if op.f != "approve" && op.f != "reject" && op.f != "reverse" {
+		if op.f == "transfer" || op.f == "balance" {
 			continue
 		}
 		var known []*simTransfer
@@ -226,6 +278,10 @@ func (s *simulator) pickTargets(ops []*simOp) {
 				(op.f == "reverse") == (other.t.amount < syntheticThresholdMinor) {
 				known = append(known, other.t)
 			}
+		}
+		if len(known) == 0 && op.process < 0 {
+			op.f = "" // nothing for the nemesis to terminate yet
+			continue
 		}
 		if len(known) == 0 {
 			op.f, op.key = "balance", ""
@@ -236,13 +292,16 @@ func (s *simulator) pickTargets(ops []*simOp) {
 }
 
 func (s *simulator) emitOp(op *simOp, endNs int64) {
-	group, proc := op.g.name, op.process
+	group, proc := op.g.name, fmt.Sprint(op.process)
+	if op.process < 0 {
+		proc = `"nemesis"`
+	}
 	invokeValue := fmt.Sprintf(`{"group":%q,"account":%q}`, group, op.g.accounts[0])
 	switch op.f {
 	case "transfer":
 		invokeValue = fmt.Sprintf(`{"group":%q,"from":%q,"to":%q,"amountMinor":"%d"}`, group,
 			op.g.accounts[op.t.from], op.g.accounts[op.t.to], op.t.amount)
-	case "approve", "reject", "reverse":
+	case "approve", "reject", "cancel", "reverse", "terminate":
 		invokeValue = fmt.Sprintf(`{"group":%q,"transferId":%q}`, group, op.t.id)
 	}
 	keyField := ""
@@ -250,7 +309,7 @@ func (s *simulator) emitOp(op *simOp, endNs int64) {
 		keyField = fmt.Sprintf(`,"key":%q`, op.key)
 	}
 	op.invoke = s.emit(op.callNs, func(index func(*simLine) int) string {
-		return fmt.Sprintf(`{"index":%d,"time":%d,"type":"invoke","process":%d,"f":%q%s,"value":%s}`,
+		return fmt.Sprintf(`{"index":%d,"time":%d,"type":"invoke","process":%s,"f":%q%s,"value":%s}`,
 			index(op.invoke), op.callNs, proc, op.f, keyField, invokeValue)
 	})
 	value := op.answer
@@ -262,12 +321,16 @@ func (s *simulator) emitOp(op *simOp, endNs int64) {
 		typ, value = "info", `{"error":"timeout"}`
 	}
 	s.emit(op.returnNs, func(index func(*simLine) int) string {
-		return fmt.Sprintf(`{"index":%%d,"time":%d,"type":%q,"process":%d,"f":%q,"value":%s}`, op.returnNs, typ, proc, op.f, value)
+		return fmt.Sprintf(`{"index":%%d,"time":%d,"type":%q,"process":%s,"f":%q,"value":%s}`, op.returnNs, typ, proc, op.f, value)
 	})
 	if op.timeout && !op.unresolved && op.f != "balance" && !op.rejected {
 		s.emit(endNs+1+op.callNs%1000, func(index func(*simLine) int) string {
-			resolved := strings.Replace(op.answer, "{", fmt.Sprintf(`{"ref":%d,`, index(op.invoke)), 1)
-			return fmt.Sprintf(`{"index":%%d,"time":%d,"type":"resolve","process":%d,"f":%q,"value":%s}`, endNs+1+op.callNs%1000, proc, op.f, resolved)
+			answer := op.answer
+			if op.f == "terminate" {
+				answer = op.t.outcome() // read back once everything settled
+			}
+			resolved := strings.Replace(answer, "{", fmt.Sprintf(`{"ref":%d,`, index(op.invoke)), 1)
+			return fmt.Sprintf(`{"index":%%d,"time":%d,"type":"resolve","process":%s,"f":%q,"value":%s}`, endNs+1+op.callNs%1000, proc, op.f, resolved)
 		})
 	}
 }
