@@ -393,3 +393,17 @@ func TestApprovalAnsweredBeforeItTookEffectMayStillCapture(t *testing.T) {
 	b.done(60, 2, "ok", "transfer", posted("t2"))
 	expectVerdict(t, b, verdictOk)
 }
+
+func TestApprovalResolvedAfterItsReversalCaptured(t *testing.T) {
+	// The approval timed out; read back after the run, its transfer was
+	// reversed: it captured, then the reversal paid B's 600 back.
+	b := newHistory("600", alice, bob)
+	b.transfer(10, 1, "k1", "A", "B", "600")
+	b.done(20, 1, "ok", "transfer", answer("t1", "awaiting_approval", ""))
+	ref := b.act(30, 2, "approve", "", "t1")
+	b.done(40, 2, "info", "approve", `{"error":"timeout"}`)
+	b.act(50, 3, "reverse", "r1", "t1")
+	b.done(60, 3, "ok", "reverse", reversal("posted", ""))
+	b.resolve(70, ref, "approve", `{"status":"reversed","failureCode":null}`)
+	expectVerdict(t, b, verdictOk)
+}

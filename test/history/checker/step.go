@@ -114,7 +114,9 @@ func createTransfer(spec *groupSpec, s ledgerState, in input, st transferStatus)
 
 // decisionOutcomes lists the statuses a decision may move an awaiting transfer to.
 var decisionOutcomes = map[opKind][]transferStatus{
-	opApprove:   {statusPosted, statusFailedTerminated, statusExpired},
+	// An approval resolved after the run reads the transfer's final status:
+	// reversed means it captured and a reversal came later.
+	opApprove:   {statusPosted, statusReversed, statusFailedTerminated, statusExpired},
 	opReject:    {statusCancelled, statusFailedTerminated, statusExpired},
 	opCancel:    {statusCancelled, statusFailedTerminated, statusExpired},
 	opTerminate: {statusFailedTerminated},
@@ -145,11 +147,12 @@ func stepDecision(s ledgerState, in input, out output) (bool, interface{}) {
 // decide captures (posted) or releases (anything else) the hold of an awaiting transfer.
 func decide(s ledgerState, in input, st transferStatus) ledgerState {
 	s, _ = s.holdMinor(in.from, -in.amount) // the hold was added before: cannot overflow
-	if st == statusPosted {
+	if st == statusPosted || st == statusReversed {
 		var ok bool
 		if s, ok = s.moveMinor(in.from, in.to, in.amount); !ok {
 			panic("capture overflowed a balance the reservation had checked")
 		}
+		st = statusPosted // the reversal operation moves the money back
 	}
 	return s.withStatus(in.transfer, st)
 }
