@@ -4,7 +4,9 @@ package main
 // writes the visualisation of a group that is not linearizable.
 
 import (
+	"fmt"
 	"path/filepath"
+	"sort"
 	"time"
 
 	"github.com/anishathalye/porcupine"
@@ -27,6 +29,7 @@ type groupReport struct {
 	Verdict           verdict `json:"verdict"`
 	Seconds           float64 `json:"seconds"`
 	HTML              string  `json:"html,omitempty"`
+	StuckAt           string  `json:"stuckAt,omitempty"`
 	VisualizeError    string  `json:"visualizeError,omitempty"`
 }
 
@@ -47,6 +50,7 @@ func checkGroup(name string, gh *groupHistory, timeout time.Duration, htmlDir st
 	}
 	if report.Verdict == verdictIllegal && htmlDir != "" {
 		_, info := porcupine.CheckOperationsVerbose(model, gh.operations, timeout)
+		report.StuckAt = stuckAt(gh, info)
 		report.HTML = filepath.Join(htmlDir, name+".html")
 		if err := porcupine.VisualizePath(model, info, report.HTML); err != nil {
 			report.VisualizeError = err.Error()
@@ -68,4 +72,37 @@ func exitCode(reports []groupReport) int {
 		}
 	}
 	return code
+}
+
+// stuckAt names the earliest answered operation that the longest partial
+// linearization does not reach: where to start reading the visualisation.
+func stuckAt(gh *groupHistory, info porcupine.LinearizationInfo) string {
+	partials := info.PartialLinearizations()
+	if len(partials) != 1 {
+		return ""
+	}
+	reached := map[int]bool{}
+	longest := 0
+	for _, l := range partials[0] {
+		longest = max(longest, len(l))
+	}
+	for _, l := range partials[0] {
+		if len(l) == longest {
+			for _, id := range l {
+				reached[id] = true
+			}
+		}
+	}
+	order := make([]int, len(gh.operations))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return gh.operations[order[a]].Call < gh.operations[order[b]].Call })
+	for _, id := range order {
+		op := gh.operations[id]
+		if !reached[id] && !op.Output.(output).unknown {
+			return fmt.Sprintf("%s (%s)", describeOperation(gh.spec, op.Input.(input), op.Output.(output)), op.Metadata)
+		}
+	}
+	return ""
 }

@@ -80,6 +80,9 @@ func printReport(w io.Writer, asJSON bool, path string, h *recordedHistory, repo
 	for _, r := range reports {
 		fmt.Fprintf(w, "%s: %d ops (%d indeterminate; %d reads and %d unlinked terminates ignored): %s in %.2fs",
 			r.Group, r.Operations, r.Indeterminate, r.ReadsIgnored, r.SkippedTerminates, r.Verdict, r.Seconds)
+		if r.StuckAt != "" {
+			fmt.Fprintf(w, "; no linearization reaches %s", r.StuckAt)
+		}
 		if r.HTML != "" {
 			fmt.Fprintf(w, "; visualisation %s", r.HTML)
 		}

@@ -45,7 +45,8 @@ func TestIllegalHistoryExitsOneAndWritesTheVisualisation(t *testing.T) {
 	var report struct {
 		Groups []groupReport `json:"groups"`
 	}
-	if err := json.Unmarshal([]byte(out), &report); err != nil || code != 1 || report.Groups[0].Verdict != verdictIllegal {
+	if err := json.Unmarshal([]byte(out), &report); err != nil || code != 1 || report.Groups[0].Verdict != verdictIllegal ||
+		!strings.HasPrefix(report.Groups[0].StuckAt, "transfer t1 A→B 1001 → posted (history index 1,") {
 		t.Fatalf("exit %d, output:\n%s", code, out)
 	}
 	html, err := os.ReadFile(filepath.Join(dir, "html", "g1.html"))
