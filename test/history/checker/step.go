@@ -56,14 +56,12 @@ func stepTransfer(spec *groupSpec, s ledgerState, in input, out output) (bool, i
 		// It may have been created or not; not created is the same as being
 		// linearized last, which Porcupine also tries, so take the effect a
 		// transfer has when it runs now.
-		next := createTransfer(spec, s, in, naturalTransferOutcome(spec, s, in))
-		return next.postedMinor != nil, next
+		return createTransfer(s, in, naturalTransferOutcome(spec, s, in))
 	}
 	if !transferOutcomeLegal(spec, s, in, out.status) {
 		return false, s
 	}
-	next := createTransfer(spec, s, in, out.status)
-	return next.postedMinor != nil, next
+	return createTransfer(s, in, out.status)
 }
 
 // naturalTransferOutcome is what a transfer created now ends in, before any decision.
@@ -94,9 +92,9 @@ func transferOutcomeLegal(spec *groupSpec, s ledgerState, in input, st transferS
 	}
 }
 
-// createTransfer applies a transfer's effect; a nil postedMinor in the result
-// marks a balance beyond the ledger's 64-bit columns.
-func createTransfer(spec *groupSpec, s ledgerState, in input, st transferStatus) ledgerState {
+// createTransfer applies a transfer's effect; false when a balance would go
+// beyond the ledger's 64-bit columns.
+func createTransfer(s ledgerState, in input, st transferStatus) (bool, interface{}) {
 	ok := true
 	switch st {
 	case statusPosted, statusReversed:
@@ -106,10 +104,9 @@ func createTransfer(spec *groupSpec, s ledgerState, in input, st transferStatus)
 		s, ok = s.holdMinor(in.from, in.amount)
 	}
 	if !ok {
-		s.postedMinor = nil
-		return s
+		return false, s
 	}
-	return s.withStatus(in.transfer, st).withCreator(in.transfer, in.key)
+	return true, s.withStatus(in.transfer, st).withCreator(in.transfer, in.key)
 }
 
 // decisionOutcomes lists the statuses a decision may move an awaiting transfer to.
@@ -128,7 +125,7 @@ func stepDecision(s ledgerState, in input, out output) (bool, interface{}) {
 		if current != statusAwaitingApproval {
 			return true, s
 		}
-		return true, decide(s, in, decisionOutcomes[in.kind][0])
+		return decide(s, in, decisionOutcomes[in.kind][0])
 	}
 	if ok, next := reportsStatus(s, in.transfer, out.status); ok {
 		return true, next // reports the state another operation left
@@ -138,23 +135,24 @@ func stepDecision(s ledgerState, in input, out output) (bool, interface{}) {
 	}
 	for _, allowed := range decisionOutcomes[in.kind] {
 		if allowed == out.status {
-			return true, decide(s, in, out.status)
+			return decide(s, in, out.status)
 		}
 	}
 	return false, s // e.g. an approval refused INSUFFICIENT_FUNDS: the funds were reserved
 }
 
-// decide captures (posted) or releases (anything else) the hold of an awaiting transfer.
-func decide(s ledgerState, in input, st transferStatus) ledgerState {
-	s, _ = s.holdMinor(in.from, -in.amount) // the hold was added before: cannot overflow
-	if st == statusPosted || st == statusReversed {
-		var ok bool
-		if s, ok = s.moveMinor(in.from, in.to, in.amount); !ok {
-			panic("capture overflowed a balance the reservation had checked")
-		}
+// decide captures (posted) or releases (anything else) the hold of an awaiting
+// transfer; false when a balance would go beyond the ledger's 64-bit columns.
+func decide(s ledgerState, in input, st transferStatus) (bool, interface{}) {
+	s, ok := s.holdMinor(in.from, -in.amount)
+	if ok && (st == statusPosted || st == statusReversed) {
+		s, ok = s.moveMinor(in.from, in.to, in.amount)
 		st = statusPosted // the reversal operation moves the money back
 	}
-	return s.withStatus(in.transfer, st)
+	if !ok {
+		return false, s
+	}
+	return true, s.withStatus(in.transfer, st)
 }
 
 func stepReverse(spec *groupSpec, s ledgerState, in input, out output) (bool, interface{}) {
