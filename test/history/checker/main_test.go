@@ -93,3 +93,27 @@ func TestUndecidedGroupIsNeverOk(t *testing.T) {
 		t.Fatalf("exit %d with an illegal group, want 1", code)
 	}
 }
+
+func TestNemesisTerminatesAnsweredInfoThenResolved(t *testing.T) {
+	// As the recorder writes them: the nemesis's invoke, an info at once, and a
+	// resolve after the run reading the final state; fault lines are counted.
+	b := newHistory("600", alice, bob, setupAccount{"C", "0", "1000"})
+	b.transfer(10, 1, "k1", "A", "B", "600")
+	b.done(20, 1, "ok", "transfer", answer("t1", "awaiting_approval", ""))
+	b.transfer(21, 2, "k2", "C", "B", "600")
+	b.done(22, 2, "ok", "transfer", answer("t2", "awaiting_approval", ""))
+	b.line(25, "info", `"nemesis"`, "fault-start", "", `{"fault":"sigstop","target":"worker"}`)
+	first := b.terminate(30, "t1")
+	second := b.terminate(31, "t2")
+	b.line(32, "info", `"nemesis"`, "terminate", "", `{"terminated":true}`)
+	b.line(33, "info", `"nemesis"`, "terminate", "", `{"error":"not found"}`)
+	b.line(34, "info", `"nemesis"`, "fault-stop", "", `{"fault":"sigstop","target":"worker"}`)
+	b.act(40, 1, "approve", "", "t2")
+	b.done(50, 1, "ok", "approve", `{"status":"posted","failureCode":null}`)
+	b.resolve(60, first, "terminate", `{"status":"failed","failureCode":"WORKFLOW_TERMINATED"}`)
+	b.resolve(61, second, "terminate", `{"status":"posted","failureCode":null}`)
+	code, out, _ := runOn(t, b.String())
+	if code != 0 || !strings.Contains(out, "2 fault events") || !strings.Contains(out, "g1: 5 ops (0 indeterminate;") {
+		t.Fatalf("exit %d, output:\n%s", code, out)
+	}
+}
