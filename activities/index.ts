@@ -15,6 +15,7 @@ import { ApplicationFailureCategory } from '@temporalio/common';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { LedgerRefusalError, type AccountsApi, type LedgerApi } from '../lib/clients';
+import { releaseTransferHold } from '../lib/transfers/hold-release';
 import { accountRefusal } from '../lib/accounts/refusal';
 import { isTerminalStatus, type TransferStatus } from '../lib/transfers/status';
 import type { TransferRecord, TransferStore } from '../lib/transfers/store';
@@ -29,6 +30,13 @@ export interface ActivityDeps {
   logger: Logger;
   /** Where the transfer counters are registered; without it nothing is counted. */
   registry?: Registry;
+  /**
+   * How long a hold reserved for approval outlives the approval timeout
+   * (HOLD_EXPIRY_MARGIN): its expiry is the ledger's safety net for a hold
+   * whose workflow is gone, and must never come before the workflow's own
+   * approval timer. Without it the hold gets no expiry.
+   */
+  holdExpiryMarginMs?: number;
 }
 
 export interface ValidateAccountsInput {
@@ -40,6 +48,8 @@ export interface ValidateAccountsInput {
 
 export interface ReserveHoldInput extends ValidateAccountsInput {
   amountMinor: string;
+  /** The workflow's approval timeout (its input's); absent in runs from before holds expired. */
+  approvalTimeoutMs?: number;
 }
 
 export interface ReserveAndCaptureInput extends ReserveHoldInput {
@@ -108,6 +118,7 @@ export function createActivities(deps: ActivityDeps) {
         toAccountId: input.toAccountId,
         amountMinor: input.amountMinor,
         currency: input.currency,
+        expiresAt: holdExpiry(input.approvalTimeoutMs, deps.holdExpiryMarginMs),
       };
       const hold = await call(() => deps.ledger.reserveHold(request, { idempotencyKey: idempotencyKeyFor(workflowId, 'reserve') }));
       logFor(deps.logger, input.transferId).info({ hold_id: hold.holdId, amount_minor: input.amountMinor, currency: input.currency }, 'hold reserved');
@@ -156,19 +167,13 @@ export function createActivities(deps: ActivityDeps) {
       const workflowId = currentWorkflowId();
       const holdId = holdIdFor(workflowId);
       const log = logFor(deps.logger, input.transferId).child({ hold_id: holdId });
-      try {
-        const hold = await deps.ledger.voidHold(holdId, { reason: input.reason }, { idempotencyKey: idempotencyKeyFor(workflowId, 'void') });
-        log.info({ reason: input.reason }, hold ? 'hold voided' : 'no hold to void');
-      } catch (error) {
-        if (!(error instanceof LedgerRefusalError && error.code === 'HOLD_NOT_RESERVED')) throw asActivityFailure(error);
-        const hold = await call(() => deps.ledger.getHold(holdId));
-        if (hold?.status === 'captured') {
-          log.warn({ entry_id: hold.entryId }, 'hold to void was captured: the transfer is posted');
-          const details: HoldCapturedDetails = { entryId: hold.entryId };
-          throw ApplicationFailure.create({ type: FailureTypes.holdAlreadyCaptured, message: `hold ${holdId} was captured, not voided`, details: [details] });
-        }
-        log.info({ hold_status: hold?.status ?? null }, 'hold already released');
+      const release = await call(() => releaseTransferHold(deps.ledger, { holdId, reason: input.reason, idempotencyKey: idempotencyKeyFor(workflowId, 'void') }));
+      if (release.captured) {
+        log.warn({ entry_id: release.entryId }, 'hold to void was captured: the transfer is posted');
+        const details: HoldCapturedDetails = { entryId: release.entryId };
+        throw ApplicationFailure.create({ type: FailureTypes.holdAlreadyCaptured, message: `hold ${holdId} was captured, not voided`, details: [details] });
       }
+      log.info({ reason: input.reason, hold_status: release.holdStatus }, release.holdStatus === null ? 'no hold to void' : 'hold released');
     },
 
     /**
@@ -228,6 +233,18 @@ export function createActivities(deps: ActivityDeps) {
       if (metrics) countOutcome(metrics, transfer, input.compensated ?? false);
     },
   };
+}
+
+/**
+ * When a hold reserved now may be released by the ledger's expiry pass: the
+ * approval timeout (the workflow's timer starts after this reserve, so it
+ * fires before) plus the margin; null without either. Read from the clock at
+ * each attempt: the ledger keeps the first reserve's expiry and replays it to
+ * a retry whose expiry differs (services/ledger/holds.ts).
+ */
+function holdExpiry(approvalTimeoutMs: number | undefined, marginMs: number | undefined): string | null {
+  if (approvalTimeoutMs === undefined || marginMs === undefined) return null;
+  return new Date(Date.now() + approvalTimeoutMs + marginMs).toISOString();
 }
 
 function currentWorkflowId(): string {

@@ -4,6 +4,7 @@ import { Client, Connection } from '@temporalio/client';
 import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
 import { databaseUrl, loadConfig } from '../lib/config';
 import { closeServer, listen, onShutdown } from '../lib/http';
+import { LedgerClient } from '../lib/clients';
 import { createLogger, logProcessWarnings } from '../lib/logger';
 import { createPool } from '../lib/pg';
 import { createReconciliationStore } from '../lib/reconciliation';
@@ -13,6 +14,7 @@ import { stopTracing } from '../lib/telemetry/tracing';
 import { createTransferStore, migrateTransfers, startTransferStatusListener, TRANSFERS_DATABASE } from '../lib/transfers';
 import { createGatewayMetrics, registerPendingAgeGauge } from './metrics';
 import { startPendingResumer } from './resume-pending';
+import { startWorkflowSweeper } from './workflow-sweeper';
 import { createGatewayApp } from './server';
 import { Upstream } from './upstream';
 
@@ -45,6 +47,8 @@ async function main(): Promise<void> {
   });
   const accounts = new Upstream('accounts', config.accountsUrl);
   const readModel = new Upstream('read-model', config.readModelUrl);
+  // Only to release the hold of a transfer whose workflow closed without an outcome (closed-workflows.ts).
+  const ledger = new LedgerClient({ baseUrl: config.ledgerUrl });
   if (config.apiKeys.length === 0) logger.warn('API_KEYS is not set: /v1 accepts requests without a key (development mode only)');
 
   const deps = {
@@ -61,6 +65,7 @@ async function main(): Promise<void> {
     approvalThresholdMinor: config.approvalThresholdMinor,
     approvalTimeoutMs: config.approvalTimeoutMs,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
+    ledger,
     readiness: {
       postgres: () => pool.query('SELECT 1'),
       temporal: () => connection.healthService.check({}),
@@ -69,6 +74,7 @@ async function main(): Promise<void> {
     },
   };
   const resumer = startPendingResumer(deps, pool);
+  const sweeper = startWorkflowSweeper(deps, pool, { intervalMs: config.workflowSweepIntervalMs, lookbackMs: config.workflowSweepLookbackMs });
   const server = await listen(createGatewayApp(deps), config.GATEWAY_PORT, config.BIND_HOST);
   logger.info({ port: config.GATEWAY_PORT, node: process.version }, 'gateway listening');
 
@@ -76,8 +82,10 @@ async function main(): Promise<void> {
     await closeServer(server);
     await statusListener.close();
     resumer.stop();
+    sweeper.stop();
     accounts.close();
     readModel.close();
+    ledger.close();
     await connection.close();
     await pool.end();
     await stopTracing();

@@ -3,13 +3,19 @@
  * (Temporal down) and the client never retried, the transfer would stay
  * `pending` with nothing to move it; this pass finds such transfers and starts
  * their workflows (a start of an existing workflow id is a no-op), so every
- * transfer reaches a terminal state. The same holds for a reversal, claimed on
- * the transfer's row before its workflow is started: a posted transfer with a
- * claimed reversal gets its reverse-<id> workflow (not one whose reversal the
- * ledger refused: that one is finished). Both passes back off per row: each
- * attempt that reached Temporal doubles the wait before the next.
+ * transfer reaches a terminal state. A start that finds the workflow closed
+ * without an outcome (terminated: its id never runs again) is no success:
+ * that transfer is finalized (closed-workflows.ts). The same holds for a
+ * reversal, claimed on the transfer's row before its workflow is started: a
+ * posted transfer with a claimed reversal gets its reverse-<id> workflow (not
+ * one whose reversal the ledger refused: that one is finished); one whose run
+ * closed without an outcome (terminated) gets a new run, as that id may run
+ * again. Both passes back off per row: each attempt that reached Temporal
+ * doubles the wait before the next.
  */
 import type { Pool } from 'pg';
+import type { TransferRecord } from '../lib/transfers';
+import { finalizeIfWorkflowClosed } from './closed-workflows';
 import { startReversalWorkflow, startTransferWorkflow, type StartDeps, type TransferDeps } from './transfers';
 
 const BATCH_SIZE_MAX = 100;
@@ -68,13 +74,19 @@ export async function resumePendingTransfers(deps: TransferDeps, pool: Pool, opt
     const transfer = await deps.store.getTransfer(id);
     if (transfer?.status !== 'pending') continue;
     // One failed start must not keep the others of this pass from being resumed.
-    const reached = await startTransferWorkflow(deps, transfer).then(
+    const reached = await resumeTransfer(deps, transfer).then(
       () => true,
       () => false,
     );
     if (reached) await backOff(pool, id, options);
   }
   return rows.length;
+}
+
+/** Starts the transfer's workflow; one that exists already may have closed without an outcome, and is then finalized. */
+async function resumeTransfer(deps: TransferDeps, transfer: TransferRecord): Promise<void> {
+  if (await startTransferWorkflow(deps, transfer)) return;
+  await finalizeIfWorkflowClosed(deps, transfer.id);
 }
 
 function backOff(pool: Pool, id: string, { firstBackoffMs, maxBackoffMs }: ResumeOptions) {

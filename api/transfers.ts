@@ -15,11 +15,13 @@ import {
 import { ApplicationFailure, WorkflowNotFoundError, type SearchAttributePair } from '@temporalio/common';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
+import type { LedgerApi } from '../lib/clients';
 import { AppError, conflict, notFound, unavailable } from '../lib/errors';
 import { requestHash } from '../lib/request-hash';
 import {
   isTerminalStatus,
   meetsCondition,
+  WORKFLOW_TERMINATED_FAILURE_CODE,
   waitForStatus,
   type TransferCondition,
   type TransferRecord,
@@ -47,6 +49,7 @@ import {
   type ReverseTransferInput,
   type TransferWorkflowInput,
 } from '../workflows/definitions';
+import { finalizeIfWorkflowClosed } from './closed-workflows';
 import type { GatewayMetrics } from './metrics';
 import type { CreateTransferBody } from './schemas';
 
@@ -61,6 +64,8 @@ export interface TransferDeps {
   approvalTimeoutMs: number;
   /** TEMPORAL_TASK_QUEUE; the worker polls the same one. */
   taskQueue: string;
+  /** For releasing the hold of a transfer whose workflow closed without an outcome (closed-workflows.ts). */
+  ledger: Pick<LedgerApi, 'voidHold' | 'getHold'>;
 }
 
 /** The contract's cap on a request that waits for an outcome. */
@@ -89,18 +94,31 @@ export async function createTransfer(
   // Started on every request that finds the transfer pending: the first
   // attempt may have failed after the row was written (Temporal down), and a
   // retried request must not leave it without a workflow. The workflow id
-  // makes a second start a no-op.
-  if (result.transfer.status === 'pending') await startTransferWorkflow(deps, result.transfer);
+  // makes a second start a no-op; a workflow found closed without an outcome
+  // (terminated) is finalized, so the replay answers the final state.
+  let transfer = result.transfer;
+  if (transfer.status === 'pending' && !(await startTransferWorkflow(deps, transfer))) {
+    transfer = (await finalizeOrLeave(deps, transfer.id)) ?? transfer;
+  }
   if (result.created) {
     deps.metrics.transferInitiated();
     deps.logger.info(logFields(result.transfer), 'transfer created');
   } else {
     deps.metrics.idempotencyHit('POST /v1/transfers');
   }
-  return { transfer: result.transfer, replayed: !result.created };
+  return { transfer, replayed: !result.created };
 }
 
-export async function startTransferWorkflow(deps: TransferDeps, transfer: TransferRecord): Promise<void> {
+/** finalizeIfWorkflowClosed where its failure is no reason to fail the request: the sweeper finalizes the transfer later. */
+function finalizeOrLeave(deps: TransferDeps, id: string): Promise<TransferRecord | null> {
+  return finalizeIfWorkflowClosed(deps, id).catch((error: unknown) => {
+    deps.logger.warn({ err: error, transfer_id: id }, 'could not finalize a transfer whose workflow may have closed; the sweeper will');
+    return null;
+  });
+}
+
+/** Starts the transfer's workflow; true when this call started it, false when Temporal has it already (running or closed). */
+export async function startTransferWorkflow(deps: TransferDeps, transfer: TransferRecord): Promise<boolean> {
   const input: TransferWorkflowInput = {
     transferId: transfer.id,
     fromAccountId: transfer.fromAccountId,
@@ -112,7 +130,7 @@ export async function startTransferWorkflow(deps: TransferDeps, transfer: Transf
     approvalTimeoutMs: deps.approvalTimeoutMs,
   };
   const start = { type: TRANSFER_WORKFLOW_TYPE, workflowId: transferWorkflowId(transfer.id), reusePolicy: TRANSFER_WORKFLOW_ID_REUSE_POLICY };
-  await startOnce(deps, start, input, transferWorkflowStartSearchAttributes(input));
+  return startOnce(deps, start, input, transferWorkflowStartSearchAttributes(input));
 }
 
 /**
@@ -129,7 +147,7 @@ export async function startTransferWorkflow(deps: TransferDeps, transfer: Transf
  * that does more: every step repeats the same idempotent request, and the new
  * run makes it again.
  */
-export function startReversalWorkflow(deps: StartDeps, transferId: string, { claimedNow = false } = {}): Promise<void> {
+export function startReversalWorkflow(deps: StartDeps, transferId: string, { claimedNow = false } = {}): Promise<boolean> {
   const start: WorkflowStart = {
     type: REVERSE_TRANSFER_WORKFLOW_TYPE,
     workflowId: reverseTransferWorkflowId(transferId),
@@ -156,7 +174,7 @@ async function startOnce(
   { type, workflowId, reusePolicy, conflictPolicy = 'FAIL' }: WorkflowStart,
   input: TransferWorkflowInput | ReverseTransferInput,
   searchAttributes: SearchAttributePair[],
-) {
+): Promise<boolean> {
   try {
     await deps.temporal.workflow.start(type, {
       taskQueue: deps.taskQueue,
@@ -166,8 +184,9 @@ async function startOnce(
       workflowIdConflictPolicy: conflictPolicy,
       typedSearchAttributes: searchAttributes,
     });
+    return true;
   } catch (error) {
-    if (error instanceof WorkflowExecutionAlreadyStartedError) return;
+    if (error instanceof WorkflowExecutionAlreadyStartedError) return false;
     deps.logger.warn({ err: error, workflow_id: workflowId }, 'could not start workflow');
     throw unavailable('temporal', 'The transfer is recorded but its workflow could not be started yet; retry the same request.');
   }
@@ -247,11 +266,22 @@ const AFTER_UPDATE_MS = 500;
  * Temporal keeps durably (the update, unaccepted, may be lost), and the answer
  * is the transfer as it stands, for the client to follow at its Location. A
  * run without the update handlers (a worker from before them) gets the signal.
+ *
+ * A transfer whose workflow closed without an outcome (terminated) takes no
+ * decision any more: it is finalized (closed-workflows.ts), and every decision
+ * on it answers that final state (the contract), never a 409 naming the state
+ * its row was left in.
  */
 export async function decide(deps: TransferDeps, id: string, decision: Decision): Promise<TransferRecord> {
   const deadline = Date.now() + WAIT_MS_MAX;
   const transfer = await getTransferOr404(deps, id);
-  if (!ALLOWED_FROM[decision].includes(transfer.status)) throw stateConflict(decision, transfer);
+  if (endedWithoutOutcome(transfer)) return transfer;
+  if (!ALLOWED_FROM[decision].includes(transfer.status)) {
+    // Not final, yet not allowed (approve a pending one): answered by the final state if its workflow is gone.
+    const finalized = isTerminalStatus(transfer.status) ? null : await finalizeOrUnavailable(deps, id);
+    if (finalized) return finalized;
+    throw stateConflict(decision, transfer);
+  }
   const handle = deps.temporal.workflow.getHandle(transferWorkflowId(id));
   try {
     const outcome = await deps.temporal.withDeadline(deadline - AFTER_UPDATE_MS, () => handle.executeUpdate(UPDATES[decision]));
@@ -261,7 +291,7 @@ export async function decide(deps: TransferDeps, id: string, decision: Decision)
   } catch (error) {
     const refused = invalidStateOf(error);
     if (refused) throw conflict('transfer-state-conflict', `Cannot ${decision} transfer ${id}: ${refused}.`, INVALID_STATE);
-    if (error instanceof WorkflowNotFoundError) throw stateConflict(decision, await getTransferOr404(deps, id));
+    if (error instanceof WorkflowNotFoundError) return closedWorkflowAnswer(deps, id, decision);
     if (!(error instanceof WorkflowUpdateRPCTimeoutOrCancelledError || error instanceof WorkflowUpdateFailedError)) {
       deps.logger.warn({ err: error, transfer_id: id, decision }, 'decision update failed');
       throw unavailable('temporal', 'The decision could not be delivered to the transfer; retry.');
@@ -276,11 +306,38 @@ async function signalDecision(deps: TransferDeps, transfer: TransferRecord, deci
   try {
     await deps.temporal.workflow.getHandle(transferWorkflowId(transfer.id)).signal(SIGNALS[decision]);
   } catch (error) {
-    if (error instanceof WorkflowNotFoundError) throw stateConflict(decision, await getTransferOr404(deps, transfer.id));
+    if (error instanceof WorkflowNotFoundError) return closedWorkflowAnswer(deps, transfer.id, decision);
     throw unavailable('temporal', 'The decision could not be delivered to the transfer; retry.');
   }
   deps.logger.info({ ...logFields(transfer), decision }, 'transfer decision sent');
   return followUntil(deps, transfer, isTerminalStatus, deadline);
+}
+
+/**
+ * The answer to a decision that found the transfer's workflow closed: the
+ * transfer finalized, when the workflow closed without an outcome; a 409
+ * naming its status, when the workflow recorded one (it completed); a 503 when
+ * the row is not final and Temporal has no workflow for it (the resumer
+ * starts one) or the finalization could not be done now.
+ */
+async function closedWorkflowAnswer(deps: TransferDeps, id: string, decision: Decision): Promise<TransferRecord> {
+  const finalized = await finalizeOrUnavailable(deps, id);
+  if (finalized) return finalized;
+  const transfer = await getTransferOr404(deps, id);
+  if (isTerminalStatus(transfer.status)) throw stateConflict(decision, transfer);
+  throw unavailable('temporal', 'The transfer has no running workflow yet; retry.');
+}
+
+function finalizeOrUnavailable(deps: TransferDeps, id: string): Promise<TransferRecord | null> {
+  return finalizeIfWorkflowClosed(deps, id).catch((error: unknown) => {
+    deps.logger.warn({ err: error, transfer_id: id }, 'could not finalize a transfer whose workflow may have closed');
+    throw unavailable('temporal', 'The transfer could not be settled now; retry.');
+  });
+}
+
+/** A transfer finalized after its workflow closed without an outcome: every decision answers it as it stands. */
+function endedWithoutOutcome(transfer: TransferRecord): boolean {
+  return transfer.status === 'failed' && transfer.failureCode === WORKFLOW_TERMINATED_FAILURE_CODE;
 }
 
 /** The workflow's reason when its validator refused the decision, or null for any other failure. */

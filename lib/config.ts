@@ -30,6 +30,8 @@ export function parseEnvFile(text: string): Record<string, string> {
 }
 
 const port = z.coerce.number().int().min(0).max(65535);
+/** "24h", "30m", "90s" or milliseconds (parseDurationMs). */
+const duration = z.string().regex(/^[0-9]+(ms|s|m|h|d)?$/, 'must be like 24h, 30m, 90s or 5000');
 
 const schema = z.object({
   BIND_HOST: z.string().default('127.0.0.1'),
@@ -69,7 +71,22 @@ const schema = z.object({
   /** Transfers at or above this amount wait for approval. */
   APPROVAL_THRESHOLD_MINOR: z.string().regex(/^(0|[1-9][0-9]{0,18})$/, 'must be decimal digits').default('1000000'),
   /** How long a transfer waits for a decision: "24h", "30m", "90s" or milliseconds. */
-  APPROVAL_TIMEOUT: z.string().regex(/^[0-9]+(ms|s|m|h|d)?$/, 'must be like 24h, 30m, 90s or 5000').default('24h'),
+  APPROVAL_TIMEOUT: duration.default('24h'),
+  /**
+   * How long a hold reserved for approval outlives the approval timeout before
+   * the ledger's expiry pass may release it: the net under a hold whose
+   * workflow is gone. Generous, so a capture delayed by an outage after a late
+   * approval still finds its hold.
+   */
+  HOLD_EXPIRY_MARGIN: duration.default('1d'),
+  /**
+   * How often the gateway looks for transfer workflows closed without an
+   * outcome (terminated, timed out, failed) and finalizes their transfers
+   * (api/workflow-sweeper.ts): the contract wants them final within a minute.
+   */
+  WORKFLOW_SWEEP_INTERVAL: duration.default('15s'),
+  /** How far back, by close time, each sweep looks; a transfer older than that is finalized by the resumer or a decision. */
+  WORKFLOW_SWEEP_LOOKBACK: duration.default('1d'),
   /**
    * When the reconciliation Schedule runs, as a cron expression in UTC (5 fields,
    * or Temporal's 6/7-field and @-forms); the worker creates or updates the
@@ -95,6 +112,9 @@ export type Config = Readonly<
     prometheusUrl: string;
     approvalThresholdMinor: bigint;
     approvalTimeoutMs: number;
+    holdExpiryMarginMs: number;
+    workflowSweepIntervalMs: number;
+    workflowSweepLookbackMs: number;
     apiKeys: string[];
   }
 >;
@@ -129,6 +149,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     prometheusUrl: `http://${c.PROMETHEUS_HOST}:${c.PROMETHEUS_PORT}`,
     approvalThresholdMinor: BigInt(c.APPROVAL_THRESHOLD_MINOR),
     approvalTimeoutMs: parseDurationMs(c.APPROVAL_TIMEOUT),
+    holdExpiryMarginMs: parseDurationMs(c.HOLD_EXPIRY_MARGIN),
+    workflowSweepIntervalMs: parseDurationMs(c.WORKFLOW_SWEEP_INTERVAL),
+    workflowSweepLookbackMs: parseDurationMs(c.WORKFLOW_SWEEP_LOOKBACK),
     apiKeys: c.API_KEYS.split(',').map((k) => k.trim()).filter(Boolean),
   });
 }

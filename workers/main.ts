@@ -58,7 +58,7 @@ async function main(): Promise<void> {
   const reconciliationMetrics = createReconciliationMetrics(registry);
   await showLastReconciliation(reconciliations, reconciliationMetrics, logger);
   const activities = {
-    ...createActivities({ ...clients, transfers: createTransferStore(pool), logger, registry }),
+    ...createActivities({ ...clients, transfers: createTransferStore(pool), logger, registry, holdExpiryMarginMs: config.holdExpiryMarginMs }),
     ...createReconciliationActivities({ ledger: reconciliationLedger, readModel, store: reconciliations, logger, metrics: reconciliationMetrics }),
   };
   const tracing = tracingWiring(process.env.OTEL_SERVICE_NAME ?? SERVICE_NAME);

@@ -263,7 +263,8 @@ async function runTransfer(input: TransferWorkflowInput, shape: TransferShape): 
         ({ holdId: state.holdId, entryId } = await steps.reserveAndCaptureHold({ ...accounts, amountMinor: input.amountMinor, description: input.description }));
       } else {
         saga.add(voidHold);
-        ({ holdId: state.holdId } = await steps.reserveHold({ ...accounts, amountMinor: input.amountMinor }));
+        // The approval timeout goes along for the hold's expiry (activities/index.ts); an argument, not a command: replay is unchanged.
+        ({ holdId: state.holdId } = await steps.reserveHold({ ...accounts, amountMinor: input.amountMinor, approvalTimeoutMs: input.approvalTimeoutMs }));
         if (decision === 'cancel') return await release('cancelled', 'cancelled');
 
         if (amountMinor >= thresholdMinor) {

@@ -76,7 +76,7 @@ export function registerTransferPaths(registry: OpenAPIRegistry, common: Common)
     description: [
       'Creates a transfer and runs it as a durable Temporal workflow (`transfer-<id>`).',
       'Shape errors (a missing field, an amount that is not a positive integer string, zero, an unknown currency, the same account on both sides, oversized metadata) are a 400 and create nothing.',
-      'Business failures are not 4xx: the transfer is created and ends `failed` with a `failureCode` (ACCOUNT_NOT_FOUND, ACCOUNT_FROZEN, CURRENCY_MISMATCH, INSUFFICIENT_FUNDS).',
+      'Business failures are not 4xx: the transfer is created and ends `failed` with a `failureCode` (ACCOUNT_NOT_FOUND, ACCOUNT_FROZEN, CURRENCY_MISMATCH, INSUFFICIENT_FUNDS). A transfer whose workflow ends without an outcome (terminated or timed out by an operator in the Temporal UI or CLI) ends `failed` with failureCode WORKFLOW_TERMINATED within a minute, its reserved funds released.',
       '**Approval:** an amount at or above the approval threshold (`APPROVAL_THRESHOLD_MINOR`, default 1000000 minor units) reserves the funds and waits in `awaiting_approval` for approve, reject or cancel; without a decision within `APPROVAL_TIMEOUT` (default 24 h) it ends `expired`.',
       '**Idempotency:** `Idempotency-Key` is required. The same key with the same body answers the same transfer (200, `Idempotent-Replayed: true`) for at least 24 hours; concurrent requests with one key never create two transfers; the same key with another body is a 422.',
       '**`?wait=true`:** the answer waits until the status is no longer `pending`, at most 10 s; when the cap is reached it answers the transfer as it then stands (still `pending`, same status code) and the client follows `Location`.',
@@ -147,7 +147,7 @@ export function registerTransferPaths(registry: OpenAPIRegistry, common: Common)
       operationId: `${action}Transfer`,
       tags: ['Transfers'],
       summary,
-      description: `${effect} Takes an empty JSON object or no body. ${WAIT_RULE} A status that does not allow it (${allowed}), as the transfer shows it or as its workflow finds it when the decision arrives (another decision got there first, or for a cancel, the capture has begun), is a 409 with code INVALID_STATE and the reason in detail. The same decision sent again while it is carried out answers the same outcome.`,
+      description: `${effect} Takes an empty JSON object or no body. ${WAIT_RULE} A status that does not allow it (${allowed}), as the transfer shows it or as its workflow finds it when the decision arrives (another decision got there first, or for a cancel, the capture has begun), is a 409 with code INVALID_STATE and the reason in detail. The same decision sent again while it is carried out answers the same outcome. On a transfer whose workflow ended without an outcome (terminated or timed out in the Temporal UI or CLI) it answers 200 with the transfer in its final state, \`failed\` with failureCode WORKFLOW_TERMINATED (its funds released), never a 409.`,
       request: { params: idParams, body: emptyActionBody },
       responses: {
         200: transferAnswer('The transfer after the decision (or as it stands when 10 s passed first).', { decided: example }),

@@ -48,7 +48,9 @@ export interface CaptureResult {
 const REMEMBERED_REFUSALS = new Set(['ACCOUNT_NOT_FOUND', 'ACCOUNT_FROZEN', 'CURRENCY_MISMATCH', 'INSUFFICIENT_FUNDS']);
 
 export async function reserveHold(deps: LedgerDeps, request: ReserveHold): Promise<HoldResult> {
-  const hash = requestHash(request);
+  // The expiry is left out of the fingerprint: a retried reserve computes its expiry from its own clock
+  // (activities/index.ts), and replays the first reserve's hold, expiry included, rather than meeting a 409.
+  const hash = requestHash(reserveOf(request));
   const existing = await getHold(deps.pool, request.holdId);
   if (existing) return replayReserve(existing, hash);
   try {
@@ -213,8 +215,8 @@ export async function reserveAndCapture(deps: LedgerDeps, request: ReserveAndCap
   return done ?? captureAsReserved(deps, (await getHold(deps.pool, request.holdId))!, hash, request);
 }
 
-/** The reserve part of the request, as reserveHoldSchema parses it (no expiry). */
-function reserveOf(request: ReserveAndCapture): ReserveHold {
+/** The fields a hold id stands for (no expiry): what a replay of a reserve, alone or with its capture, must repeat. */
+function reserveOf(request: Omit<ReserveHold, 'expiresAt'>): ReserveHold {
   const { holdId, transferId, fromAccountId, toAccountId, amountMinor, currency } = request;
   return { holdId, transferId, fromAccountId, toAccountId, amountMinor, currency };
 }

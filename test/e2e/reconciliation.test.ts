@@ -18,6 +18,7 @@ import { Client, Connection } from '@temporalio/client';
 import { createGatewayMetrics } from '../../api/metrics';
 import { createGatewayApp } from '../../api/server';
 import { Upstream } from '../../api/upstream';
+import { LedgerClient } from '../../lib/clients';
 import { databaseUrl, ROOT_DIR } from '../../lib/config';
 import { createLogger } from '../../lib/logger';
 import { createPool, type Pool } from '../../lib/pg';
@@ -143,6 +144,7 @@ describe('reconciliation on demand', () => {
         approvalThresholdMinor: 1_000_000n,
         approvalTimeoutMs: 60_000,
         taskQueue: config.TEMPORAL_TASK_QUEUE,
+        ledger: new LedgerClient({ baseUrl: config.ledgerUrl }),
       }),
     );
     try {

@@ -6,6 +6,9 @@
  * every pass; a transfer whose start cannot reach Temporal is tried again at
  * the next pass. The same for a claimed reversal left without its workflow,
  * and a reversal the ledger refused is finished: no pass asks Temporal for it.
+ * A start that finds the workflow terminated is no success: a pending
+ * transfer's is finalized (`failed` WORKFLOW_TERMINATED), a reversal's gets a
+ * new run.
  * The workflows run on a task queue of the test's own, which no worker polls,
  * and are terminated at the end.
  *
@@ -181,6 +184,36 @@ describe('resuming pending transfers', () => {
 });
 
 describe('resuming claimed reversals', () => {
+  it('when a pending transfer\'s workflow was terminated, then the next due pass finalizes it failed WORKFLOW_TERMINATED', async () => {
+    const id = await strandedTransfer(pools.transfers);
+    const taskQueue = `resume-test-${randomUUID()}`;
+    await resumePendingTransfers(deps(temporal, taskQueue), pools.transfers, OPTIONS);
+
+    await temporal.workflow.getHandle(transferWorkflowId(id)).terminate('terminated by an operator');
+    await makeDue(id);
+    await resumePendingTransfers(deps(temporal, taskQueue), pools.transfers, OPTIONS);
+
+    const transfer = await createTransferStore(pools.transfers).getTransfer(id);
+    expect(transfer).toMatchObject({ status: 'failed', failureCode: 'WORKFLOW_TERMINATED' });
+    expect(transfer?.failureMessage).toMatch(/TERMINATED/);
+  });
+
+  it('when a claimed reversal\'s workflow was terminated, then the next due pass starts a new run of it', async () => {
+    const id = await strandedReversal(pools.transfers);
+    const taskQueue = `resume-test-${randomUUID()}`;
+    await resumeClaimedReversals(deps(temporal, taskQueue), pools.transfers, OPTIONS);
+    const handle = temporal.workflow.getHandle(reverseTransferWorkflowId(id));
+    const firstRun = (await handle.describe()).runId;
+
+    await handle.terminate('terminated by an operator');
+    await makeReversalDue(id);
+    await resumeClaimedReversals(deps(temporal, taskQueue), pools.transfers, OPTIONS);
+
+    const latest = await temporal.workflow.getHandle(reverseTransferWorkflowId(id)).describe();
+    expect(latest.status.name).toBe('RUNNING');
+    expect(latest.runId).not.toBe(firstRun);
+  });
+
   it('when a reversal is claimed without a workflow, then a pass starts it, and each later attempt waits twice as long as the last', async () => {
     const id = await strandedReversal(pools.transfers);
     const taskQueue = `resume-test-${randomUUID()}`;

@@ -9,6 +9,7 @@ import { Client, Connection } from '@temporalio/client';
 import { createGatewayMetrics } from '../../api/metrics';
 import { createGatewayApp } from '../../api/server';
 import { Upstream } from '../../api/upstream';
+import { LedgerClient } from '../../lib/clients';
 import { databaseUrl } from '../../lib/config';
 import { createLogger } from '../../lib/logger';
 import { createRegistry } from '../../lib/telemetry/metrics';
@@ -141,6 +142,7 @@ describe('API keys', () => {
         approvalThresholdMinor: 1_000_000n,
         approvalTimeoutMs: 60_000,
         taskQueue: config.TEMPORAL_TASK_QUEUE,
+        ledger: new LedgerClient({ baseUrl: config.ledgerUrl }),
       }),
     );
     try {

@@ -2,8 +2,9 @@
  * Proves the activities' edges that the workflow tests do not reach: ids are
  * derived from the workflow id (same workflow, same ids), a void of a hold
  * that was captured is refused and not retried, a void of a released hold is
- * a no-op, refusals carry their code, and a status recorded twice is counted
- * once. How: the real activity factory with in-memory fakes, run in
+ * a no-op, refusals carry their code, a status recorded twice is counted
+ * once, and a hold reserved for approval expires only after the approval
+ * timeout and the margin. How: the real activity factory with in-memory fakes, run in
  * MockActivityEnvironment with a chosen workflow id.
  */
 import { ApplicationFailure } from '@temporalio/activity';
@@ -48,6 +49,33 @@ describe('ids and idempotency keys', () => {
     expect(holdIdFor('transfer-a')).not.toBe(holdIdFor('transfer-b'));
     expect(holdIdFor('transfer-a')).not.toBe(entryIdFor('transfer-a'));
     expect(holdIdFor('transfer-a')).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  });
+});
+
+describe('reserveHold expiry', () => {
+  const HOUR_MS = 3_600_000;
+
+  it('when the workflow passes its approval timeout, then the hold expires after that timeout and the margin, never before', async () => {
+    const fakes = newFakes();
+    const activities = createActivities({ ...fakes, logger: createLogger('test', 'silent'), holdExpiryMarginMs: 24 * HOUR_MS });
+    const env = new MockActivityEnvironment({ workflowExecution: { workflowId: WORKFLOW_ID, runId: 'run-1' } });
+    const before = Date.now();
+
+    await env.run(activities.reserveHold, { ...ACCOUNTS, amountMinor: '5', approvalTimeoutMs: 48 * HOUR_MS });
+
+    const expiresAt = Date.parse((fakes.ledger.callsOf('reserveHold')[0].body as { expiresAt: string }).expiresAt);
+    expect(expiresAt).toBeGreaterThanOrEqual(before + 72 * HOUR_MS);
+    expect(expiresAt).toBeLessThanOrEqual(Date.now() + 72 * HOUR_MS);
+  });
+
+  it('when a run from before holds expired passes no approval timeout, then the hold gets no expiry', async () => {
+    const fakes = newFakes();
+    const activities = createActivities({ ...fakes, logger: createLogger('test', 'silent'), holdExpiryMarginMs: 24 * HOUR_MS });
+    const env = new MockActivityEnvironment({ workflowExecution: { workflowId: WORKFLOW_ID, runId: 'run-1' } });
+
+    await env.run(activities.reserveHold, { ...ACCOUNTS, amountMinor: '5' });
+
+    expect(fakes.ledger.callsOf('reserveHold')[0].body).toMatchObject({ expiresAt: null });
   });
 });
 

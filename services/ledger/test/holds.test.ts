@@ -4,7 +4,9 @@
  * it; the reserve looks the accounts up once and the capture of that
  * authorized hold never again (a freeze since does not undo it); a void
  * that overtakes its reserve leaves a tombstone that refuses the late
- * reserve; an expired hold is released by the expiry pass.
+ * reserve; an expired hold is released by the expiry pass; a retried
+ * reserve whose expiry differs (each attempt reads its own clock) replays the
+ * first hold, expiry included.
  */
 import { randomUUID } from 'node:crypto';
 import { expireDueHolds } from '../holds';
@@ -151,6 +153,20 @@ it('when a hold id is replayed with the same body, then 200 and one reservation;
   const replay = await ledger.post('/holds', request);
   const other = await ledger.post('/holds', { ...request, amountMinor: '101' });
   expect([first.status, replay.status, other.status]).toEqual([201, 200, 409]);
+  expect((await ledger.balance(from)).pending).toBe(100n);
+});
+
+it('when a reserve is repeated with another expiry, then it replays the first hold and its expiry, reserving nothing again', async () => {
+  const { from, to } = await pair(500n);
+  const firstExpiry = new Date(Date.now() + 3_600_000).toISOString();
+  const first = holdRequest(from, to, '100', { expiresAt: firstExpiry });
+  const retry = { ...first, expiresAt: new Date(Date.now() + 3_601_000).toISOString() };
+
+  const reserved = await ledger.post('/holds', first);
+  const replayed = await ledger.post('/holds', retry);
+
+  expect([reserved.status, replayed.status]).toEqual([201, 200]);
+  expect(Date.parse(replayed.body.expiresAt)).toBe(Date.parse(firstExpiry));
   expect((await ledger.balance(from)).pending).toBe(100n);
 });
 
