@@ -19,7 +19,7 @@ import { createReconciliationStore } from '../../lib/reconciliation';
 import { createTransferStore, startTransferStatusListener } from '../../lib/transfers';
 import { invariantPools, type InvariantPools } from '../support/invariants';
 import { call, startApp } from '../support/service';
-import { api, config, createAccount, ensureSystem, GATEWAY_URL, newKey } from '../support/system';
+import { api, config, createAccount, ensureSystem, eventually, GATEWAY_URL, newKey } from '../support/system';
 
 let pools: InvariantPools;
 let from: string;
@@ -112,6 +112,12 @@ const postRaw = (body: string) =>
   }));
 
 describe('metadata depth and keys', () => {
+  // Counting rows proves nothing while an earlier test's saga still writes: start from a quiet system.
+  beforeAll(async () => {
+    const pending = async () => Number((await pools.transfers.query(`SELECT count(*) AS n FROM transfers WHERE status = 'pending'`)).rows[0].n);
+    if ((await eventually(pending, (n) => n === 0, 60_000)) !== 0) throw new Error('transfers are still pending; the row counts would not be meaningful');
+  }, 2 * 60_000);
+
   it.each([
     ['30,000 levels deep (about 60 KB, under the body limit)', metadataOfDepth(30_000), 'metadata'],
     ['33 levels deep', metadataOfDepth(33), 'metadata'],
