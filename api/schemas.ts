@@ -7,11 +7,13 @@
 import { z } from 'zod';
 import { CURRENCY_EXPONENTS, isSupportedCurrency, parseAmountMinor } from '../lib/money';
 import { TRANSFER_STATUSES } from '../lib/transfers';
+import { exceedsDepth, UNSTORABLE_KEY_MESSAGE, unstorableKeyPaths } from '../lib/json-limits';
 import { refineStorableJson, storableText as storable } from '../lib/validation';
 import { AMOUNT_PATTERN, CREDIT_LIMIT_PATTERN, IDEMPOTENCY_KEY_PATTERN, STORABLE_TEXT_PATTERN } from './openapi/patterns';
 
 export const METADATA_BYTES_MAX = 4096;
 export const METADATA_KEYS_MAX = 50;
+export const METADATA_DEPTH_MAX = 32;
 export const PAGE_LIMIT_MAX = 200;
 export const PAGE_LIMIT_DEFAULT = 50;
 
@@ -55,15 +57,42 @@ const creditLimit = z
     examples: ['50000'],
   });
 
+/** A JSON object, as JSON.parse made it (not an array, not null). */
+const isJsonObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * Metadata's limits, in the only safe order: the depth first, by a loop,
+ * because everything after it recurses (JSON.stringify for the size, the
+ * request hash, the driver that stores it) and a value deeper than the call
+ * stack would make any of them throw. Keys JavaScript cannot keep (__proto__)
+ * come next, each named by its path.
+ */
+function refineMetadata(value: Record<string, unknown>, ctx: z.RefinementCtx): void {
+  if (exceedsDepth(value, METADATA_DEPTH_MAX)) {
+    ctx.addIssue({ code: 'custom', message: `must be at most ${METADATA_DEPTH_MAX} levels deep` });
+    return;
+  }
+  const unstorableKeys = unstorableKeyPaths(value);
+  for (const path of unstorableKeys) ctx.addIssue({ code: 'custom', message: UNSTORABLE_KEY_MESSAGE, path });
+  if (unstorableKeys.length > 0) return;
+  if (Object.keys(value).length > METADATA_KEYS_MAX) ctx.addIssue({ code: 'custom', message: `must have at most ${METADATA_KEYS_MAX} keys` });
+  if (Buffer.byteLength(JSON.stringify(value)) > METADATA_BYTES_MAX) ctx.addIssue({ code: 'custom', message: `must be at most ${METADATA_BYTES_MAX} bytes serialized` });
+  refineStorableJson(value, ctx);
+}
+
+/**
+ * Not a zod record: a record copies the object key by key, and the copy
+ * loses `__proto__` and refuses an object with an own `constructor` key. The
+ * object passes through as parsed, so every key is stored exactly as sent.
+ */
 export const metadata = z
-  .record(z.string(), z.unknown(), { error: 'must be a JSON object' })
-  .refine((m) => Object.keys(m).length <= METADATA_KEYS_MAX, `must have at most ${METADATA_KEYS_MAX} keys`)
-  .refine((m) => Buffer.byteLength(JSON.stringify(m)) <= METADATA_BYTES_MAX, `must be at most ${METADATA_BYTES_MAX} bytes serialized`)
-  .superRefine(refineStorableJson)
+  .custom<Record<string, unknown>>(isJsonObject, { error: 'must be a JSON object', abort: true })
+  .superRefine(refineMetadata)
   .meta({
-    description: 'Any JSON object: at most 50 keys and 4096 bytes serialized; no NUL character or lone UTF-16 surrogate in any key or string at any depth.',
+    description: `Any JSON object: at most ${METADATA_KEYS_MAX} keys, ${METADATA_BYTES_MAX} bytes serialized and ${METADATA_DEPTH_MAX} levels deep (the object itself is the first level); keys are stored exactly as sent, and a key that cannot be (\`__proto__\`) is refused at any depth; no NUL character or lone UTF-16 surrogate in any key or string at any depth.`,
+    type: 'object',
     maxProperties: METADATA_KEYS_MAX,
-    propertyNames: { pattern: STORABLE_TEXT_PATTERN },
+    propertyNames: { pattern: STORABLE_TEXT_PATTERN, not: { const: '__proto__' } },
     additionalProperties: { $ref: '#/components/schemas/MetadataValue' },
     examples: [{ invoice: 'A-17' }],
   });

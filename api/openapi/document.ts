@@ -31,7 +31,7 @@ const DESCRIPTION = `Accounts, balances, statements and transfers of a double-en
 - **Ids** are UUIDs chosen by the server; a non-UUID id in a body is a 400, in a path a 404.
 - **Time**: RFC 3339 UTC with milliseconds.
 - **Errors** are application/problem+json (RFC 9457) with a machine-readable \`code\`; a 400 lists every invalid field in \`errors\`. A request that gets a 4xx writes nothing (except a transfer that is created and then fails). No input gets a 5xx: text PostgreSQL cannot store (a NUL character, a lone UTF-16 surrogate) is a 400 naming the field.
-- **Limits**: a body of at most 64 KiB (413), JSON only (415), metadata at most 4 KiB and 50 keys.
+- **Limits**: a body of at most 64 KiB (413), JSON only (415), metadata at most 4 KiB serialized, 50 keys and 32 levels deep (a 400 naming metadata otherwise); keys are stored exactly as sent, and a key that cannot be (\`__proto__\`) is a 400 naming it.
 - **Waiting**: \`POST /v1/transfers?wait=true\` and the transfer actions wait for the outcome at most 10 s, then answer the transfer as it then stands (follow \`Location\`).
 - **Transfer lifecycle**: pending → posted | failed | cancelled; at or above the approval threshold (APPROVAL_THRESHOLD_MINOR, default 1000000): pending → awaiting_approval → posted (approve) | cancelled (reject: failureCode REJECTED; cancel: null) | expired (no decision within APPROVAL_TIMEOUT, default 24 h); posted → reversed (a reversal the ledger refuses leaves it posted, its reversal refused).
 - **Trace**: every response carries \`X-Trace-Id\`, the OpenTelemetry trace the request was served in.`;
@@ -42,14 +42,14 @@ const AUTH_OFF = '- **Auth**: this gateway runs without API_KEYS (development mo
 export function openApiDocument(options: DocumentOptions): object {
   const registry = new OpenAPIRegistry();
   registry.registerComponent('schemas', 'MetadataValue', {
-    description: 'Any JSON value; strings and keys without a NUL character (nor a lone UTF-16 surrogate).',
+    description: 'Any JSON value; strings and keys without a NUL character (nor a lone UTF-16 surrogate), no key `__proto__`, and metadata at most 32 levels deep in all.',
     anyOf: [
       { type: 'string', pattern: STORABLE_TEXT_PATTERN },
       { type: 'number' },
       { type: 'boolean' },
       { type: 'null' },
       { type: 'array', items: { $ref: '#/components/schemas/MetadataValue' } },
-      { type: 'object', propertyNames: { pattern: STORABLE_TEXT_PATTERN }, additionalProperties: { $ref: '#/components/schemas/MetadataValue' } },
+      { type: 'object', propertyNames: { pattern: STORABLE_TEXT_PATTERN, not: { const: '__proto__' } }, additionalProperties: { $ref: '#/components/schemas/MetadataValue' } },
     ],
   });
   if (options.auth) {

@@ -17,6 +17,13 @@
 # The counts given to `up` are remembered in $RUN_DIR/instances.env until
 # `down`, so a later `up` (which restarts what was stopped or killed, as the
 # drills' heal does) starts the same number without being told again.
+#
+# `up` with other counts scales a running stack, up or down: a clustered
+# service running another count than asked is stopped and started again with
+# the new one (its port is closed for that restart, as for any restart: its
+# callers retry or answer 503; the count it runs is in $RUN_DIR/NAME.count),
+# workers above the count are started and workers beyond it stopped, the
+# others left running.
 
 INSTANCE_VARIABLES=(ACCOUNTS_INSTANCES LEDGER_INSTANCES READ_MODEL_INSTANCES WORKER_INSTANCES)
 INSTANCES_MAX=16
@@ -81,18 +88,33 @@ up_apps() {
 }
 
 up_app() { # name, port, entry, instances behind the port, extra environment (NAME=value)...
-  local name=$1 port=$2 entry=$3 count=$4
+  local name=$1 port=$2 entry=$3 count=$4 running
   shift 4
-  if port_open "$port"; then say "$name already answers on :$port"; return; fi
+  if port_open "$port"; then
+    running=$(running_count "$name")
+    if [[ -z "$running" || "$running" == "$count" ]]; then say "$name already answers on :$port"; return; fi
+    say "$name runs $running instance(s), $count asked for: starting it again with $count"
+    stop_app "$name"
+  fi
   build_apps
   # The stack's own Temporal unless the caller names another client configuration.
   local environment=(OTEL_SERVICE_NAME="$name" TEMPORAL_CONFIG_FILE="${TEMPORAL_CONFIG_FILE:-$DEPLOY/temporal-client.toml}")
   ((count > 1)) && environment+=(INSTANCES_FILE="$RUN_DIR/$name.instances")
   spawn "$name" env "${environment[@]}" "$@" node --enable-source-maps "$ROOT/dist/${entry%.ts}.js"
+  echo "$count" > "$RUN_DIR/$name.count"
   wait_for "$name" "$LOG_DIR/$name.log" curl -fsS "http://127.0.0.1:$port/healthz"
   if ((count > 1)); then
     wait_for "$name" "$LOG_DIR/$name.log" all_instances_listening "$name" "$count"
     say "$name: $count instances listening on :$port"
+  fi
+}
+
+# How many copies the running app was started with: its NAME.count, else 1
+# for one this stack spawned before counts were kept; nothing for a process
+# the stack did not start (no pid file), which is left alone.
+running_count() { # name
+  if [[ -f "$RUN_DIR/$1.count" ]]; then cat "$RUN_DIR/$1.count"
+  elif [[ -f "$RUN_DIR/$1.pid" ]]; then echo 1
   fi
 }
 
@@ -114,18 +136,24 @@ up_workers() { # entry
     up_app "$(worker_name "$k")" "$metrics" "$entry" 1 OTEL_SERVICE_NAME=worker SERVICE_INSTANCE="$k" \
       WORKER_METRICS_PORT="$metrics" WORKER_TEMPORAL_METRICS_PORT="$temporal_metrics"
   done
+  # Scaled down: the workers beyond the count stop (each finishes or hands back its tasks on SIGTERM).
+  for ((k = WORKER_INSTANCES + 1; k <= INSTANCES_MAX; k++)); do
+    [[ -f "$RUN_DIR/$(worker_name "$k").pid" ]] && stop_app "$(worker_name "$k")"
+  done
+  return 0
 }
 
 # Stops an app and its instances: `worker` also stops worker-2..N (a clustered service's copies stop with its primary).
 stop_app() { # name
   local name=$1 file
   stop_pid "$name"
-  rm -f "$RUN_DIR/$name.instances"
+  rm -f "$RUN_DIR/$name.instances" "$RUN_DIR/$name.count"
   if [[ $name == worker ]]; then
     for file in "$RUN_DIR"/worker-[0-9]*.pid; do
       [[ -e "$file" ]] || continue
       file=${file##*/}
       stop_pid "${file%.pid}"
+      rm -f "$RUN_DIR/${file%.pid}.count"
     done
   fi
 }

@@ -9,9 +9,9 @@
  * each must run again.
  *
  * The stack need not have been started with the instances: the drill scales
- * it to two workers and two read models first (stopping a single read model
- * and starting it again with READ_MODEL_INSTANCES=2) and puts it back as it
- * was afterwards. Alone: `npx jest -c jest.drills.config.js --runInBand
+ * it to two workers and two read models first (`deploy/stack up` with
+ * WORKER_INSTANCES=2 READ_MODEL_INSTANCES=2 on the running stack) and scales
+ * it back to the counts it had afterwards the same way. Alone: `npx jest -c jest.drills.config.js --runInBand
  * test/drills/scale-out` (about 2 minutes on a quiet machine).
  * How: runDrill (support/drill.ts) runs the load and the checks.
  */
@@ -70,16 +70,13 @@ async function stackWith(variables: Record<string, string>, ...args: string[]): 
 const before = recordedInstances();
 
 beforeAll(async () => {
-  // A running single read model keeps its port: it must stop to come back as two copies.
-  if (before.READ_MODEL_INSTANCES !== INSTANCES.READ_MODEL_INSTANCES) await stack('stop', 'read-model');
   await stackWith(INSTANCES, 'up');
+  const copies = readModelCopies();
+  if (copies.length !== 2) throw new Error(`deploy/stack up with READ_MODEL_INSTANCES=2 left ${copies.length} read-model copies listening, not 2`);
 }, 10 * 60_000);
 
 afterAll(async () => {
-  const restore = { WORKER_INSTANCES: before.WORKER_INSTANCES ?? '1', READ_MODEL_INSTANCES: before.READ_MODEL_INSTANCES ?? '1' };
-  if (restore.READ_MODEL_INSTANCES !== INSTANCES.READ_MODEL_INSTANCES) await stack('stop', 'read-model');
-  if (restore.WORKER_INSTANCES !== INSTANCES.WORKER_INSTANCES) await stack('stop', 'worker-2');
-  await stackWith(restore, 'up');
+  await stackWith({ WORKER_INSTANCES: before.WORKER_INSTANCES ?? '1', READ_MODEL_INSTANCES: before.READ_MODEL_INSTANCES ?? '1' }, 'up');
 }, 10 * 60_000);
 
 /** While the two are dead: transfers posted (by the surviving worker) and the read model's consumer lag, sampled. */

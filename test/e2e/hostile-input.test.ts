@@ -5,10 +5,10 @@
  * currencies, oversized bodies and metadata, abused headers, unknown routes
  * and methods, SQL and script injection in every field, text PostgreSQL
  * cannot store (NUL, lone surrogates) in every text field of every body and
- * at any depth of metadata). Each must get the
- * expected 4xx as application/problem+json, and nothing may be written: the
- * rows of accounts, transfers, entries and both outboxes are counted before
- * and after every request.
+ * at any depth of metadata, nesting 30,000 levels deep, `__proto__` keys).
+ * Each must get the expected 4xx as application/problem+json, and nothing
+ * may be written: the rows of accounts, transfers, entries and both outboxes
+ * are counted before and after every request.
  */
 import { loadConfig } from '../../lib/config';
 import { createPool, type Pool } from '../../lib/pg';
@@ -107,6 +107,16 @@ function cases(): Case[] {
   // Sizes.
   list.push(transferWith('metadata of 51 keys', { metadata: Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, 1])) }, 'metadata'));
   list.push(transferWith('metadata over 4 KiB', { metadata: { blob: 'x'.repeat(4097) } }, 'metadata'));
+  // Depth: 30,000 levels fit in 60 KB, under the body limit; anything that recursed over them threw (a 500).
+  const deep = '['.repeat(30_000) + ']'.repeat(30_000);
+  const transferRaw = (extra: string) => `${JSON.stringify(valid()).slice(0, -1)},${extra}}`;
+  list.push({ name: 'metadata 30,000 levels deep', raw: transferRaw(`"metadata":{"a":${deep}}`), status: 400, field: 'metadata' });
+  list.push({ name: 'metadata 33 levels deep', raw: transferRaw(`"metadata":{"a":${'['.repeat(32)}${']'.repeat(32)}}`), status: 400, field: 'metadata' });
+  list.push({ name: 'description 30,000 levels deep', raw: transferRaw(`"description":${deep}`), status: 400, field: 'description' });
+  list.push({ name: 'account name 30,000 levels deep', path: '/v1/accounts', raw: `{"code":"deep","currency":"USD","name":${deep}}`, status: 400, field: 'name' });
+  // Keys an object cannot keep as sent: refused at any depth, never silently dropped.
+  list.push({ name: 'metadata key __proto__', raw: transferRaw('"metadata":{"__proto__":{"isAdmin":true}}'), status: 400, field: 'metadata.__proto__' });
+  list.push({ name: 'nested metadata key __proto__', raw: transferRaw('"metadata":{"a":{"b":[{"__proto__":1}]}}'), status: 400, field: 'metadata.a.b.0.__proto__' });
   list.push(transferWith('description over 500 characters', { description: 'd'.repeat(501) }, 'description'));
   list.push({ name: 'body over 64 KiB', body: { ...valid(), description: 'x'.repeat(66_000) }, status: 413 });
   list.push({ name: 'form-encoded body', raw: 'amount=1', headers: { 'content-type': 'application/x-www-form-urlencoded' }, status: 415 });

@@ -1,7 +1,10 @@
 /**
  * Every 400 case of the contract answered by the real gateway with
  * application/problem+json naming the field, and nothing created (the
- * transfers table is counted before and after); the body limits (413, 415);
+ * transfers table is counted before and after); metadata's depth and keys
+ * (30,000 levels in a body under the size limit and 33 levels are a 400 naming
+ * metadata, 32 levels are stored exactly, `__proto__` anywhere is a 400 naming
+ * its path, all with every table counted); the body limits (413, 415);
  * 404 for non-UUID path ids; and API-key authentication (401) when keys are
  * configured (a second gateway app booted in-process with keys).
  */
@@ -17,7 +20,7 @@ import { createReconciliationStore } from '../../lib/reconciliation';
 import { createTransferStore, startTransferStatusListener } from '../../lib/transfers';
 import { invariantPools, type InvariantPools } from '../support/invariants';
 import { call, startApp } from '../support/service';
-import { api, config, createAccount, ensureSystem, GATEWAY_URL, newKey } from '../support/system';
+import { api, config, createAccount, ensureSystem, eventually, GATEWAY_URL, newKey } from '../support/system';
 
 let pools: InvariantPools;
 let from: string;
@@ -88,6 +91,58 @@ describe('POST /v1/transfers refuses bad input with a problem naming the field',
     expect(res.status).toBe(400);
     expect(res.body.errors.map((e: { field: string }) => e.field)).toContain('Idempotency-Key');
     expect(await countTransfers()).toBe(before);
+  });
+});
+
+/** The rows every write would add to, so "nothing written" covers the saga's tables too. */
+async function writtenRows(): Promise<string> {
+  const count = async (db: 'accounts' | 'transfers' | 'ledger', table: string) => (await pools[db].query(`SELECT count(*) AS n FROM ${table}`)).rows[0].n;
+  const counts = await Promise.all([count('accounts', 'accounts'), count('transfers', 'transfers'), count('ledger', 'entries'), count('ledger', 'outbox')]);
+  return `accounts=${counts[0]} transfers=${counts[1]} entries=${counts[2]} ledger.outbox=${counts[3]}`;
+}
+
+/** JSON text of metadata `levels` deep: the object itself is the first level, then arrays down to the last. */
+const metadataOfDepth = (levels: number) => `{"a":${'['.repeat(levels - 1)}${']'.repeat(levels - 1)}}`;
+/** A valid transfer body as JSON text with `metadata` spliced in raw, so keys such as __proto__ arrive as written. */
+const withRawMetadata = (metadataJson: string) => `${JSON.stringify(valid()).slice(0, -1)},"metadata":${metadataJson}}`;
+const postRaw = (body: string) =>
+  fetch(`${GATEWAY_URL}/v1/transfers`, { method: 'POST', headers: { 'content-type': 'application/json', 'Idempotency-Key': newKey() }, body }).then(async (r) => ({
+    status: r.status,
+    type: r.headers.get('content-type'),
+    body: (await r.json()) as { errors?: { field: string; message: string }[] },
+  }));
+
+describe('metadata depth and keys', () => {
+  // Counting rows proves nothing while an earlier test's saga still writes: start from a quiet system.
+  beforeAll(async () => {
+    const pending = async () => Number((await pools.transfers.query(`SELECT count(*) AS n FROM transfers WHERE status = 'pending'`)).rows[0].n);
+    if ((await eventually(pending, (n) => n === 0, 60_000)) !== 0) throw new Error('transfers are still pending; the row counts would not be meaningful');
+  }, 2 * 60_000);
+
+  it.each([
+    ['30,000 levels deep (about 60 KB, under the body limit)', metadataOfDepth(30_000), 'metadata'],
+    ['33 levels deep', metadataOfDepth(33), 'metadata'],
+    ['33 levels deep in objects', `${'{"a":'.repeat(32)}{}${'}'.repeat(32)}`, 'metadata'],
+    ['a __proto__ key', '{"__proto__":{"admin":true},"invoice":"A-17"}', 'metadata.__proto__'],
+    ['a __proto__ key holding null', '{"__proto__":null}', 'metadata.__proto__'],
+    ['a nested __proto__ key', '{"a":[{"b":1},{"__proto__":{"x":1}}]}', 'metadata.a.1.__proto__'],
+  ])('when metadata has %s, then 400 naming it and nothing is written', async (_name, metadataJson, field) => {
+    const before = await writtenRows();
+    const res = await postRaw(withRawMetadata(metadataJson));
+    expect(res.status).toBe(400);
+    expect(res.type).toContain('application/problem+json');
+    expect(res.body.errors!.map((e) => e.field)).toContain(field);
+    expect(await writtenRows()).toBe(before);
+  });
+
+  it('when metadata is exactly 32 levels deep with keys named like prototype members, then it is created and stored exactly', async () => {
+    const metadata = JSON.parse(`{"constructor":"c","prototype":{"constructor":{"prototype":1}},"toString":"t","hasOwnProperty":1,"deep":${'['.repeat(31)}"bottom"${']'.repeat(31)}}`);
+    const res = await api.post('/v1/transfers', { ...valid(), metadata }, { 'Idempotency-Key': newKey() });
+    expect(res.status).toBe(201);
+    expect(res.body.metadata).toEqual(metadata);
+    const read = await api.get(`/v1/transfers/${res.body.id}`);
+    expect(read.body.metadata).toEqual(metadata);
+    expect(Object.keys(read.body.metadata).sort()).toEqual(['constructor', 'deep', 'hasOwnProperty', 'prototype', 'toString']);
   });
 });
 

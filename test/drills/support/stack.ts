@@ -27,7 +27,10 @@ export interface StackRun {
 /** Runs `deploy/stack ARGS...`; a non-zero exit throws with the tail of its output. */
 export async function stack(...args: string[]): Promise<StackRun> {
   try {
-    const { stdout, stderr } = await execFileAsync(STACK, args, { timeout: STACK_TIMEOUT_MS, maxBuffer: 10 * 1024 * 1024 });
+    // The environment passed explicitly: Jest gives each test file a copy of
+    // process.env, and a child spawned without `env` inherits the real one, so
+    // a variable a drill sets (READ_MODEL_INSTANCES=2) would never reach the stack.
+    const { stdout, stderr } = await execFileAsync(STACK, args, { env: process.env, timeout: STACK_TIMEOUT_MS, maxBuffer: 10 * 1024 * 1024 });
     const output = stdout + stderr;
     const started = [...output.matchAll(/^\[stack\] starting ([\w-]+)[: ]/gm)].map((m) => m[1]);
     return { output, started };
