@@ -23,7 +23,15 @@ export function uuidV5(name: string, namespace: string = LEDGER_ID_NAMESPACE): s
 export const holdIdFor = (workflowId: string): string => uuidV5(`${workflowId}/hold`);
 /** The journal entry the hold is captured into. */
 export const entryIdFor = (workflowId: string): string => uuidV5(`${workflowId}/entry`);
-/** The reversing entry posted by reversal workflow `workflowId`. */
-export const reversalEntryIdFor = (workflowId: string): string => uuidV5(`${workflowId}/reversal`);
+/**
+ * The reversing entry posted by reversal workflow `workflowId` for the claim
+ * `claimId` of the reversal. The ledger answers every attempt of one id with
+ * that id's first outcome (a refusal included), so each claim (a new
+ * Idempotency-Key asking again after a refusal) needs its own id, and the
+ * retries of one claim share it. Without a claim (a reversal asked for before
+ * reversals were claimed), the workflow's alone.
+ */
+export const reversalEntryIdFor = (workflowId: string, claimId?: string | null): string =>
+  uuidV5(claimId ? `${workflowId}/reversal/${claimId}` : `${workflowId}/reversal`);
 /** Idempotency-Key header of one step of one workflow. */
 export const idempotencyKeyFor = (workflowId: string, step: string): string => `${workflowId}/${step}`;

@@ -182,7 +182,8 @@ export function createActivities(deps: ActivityDeps) {
      * recorded refused: a run started late, for a reversal refused meanwhile
      * (reverse-<id> may run again: REVERSE_WORKFLOW_ID_REUSE_POLICY), must not
      * post what its client was told was refused; it ends refused the same way.
-     * A new claim of the reversal clears the refusal.
+     * A new claim of the reversal clears the refusal, and asks the ledger
+     * under a reversal id of its own (the ledger keeps the old id's refusal).
      */
     async reverseEntry(input: ReverseEntryInput): Promise<{ entryId: string; reversalEntryId: string }> {
       const recorded = await deps.transfers.getTransfer(input.transferId);
@@ -190,7 +191,7 @@ export function createActivities(deps: ActivityDeps) {
       if (refusal) throw refused(refusal.code, refusal.message ?? `the reversal of transfer ${input.transferId} was refused`);
       const workflowId = currentWorkflowId();
       const entryId = entryIdFor(transferWorkflowId(input.transferId));
-      const request = { reversalEntryId: reversalEntryIdFor(workflowId), description: input.description };
+      const request = { reversalEntryId: reversalEntryIdFor(workflowId, recorded?.reversal?.id), description: input.description };
       const entry = await call(() => deps.ledger.reverseEntry(entryId, request, { idempotencyKey: idempotencyKeyFor(workflowId, 'reverse') }));
       logFor(deps.logger, input.transferId).info({ entry_id: entryId, reversal_entry_id: entry.entryId }, 'entry reversed');
       return { entryId, reversalEntryId: entry.entryId };

@@ -92,6 +92,12 @@ export class LedgerClient implements LedgerApi, LedgerReconciliationApi {
     throw failure(response, `POST ${path}`);
   }
 
+  /**
+   * Safe to repeat without limit (a lost answer, a ledger down): the ledger
+   * decides each reversalEntryId once, posted or refused, and answers every
+   * later attempt of it the same, so a repeat never posts what an earlier
+   * attempt was refused. Asking again after a refusal takes a new id.
+   */
   async reverseEntry(entryId: string, request: ReverseEntryRequest, options?: CallOptions): Promise<EntryDto> {
     const path = `/entries/${encodeURIComponent(entryId)}/reverse`;
     const response = await this.post(path, request, options);

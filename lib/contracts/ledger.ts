@@ -102,6 +102,7 @@ export interface PostEntryRequest {
 }
 
 export interface ReverseEntryRequest {
+  /** Names this reversal request: the ledger decides it once (posted or refused) and answers every attempt of it so. */
   reversalEntryId: string;
   description?: string;
 }

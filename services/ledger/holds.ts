@@ -15,7 +15,6 @@ import type { LedgerDeps } from './deps';
 import { holdEvent } from './events';
 import { postLines } from './posting';
 import {
-  claimEntry,
   ensureAccounts,
   getEntry,
   getHold,
@@ -171,18 +170,17 @@ async function captureLocked(client: PoolClient, hold: HoldRow, request: Capture
     description: request.description,
     requestHash: requestHash({ capture: hold.holdId }),
   };
-  const postedAt = await claimEntry(client, header);
-  if (!postedAt) throw conflict('entry-id-reused', `entry ${request.entryId} already exists`);
   locked.get(hold.fromAccountId)!.pendingMinor -= hold.amountMinor;
   const entry = await postLines(
     client,
-    { ...header, postedAt },
+    header,
     [
       { accountId: hold.fromAccountId, direction: 'debit', amountMinor: hold.amountMinor },
       { accountId: hold.toAccountId, direction: 'credit', amountMinor: hold.amountMinor },
     ],
     locked,
   );
+  if (!entry) throw conflict('entry-id-reused', `entry ${request.entryId} already exists`);
   const captured = holdDto(await setHoldStatus(client, hold.holdId, 'captured', entry.entryId));
   await appendToOutbox(client, [holdEvent(captured)]);
   return { hold: captured, entry };

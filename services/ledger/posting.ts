@@ -2,30 +2,42 @@
  * Posting: turning validated lines into an immutable entry and the balance
  * changes it causes, inside the caller's transaction, after the caller has
  * locked every account the lines touch. Shared by direct entries, hold
- * captures and reversals, so the limit check and the events are written once.
+ * captures and reversals, so the stamp, the limit check and the events are
+ * written once.
  */
 import type { PoolClient } from 'pg';
 import type { EntryDto } from '../../lib/contracts/ledger';
 import { ruleViolation } from '../../lib/errors';
 import { appendToOutbox } from '../../lib/outbox';
 import { entryPostedEvents } from './events';
-import { insertLines, saveBalance, type AccountBalance, type NewEntry, type NewLine } from './repository';
+import { claimEntry, insertLines, saveBalance, type AccountBalance, type NewEntry, type NewLine } from './repository';
 import { signedAmount, totals, withinCreditLimit } from './rules';
 import type { EntryLine } from './schemas';
 
 /**
- * Writes the lines of an entry whose header is already claimed, updates the
- * locked balances, refuses (INSUFFICIENT_FUNDS) any account whose available
- * balance would fall below −creditLimit, and queues the entry's events.
+ * Claims the entry's id, writes its lines, updates the locked balances,
+ * refuses (INSUFFICIENT_FUNDS) any account whose available balance would fall
+ * below −creditLimit, and queues the entry's events. Null when the id is
+ * taken (a twin committed first; the caller replays it).
+ *
+ * The one place an entry is stamped, and only once every account of its lines
+ * is locked: the header's insert sets posted_at, and an account's lock is held
+ * from before that stamp to the commit, so on each account posted_at order is
+ * lock order is commit order, the order the running balances (balanceAfter)
+ * are computed in. A statement ordered by posted_at is then the ledger's own
+ * sequence, and a balance as of any instant is one the account had.
  */
 export async function postLines(
   client: PoolClient,
-  entry: NewEntry & { postedAt: Date },
+  entry: NewEntry,
   lines: Pick<EntryLine, 'accountId' | 'direction' | 'amountMinor'>[],
   locked: Map<string, AccountBalance>,
-): Promise<EntryDto> {
+): Promise<EntryDto | null> {
   const { debitsMinor, creditsMinor } = totals(lines);
   if (debitsMinor !== creditsMinor) throw new Error(`assertion: unbalanced lines reached posting (${debitsMinor} vs ${creditsMinor})`);
+  for (const line of lines) lockedBalance(locked, line.accountId);
+  const postedAt = await claimEntry(client, entry);
+  if (!postedAt) return null;
 
   const newLines: NewLine[] = lines.map((line, i) => {
     const balance = lockedBalance(locked, line.accountId);
@@ -44,7 +56,7 @@ export async function postLines(
   const storedSigned = await insertLines(client, entry.entryId, newLines);
   assertStoredBalanced(entry.entryId, storedSigned, newLines.length);
 
-  const posted = toEntryDto(entry, newLines);
+  const posted = toEntryDto({ ...entry, postedAt }, newLines);
   await appendToOutbox(client, entryPostedEvents(posted));
   return posted;
 }

@@ -219,6 +219,7 @@ export function holdDto(hold: HoldRow): HoldDto {
  * Claims `entryId` by inserting the entry's header; returns its posting time.
  * The unique key is the idempotency guard: a concurrent request with the same
  * id waits here until the first commits, then sees the conflict (returns null).
+ * Called by postLines only, after the locks (why: postLines).
  */
 export async function claimEntry(client: PoolClient, entry: NewEntry): Promise<Date | null> {
   const { rows } = await client.query<{ posted_at: Date }>(
@@ -283,4 +284,49 @@ export async function getEntry(db: Db, entryId: string): Promise<StoredEntry | n
 export async function reversalOf(db: Db, entryId: string): Promise<string | null> {
   const { rows } = await db.query<{ entry_id: string }>('SELECT entry_id FROM entries WHERE reverses_entry_id = $1', [entryId]);
   return rows[0]?.entry_id ?? null;
+}
+
+// ------------------------------------------------------------------ reversal outcomes
+
+export interface ReversalOutcome {
+  reversalEntryId: string;
+  reversesEntryId: string;
+  outcome: 'posted' | 'refused';
+  refusalCode: string | null;
+  refusalMessage: string | null;
+}
+
+/**
+ * Claims the decision of reversal `reversalEntryId` as posted; false when its
+ * outcome is decided already. A concurrent attempt of the same id waits here
+ * until the first commits (then false) or rolls back (then true).
+ */
+export async function claimReversalOutcome(client: PoolClient, reversalEntryId: string, reversesEntryId: string): Promise<boolean> {
+  const { rowCount } = await client.query(
+    `INSERT INTO reversal_outcomes (reversal_entry_id, reverses_entry_id, outcome) VALUES ($1, $2, 'posted')
+     ON CONFLICT (reversal_entry_id) DO NOTHING`,
+    [reversalEntryId, reversesEntryId],
+  );
+  return rowCount === 1;
+}
+
+/** Turns the outcome this transaction claimed into the refusal it decided instead. */
+export async function refuseClaimedReversal(client: PoolClient, reversalEntryId: string, refusal: { code: string; message: string }): Promise<void> {
+  await client.query(
+    `UPDATE reversal_outcomes SET outcome = 'refused', refusal_code = $2, refusal_message = $3, decided_at = clock_timestamp()
+      WHERE reversal_entry_id = $1`,
+    [reversalEntryId, refusal.code, refusal.message],
+  );
+}
+
+export async function getReversalOutcome(db: Db, reversalEntryId: string): Promise<ReversalOutcome | null> {
+  const { rows } = await db.query('SELECT * FROM reversal_outcomes WHERE reversal_entry_id = $1', [reversalEntryId]);
+  if (!rows[0]) return null;
+  return {
+    reversalEntryId: rows[0].reversal_entry_id,
+    reversesEntryId: rows[0].reverses_entry_id,
+    outcome: rows[0].outcome,
+    refusalCode: rows[0].refusal_code,
+    refusalMessage: rows[0].refusal_message,
+  };
 }

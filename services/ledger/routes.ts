@@ -4,10 +4,11 @@ import { AppError, notFound } from '../../lib/errors';
 import { asyncHandler } from '../../lib/http';
 import { parseOrThrow } from '../../lib/validation';
 import type { LedgerDeps } from './deps';
-import { postEntry, reverseEntry } from './entries';
+import { postEntry } from './entries';
 import { captureHold, reserveAndCapture, reserveHold, voidHold, type CaptureResult } from './holds';
 import { getBalance, getEntry, getHold, holdDto } from './repository';
 import { balanceCheckPage, balancePage, transferEntriesPage } from './reconciliation';
+import { reverseEntry } from './reversals';
 import {
   accountsPageQuery,
   captureHoldSchema,

@@ -531,9 +531,11 @@ describe('reverse transfer workflow', () => {
       return [refused.status, reversed.status];
     });
 
-    const reversalEntryId = reversalEntryIdFor(reverseTransferWorkflowId(input.transferId));
+    const [refusedId, reversalEntryId] = ['first', 'second'].map((claim) => reversalEntryIdFor(reverseTransferWorkflowId(input.transferId), claim));
     expect(results).toEqual(['refused', 'reversed']);
-    expect(fakes.ledger.callsOf('reverseEntry').map((c) => (c.body as { reversalEntryId: string }).reversalEntryId)).toEqual([reversalEntryId, reversalEntryId]);
+    // Each claim asks under an id of its own: the ledger would answer the first id's refusal again.
+    expect(fakes.ledger.callsOf('reverseEntry').map((c) => (c.body as { reversalEntryId: string }).reversalEntryId)).toEqual([refusedId, reversalEntryId]);
+    expect(refusedId).not.toBe(reversalEntryId);
     expect([...fakes.ledger.entries.values()].filter((e) => e.reversesEntryId !== null)).toHaveLength(1);
     expect(fakes.transfers.rows.get(input.transferId)).toMatchObject({ status: 'reversed', reversalEntryId, reversal: { id: 'second', refusal: null } });
   });
