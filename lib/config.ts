@@ -62,6 +62,7 @@ const schema = z.object({
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('transfers'),
   TEMPORAL_UI_PORT: port,
   PROMETHEUS_PORT: port,
+  ALERTMANAGER_PORT: port,
   /** The native stack's dashboards page (deploy/dashboards). */
   DASHBOARDS_PORT: port,
   OTLP_HTTP_PORT: port,

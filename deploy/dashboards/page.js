@@ -187,8 +187,36 @@ async function refreshPanel(item, span, times) {
   }
 }
 
+/** How many of the latest alert notifications the page lists. */
+const NOTIFICATIONS_SHOWN_MAX = 20;
+
+/** The alert notifications Alertmanager delivered to the stack's default receiver, newest first. */
+async function renderNotifications() {
+  const list = $('notification-list');
+  const { items } = await getJson('/api/alert-notifications');
+  list.replaceChildren(
+    ...(items.length === 0 ? [Object.assign(document.createElement('li'), { textContent: 'none received' })] : items.slice(0, NOTIFICATIONS_SHOWN_MAX).map(notificationItem)),
+  );
+}
+
+function notificationItem(notification) {
+  const item = document.createElement('li');
+  item.dataset.status = notification.status;
+  const state = Object.assign(document.createElement('span'), { className: 'state', textContent: notification.status });
+  const text = ` ${notification.alertname} (${notification.severity}, to ${notification.receiver}) ${notification.summary} · ${new Date(notification.receivedAt).toLocaleTimeString()} `;
+  item.append(state, text);
+  if (notification.runbookUrl) {
+    // runbook_url names a heading of docs/runbooks.md, which this server serves at /runbooks.
+    item.append(Object.assign(document.createElement('a'), { href: '/runbooks', textContent: 'runbook', title: notification.runbookUrl }));
+  }
+  return item;
+}
+
 /** One refresh: the time window now, every panel queried and drawn. */
 async function render() {
+  void renderNotifications().catch((error) => {
+    $('notification-list').replaceChildren(Object.assign(document.createElement('li'), { textContent: `notifications: ${error.message}` }));
+  });
   const rangeS = RANGES_S[state.range];
   const step = Math.max(STEP_S_MIN, Math.ceil(rangeS / POINTS_PER_PANEL / STEP_S_MIN) * STEP_S_MIN);
   // Aligned to the step, as Prometheus evaluates at start + k·step: every query of the page shares one time axis.

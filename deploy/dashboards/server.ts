@@ -10,6 +10,8 @@
  *   GET /api/query_range           one panel query over a time range: its dashboard variables
  *                                  expanded (grafana/variables.ts), then Prometheus's /api/v1/query_range
  *   GET /api/namespaces            the Temporal namespaces the workers report (the $namespace choices)
+ *   POST/GET /api/alert-notifications  Alertmanager's default receiver, and what it received (notifications.ts)
+ *   GET /runbooks                  docs/runbooks.md, where every alert's runbook_url points
  *
  * Prometheus answers no cross-origin requests, so the page asks this server,
  * which forwards only those two read-only queries.
@@ -20,6 +22,7 @@ import express, { type Express, type Request, type Response } from 'express';
 import { ROOT_DIR } from '../../lib/config';
 import type { Logger } from '../../lib/logger';
 import { expandVariables } from '../../grafana/variables';
+import { alertNotificationsRouter } from './notifications';
 
 export const GRAFANA_DIR = path.join(ROOT_DIR, 'grafana');
 /** page.html and page.js are served from the checkout (the stack runs this module compiled, from dist/). */
@@ -112,6 +115,10 @@ export function createDashboardsApp(options: DashboardsAppOptions): Express {
   app.get('/api/namespaces', async (_req, res) => {
     await forward(res, '/api/v1/label/namespace/values', { 'match[]': 'temporal_worker_start' });
   });
+
+  app.use(alertNotificationsRouter(options.logger));
+  // The runbooks as plain text: every alert's runbook_url names a heading of this file.
+  app.get('/runbooks', (_req, res) => res.type('text/plain; charset=utf-8').sendFile(path.join(ROOT_DIR, 'docs', 'runbooks.md')));
 
   return app;
 }

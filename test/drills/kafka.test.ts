@@ -8,13 +8,15 @@
  * idle, outboxes empty included. The operator is told: Prometheus's
  * OutboxEventsUnpublished alert (deploy/prometheus/rules/credit-ledger.yml:
  * oldest unpublished row above 5 s for 10 s) fires for the ledger while the
- * broker is down, and resolves once the backlog is published.
+ * broker is down, and resolves once the backlog is published; Alertmanager
+ * delivers both, firing and resolved, to the stack's default receiver (the
+ * dashboards page's webhook, deploy/alertmanager/alertmanager.yml).
  * How: runDrill (support/drill.ts) runs the load and the checks; this file
  * samples the outboxes every second while the broker is down, and watches
  * /api/v1/alerts every second from the injection until the alert resolved.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AlertWatch } from './support/alerts';
+import { AlertWatch, deliveredNotification, type DeliveredNotification } from './support/alerts';
 import { runDrill, violationsOf, type DrillContext } from './support/drill';
 import { stack } from './support/stack';
 
@@ -22,6 +24,9 @@ import { stack } from './support/stack';
 const ALERT = { name: 'OutboxEventsUnpublished', labels: { service: 'ledger' } };
 /** After the system is idle, the alert is gone within a scrape and an evaluation (5 s each); a margin on top. */
 const ALERT_RESOLVED_WITHIN_MS = 60_000;
+/** Alertmanager sends a resolved alert with its group's next flush (group_interval 30 s); a margin on top. */
+const NOTIFICATION_WITHIN_MS = 60_000;
+const delivered: { firing?: DeliveredNotification; resolved?: DeliveredNotification } = {};
 let alertWatch: AlertWatch | undefined;
 const times = { injectedAtMs: 0, healStartedAtMs: 0, kafkaBackAtMs: 0 };
 
@@ -80,6 +85,12 @@ it('when Kafka is down for 30 s mid-load, then the outboxes grow, drain once it 
     afterRecovery: async (ctx) => {
       await alertWatch!.resolvedWithin(ALERT_RESOLVED_WITHIN_MS);
       ctx.notes.push(alertNote(alertWatch!));
+      const dashboardsUrl = `http://127.0.0.1:${ctx.config.DASHBOARDS_PORT}`;
+      const wanted = { name: ALERT.name, labels: ALERT.labels, sinceMs: times.injectedAtMs };
+      delivered.firing = await deliveredNotification(dashboardsUrl, { ...wanted, status: 'firing' }, NOTIFICATION_WITHIN_MS);
+      delivered.resolved = await deliveredNotification(dashboardsUrl, { ...wanted, status: 'resolved' }, NOTIFICATION_WITHIN_MS);
+      const at = (n: DeliveredNotification | undefined) => (n ? `at ${seconds(Date.parse(n.receivedAt) - times.injectedAtMs)} to ${n.receiver}` : 'never');
+      ctx.notes.push(`notifications delivered to the default receiver, from the injection: firing ${at(delivered.firing)}, resolved ${at(delivered.resolved)}`);
     },
     extraChecks: async () => [
       {
@@ -98,5 +109,7 @@ it('when Kafka is down for 30 s mid-load, then the outboxes grow, drain once it 
     // Kafka is down until the heal's `deploy/stack up` has started it again (it returns once the topics are checked).
     firedBeforeKafkaWasBack: watch.firstFiringAtMs !== undefined && watch.firstFiringAtMs < times.kafkaBackAtMs,
     resolvedAfterTheHeal: watch.resolvedAtMs !== undefined && watch.resolvedAtMs > times.healStartedAtMs,
-  }).toEqual({ firingBeforeTheFault: false, firedBeforeKafkaWasBack: true, resolvedAfterTheHeal: true });
+    firingDelivered: delivered.firing?.receiver,
+    resolvedDelivered: delivered.resolved !== undefined && Date.parse(delivered.resolved.receivedAt) > times.healStartedAtMs,
+  }).toEqual({ firingBeforeTheFault: false, firedBeforeKafkaWasBack: true, resolvedAfterTheHeal: true, firingDelivered: 'operators', resolvedDelivered: true });
 });

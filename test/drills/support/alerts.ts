@@ -88,3 +88,37 @@ export class AlertWatch {
     }
   }
 }
+
+/** One notification as the stack's default receiver keeps it (deploy/dashboards/notifications.ts). */
+export interface DeliveredNotification {
+  receivedAt: string;
+  receiver: string;
+  status: 'firing' | 'resolved';
+  alertname: string;
+  labels: Record<string, string>;
+}
+
+/**
+ * Waits until Alertmanager has delivered a notification of `status` for the
+ * alert (name and labels) to the dashboards page's webhook since `sinceMs`;
+ * returns it, or undefined after `timeoutMs`.
+ */
+export async function deliveredNotification(
+  dashboardsUrl: string,
+  alert: { name: string; labels: Record<string, string>; status: 'firing' | 'resolved'; sinceMs: number },
+  timeoutMs: number,
+): Promise<DeliveredNotification | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  const matches = (n: DeliveredNotification) =>
+    n.alertname === alert.name &&
+    n.status === alert.status &&
+    Date.parse(n.receivedAt) >= alert.sinceMs &&
+    Object.entries(alert.labels).every(([key, value]) => n.labels[key] === value);
+  while (Date.now() < deadline) {
+    const response = await fetch(`${dashboardsUrl}/api/alert-notifications`, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) }).catch(() => undefined);
+    const found = response?.ok ? ((await response.json()) as { items: DeliveredNotification[] }).items.find(matches) : undefined;
+    if (found) return found;
+    await sleep(POLL_MS);
+  }
+  return undefined;
+}
