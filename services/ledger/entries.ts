@@ -10,6 +10,7 @@ import { requestHash } from '../../lib/request-hash';
 import { requireActiveAccounts } from './accounts-directory';
 import type { LedgerDeps } from './deps';
 import { postLines } from './posting';
+import { appendTransactionEvents } from './transaction-events';
 import { claimEntry, ensureAccounts, getEntry, lockAccounts, reversalOf } from './repository';
 import { assertValidEntry } from './rules';
 import type { PostEntry, ReverseEntry } from './schemas';
@@ -41,7 +42,9 @@ export async function postEntry(deps: LedgerDeps, request: PostEntry): Promise<E
     const postedAt = await claimEntry(client, header);
     if (!postedAt) return null; // a concurrent twin won; replay its result below
     const locked = await lockAccounts(client, accountIds);
-    return postLines(client, { ...header, postedAt }, request.lines, locked);
+    const posted = await postLines(client, { ...header, postedAt }, request.lines, locked);
+    await appendTransactionEvents(client, locked, posted.events);
+    return posted.entry;
   });
   if (result) {
     deps.metrics.entryCreated('direct');
@@ -90,7 +93,9 @@ export async function reverseEntry(deps: LedgerDeps, entryId: string, request: R
     const postedAt = await claimEntry(client, header);
     if (!postedAt) return null;
     const locked = await lockAccounts(client, mirrored.map((line) => line.accountId));
-    return postLines(client, { ...header, postedAt }, mirrored, locked);
+    const posted = await postLines(client, { ...header, postedAt }, mirrored, locked);
+    await appendTransactionEvents(client, locked, posted.events);
+    return posted.entry;
   }).catch((error: { code?: string; constraint?: string }) => {
     if (error.code === '23505' && error.constraint === 'entries_reverses_entry_id_key') {
       throw ruleViolation('ENTRY_ALREADY_REVERSED', `entry ${entryId} was already reversed`);

@@ -7,23 +7,29 @@
 import type { PoolClient } from 'pg';
 import type { EntryDto } from '../../lib/contracts/ledger';
 import { ruleViolation } from '../../lib/errors';
-import { appendToOutbox } from '../../lib/outbox';
+import type { OutboxEvent } from '../../lib/outbox';
 import { entryPostedEvents } from './events';
-import { insertLines, saveBalance, type AccountBalance, type NewEntry, type NewLine } from './repository';
+import { insertLines, saveBalance, type LockedBalance, type NewEntry, type NewLine } from './repository';
 import { signedAmount, totals, withinCreditLimit } from './rules';
 import type { EntryLine } from './schemas';
+
+export interface PostedLines {
+  entry: EntryDto;
+  /** The entry's events; the caller writes them with the rest of its transaction's (transaction-events.ts). */
+  events: OutboxEvent<EntryDto & { accountId: string }>[];
+}
 
 /**
  * Writes the lines of an entry whose header is already claimed, updates the
  * locked balances, refuses (INSUFFICIENT_FUNDS) any account whose available
- * balance would fall below −creditLimit, and queues the entry's events.
+ * balance would fall below −creditLimit, and returns the entry's events.
  */
 export async function postLines(
   client: PoolClient,
   entry: NewEntry & { postedAt: Date },
   lines: Pick<EntryLine, 'accountId' | 'direction' | 'amountMinor'>[],
-  locked: Map<string, AccountBalance>,
-): Promise<EntryDto> {
+  locked: Map<string, LockedBalance>,
+): Promise<PostedLines> {
   const { debitsMinor, creditsMinor } = totals(lines);
   if (debitsMinor !== creditsMinor) throw new Error(`assertion: unbalanced lines reached posting (${debitsMinor} vs ${creditsMinor})`);
 
@@ -45,8 +51,7 @@ export async function postLines(
   assertStoredBalanced(entry.entryId, storedSigned, newLines.length);
 
   const posted = toEntryDto(entry, newLines);
-  await appendToOutbox(client, entryPostedEvents(posted));
-  return posted;
+  return { entry: posted, events: entryPostedEvents(posted) };
 }
 
 function toEntryDto(entry: NewEntry & { postedAt: Date }, lines: NewLine[]): EntryDto {
@@ -67,7 +72,7 @@ function toEntryDto(entry: NewEntry & { postedAt: Date }, lines: NewLine[]): Ent
   };
 }
 
-function lockedBalance(locked: Map<string, AccountBalance>, accountId: string): AccountBalance {
+function lockedBalance(locked: Map<string, LockedBalance>, accountId: string): LockedBalance {
   const balance = locked.get(accountId);
   if (!balance) throw new Error(`assertion: account ${accountId} was not locked before posting`);
   return balance;

@@ -3,13 +3,16 @@
  * together with the record that each was applied: an event delivered again
  * (in this batch, or in a later one after a crash) finds its id taken and
  * changes nothing, and a transaction that fails midway applies nothing at all.
+ * Events of ledger transactions (stamped by the ledger) are applied a whole
+ * ledger transaction at a time, in each account's commit order, or kept until
+ * they can be (ledger-tx/apply-transactions.ts); account events and ledger
+ * events written before the stamp existed are applied one by one.
  */
 import { inTransaction, type Pool, type PoolClient } from '../../lib/pg';
-import type { ProjectionEvent } from './events';
-import { projectAccount } from './projections/accounts';
+import { ledgerTxOf, type ProjectionEvent } from './events';
+import { applyLedgerTransactions, type Arrival } from './ledger-tx/apply-transactions';
+import { projectEvent } from './project-event';
 import { BalanceChanges } from './projections/balances';
-import { projectEntryPosted } from './projections/entries';
-import { projectHold } from './projections/holds';
 
 /** Where a message sits in Kafka. */
 export interface EventPosition {
@@ -46,10 +49,16 @@ export async function applyEvents(pool: Pool, events: PositionedEvent[], scope: 
     const fresh = await markProcessed(client, events);
     const balances = new BalanceChanges();
     const outcomes: ApplyOutcome[] = [];
-    for (const [index, { event }] of events.entries()) {
+    const arrivals: Arrival[] = [];
+    for (const [index, { event, position }] of events.entries()) {
+      const stamp = ledgerTxOf(event);
       if (!fresh.has(index)) outcomes.push({ applied: false });
-      else outcomes.push(await scope(index, () => project(client, event, balances)));
+      else if (stamp) {
+        arrivals.push({ index, event, position, stamp });
+        outcomes.push({ applied: false }); // replaced below
+      } else outcomes.push(await scope(index, () => projectEvent(client, event, balances)));
     }
+    for (const [index, outcome] of await applyLedgerTransactions(client, arrivals, balances, scope)) outcomes[index] = outcome;
     await balances.write(client);
     await advanceAppliedPositions(client, events);
     return outcomes;
@@ -77,25 +86,6 @@ async function markProcessed(client: PoolClient, events: PositionedEvent[]): Pro
     ],
   );
   return new Set(rows.map((row) => firstIndexById.get(row.event_id)!));
-}
-
-/** Runs the event's projection, adding its balance deltas to `balances`. */
-async function project(client: PoolClient, event: ProjectionEvent, balances: BalanceChanges): Promise<ApplyOutcome> {
-  const { envelope } = event;
-  switch (event.kind) {
-    case 'account':
-      await projectAccount(client, event.envelope.payload, envelope.occurredAt, balances);
-      return { applied: true, holdContradiction: false, holdSettled: false };
-    case 'entry':
-      await projectEntryPosted(client, event.envelope.payload, balances);
-      return { applied: true, holdContradiction: false, holdSettled: false };
-    case 'hold': {
-      const transition = await projectHold(client, event.envelope.payload, event.status, envelope.occurredAt, balances);
-      return { applied: true, holdContradiction: transition.contradiction, holdSettled: transition.write && event.status !== 'reserved' };
-    }
-    case 'unknown':
-      return { applied: true, holdContradiction: false, holdSettled: false };
-  }
 }
 
 /** How far each partition has been applied: past the last event of the batch. */
