@@ -40,13 +40,15 @@ export type EventScope = <T>(index: number, work: () => Promise<T>) => Promise<T
 
 const unscoped: EventScope = (_index, work) => work();
 
+const TAKE_TURN = `CROSS JOIN (SELECT pg_advisory_xact_lock(hashtext('read-model-apply:' || current_schema()))) AS turn`;
+
 /** One outcome per event, in the order given; all of them committed, or the call throws and none is. */
 export async function applyEvents(pool: Pool, events: PositionedEvent[], scope: EventScope = unscoped): Promise<ApplyOutcome[]> {
   if (events.length === 0) return [];
   return inTransaction(pool, async (client) => {
     // processed_events is always the first table an apply writes: the rebuild
     // locks it first as well, which rules out a deadlock between the two.
-    const fresh = await markProcessed(client, events);
+    const fresh = await markProcessed(client, events, events.some(({ event }) => ledgerTxOf(event) !== undefined));
     const balances = new BalanceChanges();
     const outcomes: ApplyOutcome[] = [];
     const arrivals: Arrival[] = [];
@@ -65,8 +67,18 @@ export async function applyEvents(pool: Pool, events: PositionedEvent[], scope: 
   });
 }
 
-/** Records the events' ids; returns the indexes of those not recorded before (nor earlier in this batch). */
-async function markProcessed(client: PoolClient, events: PositionedEvent[]): Promise<Set<number>> {
+/**
+ * Records the events' ids; returns the indexes of those not recorded before
+ * (nor earlier in this batch). With `takeTurn`, the same statement also takes
+ * the appliers' turn: whether a ledger transaction is complete and its
+ * accounts ready is decided from what is committed, so two apply transactions
+ * deciding at once could each park one half of a ledger transaction and never
+ * see the other half. They take turns instead, on a lock held to the commit
+ * (per schema, so a rebuild does not wait on the live consumer); the live
+ * consumer applies one transaction at a time anyway (apply-group.ts). The
+ * statements after this one see every commit of the turns before.
+ */
+async function markProcessed(client: PoolClient, events: PositionedEvent[], takeTurn: boolean): Promise<Set<number>> {
   const firstIndexById = new Map<string, number>();
   events.forEach(({ event }, index) => {
     if (!firstIndexById.has(event.envelope.eventId)) firstIndexById.set(event.envelope.eventId, index);
@@ -74,7 +86,8 @@ async function markProcessed(client: PoolClient, events: PositionedEvent[]): Pro
   const candidates = [...firstIndexById.values()].map((index) => events[index]);
   const { rows } = await client.query<{ event_id: string }>(
     `INSERT INTO processed_events (event_id, event_type, topic, partition, kafka_offset)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::bigint[])
+     SELECT t.* FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::bigint[]) AS t
+     ${takeTurn ? TAKE_TURN : ''}
      ON CONFLICT (event_id) DO NOTHING
      RETURNING event_id`,
     [

@@ -4,7 +4,9 @@
  * its statement lines and hold changes together, and only when the ordering
  * rule (ordering.ts) allows; what cannot be applied yet is parked (store.ts)
  * and applied by the transaction that brings what it waits for. Every state
- * a reader can see is then, for each account, a state the ledger had.
+ * a reader can see is then, for each account, a state the ledger had. The
+ * caller holds the appliers' turn (apply.ts), so what is parked is seen by
+ * the next apply.
  */
 import type { LedgerTxStamp } from '../../../lib/contracts/ledger';
 import type { PoolClient } from '../../../lib/pg';
@@ -12,8 +14,8 @@ import type { ApplyOutcome, EventPosition, EventScope } from '../apply';
 import { ledgerTxOf, type ProjectionEvent } from '../events';
 import { projectEvent } from '../project-event';
 import { BalanceChanges } from '../projections/balances';
-import { settle, stepsOf, type LedgerTx, type Versions } from './ordering';
-import { loadParked, park, parkedSuccessors, readVersions, unpark, type Part } from './store';
+import { settle, stepsOf, type LedgerTx, type TxStep, type Versions } from './ordering';
+import { loadParked, park, readVersions, unpark, type Part } from './store';
 
 export interface Arrival {
   /** Index of the event in the batch being applied. */
@@ -35,12 +37,14 @@ export async function applyLedgerTransactions(
 ): Promise<Map<number, ApplyOutcome>> {
   const outcomes = new Map<number, ApplyOutcome>();
   if (arrivals.length === 0) return outcomes;
-  await lockOutOtherAppliers(client);
   const known = new Map<string, LedgerTx<Part>>();
   for (const { index, event, position, stamp } of arrivals) {
     txOf(known, stamp).parts.push({ event, position, arrival: index });
   }
-  const stored = new Set((await addParkedParts(client, known, [...known.keys()])).map((tx) => tx.txId));
+  // In one query: the parts parked before of these transactions, and of those that follow them.
+  const arrived = [...known.values()];
+  const stored = await addParkedParts(client, known, arrived.map((tx) => tx.txId), arrived.flatMap((tx) => tx.steps));
+  const successorsLoaded = new Set(arrived.map((tx) => tx.txId));
   const versions = await readVersions(client, accountsOf([...known.values()]));
   const done: LedgerTx<Part>[] = [];
   let candidates = [...known.values()];
@@ -51,28 +55,21 @@ export async function applyLedgerTransactions(
     for (const tx of settlement.stale) tx.parts.forEach(({ arrival }) => arrival !== null && outcomes.set(arrival, REPEATED));
     done.push(...settlement.apply, ...settlement.stale);
     waiting = settlement.waiting;
-    const next = (await parkedSuccessors(client, settlement.apply.flatMap((tx) => tx.steps))).filter((txId) => !known.has(txId));
-    if (next.length === 0) break;
-    const loaded = await addParkedParts(client, known, next);
-    loaded.forEach((tx) => stored.add(tx.txId));
-    await addVersions(client, versions, accountsOf(loaded));
-    candidates = [...waiting, ...loaded];
+    // Parked transactions applied just now may have parked successors of their own: a chain.
+    const reached = settlement.apply.filter((tx) => !successorsLoaded.has(tx.txId));
+    if (reached.length === 0) break;
+    reached.forEach((tx) => successorsLoaded.add(tx.txId));
+    const loaded = await addParkedParts(client, known, [], reached.flatMap((tx) => tx.steps));
+    if (loaded.size === 0) break;
+    loaded.forEach((txId) => stored.add(txId));
+    const loadedTxs = [...loaded].map((txId) => known.get(txId)!);
+    await addVersions(client, versions, accountsOf(loadedTxs));
+    candidates = [...waiting, ...loadedTxs.filter((tx) => !waiting.includes(tx))];
   }
   for (const tx of waiting) tx.parts.forEach(({ arrival }) => arrival !== null && outcomes.set(arrival, PARKED));
   await park(client, waiting);
   await unpark(client, done.filter((tx) => stored.has(tx.txId)).map((tx) => tx.txId));
   return outcomes;
-}
-
-/**
- * Whether a transaction is complete and its accounts ready is decided from
- * what is committed: two apply transactions deciding at once could each park
- * one half of a ledger transaction and never see the other half. They take
- * turns instead (per schema, so a rebuild does not wait on the live consumer);
- * the live consumer applies one transaction at a time anyway (apply-group.ts).
- */
-async function lockOutOtherAppliers(client: PoolClient): Promise<void> {
-  await client.query(`SELECT pg_advisory_xact_lock(hashtext('read-model-apply:' || current_schema()))`);
 }
 
 function txOf(known: Map<string, LedgerTx<Part>>, stamp: LedgerTxStamp): LedgerTx<Part> {
@@ -84,20 +81,26 @@ function txOf(known: Map<string, LedgerTx<Part>>, stamp: LedgerTxStamp): LedgerT
   return tx;
 }
 
-/** Adds the parked parts of `txIds` to `known`; returns the transactions that had some. */
-async function addParkedParts(client: PoolClient, known: Map<string, LedgerTx<Part>>, txIds: string[]): Promise<LedgerTx<Part>[]> {
-  const parked = await loadParked(client, txIds);
-  return [...parked].map(([txId, parts]) => {
+/**
+ * Adds to `known` the parked parts of `txIds` and of the transactions that
+ * take an account of `reached` to its next version (each part once); returns
+ * the ids of the transactions that had parked parts.
+ */
+async function addParkedParts(client: PoolClient, known: Map<string, LedgerTx<Part>>, txIds: string[], reached: TxStep[]): Promise<Set<string>> {
+  const parked = await loadParked(client, txIds, reached);
+  for (const [txId, parts] of parked) {
     const stamp = ledgerTxOf(parts[0].event);
     if (stamp?.txId !== txId) throw new Error(`assertion: a parked event of transaction ${txId} carries the stamp of ${stamp?.txId}`);
     const tx = txOf(known, stamp);
-    tx.parts.push(...parts);
-    return tx;
-  });
+    const inHand = new Set(tx.parts.map((part) => part.event.envelope.eventId));
+    tx.parts.push(...parts.filter((part) => !inHand.has(part.event.envelope.eventId)));
+  }
+  return new Set(parked.keys());
 }
 
 async function addVersions(client: PoolClient, versions: Versions, accountIds: string[]): Promise<void> {
   const missing = accountIds.filter((id) => !versions.has(id));
+  if (missing.length === 0) return;
   for (const [id, version] of await readVersions(client, missing)) versions.set(id, version);
 }
 
