@@ -16,7 +16,8 @@ CREATE TABLE parked_events (
   partition    integer NOT NULL,
   kafka_offset bigint NOT NULL,
   envelope     text NOT NULL,
-  parked_at    timestamptz NOT NULL DEFAULT now()
+  -- When it was parked: the age of the oldest is a gauge (a transaction that waits long is missing an event).
+  created_at   timestamptz NOT NULL DEFAULT clock_timestamp()
 );
 CREATE INDEX parked_events_by_tx ON parked_events (tx_id);
 
