@@ -131,15 +131,38 @@ export interface BalanceDto {
   availableMinor: string;
 }
 
+/** What one ledger transaction did to one account's balance row. */
+export interface LedgerTxAccountStep {
+  accountId: string;
+  /** The row's version once the transaction committed: one more than before it, so versions are the account's commit order. */
+  version: string;
+  /** Signed, minor units. */
+  postedDeltaMinor: string;
+  pendingDeltaMinor: string;
+}
+
+/**
+ * Carried by every event a ledger transaction writes (absent from events
+ * written before it existed): which transaction, how many events it wrote
+ * across both topics, and its step on each account it changed. A consumer
+ * that applies a transaction only once it holds all its events, and only when
+ * each account is at the version right before, shows only states the ledger had.
+ */
+export interface LedgerTxStamp {
+  txId: string;
+  eventCount: number;
+  accounts: LedgerTxAccountStep[];
+}
+
 /**
  * `ledger.entry.v1`, type `entry.posted`: one event per account the entry
  * touches (aggregateId = that account), so each account's events stay ordered
  * on its partition. The payload is the whole entry.
  */
-export type EntryPostedPayload = EntryDto & { accountId: string };
+export type EntryPostedPayload = EntryDto & { accountId: string; ledgerTx?: LedgerTxStamp };
 
 /** `ledger.hold.v1`, types `hold.reserved|captured|voided|expired`; aggregateId = the source account. */
-export type HoldEventPayload = HoldDto;
+export type HoldEventPayload = HoldDto & { ledgerTx?: LedgerTxStamp };
 export const HOLD_EVENT_TYPES = ['hold.reserved', 'hold.captured', 'hold.voided', 'hold.expired'] as const;
 
 // ------------------------------------------------------------ reconciliation

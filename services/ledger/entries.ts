@@ -11,6 +11,7 @@ import { requireActiveAccounts } from './accounts-directory';
 import type { LedgerDeps } from './deps';
 import { postLines } from './posting';
 import { ensureAccounts, getEntry, lockAccounts } from './repository';
+import { appendTransactionEvents } from './transaction-events';
 import { assertValidEntry } from './rules';
 import type { PostEntry } from './schemas';
 
@@ -39,7 +40,10 @@ export async function postEntry(deps: LedgerDeps, request: PostEntry): Promise<E
       requestHash: hash,
     };
     const locked = await lockAccounts(client, accountIds);
-    return postLines(client, header, request.lines, locked); // null: a concurrent twin won; replay its result below
+    const posted = await postLines(client, header, request.lines, locked);
+    if (!posted) return null; // a concurrent twin won; replay its result below
+    await appendTransactionEvents(client, locked, posted.events);
+    return posted.entry;
   });
   if (result) {
     deps.metrics.entryCreated('direct');

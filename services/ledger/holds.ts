@@ -7,13 +7,13 @@
 import type { PoolClient } from 'pg';
 import type { EntryDto, HoldDto } from '../../lib/contracts/ledger';
 import { AppError, conflict, notFound, ruleViolation } from '../../lib/errors';
-import { appendToOutbox } from '../../lib/outbox';
 import { inTransaction } from '../../lib/pg';
 import { requestHash } from '../../lib/request-hash';
 import { requireActiveAccounts, type KnownAccount } from './accounts-directory';
 import type { LedgerDeps } from './deps';
 import { holdEvent } from './events';
 import { postLines } from './posting';
+import { appendTransactionEvents } from './transaction-events';
 import {
   ensureAccounts,
   getEntry,
@@ -25,7 +25,7 @@ import {
   lockAccounts,
   saveBalance,
   setHoldStatus,
-  type AccountBalance,
+  type LockedBalance,
   type HoldRow,
 } from './repository';
 import { withinCreditLimit } from './rules';
@@ -66,10 +66,11 @@ async function reserveNew(deps: LedgerDeps, request: ReserveHold, hash: string):
   const hold = await inTransaction(deps.pool, async (client) => {
     const inserted = await insertNewHold(client, accounts, request, hash);
     if (!inserted) return null; // a twin or a tombstone got there first
-    const source = (await lockAccounts(client, [request.fromAccountId])).get(request.fromAccountId)!;
+    const locked = await lockAccounts(client, [request.fromAccountId]);
+    const source = locked.get(request.fromAccountId)!;
     reserveOn(source, inserted);
     await saveBalance(client, source);
-    await appendToOutbox(client, [holdEvent(holdDto(inserted))]);
+    await appendTransactionEvents(client, locked, [holdEvent(holdDto(inserted))]);
     return inserted;
   });
   if (hold) {
@@ -96,7 +97,7 @@ async function insertNewHold(client: PoolClient, accounts: KnownAccount[], reque
 }
 
 /** Counts the hold's amount as pending on its locked source, unless that takes available below −creditLimit. */
-function reserveOn(source: AccountBalance, hold: HoldRow): void {
+function reserveOn(source: LockedBalance, hold: HoldRow): void {
   const availableAfterMinor = source.postedMinor - source.pendingMinor - hold.amountMinor;
   if (!withinCreditLimit(availableAfterMinor, source.creditLimitMinor)) {
     throw ruleViolation('INSUFFICIENT_FUNDS', `account ${hold.fromAccountId} would have ${availableAfterMinor} available, below its credit limit`);
@@ -160,7 +161,7 @@ async function captureKnown(deps: LedgerDeps, before: HoldRow, request: CaptureH
   return { ...result, replayed: false };
 }
 
-async function captureLocked(client: PoolClient, hold: HoldRow, request: CaptureHold, locked: Map<string, AccountBalance>) {
+async function captureLocked(client: PoolClient, hold: HoldRow, request: CaptureHold, locked: Map<string, LockedBalance>) {
   const header = {
     entryId: request.entryId,
     transferId: hold.transferId,
@@ -171,7 +172,7 @@ async function captureLocked(client: PoolClient, hold: HoldRow, request: Capture
     requestHash: requestHash({ capture: hold.holdId }),
   };
   locked.get(hold.fromAccountId)!.pendingMinor -= hold.amountMinor;
-  const entry = await postLines(
+  const posted = await postLines(
     client,
     header,
     [
@@ -180,9 +181,11 @@ async function captureLocked(client: PoolClient, hold: HoldRow, request: Capture
     ],
     locked,
   );
-  if (!entry) throw conflict('entry-id-reused', `entry ${request.entryId} already exists`);
+  if (!posted) throw conflict('entry-id-reused', `entry ${request.entryId} already exists`);
+  const { entry, events } = posted;
   const captured = holdDto(await setHoldStatus(client, hold.holdId, 'captured', entry.entryId));
-  await appendToOutbox(client, [holdEvent(captured)]);
+  // One transaction, one stamp: the entry's events and the capture travel as one change of both accounts.
+  await appendTransactionEvents<object>(client, locked, [...events, holdEvent(captured)]);
   return { hold: captured, entry };
 }
 
@@ -295,7 +298,7 @@ async function releaseHold(deps: LedgerDeps, holdId: string, to: 'voided' | 'exp
     source.pendingMinor -= hold.amountMinor;
     await saveBalance(client, source);
     const released = holdDto(await setHoldStatus(client, holdId, to));
-    await appendToOutbox(client, [holdEvent(released)]);
+    await appendTransactionEvents(client, locked, [holdEvent(released)]);
     deps.metrics.holdChanged(to);
     deps.logger.info({ hold_id: holdId, transfer_id: hold.transferId, account_id: hold.fromAccountId, amount_minor: hold.amountMinor.toString() }, `hold ${to}`);
     return released;

@@ -8,17 +8,24 @@
 import type { PoolClient } from 'pg';
 import type { EntryDto } from '../../lib/contracts/ledger';
 import { ruleViolation } from '../../lib/errors';
-import { appendToOutbox } from '../../lib/outbox';
+import type { OutboxEvent } from '../../lib/outbox';
 import { entryPostedEvents } from './events';
-import { claimEntry, insertLines, saveBalance, type AccountBalance, type NewEntry, type NewLine } from './repository';
+import { claimEntry, insertLines, saveBalance, type LockedBalance, type NewEntry, type NewLine } from './repository';
 import { signedAmount, totals, withinCreditLimit } from './rules';
 import type { EntryLine } from './schemas';
+
+export interface PostedLines {
+  entry: EntryDto;
+  /** The entry's events; the caller writes them with the rest of its transaction's (transaction-events.ts). */
+  events: OutboxEvent<EntryDto & { accountId: string }>[];
+}
 
 /**
  * Claims the entry's id, writes its lines, updates the locked balances,
  * refuses (INSUFFICIENT_FUNDS) any account whose available balance would fall
- * below −creditLimit, and queues the entry's events. Null when the id is
- * taken (a twin committed first; the caller replays it).
+ * below −creditLimit, and returns the entry's events for the caller to write
+ * with the rest of its transaction's (transaction-events.ts). Null when the id
+ * is taken (a twin committed first; the caller replays it).
  *
  * The one place an entry is stamped, and only once every account of its lines
  * is locked: the header's insert sets posted_at, and an account's lock is held
@@ -31,8 +38,8 @@ export async function postLines(
   client: PoolClient,
   entry: NewEntry,
   lines: Pick<EntryLine, 'accountId' | 'direction' | 'amountMinor'>[],
-  locked: Map<string, AccountBalance>,
-): Promise<EntryDto | null> {
+  locked: Map<string, LockedBalance>,
+): Promise<PostedLines | null> {
   const { debitsMinor, creditsMinor } = totals(lines);
   if (debitsMinor !== creditsMinor) throw new Error(`assertion: unbalanced lines reached posting (${debitsMinor} vs ${creditsMinor})`);
   for (const line of lines) lockedBalance(locked, line.accountId);
@@ -57,8 +64,7 @@ export async function postLines(
   assertStoredBalanced(entry.entryId, storedSigned, newLines.length);
 
   const posted = toEntryDto({ ...entry, postedAt }, newLines);
-  await appendToOutbox(client, entryPostedEvents(posted));
-  return posted;
+  return { entry: posted, events: entryPostedEvents(posted) };
 }
 
 function toEntryDto(entry: NewEntry & { postedAt: Date }, lines: NewLine[]): EntryDto {
@@ -79,7 +85,7 @@ function toEntryDto(entry: NewEntry & { postedAt: Date }, lines: NewLine[]): Ent
   };
 }
 
-function lockedBalance(locked: Map<string, AccountBalance>, accountId: string): AccountBalance {
+function lockedBalance(locked: Map<string, LockedBalance>, accountId: string): LockedBalance {
   const balance = locked.get(accountId);
   if (!balance) throw new Error(`assertion: account ${accountId} was not locked before posting`);
   return balance;

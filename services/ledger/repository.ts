@@ -17,6 +17,18 @@ export interface AccountBalance {
   pendingMinor: bigint;
 }
 
+/**
+ * A balance row locked by the current transaction: the version and sums it
+ * held when locked (the transaction's events describe the change from there)
+ * and whether the transaction has saved it.
+ */
+export interface LockedBalance extends AccountBalance {
+  version: bigint;
+  lockedPostedMinor: bigint;
+  lockedPendingMinor: bigint;
+  saved: boolean;
+}
+
 export interface HoldRow {
   holdId: string;
   tombstone: boolean;
@@ -82,21 +94,26 @@ export async function ensureAccounts(client: PoolClient, accounts: KnownAccount[
  * of holds and entry lines take KEY SHARE locks on these rows, which UPDATE
  * would conflict with (and deadlock on), while NO KEY UPDATE does not.
  */
-export async function lockAccounts(client: PoolClient, accountIds: string[]): Promise<Map<string, AccountBalance>> {
+export async function lockAccounts(client: PoolClient, accountIds: string[]): Promise<Map<string, LockedBalance>> {
   const { rows } = await client.query(
-    `SELECT account_id, currency, credit_limit_minor, posted_minor, pending_minor
+    `SELECT account_id, currency, credit_limit_minor, posted_minor, pending_minor, version
        FROM ledger_accounts WHERE account_id = ANY($1::uuid[])
       ORDER BY account_id FOR NO KEY UPDATE`,
     [[...new Set(accountIds)]],
   );
-  return new Map(rows.map((row) => [row.account_id as string, toBalance(row)]));
+  return new Map(rows.map((row) => [row.account_id as string, toLockedBalance(row)]));
 }
 
-export async function saveBalance(client: PoolClient, balance: AccountBalance): Promise<void> {
+/**
+ * Writes the locked row's sums and the version after this transaction (one
+ * more than when it was locked, however often the transaction saves it).
+ */
+export async function saveBalance(client: PoolClient, balance: LockedBalance): Promise<void> {
   await client.query(
-    `UPDATE ledger_accounts SET posted_minor = $2, pending_minor = $3, updated_at = clock_timestamp() WHERE account_id = $1`,
-    [balance.accountId, balance.postedMinor.toString(), balance.pendingMinor.toString()],
+    `UPDATE ledger_accounts SET posted_minor = $2, pending_minor = $3, version = $4, updated_at = clock_timestamp() WHERE account_id = $1`,
+    [balance.accountId, balance.postedMinor.toString(), balance.pendingMinor.toString(), (balance.version + 1n).toString()],
   );
+  balance.saved = true;
 }
 
 export async function getBalance(db: Db, accountId: string): Promise<AccountBalance | null> {
@@ -105,6 +122,11 @@ export async function getBalance(db: Db, accountId: string): Promise<AccountBala
     [accountId],
   );
   return rows[0] ? toBalance(rows[0]) : null;
+}
+
+function toLockedBalance(row: Record<string, string | null>): LockedBalance {
+  const balance = toBalance(row);
+  return { ...balance, version: BigInt(row.version as string), lockedPostedMinor: balance.postedMinor, lockedPendingMinor: balance.pendingMinor, saved: false };
 }
 
 function toBalance(row: Record<string, string | null>): AccountBalance {

@@ -19,6 +19,7 @@ import { requestHash } from '../../lib/request-hash';
 import type { LedgerDeps } from './deps';
 import type { EntryResult } from './entries';
 import { postLines } from './posting';
+import { appendTransactionEvents } from './transaction-events';
 import {
   claimReversalOutcome,
   getEntry,
@@ -87,7 +88,8 @@ async function decide(client: PoolClient, original: EntryDto, request: ReverseEn
   try {
     const posted = await postLines(client, header, mirrored, locked);
     if (!posted) throw conflict('entry-id-reused', `entry ${request.reversalEntryId} exists and is not the reversal of ${original.entryId}`);
-    return { posted };
+    await appendTransactionEvents(client, locked, posted.events);
+    return { posted: posted.entry };
   } catch (error) {
     if (!(error instanceof AppError && error.status === 422)) throw error;
     await client.query('ROLLBACK TO SAVEPOINT reversal_posting');

@@ -6,14 +6,14 @@
  */
 import { z } from 'zod';
 import type { AccountEventPayload, AccountEventType } from '../../lib/contracts/accounts';
-import type { EntryLineDto, EntryPostedPayload, HoldEventPayload, HoldStatus } from '../../lib/contracts/ledger';
+import type { EntryLineDto, EntryPostedPayload, HoldEventPayload, HoldStatus, LedgerTxStamp } from '../../lib/contracts/ledger';
 import { TOPICS, type EventEnvelope } from '../../lib/kafka';
 import { parseAmountMinor } from '../../lib/money';
 import { parseRfc3339 } from './time';
 
 export type AccountFacts = Pick<AccountEventPayload, 'id' | 'code' | 'currency' | 'creditLimit' | 'status' | 'createdAt'>;
-export type EntryFacts = Pick<EntryPostedPayload, 'entryId' | 'transferId' | 'currency' | 'description' | 'postedAt' | 'accountId' | 'lines'>;
-export type HoldFacts = Pick<HoldEventPayload, 'holdId' | 'transferId' | 'fromAccountId' | 'amountMinor' | 'currency' | 'entryId' | 'expiresAt'>;
+export type EntryFacts = Pick<EntryPostedPayload, 'entryId' | 'transferId' | 'currency' | 'description' | 'postedAt' | 'accountId' | 'lines' | 'ledgerTx'>;
+export type HoldFacts = Pick<HoldEventPayload, 'holdId' | 'transferId' | 'fromAccountId' | 'amountMinor' | 'currency' | 'entryId' | 'expiresAt' | 'ledgerTx'>;
 
 export type ProjectionEvent =
   | { kind: 'account'; envelope: EventEnvelope<AccountFacts>; type: AccountEventType }
@@ -55,6 +55,23 @@ const lineSchema: z.ZodType<EntryLineDto> = z.object({
   balanceAfterMinor: signedAmount,
 });
 
+// Events written before the ledger stamped its transactions have none: they are applied one by one, as before.
+const ledgerTxSchema: z.ZodType<LedgerTxStamp> = z.object({
+  txId: id,
+  eventCount: z.number().int().min(1).max(1_000),
+  accounts: z
+    .array(
+      z.object({
+        accountId: id,
+        version: z.string().regex(/^[1-9][0-9]{0,18}$/, 'must be a positive version'),
+        postedDeltaMinor: signedAmount,
+        pendingDeltaMinor: signedAmount,
+      }),
+    )
+    .min(1)
+    .max(1_000),
+});
+
 const entrySchema: z.ZodType<EntryFacts> = z.object({
   entryId: id,
   transferId: id.nullable().default(null),
@@ -63,6 +80,7 @@ const entrySchema: z.ZodType<EntryFacts> = z.object({
   postedAt: time,
   accountId: id,
   lines: z.array(lineSchema).min(1).max(1_000),
+  ledgerTx: ledgerTxSchema.optional(),
 });
 
 const holdSchema: z.ZodType<HoldFacts> = z.object({
@@ -73,6 +91,7 @@ const holdSchema: z.ZodType<HoldFacts> = z.object({
   currency,
   entryId: id.nullable().default(null),
   expiresAt: time.nullable().default(null),
+  ledgerTx: ledgerTxSchema.optional(),
 });
 
 const HOLD_STATUS_BY_TYPE: Readonly<Record<string, HoldStatus>> = {
@@ -125,6 +144,11 @@ function describeIssues(error: z.ZodError): string {
     .slice(0, 5)
     .map((issue) => `${issue.path.join('.') || '(root)'} ${issue.message}`)
     .join('; ');
+}
+
+/** The stamp of the ledger transaction an event belongs to; undefined for account events and older ledger events. */
+export function ledgerTxOf(event: ProjectionEvent): LedgerTxStamp | undefined {
+  return event.kind === 'entry' || event.kind === 'hold' ? event.envelope.payload.ledgerTx : undefined;
 }
 
 /** The domain ids an event carries, as log fields (design: account_id, entry_id, transfer_id). */

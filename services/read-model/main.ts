@@ -12,7 +12,7 @@ import { closeServer, listen, onShutdown } from '../../lib/http';
 import { createKafka } from '../../lib/kafka';
 import { createLogger, logProcessWarnings, type Logger } from '../../lib/logger';
 import { createPool, type Pool } from '../../lib/pg';
-import { createRegistry, registerPoolGauges } from '../../lib/telemetry/metrics';
+import { createRegistry, registerOldestAgeGauge, registerPoolGauges } from '../../lib/telemetry/metrics';
 import { stopTracing } from '../../lib/telemetry/tracing';
 import { CONSUMED_TOPICS, READ_MODEL_GROUP_ID, startProjectionConsumer } from './consumer';
 import { bindPoolToSchema, LIVE_SCHEMA, prepareSchema } from './db/schema';
@@ -36,6 +36,12 @@ async function main(logger: Logger): Promise<void> {
   const metrics = createReadModelMetrics(registry);
   registerPoolGauges(registry, pool, DATABASE);
   registerConsumerLagGauge(registry, { admin, groupId: READ_MODEL_GROUP_ID, topics: CONSUMED_TOPICS, logger });
+  registerOldestAgeGauge(registry, pool, {
+    name: 'read_model_parked_event_oldest_age_seconds',
+    help: 'Age of the oldest event of a ledger transaction waiting for its other events or its predecessors (0 when none waits).',
+    table: 'parked_events',
+    where: 'true',
+  });
 
   const consumer = await startProjectionConsumer({ kafka, pool, logger, metrics, groupId: READ_MODEL_GROUP_ID });
   const app = createReadModelApp({ pool, logger, registry, metrics, readiness: readinessChecks(pool, admin) });

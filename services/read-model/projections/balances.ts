@@ -19,6 +19,8 @@ interface Change {
   currency: string;
   postedMinor: bigint;
   pendingMinor: bigint;
+  /** The ledger's version of the account the row now stands at; null when no ledger transaction moved it here. */
+  version: bigint | null;
 }
 
 /** The balance deltas of the events applied in one transaction, summed per account. */
@@ -27,14 +29,20 @@ export class BalanceChanges {
 
   /** Adds `delta` to the account's sums (creating its row, in `currency`, if this is the account's first event). */
   add(accountId: string, currency: string, delta: BalanceDelta): void {
-    const change = this.byAccount.get(accountId) ?? { currency, postedMinor: 0n, pendingMinor: 0n };
+    const change = this.byAccount.get(accountId) ?? { currency, postedMinor: 0n, pendingMinor: 0n, version: null };
     change.postedMinor += delta.postedMinor;
     change.pendingMinor += delta.pendingMinor;
     this.byAccount.set(accountId, change);
   }
 
+  /** Records that the account now stands at the ledger's `version` (after `add` of that transaction's deltas). */
+  setVersion(accountId: string, currency: string, version: bigint): void {
+    this.add(accountId, currency, NO_CHANGE);
+    this.byAccount.get(accountId)!.version = version;
+  }
+
   /**
-   * Writes the summed deltas. Several partitions are applied concurrently and
+   * Writes the summed deltas (and versions). Several partitions are applied concurrently and
    * an account's events span three topics, so two transactions may share
    * accounts: rows are created and locked in account-id order, the same in
    * every transaction, so they never wait on each other in a cycle.
@@ -49,7 +57,10 @@ export class BalanceChanges {
        ON CONFLICT (account_id) DO NOTHING`,
       [ids, ids.map((id) => this.byAccount.get(id)!.currency)],
     );
-    const moved = ids.filter((id) => this.byAccount.get(id)!.postedMinor !== 0n || this.byAccount.get(id)!.pendingMinor !== 0n);
+    const moved = ids.filter((id) => {
+      const change = this.byAccount.get(id)!;
+      return change.postedMinor !== 0n || change.pendingMinor !== 0n || change.version !== null;
+    });
     if (moved.length === 0) return;
     // Separate from the insert: PostgreSQL checks CHECK constraints on the row
     // an upsert proposes, so a negative delta (a released hold) would fail even
@@ -59,13 +70,15 @@ export class BalanceChanges {
     await client.query(
       `WITH locked AS MATERIALIZED (
          SELECT account_id FROM balances WHERE account_id = ANY($1::text[]) ORDER BY account_id FOR UPDATE)
-       UPDATE balances b SET posted_minor = b.posted_minor + d.posted, pending_minor = b.pending_minor + d.pending
-         FROM locked JOIN unnest($1::text[], $2::numeric[], $3::numeric[]) AS d(id, posted, pending) ON d.id = locked.account_id
+       UPDATE balances b SET posted_minor = b.posted_minor + d.posted, pending_minor = b.pending_minor + d.pending,
+                             version = COALESCE(d.version, b.version)
+         FROM locked JOIN unnest($1::text[], $2::numeric[], $3::numeric[], $4::bigint[]) AS d(id, posted, pending, version) ON d.id = locked.account_id
         WHERE b.account_id = locked.account_id`,
       [
         moved,
         moved.map((id) => this.byAccount.get(id)!.postedMinor.toString()),
         moved.map((id) => this.byAccount.get(id)!.pendingMinor.toString()),
+        moved.map((id) => this.byAccount.get(id)!.version?.toString() ?? null),
       ],
     );
   }
