@@ -13,6 +13,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities, createReconciliationActivities } from '../activities';
 import { createReconciliationMetrics, type ReconciliationMetrics } from '../activities/metrics';
+import { temporalTransferWorkflows } from '../activities/transfer-workflows';
 import { createServiceClients, LedgerClient, ReadModelClient } from '../lib/clients';
 import { loadConfig } from '../lib/config';
 import { closeServer, createServiceApp, finishServiceApp, listen, onShutdown } from '../lib/http';
@@ -56,9 +57,18 @@ async function main(): Promise<void> {
   const reconciliations = createReconciliationStore(pool);
   const reconciliationMetrics = createReconciliationMetrics(registry);
   await showLastReconciliation(reconciliations, reconciliationMetrics, logger);
+  const clientConnection = Connection.lazy({ address: config.temporalAddress });
+  const temporalClient = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
   const activities = {
     ...createActivities({ ...clients, transfers: createTransferStore(pool), logger, registry }),
-    ...createReconciliationActivities({ ledger: reconciliationLedger, readModel, store: reconciliations, logger, metrics: reconciliationMetrics }),
+    ...createReconciliationActivities({
+      ledger: reconciliationLedger,
+      readModel,
+      store: reconciliations,
+      workflows: temporalTransferWorkflows(temporalClient),
+      logger,
+      metrics: reconciliationMetrics,
+    }),
   };
   const tracing = tracingWiring(process.env.OTEL_SERVICE_NAME ?? SERVICE_NAME);
   if (!tracing) logger.warn('tracing disabled: workflow and activity spans are not exported');
@@ -92,13 +102,11 @@ async function main(): Promise<void> {
   const running = worker.run();
   logger.info({ task_queue: config.TEMPORAL_TASK_QUEUE, temporal: config.temporalAddress, port: config.WORKER_METRICS_PORT }, 'worker started');
 
-  const clientConnection = Connection.lazy({ address: config.temporalAddress });
   if (config.RECONCILIATION_CRON === 'off') {
     logger.info('RECONCILIATION_CRON is off: this worker leaves the reconciliation schedule alone');
   } else {
     // A Schedule that cannot be ensured must not stop the transfers: say so loudly and run on.
-    const client = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
-    await ensureReconciliationSchedule(client, { cron: config.RECONCILIATION_CRON, taskQueue: config.TEMPORAL_TASK_QUEUE }, logger).catch((error: unknown) =>
+    await ensureReconciliationSchedule(temporalClient, { cron: config.RECONCILIATION_CRON, taskQueue: config.TEMPORAL_TASK_QUEUE }, logger).catch((error: unknown) =>
       logger.error({ err: error, cron: config.RECONCILIATION_CRON }, 'reconciliation schedule could not be created or updated; reconciliation will not run on its own'),
     );
   }
