@@ -18,6 +18,13 @@
  * says reversed while the ledger has no reversing entry, are reported under
  * the reversal check (the rows are written straight in the transfers table,
  * which is the defect at the data level, and restored afterwards).
+ * A transfer terminated in Temporal while awaiting approval is found by the
+ * workflow check and its hold by the hold check; with its row then written
+ * final (the hold still reserved), the hold is found as one of a final
+ * transfer. Those calls go to the reconciliation activities directly, right
+ * after the termination, with real clients of the ledger, the transfers
+ * database and Temporal, so nothing that finalises abandoned transfers can
+ * act between the termination and the look.
  * Also: unknown report ids are 404, the routes are in the OpenAPI document,
  * and API keys guard them.
  */
@@ -25,13 +32,18 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { createReconciliationActivities } from '../../activities';
+import { holdIdFor } from '../../activities/ids';
+import { temporalTransferWorkflows } from '../../activities/transfer-workflows';
 import { createGatewayMetrics } from '../../api/metrics';
 import { createGatewayApp } from '../../api/server';
 import { Upstream } from '../../api/upstream';
 import { databaseUrl, ROOT_DIR } from '../../lib/config';
+import { LedgerClient, ReadModelClient } from '../../lib/clients';
 import { createLogger } from '../../lib/logger';
 import { createPool, type Pool } from '../../lib/pg';
-import { createReconciliationStore } from '../../lib/reconciliation';
+import { createReconciliationStore, type ReconciliationCheck } from '../../lib/reconciliation';
+import { transferWorkflowId } from '../../workflows/definitions';
 import { createRegistry } from '../../lib/telemetry/metrics';
 import { createTransferStore, startTransferStatusListener } from '../../lib/transfers';
 import { call, startApp } from '../support/service';
@@ -178,6 +190,79 @@ describe('reconciliation on demand', () => {
       }
     },
     RUN_TIMEOUT_MS + 60_000,
+  );
+
+  it(
+    'when a transfer awaiting approval is terminated in Temporal, then its transfer and its hold are reported; once its row is final, the hold still is',
+    async () => {
+      const connection = await Connection.connect({ address: config.temporalAddress });
+      const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+      const ledger = new LedgerClient({ baseUrl: `http://127.0.0.1:${config.LEDGER_PORT}` });
+      const readModelClient = new ReadModelClient({ baseUrl: `http://127.0.0.1:${config.READ_MODEL_PORT}` });
+      const store = createReconciliationStore(transfers);
+      const activities = createReconciliationActivities({
+        ledger,
+        readModel: readModelClient,
+        store,
+        workflows: temporalTransferWorkflows(temporal),
+        logger: createLogger('reconciliation-e2e', 'silent'),
+      });
+      const reportIds: string[] = [];
+      /** Scans `check` to its end and confirms what it named, in a report of its own; returns the suspects and the recorded mismatches. */
+      const look = async (check: ReconciliationCheck) => {
+        const reportId = randomUUID();
+        reportIds.push(reportId);
+        await store.openReport(reportId, 'api');
+        const suspects: string[] = [];
+        let cursor: string | null = null;
+        do {
+          const page = await activities.scanReconciliationPage({ check, cursor, limit: 500 });
+          suspects.push(...page.suspects);
+          cursor = page.nextCursor;
+        } while (cursor !== null);
+        await activities.confirmMismatches({ check, reportId, subjectIds: suspects, recordLimit: 1000 });
+        return { suspects, recorded: (await store.getReport(reportId, 1000))!.mismatches[check] };
+      };
+      try {
+        const funding = await createAccount('USD', 'unlimited');
+        const target = await createAccount('USD');
+        const waiting = await transferAndSettle(transfer(funding, target, String(config.approvalThresholdMinor)));
+        expect(waiting.body.status).toBe('awaiting_approval');
+        const id = waiting.body.id as string;
+        const holdId = holdIdFor(transferWorkflowId(id));
+
+        await temporal.workflow.getHandle(transferWorkflowId(id)).terminate('abandoned on purpose by the reconciliation e2e test');
+
+        const workflowLook = await look('transferWorkflows');
+        const holdLook = await look('reservedHolds');
+        expect(workflowLook.suspects).toContain(id);
+        expect(workflowLook.recorded.filter((m) => m.subjectId === id)).toEqual([
+          { subjectId: id, kind: 'workflow_closed', detail: { status: 'awaiting_approval', workflowStatus: 'TERMINATED' } },
+        ]);
+        expect(holdLook.recorded.filter((m) => m.subjectId === holdId)).toEqual([
+          {
+            subjectId: holdId,
+            kind: 'workflow_closed',
+            detail: { transferId: id, fromAccountId: funding, amount: String(config.approvalThresholdMinor), currency: 'USD', status: 'awaiting_approval', workflowStatus: 'TERMINATED' },
+          },
+        ]);
+
+        await transfers.query(`UPDATE transfers SET status = 'cancelled', failure_code = 'REJECTED' WHERE id = $1`, [id]);
+        const afterFinal = await look('reservedHolds');
+        const workflowsAfterFinal = await look('transferWorkflows');
+        expect(afterFinal.recorded.filter((m) => m.subjectId === holdId).map((m) => [m.kind, m.detail.status, m.detail.workflowStatus])).toEqual([['transfer_final', 'cancelled', null]]);
+        expect(workflowsAfterFinal.suspects).not.toContain(id);
+
+        expect((await postToLedger(`/holds/${holdId}/void`, {})).status).toBe(200);
+        expect((await look('reservedHolds')).suspects).not.toContain(holdId);
+      } finally {
+        for (const reportId of reportIds) await store.failReport(reportId, 'activities called one by one by the reconciliation e2e test');
+        ledger.close();
+        readModelClient.close();
+        await connection.close();
+      }
+    },
+    RUN_TIMEOUT_MS,
   );
 
   it('when a report id is unknown or not a UUID, then 404 problem', async () => {
