@@ -53,7 +53,7 @@ export interface ReconciliationMetrics {
 export function createReconciliationMetrics(registry: Registry): ReconciliationMetrics {
   const mismatches = new Gauge({
     name: 'reconciliation_mismatches',
-    help: 'Mismatches the last completed reconciliation run found, by check (ledger_balances, read_model_balances, transfer_entries).',
+    help: 'Mismatches the last completed reconciliation run found, by check (ledger_balances, read_model_balances, transfer_entries, entry_transfers, transfer_reversals, transfer_workflows, reserved_holds).',
     labelNames: ['check'],
     registers: [registry],
   });

@@ -11,7 +11,7 @@
  * mismatch: recorded in the report and logged at ERROR, one line each.
  */
 import type { Logger } from 'pino';
-import { RECONCILIATION_IDS_MAX, type BalanceRowDto } from '../lib/contracts/ledger';
+import type { BalanceRowDto } from '../lib/contracts/ledger';
 import type { LedgerReconciliationApi, ReadModelApi } from '../lib/clients';
 import {
   CHECK_METRIC_LABELS,
@@ -26,14 +26,21 @@ import {
   type ReconciliationCheck,
   type ReconciliationCounts,
   type ReconciliationTrigger,
+  type SubjectField,
 } from '../lib/reconciliation/report';
 import type { ReconciliationStore, TransferRow } from '../lib/reconciliation/store';
 import type { ReconciliationMetrics } from './metrics';
+import { decodePassCursor, encodePassCursor, inChunks, notNull, type Check, type PassCursor, type ScanPageResult } from './reconciliation-check';
+import { entryTransfersCheck, reservedHoldsCheck, transferReversalsCheck, transferWorkflowsCheck, type TransferWorkflowsApi } from './reconciliation-saga-checks';
+
+export type { ScanPageResult } from './reconciliation-check';
 
 export interface ReconciliationDeps {
   ledger: LedgerReconciliationApi;
   readModel: ReadModelApi;
   store: ReconciliationStore;
+  /** What Temporal says of transfers' workflows. */
+  workflows: TransferWorkflowsApi;
   logger: Logger;
   /** Where the reconciliation_mismatches gauge lives; without it nothing is shown. */
   metrics?: ReconciliationMetrics;
@@ -49,15 +56,6 @@ export interface ScanPageInput {
   /** Opaque; null for the first page of a check. */
   cursor: string | null;
   limit: number;
-}
-
-export interface ScanPageResult {
-  /** Subjects compared on this page. */
-  checked: number;
-  /** Ids of the subjects that disagreed on this page. */
-  suspects: string[];
-  /** Null when the check has seen everything. */
-  nextCursor: string | null;
 }
 
 export interface ConfirmInput {
@@ -85,17 +83,15 @@ export interface FailReportInput {
 
 export type ReconciliationActivities = ReturnType<typeof createReconciliationActivities>;
 
-interface Check {
-  scan(cursor: string | null, limit: number): Promise<ScanPageResult>;
-  /** The mismatches among `ids` as things stand now. */
-  evaluate(ids: string[]): Promise<Mismatch[]>;
-}
-
 export function createReconciliationActivities(deps: ReconciliationDeps) {
   const checks: Record<ReconciliationCheck, Check> = {
     ledgerBalances: ledgerBalancesCheck(deps),
     readModelBalances: readModelBalancesCheck(deps),
     transferEntries: transferEntriesCheck(deps),
+    entryTransfers: entryTransfersCheck(deps),
+    transferReversals: transferReversalsCheck(deps),
+    transferWorkflows: transferWorkflowsCheck(deps),
+    reservedHolds: reservedHoldsCheck(deps),
   };
 
   return {
@@ -133,23 +129,14 @@ export function createReconciliationActivities(deps: ReconciliationDeps) {
   };
 }
 
+const LOG_SUBJECT_FIELDS: Readonly<Record<SubjectField, string>> = { accountId: 'account_id', transferId: 'transfer_id', entryId: 'entry_id', holdId: 'hold_id' };
+
 /** One ERROR line per recorded mismatch, named by its subject; one more for those past the record limit. */
 function logMismatches(logger: Logger, input: ConfirmInput, recorded: Mismatch[], unrecorded: number): void {
-  const field = CHECK_SUBJECT_FIELDS[input.check] === 'accountId' ? 'account_id' : 'transfer_id';
+  const field = LOG_SUBJECT_FIELDS[CHECK_SUBJECT_FIELDS[input.check]];
   const log = logger.child({ report_id: input.reportId, check: CHECK_METRIC_LABELS[input.check] });
   for (const mismatch of recorded) log.error({ [field]: mismatch.subjectId, kind: mismatch.kind, detail: mismatch.detail }, 'reconciliation mismatch');
   if (unrecorded > 0) log.error({ unrecorded }, 'reconciliation mismatches past the record limit: counted, not recorded or logged one by one');
-}
-
-/** Runs `work` on `ids` in chunks the internal routes accept, one after another. */
-async function inChunks<T>(ids: string[], work: (chunk: string[]) => Promise<T[]>): Promise<T[]> {
-  const results: T[] = [];
-  for (let i = 0; i < ids.length; i += RECONCILIATION_IDS_MAX) results.push(...(await work(ids.slice(i, i + RECONCILIATION_IDS_MAX))));
-  return results;
-}
-
-function notNull<T>(value: T | null): value is T {
-  return value !== null;
 }
 
 // ------------------------------------------------------------ ledger balances vs journal
@@ -233,14 +220,9 @@ function lastKey<K>(map: Map<K, unknown>): K | undefined {
  * ledger has entries for, in id order; those whose transfer is missing or not
  * settled disagree (the settled ones were compared in the first pass).
  */
-interface TransferCursor {
-  pass: 'transfers' | 'entries';
-  after: string | null;
-}
-
-const encodeTransferCursor = (cursor: TransferCursor): string => JSON.stringify(cursor);
-const decodeTransferCursor = (text: string | null): TransferCursor =>
-  text === null ? { pass: 'transfers', after: null } : (JSON.parse(text) as TransferCursor);
+type TransferCursor = PassCursor<'transfers' | 'entries'>;
+const encodeTransferCursor = (cursor: TransferCursor): string => encodePassCursor(cursor);
+const decodeTransferCursor = (text: string | null): TransferCursor => decodePassCursor(text, 'transfers');
 
 function transferEntriesCheck(deps: ReconciliationDeps): Check {
   const entriesOf = async (transferIds: string[]): Promise<Map<string, string[]>> => {

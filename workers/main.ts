@@ -13,6 +13,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities, createReconciliationActivities } from '../activities';
 import { createReconciliationMetrics, type ReconciliationMetrics } from '../activities/metrics';
+import { temporalTransferWorkflows } from '../activities/transfer-workflows';
 import { createServiceClients, LedgerClient, ReadModelClient } from '../lib/clients';
 import { loadConfig } from '../lib/config';
 import { closeServer, createServiceApp, finishServiceApp, listen, onShutdown } from '../lib/http';
@@ -57,14 +58,23 @@ async function main(): Promise<void> {
   const reconciliations = createReconciliationStore(pool);
   const reconciliationMetrics = createReconciliationMetrics(registry);
   await showLastReconciliation(reconciliations, reconciliationMetrics, logger);
+  const temporalConfig = temporalSettings(config);
+  const clientConnection = Connection.lazy(temporalConfig.connection);
+  const temporalClient = new Client({ connection: clientConnection, namespace: temporalConfig.namespace });
   const activities = {
     ...createActivities({ ...clients, transfers: createTransferStore(pool), logger, registry, holdExpiryMarginMs: config.holdExpiryMarginMs }),
-    ...createReconciliationActivities({ ledger: reconciliationLedger, readModel, store: reconciliations, logger, metrics: reconciliationMetrics }),
+    ...createReconciliationActivities({
+      ledger: reconciliationLedger,
+      readModel,
+      store: reconciliations,
+      workflows: temporalTransferWorkflows(temporalClient),
+      logger,
+      metrics: reconciliationMetrics,
+    }),
   };
   const tracing = tracingWiring(process.env.OTEL_SERVICE_NAME ?? SERVICE_NAME);
   if (!tracing) logger.warn('tracing disabled: workflow and activity spans are not exported');
 
-  const temporalConfig = temporalSettings(config);
   const connection = await NativeConnection.connect(temporalConfig.connection);
   const worker = await Worker.create({
     connection,
@@ -94,13 +104,11 @@ async function main(): Promise<void> {
   const running = worker.run();
   logger.info({ task_queue: config.TEMPORAL_TASK_QUEUE, ...describeTemporal(temporalConfig), port: config.WORKER_METRICS_PORT, node: process.version }, 'worker started');
 
-  const clientConnection = Connection.lazy(temporalConfig.connection);
   if (config.RECONCILIATION_CRON === 'off') {
     logger.info('RECONCILIATION_CRON is off: this worker leaves the reconciliation schedule alone');
   } else {
     // A Schedule that cannot be ensured must not stop the transfers: say so loudly and run on.
-    const client = new Client({ connection: clientConnection, namespace: temporalConfig.namespace });
-    await ensureReconciliationSchedule(client, { cron: config.RECONCILIATION_CRON, taskQueue: config.TEMPORAL_TASK_QUEUE }, logger).catch((error: unknown) =>
+    await ensureReconciliationSchedule(temporalClient, { cron: config.RECONCILIATION_CRON, taskQueue: config.TEMPORAL_TASK_QUEUE }, logger).catch((error: unknown) =>
       logger.error({ err: error, cron: config.RECONCILIATION_CRON }, 'reconciliation schedule could not be created or updated; reconciliation will not run on its own'),
     );
   }

@@ -30,7 +30,7 @@ export interface ReconciliationInput {
 
 export interface ReconciliationProgress {
   reportId: string;
-  /** Index in RECONCILIATION_CHECKS of the check under way. */
+  /** Index in RECONCILIATION_CHECKS (the run's list of checks) of the check under way. */
   checkIndex: number;
   cursor: string | null;
   counts: ReconciliationCounts;

@@ -1,8 +1,10 @@
 /**
  * The reconciliation workflow: compares the ledger's balances with its own
- * journal, the read model's balances with the ledger's, and transfers with
- * entries (lib/reconciliation/report.ts), page by bounded page, and records
- * what disagrees in a report. Deterministic code: no I/O, no Node APIs; every
+ * journal, the read model's balances with the ledger's, transfers with
+ * entries, entries and reversals with transfers, unfinished transfers with
+ * their workflows and reserved holds with their transfers
+ * (lib/reconciliation/report.ts), page by bounded page, and records what
+ * disagrees in a report. Deterministic code: no I/O, no Node APIs; every
  * read is an activity.
  *
  * Per check: scan a page → keep its suspects → once enough are kept (or the
@@ -18,6 +20,7 @@ import {
   ApplicationFailure,
   continueAsNew,
   log,
+  patched,
   proxyActivities,
   sleep,
   uuid4,
@@ -26,7 +29,7 @@ import {
   type RetryPolicy,
 } from '@temporalio/workflow';
 import type { ReconciliationActivities } from '../activities/reconciliation';
-import { emptyCounts, MISMATCHES_RECORDED_PER_CHECK_MAX, RECONCILIATION_CHECKS, type ReconciliationCheck } from '../lib/reconciliation/report';
+import { emptyCounts, MISMATCHES_RECORDED_PER_CHECK_MAX, RECONCILIATION_CHECKS, withAllChecks, type ReconciliationCheck } from '../lib/reconciliation/report';
 import { NON_RETRYABLE_ERROR_TYPES } from './definitions';
 import type { ReconciliationInput, ReconciliationProgress, ReconciliationResult } from './reconciliation-definitions';
 
@@ -62,7 +65,18 @@ const NEEDS_SETTLING: Readonly<Record<ReconciliationCheck, boolean>> = {
   ledgerBalances: false,
   readModelBalances: true,
   transferEntries: true,
+  entryTransfers: true,
+  transferReversals: true,
+  transferWorkflows: true,
+  reservedHolds: true,
 };
+
+/**
+ * Runs begun before the entry, reversal, workflow and hold checks existed
+ * replay with the three checks they had (their histories end after the third).
+ */
+const SAGA_CHECKS_PATCH = 'reconciliation-saga-checks';
+const CHECKS_BEFORE_SAGA_CHECKS: readonly ReconciliationCheck[] = ['ledgerBalances', 'readModelBalances', 'transferEntries'];
 
 interface Options {
   pageLimit: number;
@@ -72,7 +86,8 @@ interface Options {
 
 export async function reconciliationWorkflow(input: ReconciliationInput = {}): Promise<ReconciliationResult> {
   const options = optionsOf(input);
-  const progress: ReconciliationProgress = input.resume ?? {
+  const checks = patched(SAGA_CHECKS_PATCH) ? RECONCILIATION_CHECKS : CHECKS_BEFORE_SAGA_CHECKS;
+  const progress: ReconciliationProgress = input.resume ? { ...input.resume, counts: withAllChecks(input.resume.counts) } : {
     reportId: input.reportId ?? uuid4(),
     checkIndex: 0,
     cursor: null,
@@ -83,7 +98,7 @@ export async function reconciliationWorkflow(input: ReconciliationInput = {}): P
   if (!input.resume) await activities.openReconciliationReport({ reportId, trigger: input.trigger ?? 'schedule' });
 
   try {
-    await runChecks(progress, options, input);
+    await runChecks(checks, progress, options, input);
   } catch (error) {
     // A contract mismatch between services: the report says the run failed instead of staying `running`.
     if (!(error instanceof ActivityFailure)) throw error;
@@ -96,13 +111,13 @@ export async function reconciliationWorkflow(input: ReconciliationInput = {}): P
   return { reportId, status: 'completed', counts: progress.counts };
 }
 
-async function runChecks(progress: ReconciliationProgress, options: Options, input: ReconciliationInput): Promise<void> {
+async function runChecks(checks: readonly ReconciliationCheck[], progress: ReconciliationProgress, options: Options, input: ReconciliationInput): Promise<void> {
   let pages = 0;
-  while (progress.checkIndex < RECONCILIATION_CHECKS.length) {
+  while (progress.checkIndex < checks.length) {
     if (pages >= options.pagesPerRunMax || workflowInfo().continueAsNewSuggested) {
       await continueAsNew<(input: ReconciliationInput) => Promise<ReconciliationResult>>({ ...input, resume: progress });
     }
-    const check = RECONCILIATION_CHECKS[progress.checkIndex];
+    const check = checks[progress.checkIndex];
     const page = await activities.scanReconciliationPage({ check, cursor: progress.cursor, limit: options.pageLimit });
     pages += 1;
     progress.counts[check].checked += page.checked;

@@ -3,11 +3,13 @@ import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import { EXAMPLE } from './examples';
 import { emptyBodyProblems, notFound, unavailable } from './responses';
+import { RECONCILIATION_CHECKS } from '../../lib/reconciliation/report';
 import { reconciliationResource, reconciliationStartedResource } from './resources';
 import { emptyActionBody, type Common } from './common';
 
 const JSON_TYPE = 'application/json';
 const counts = { checked: 12, mismatches: 0, recorded: 0 };
+const perCheck = <T>(value: T) => Object.fromEntries(RECONCILIATION_CHECKS.map((check) => [check, value]));
 
 export function registerReconciliationPaths(registry: OpenAPIRegistry, common: Common): void {
   registry.registerPath({
@@ -38,7 +40,7 @@ export function registerReconciliationPaths(registry: OpenAPIRegistry, common: C
     operationId: 'getReconciliation',
     tags: ['Reconciliation'],
     summary: 'Get a reconciliation report',
-    description: 'Status, counts and mismatches per check (ledgerBalances, readModelBalances, transferEntries).',
+    description: `Status, counts and mismatches per check (${RECONCILIATION_CHECKS.join(', ')}).`,
     request: { params: z.object({ id: z.uuid().meta({ description: 'The report (a UUID; anything else is a 404).', examples: [EXAMPLE.reconciliationId] }) }) },
     responses: {
       200: {
@@ -55,8 +57,8 @@ export function registerReconciliationPaths(registry: OpenAPIRegistry, common: C
                   startedAt: EXAMPLE.time,
                   finishedAt: '2026-11-26T21:07:58.900Z',
                   failureMessage: null,
-                  counts: { ledgerBalances: counts, readModelBalances: counts, transferEntries: counts },
-                  mismatches: { ledgerBalances: [], readModelBalances: [], transferEntries: [] },
+                  counts: perCheck(counts),
+                  mismatches: perCheck([]),
                   mismatchesTruncated: false,
                 },
               },

@@ -121,7 +121,7 @@ export const reconciliationStartedResource = z
 
 const countsSchema = z
   .object({
-    checked: z.int().meta({ description: 'Accounts or transfers compared.' }),
+    checked: z.int().meta({ description: 'Accounts, transfers, entries or holds compared.' }),
     mismatches: z.int().meta({ description: 'Still disagreeing when read again after settling.' }),
     recorded: z.int().meta({ description: 'Of those, listed in mismatches (at most 1000).' }),
   })
@@ -131,11 +131,35 @@ const mismatchSchema = z
   .looseObject({
     accountId: z.string().optional(),
     transferId: z.string().optional(),
+    entryId: z.string().optional(),
+    holdId: z.string().optional(),
     kind: z.string().meta({
-      examples: ['posted_differs', 'pending_differs', 'currency_differs', 'missing_in_ledger', 'missing_in_read_model', 'missing_entry', 'duplicate_entries', 'entry_for_unposted_transfer', 'unknown_transfer'],
+      examples: [
+        'posted_differs',
+        'pending_differs',
+        'currency_differs',
+        'missing_in_ledger',
+        'missing_in_read_model',
+        'missing_entry',
+        'duplicate_entries',
+        'entry_for_unposted_transfer',
+        'unknown_transfer',
+        'no_transfer',
+        'reversal_entry_missing',
+        'reversal_not_recorded',
+        'reversal_entry_id_differs',
+        'not_net_zero',
+        'workflow_closed',
+        'workflow_not_found',
+        'transfer_final',
+      ],
     }),
   })
-  .meta({ id: 'ReconciliationMismatch', description: 'Named by accountId (balance checks) or transferId (transferEntries); the other fields show what each side says.' });
+  .meta({
+    id: 'ReconciliationMismatch',
+    description:
+      'Named by accountId (ledgerBalances, readModelBalances), transferId (transferEntries, transferReversals, transferWorkflows), entryId (entryTransfers) or holdId (reservedHolds); the other fields show what each side says.',
+  });
 
 const perCheck = <T extends z.ZodType>(schema: T) => z.object(Object.fromEntries(RECONCILIATION_CHECKS.map((check) => [check, schema])) as Record<(typeof RECONCILIATION_CHECKS)[number], T>);
 
@@ -154,7 +178,7 @@ export const reconciliationResource = z
   .meta({
     id: 'Reconciliation',
     description:
-      "A reconciliation run: the ledger's balances against its entries and holds (ledgerBalances), the read model's balances against the ledger's (readModelBalances), posted and reversed transfers against ledger entries (transferEntries).",
+      "A reconciliation run: the ledger's balances against its entries and holds (ledgerBalances), the read model's balances against the ledger's (readModelBalances), posted and reversed transfers against ledger entries (transferEntries), every ledger entry against the transfer it belongs to (entryTransfers: none, or one the transfers table lacks), reversed transfers against reversing entries both ways and their entries netting to zero per account (transferReversals), transfers not yet final against their Temporal workflow (transferWorkflows: closed or gone), and holds still reserved against their transfer (reservedHolds: final, unknown, or its workflow closed).",
   });
 
 export const problemResource = z

@@ -9,12 +9,15 @@ import {
   type BalancePageDto,
   type CaptureHoldRequest,
   type EntryDto,
+  type EntryLinksPageDto,
   type HoldDto,
   type LedgerRefusalCode,
+  type ReservedHoldsPageDto,
   type ReserveAndCaptureRequest,
   type ReserveHoldRequest,
   type ReverseEntryRequest,
   type TransferEntriesPageDto,
+  type TransferReversalsPageDto,
   type VoidHoldRequest,
 } from '../contracts/ledger';
 import { ConflictError, LedgerRefusalError, TransientServiceError, UnexpectedResponseError } from './errors';
@@ -49,6 +52,9 @@ export interface LedgerReconciliationApi {
   listBalances(page: PageRequest): Promise<BalancePageDto>;
   checkBalances(page: PageRequest): Promise<BalanceCheckPageDto>;
   listTransferEntries(page: PageRequest): Promise<TransferEntriesPageDto>;
+  listEntryLinks(page: PageRequest): Promise<EntryLinksPageDto>;
+  listTransferReversals(page: PageRequest): Promise<TransferReversalsPageDto>;
+  listReservedHolds(page: PageRequest): Promise<ReservedHoldsPageDto>;
 }
 
 export interface LedgerClientOptions {
@@ -125,6 +131,18 @@ export class LedgerClient implements LedgerApi, LedgerReconciliationApi {
     return this.getPage('/reconciliation/transfer-entries', 'transferId', page, (body) => Array.isArray((body as TransferEntriesPageDto | undefined)?.items));
   }
 
+  listEntryLinks(page: PageRequest): Promise<EntryLinksPageDto> {
+    return this.getPage('/reconciliation/entries', 'entryId', page, hasItems);
+  }
+
+  listTransferReversals(page: PageRequest): Promise<TransferReversalsPageDto> {
+    return this.getPage('/reconciliation/transfer-reversals', 'transferId', page, hasItems);
+  }
+
+  listReservedHolds(page: PageRequest): Promise<ReservedHoldsPageDto> {
+    return this.getPage('/reconciliation/reserved-holds', 'holdId', page, hasItems);
+  }
+
   close(): void {
     this.http.close();
   }
@@ -141,6 +159,10 @@ export class LedgerClient implements LedgerApi, LedgerReconciliationApi {
     const headers = options?.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : undefined;
     return this.http.request({ method: 'POST', path, body, headers });
   }
+}
+
+function hasItems(body: unknown): boolean {
+  return Array.isArray((body as { items?: unknown } | undefined)?.items);
 }
 
 function isRefusalCode(code: string | undefined): code is LedgerRefusalCode {

@@ -26,6 +26,13 @@
  *                                   → BalanceCheckPageDto (rows whose balances disagree with their lines or holds)
  *   GET  /reconciliation/transfer-entries?cursor&limit | ?transferId=…
  *                                   → TransferEntriesPageDto (non-reversal entries grouped by transfer id)
+ *   GET  /reconciliation/entries?cursor&limit | ?entryId=…
+ *                                   → EntryLinksPageDto (every entry with the transfer it belongs to, if any)
+ *   GET  /reconciliation/transfer-reversals?cursor&limit | ?transferId=…
+ *                                   → TransferReversalsPageDto (a page: the transfers that have a reversing entry;
+ *                                   ids: those of them that have entries at all)
+ *   GET  /reconciliation/reserved-holds?cursor&limit | ?holdId=…
+ *                                   → ReservedHoldsPageDto (holds still reserved; ids: those of them still reserved)
  */
 
 export type Direction = 'debit' | 'credit';
@@ -207,5 +214,49 @@ export interface TransferEntriesDto {
 
 export interface TransferEntriesPageDto {
   items: TransferEntriesDto[];
+  nextCursor: string | null;
+}
+
+export interface EntryLinkDto {
+  entryId: string;
+  /** The entry's transfer id; for a reversal that names none, that of the entry it reverses; else null. */
+  transferId: string | null;
+  reversesEntryId: string | null;
+}
+
+export interface EntryLinksPageDto {
+  items: EntryLinkDto[];
+  nextCursor: string | null;
+}
+
+export interface AccountNetDto {
+  accountId: string;
+  /** Σ credits − Σ debits of the transfer's entry lines on the account, minor units. */
+  net: string;
+}
+
+export interface TransferReversalsDto {
+  transferId: string;
+  /** Its reversing entries (entries that reverse one of its entries). */
+  reversalEntryIds: string[];
+  /** The accounts its entries, reversals included, do not net to zero on. */
+  unbalancedAccounts: AccountNetDto[];
+}
+
+export interface TransferReversalsPageDto {
+  items: TransferReversalsDto[];
+  nextCursor: string | null;
+}
+
+export interface ReservedHoldDto {
+  holdId: string;
+  transferId: string;
+  fromAccountId: string;
+  amountMinor: string;
+  currency: string;
+}
+
+export interface ReservedHoldsPageDto {
+  items: ReservedHoldDto[];
   nextCursor: string | null;
 }

@@ -3,18 +3,37 @@
  * no imports but types: the workflow bundle, the activities, the report store
  * and the gateway all share it.
  *
- * Three checks, each over every subject in bounded pages:
+ * Seven checks, each over every subject in bounded pages:
  * - `ledgerBalances`: each ledger balance row against its own journal
  *   (posted = Σ credits − Σ debits of its lines; pending = Σ its reserved holds);
  * - `readModelBalances`: the read model's posted and pending per account
  *   against the ledger's;
  * - `transferEntries`: every posted or reversed transfer has exactly one
  *   non-reversal entry (the one it names), and no entry names a transfer that
- *   is not posted or reversed.
+ *   is not posted or reversed;
+ * - `entryTransfers`: every ledger entry belongs to a transfer (its own
+ *   transfer id, or that of the entry it reverses, names a transfers row);
+ * - `transferReversals`: a transfer is `reversed` exactly when the ledger
+ *   holds a reversing entry of its entry, and a reversed transfer's entries
+ *   net to zero on each account;
+ * - `transferWorkflows`: a transfer that is not final (`pending`,
+ *   `awaiting_approval`) still has a running workflow to finish it;
+ * - `reservedHolds`: a hold still reserved in the ledger belongs to a transfer
+ *   whose saga is still running (not final, its workflow running), so
+ *   something will capture or release it.
+ * The last four are in saga-mismatches.ts.
  */
 import type { TransferStatus } from '../transfers/status';
 
-export const RECONCILIATION_CHECKS = ['ledgerBalances', 'readModelBalances', 'transferEntries'] as const;
+export const RECONCILIATION_CHECKS = [
+  'ledgerBalances',
+  'readModelBalances',
+  'transferEntries',
+  'entryTransfers',
+  'transferReversals',
+  'transferWorkflows',
+  'reservedHolds',
+] as const;
 export type ReconciliationCheck = (typeof RECONCILIATION_CHECKS)[number];
 
 /** The `check` label of the reconciliation_mismatches gauge (Prometheus names are snake case). */
@@ -22,13 +41,23 @@ export const CHECK_METRIC_LABELS: Readonly<Record<ReconciliationCheck, string>> 
   ledgerBalances: 'ledger_balances',
   readModelBalances: 'read_model_balances',
   transferEntries: 'transfer_entries',
+  entryTransfers: 'entry_transfers',
+  transferReversals: 'transfer_reversals',
+  transferWorkflows: 'transfer_workflows',
+  reservedHolds: 'reserved_holds',
 };
 
+export type SubjectField = 'accountId' | 'transferId' | 'entryId' | 'holdId';
+
 /** What a check's mismatches are about, and the field that names it in a report. */
-export const CHECK_SUBJECT_FIELDS: Readonly<Record<ReconciliationCheck, 'accountId' | 'transferId'>> = {
+export const CHECK_SUBJECT_FIELDS: Readonly<Record<ReconciliationCheck, SubjectField>> = {
   ledgerBalances: 'accountId',
   readModelBalances: 'accountId',
   transferEntries: 'transferId',
+  entryTransfers: 'entryId',
+  transferReversals: 'transferId',
+  transferWorkflows: 'transferId',
+  reservedHolds: 'holdId',
 };
 
 export const RECONCILIATION_STATUSES = ['running', 'completed', 'failed'] as const;
@@ -42,14 +71,20 @@ export type ReconciliationTrigger = 'api' | 'schedule';
 export const MISMATCHES_RECORDED_PER_CHECK_MAX = 1_000;
 
 export interface Mismatch {
-  /** The account or transfer id. */
+  /** The account, transfer, entry or hold id (CHECK_SUBJECT_FIELDS). */
   subjectId: string;
   kind: string;
   /**
    * What each side says, shaped as the public report shows it (amounts as
    * decimal strings named like the API's balances: `posted`, `pending`).
    */
-  detail: Record<string, string | string[] | null | ShownBalance>;
+  detail: Record<string, string | string[] | null | ShownBalance | AccountNet[]>;
+}
+
+/** An account's net movement (Σ credits − Σ debits, minor units) over some entries. */
+export interface AccountNet {
+  accountId: string;
+  net: string;
 }
 
 /** A balance as a report shows it. */
@@ -71,11 +106,15 @@ export interface CheckCounts {
 export type ReconciliationCounts = Record<ReconciliationCheck, CheckCounts>;
 
 export function emptyCounts(): ReconciliationCounts {
-  return {
-    ledgerBalances: { checked: 0, mismatches: 0, recorded: 0 },
-    readModelBalances: { checked: 0, mismatches: 0, recorded: 0 },
-    transferEntries: { checked: 0, mismatches: 0, recorded: 0 },
-  };
+  return Object.fromEntries(RECONCILIATION_CHECKS.map((check) => [check, { checked: 0, mismatches: 0, recorded: 0 }])) as ReconciliationCounts;
+}
+
+/**
+ * Counts as stored or carried by a run that may predate a check: the checks
+ * it lacks count zero (a report written before a check existed never ran it).
+ */
+export function withAllChecks(counts: Partial<ReconciliationCounts>): ReconciliationCounts {
+  return { ...emptyCounts(), ...counts };
 }
 
 // ------------------------------------------------------------ ledger balances

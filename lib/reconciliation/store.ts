@@ -15,7 +15,9 @@ import {
   type ReconciliationStatus,
   type ReconciliationTrigger,
   type TransferSnapshot,
+  withAllChecks,
 } from './report';
+import type { ReversalSnapshot } from './saga-mismatches';
 
 export interface ReportRecord {
   id: string;
@@ -33,7 +35,7 @@ export interface ReportWithMismatches extends ReportRecord {
   mismatches: Record<ReconciliationCheck, Mismatch[]>;
 }
 
-export interface TransferRow extends TransferSnapshot {
+export interface TransferRow extends TransferSnapshot, ReversalSnapshot {
   id: string;
 }
 
@@ -49,6 +51,8 @@ export interface ReconciliationStore {
   latestCompletedReport(): Promise<ReportRecord | null>;
   /** Posted and reversed transfers after `cursor` in id order. */
   settledTransfersPage(cursor: string | null, limit: number): Promise<TransferRow[]>;
+  /** Transfers in one of `statuses` after `cursor` in id order (the few reversed or not yet final ones). */
+  transfersInStatusPage(statuses: readonly TransferStatus[], cursor: string | null, limit: number): Promise<TransferRow[]>;
   transfersByIds(ids: string[]): Promise<TransferRow[]>;
 }
 
@@ -71,9 +75,23 @@ function toReport(row: ReportRow): ReportRecord {
     status: row.status,
     startedAt: row.started_at,
     finishedAt: row.finished_at,
-    counts: row.counts,
+    counts: row.counts === null ? null : withAllChecks(row.counts),
     failureMessage: row.failure_message,
   };
+}
+
+const TRANSFER_COLUMNS = 'id, status, entry_id, reversal_entry_id, reversal_failure_code';
+
+interface TransferDbRow {
+  id: string;
+  status: TransferStatus;
+  entry_id: string | null;
+  reversal_entry_id: string | null;
+  reversal_failure_code: string | null;
+}
+
+function toTransferRow(r: TransferDbRow): TransferRow {
+  return { id: r.id, status: r.status, entryId: r.entry_id, reversalEntryId: r.reversal_entry_id, reversalFailureCode: r.reversal_failure_code };
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -137,21 +155,28 @@ export function createReconciliationStore(pool: Pool): ReconciliationStore {
     },
 
     async settledTransfersPage(cursor, limit) {
-      const { rows } = await pool.query<{ id: string; status: TransferStatus; entry_id: string | null }>(
-        `SELECT id, status, entry_id FROM transfers
+      const { rows } = await pool.query<TransferDbRow>(
+        `SELECT ${TRANSFER_COLUMNS} FROM transfers
           WHERE status IN ('posted', 'reversed') AND ($1::uuid IS NULL OR id > $1::uuid)
           ORDER BY id LIMIT $2`,
         [cursor, limit],
       );
-      return rows.map((r) => ({ id: r.id, status: r.status, entryId: r.entry_id }));
+      return rows.map(toTransferRow);
+    },
+
+    async transfersInStatusPage(statuses, cursor, limit) {
+      const { rows } = await pool.query<TransferDbRow>(
+        `SELECT ${TRANSFER_COLUMNS} FROM transfers
+          WHERE status = ANY($1::text[]) AND ($2::uuid IS NULL OR id > $2::uuid)
+          ORDER BY id LIMIT $3`,
+        [statuses, cursor, limit],
+      );
+      return rows.map(toTransferRow);
     },
 
     async transfersByIds(ids) {
-      const { rows } = await pool.query<{ id: string; status: TransferStatus; entry_id: string | null }>(
-        `SELECT id, status, entry_id FROM transfers WHERE id = ANY($1::uuid[])`,
-        [ids.filter((id) => UUID.test(id))],
-      );
-      return rows.map((r) => ({ id: r.id, status: r.status, entryId: r.entry_id }));
+      const { rows } = await pool.query<TransferDbRow>(`SELECT ${TRANSFER_COLUMNS} FROM transfers WHERE id = ANY($1::uuid[])`, [ids.filter((id) => UUID.test(id))]);
+      return rows.map(toTransferRow);
     },
   };
 }

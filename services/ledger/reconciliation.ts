@@ -5,7 +5,18 @@
  * one snapshot and any difference is real, not a write in flight.
  */
 import type { Pool } from 'pg';
-import type { BalanceCheckPageDto, BalanceCheckRowDto, BalancePageDto, BalanceRowDto, TransferEntriesDto, TransferEntriesPageDto } from '../../lib/contracts/ledger';
+import type {
+  AccountNetDto,
+  BalanceCheckPageDto,
+  BalanceCheckRowDto,
+  BalancePageDto,
+  BalanceRowDto,
+  EntryLinksPageDto,
+  ReservedHoldsPageDto,
+  TransferEntriesDto,
+  TransferEntriesPageDto,
+  TransferReversalsPageDto,
+} from '../../lib/contracts/ledger';
 import type { PageSelection } from '../../lib/reconciliation/page-query';
 
 /** Either a page after `cursor`, or exactly the rows of `ids` (ids that are not UUIDs name nothing here). */
@@ -80,6 +91,61 @@ export async function transferEntriesPage(pool: Pool, selection: Selection): Pro
   );
   const items: TransferEntriesDto[] = rows.map((r) => ({ transferId: r.transfer_id, entryIds: r.entry_ids }));
   return { items, nextCursor: nextCursor(items.map((i) => i.transferId), limit) };
+}
+
+/** Every entry with the transfer it belongs to: its own, or for a reversal that names none, that of the entry it reverses. */
+export async function entryLinksPage(pool: Pool, selection: Selection): Promise<EntryLinksPageDto> {
+  const { sql, limitSql, params, limit } = where('e.entry_id', selection);
+  const { rows } = await pool.query<{ entry_id: string; transfer_id: string | null; reverses_entry_id: string | null }>(
+    `SELECT e.entry_id::text AS entry_id, COALESCE(e.transfer_id, r.transfer_id)::text AS transfer_id, e.reverses_entry_id::text AS reverses_entry_id
+       FROM entries e LEFT JOIN entries r ON r.entry_id = e.reverses_entry_id
+      WHERE ${sql} ORDER BY e.entry_id ${limitSql}`,
+    params,
+  );
+  const items = rows.map((r) => ({ entryId: r.entry_id, transferId: r.transfer_id, reversesEntryId: r.reverses_entry_id }));
+  return { items, nextCursor: nextCursor(items.map((i) => i.entryId), limit) };
+}
+
+/**
+ * Per transfer, its reversing entries and the accounts its entries (a
+ * reversal names its transfer too) do not net to zero on. A page walks the
+ * transfers that have a reversing entry; ids pick the given transfers that
+ * have entries at all, reversed or not.
+ */
+export async function transferReversalsPage(pool: Pool, selection: Selection): Promise<TransferReversalsPageDto> {
+  const { sql, limitSql, params, limit } = where('transfer_id', selection);
+  const candidates = selection.ids
+    ? `SELECT DISTINCT transfer_id FROM entries WHERE ${sql}`
+    : `SELECT DISTINCT transfer_id FROM entries WHERE reverses_entry_id IS NOT NULL AND transfer_id IS NOT NULL AND ${sql} ORDER BY transfer_id ${limitSql}`;
+  const { rows } = await pool.query<{ transfer_id: string; reversal_entry_ids: string[]; unbalanced: AccountNetDto[] }>(
+    `WITH t AS (${candidates})
+     SELECT t.transfer_id::text AS transfer_id,
+            ARRAY(SELECT r.entry_id::text FROM entries o JOIN entries r ON r.reverses_entry_id = o.entry_id
+                   WHERE o.transfer_id = t.transfer_id ORDER BY r.posted_at, r.entry_id) AS reversal_entry_ids,
+            COALESCE((SELECT json_agg(json_build_object('accountId', n.account_id::text, 'net', n.net::text) ORDER BY n.account_id)
+                        FROM (SELECT l.account_id, sum(CASE l.direction WHEN 'credit' THEN l.amount_minor ELSE -l.amount_minor END) AS net
+                                FROM entries e JOIN entry_lines l ON l.entry_id = e.entry_id
+                               WHERE e.transfer_id = t.transfer_id
+                               GROUP BY l.account_id) n
+                       WHERE n.net <> 0), '[]'::json) AS unbalanced
+       FROM t ORDER BY t.transfer_id`,
+    params,
+  );
+  const items = rows.map((r) => ({ transferId: r.transfer_id, reversalEntryIds: r.reversal_entry_ids, unbalancedAccounts: r.unbalanced }));
+  return { items, nextCursor: nextCursor(items.map((i) => i.transferId), limit) };
+}
+
+/** Holds still reserved; ids pick those of the given holds that still are. */
+export async function reservedHoldsPage(pool: Pool, selection: Selection): Promise<ReservedHoldsPageDto> {
+  const { sql, limitSql, params, limit } = where('hold_id', selection);
+  const { rows } = await pool.query<Record<string, string>>(
+    `SELECT hold_id::text AS hold_id, transfer_id::text AS transfer_id, from_account_id::text AS from_account_id,
+            amount_minor::text AS amount_minor, currency
+       FROM holds WHERE status = 'reserved' AND NOT tombstone AND ${sql} ORDER BY hold_id ${limitSql}`,
+    params,
+  );
+  const items = rows.map((r) => ({ holdId: r.hold_id, transferId: r.transfer_id, fromAccountId: r.from_account_id, amountMinor: r.amount_minor, currency: r.currency.trim() }));
+  return { items, nextCursor: nextCursor(items.map((i) => i.holdId), limit) };
 }
 
 function balanceRow(row: Record<string, string>): BalanceRowDto {

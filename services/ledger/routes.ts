@@ -7,11 +7,13 @@ import type { LedgerDeps } from './deps';
 import { postEntry } from './entries';
 import { captureHold, reserveAndCapture, reserveHold, voidHold, type CaptureResult } from './holds';
 import { getBalance, getEntry, getHold, holdDto } from './repository';
-import { balanceCheckPage, balancePage, transferEntriesPage } from './reconciliation';
+import { balanceCheckPage, balancePage, entryLinksPage, reservedHoldsPage, transferEntriesPage, transferReversalsPage } from './reconciliation';
 import { reverseEntry } from './reversals';
 import {
   accountsPageQuery,
   captureHoldSchema,
+  entriesPageQuery,
+  holdsPageQuery,
   postEntrySchema,
   reserveAndCaptureSchema,
   reserveHoldSchema,
@@ -97,6 +99,18 @@ export function ledgerRoutes(deps: LedgerDeps): Router {
 
   router.get('/reconciliation/transfer-entries', asyncHandler(async (req, res) => {
     res.json(await transferEntriesPage(deps.pool, parseOrThrow(transfersPageQuery, req.query)));
+  }));
+
+  router.get('/reconciliation/entries', asyncHandler(async (req, res) => {
+    res.json(await entryLinksPage(deps.pool, parseOrThrow(entriesPageQuery, req.query)));
+  }));
+
+  router.get('/reconciliation/transfer-reversals', asyncHandler(async (req, res) => {
+    res.json(await transferReversalsPage(deps.pool, parseOrThrow(transfersPageQuery, req.query)));
+  }));
+
+  router.get('/reconciliation/reserved-holds', asyncHandler(async (req, res) => {
+    res.json(await reservedHoldsPage(deps.pool, parseOrThrow(holdsPageQuery, req.query)));
   }));
 
   return router;

@@ -71,3 +71,5 @@ const reconciliationQuery = (idParam: string) =>
   pageQuerySchema({ idParam, cursor: id, limitMax: RECONCILIATION_PAGE_LIMIT_MAX, limitDefault: 200, idsMax: RECONCILIATION_IDS_MAX });
 export const accountsPageQuery = reconciliationQuery('accountId');
 export const transfersPageQuery = reconciliationQuery('transferId');
+export const entriesPageQuery = reconciliationQuery('entryId');
+export const holdsPageQuery = reconciliationQuery('holdId');

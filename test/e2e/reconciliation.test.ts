@@ -9,24 +9,45 @@
  * and the gauge on the worker's /metrics. The row is restored afterwards, so
  * the invariants other tests check still hold. Other accounts may be reported
  * too (the shared topics hold deliberately unbalanced events of earlier test
- * runs): assertions are about this test's accounts only. Also: unknown report
- * ids are 404, the routes are in the OpenAPI document, and API keys guard them.
+ * runs): assertions are about this test's accounts only.
+ *
+ * Money and sagas that moved outside a transfer: an entry posted straight to
+ * the ledger's port (as an outside reviewer did, from an unlimited account) is
+ * reported as an entry of no transfer; a transfer whose row says its reversal
+ * was refused while the ledger holds the reversing entry, and one whose row
+ * says reversed while the ledger has no reversing entry, are reported under
+ * the reversal check (the rows are written straight in the transfers table,
+ * which is the defect at the data level, and restored afterwards).
+ * A transfer terminated in Temporal while awaiting approval is found by the
+ * workflow check and its hold by the hold check; with its row then written
+ * final (the hold still reserved), the hold is found as one of a final
+ * transfer. Those calls go to the reconciliation activities directly, right
+ * after the termination, with real clients of the ledger, the transfers
+ * database and Temporal, so nothing that finalises abandoned transfers can
+ * act between the termination and the look.
+ * Also: unknown report ids are 404, the routes are in the OpenAPI document,
+ * and API keys guard them.
  */
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { createReconciliationActivities } from '../../activities';
+import { holdIdFor } from '../../activities/ids';
+import { temporalTransferWorkflows } from '../../activities/transfer-workflows';
 import { createGatewayMetrics } from '../../api/metrics';
 import { createGatewayApp } from '../../api/server';
 import { Upstream } from '../../api/upstream';
-import { LedgerClient } from '../../lib/clients';
+import { LedgerClient, ReadModelClient } from '../../lib/clients';
 import { databaseUrl, ROOT_DIR } from '../../lib/config';
 import { createLogger } from '../../lib/logger';
 import { createPool, type Pool } from '../../lib/pg';
-import { createReconciliationStore } from '../../lib/reconciliation';
+import { createReconciliationStore, type ReconciliationCheck } from '../../lib/reconciliation';
+import { transferWorkflowId } from '../../workflows/definitions';
 import { createRegistry } from '../../lib/telemetry/metrics';
 import { createTransferStore, startTransferStatusListener } from '../../lib/transfers';
 import { call, startApp } from '../support/service';
-import { api, config, createAccount, ensureSystem, eventually, transfer, transferAndSettle } from '../support/system';
+import { api, config, createAccount, ensureSystem, eventually, newKey, transfer, transferAndSettle } from '../support/system';
 
 /** A full run reads every account and transfer of the shared databases, and waits twice for suspects to settle. */
 const RUN_TIMEOUT_MS = 180_000;
@@ -46,6 +67,25 @@ afterAll(async () => {
 });
 
 const balanceOf = async (accountId: string) => (await api.get(`/v1/accounts/${accountId}/balance`)).body;
+
+/** Runs a reconciliation on demand and waits for its report. */
+async function reconcileNow(): Promise<{ id: string; body: Record<string, any> }> {
+  const started = await api.post('/v1/reconciliations');
+  expect(started.status).toBe(202);
+  const report = await eventually(() => api.get(started.headers.get('location')!), (r) => r.status === 200 && r.body.status !== 'running', RUN_TIMEOUT_MS);
+  expect(report.body.status).toBe('completed');
+  return { id: started.body.id, body: report.body };
+}
+
+type Named = { accountId?: string; transferId?: string; entryId?: string; holdId?: string };
+const subjectOf = (m: Named) => m.accountId ?? m.transferId ?? m.entryId ?? m.holdId ?? '';
+const ours = <T extends Named>(list: T[], ids: string[]) => list.filter((m) => ids.includes(subjectOf(m)));
+
+/** A POST straight to the ledger's own port, past the gateway and every saga. */
+async function postToLedger(pathname: string, body: unknown): Promise<{ status: number; body: any }> {
+  const answer = await fetch(`http://127.0.0.1:${config.LEDGER_PORT}${pathname}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return { status: answer.status, body: await answer.json() };
+}
 
 describe('reconciliation on demand', () => {
   it(
@@ -96,6 +136,133 @@ describe('reconciliation on demand', () => {
       expect((await balanceOf(target)).posted).toBe('500');
     },
     RUN_TIMEOUT_MS + 60_000,
+  );
+
+  it(
+    'when money moves outside a transfer and reversals disagree with their transfers, then the run names the entry and both transfers',
+    async () => {
+      const funding = await createAccount('USD', 'unlimited');
+      const target = await createAccount('USD');
+      const entryId = randomUUID();
+      const direct = await postToLedger('/entries', {
+        entryId,
+        currency: 'USD',
+        description: 'moved past the gateway',
+        lines: [
+          { accountId: funding, direction: 'debit', amountMinor: '99999999' },
+          { accountId: target, direction: 'credit', amountMinor: '99999999' },
+        ],
+      });
+      expect(direct.status).toBe(201);
+
+      const refused = await transferAndSettle(transfer(funding, target, '300'));
+      const reversed = await api.post(`/v1/transfers/${refused.body.id}/reverse`, undefined, { 'Idempotency-Key': newKey() });
+      expect(reversed.body.status).toBe('reversed');
+      const unreversed = await transferAndSettle(transfer(funding, target, '400'));
+      expect([refused.body.status, unreversed.body.status]).toEqual(['posted', 'posted']);
+
+      // The rows lie: one says its reversal was refused (the ledger holds the reversing entry), one says reversed (the ledger has none).
+      await transfers.query(
+        `UPDATE transfers SET status = 'posted', reversal_entry_id = NULL, reversal_failure_code = 'ACCOUNT_FROZEN',
+                reversal_failure_message = 'written by the test', reversal_refused_at = now() WHERE id = $1`,
+        [refused.body.id],
+      );
+      await transfers.query(
+        `UPDATE transfers SET status = 'reversed', reversal_id = gen_random_uuid(), reversal_requested_at = now(), reversal_entry_id = gen_random_uuid() WHERE id = $1`,
+        [unreversed.body.id],
+      );
+      try {
+        const { body } = await reconcileNow();
+
+        expect(body.counts.entryTransfers.mismatches).toBeGreaterThanOrEqual(1);
+        expect(ours(body.mismatches.entryTransfers, [entryId])).toEqual([{ entryId, kind: 'no_transfer', transferId: null, reversesEntryId: null }]);
+        const expected = [
+          { transferId: refused.body.id, kind: 'reversal_not_recorded', status: 'posted', reversalFailureCode: 'ACCOUNT_FROZEN', ledgerReversalEntryIds: [reversed.body.reversal.entryId] },
+          { transferId: unreversed.body.id, kind: 'reversal_entry_missing', status: 'reversed', ledgerReversalEntryIds: [] },
+        ].sort((a, b) => (a.transferId < b.transferId ? -1 : 1));
+        expect(ours(body.mismatches.transferReversals, [refused.body.id, unreversed.body.id])).toEqual(expected.map((m) => expect.objectContaining(m)));
+      } finally {
+        await transfers.query(
+          `UPDATE transfers SET status = 'reversed', reversal_entry_id = $2, reversal_failure_code = NULL, reversal_failure_message = NULL, reversal_refused_at = NULL WHERE id = $1`,
+          [refused.body.id, reversed.body.reversal.entryId],
+        );
+        await transfers.query(`UPDATE transfers SET status = 'posted', reversal_id = NULL, reversal_requested_at = NULL, reversal_entry_id = NULL WHERE id = $1`, [unreversed.body.id]);
+      }
+    },
+    RUN_TIMEOUT_MS + 60_000,
+  );
+
+  it(
+    'when a transfer awaiting approval is terminated in Temporal, then its transfer and its hold are reported; once its row is final, the hold still is',
+    async () => {
+      const connection = await Connection.connect({ address: config.temporalAddress });
+      const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+      const ledger = new LedgerClient({ baseUrl: `http://127.0.0.1:${config.LEDGER_PORT}` });
+      const readModelClient = new ReadModelClient({ baseUrl: `http://127.0.0.1:${config.READ_MODEL_PORT}` });
+      const store = createReconciliationStore(transfers);
+      const activities = createReconciliationActivities({
+        ledger,
+        readModel: readModelClient,
+        store,
+        workflows: temporalTransferWorkflows(temporal),
+        logger: createLogger('reconciliation-e2e', 'silent'),
+      });
+      const reportIds: string[] = [];
+      /** Scans `check` to its end and confirms what it named, in a report of its own; returns the suspects and the recorded mismatches. */
+      const look = async (check: ReconciliationCheck) => {
+        const reportId = randomUUID();
+        reportIds.push(reportId);
+        await store.openReport(reportId, 'api');
+        const suspects: string[] = [];
+        let cursor: string | null = null;
+        do {
+          const page = await activities.scanReconciliationPage({ check, cursor, limit: 500 });
+          suspects.push(...page.suspects);
+          cursor = page.nextCursor;
+        } while (cursor !== null);
+        await activities.confirmMismatches({ check, reportId, subjectIds: suspects, recordLimit: 1000 });
+        return { suspects, recorded: (await store.getReport(reportId, 1000))!.mismatches[check] };
+      };
+      try {
+        const funding = await createAccount('USD', 'unlimited');
+        const target = await createAccount('USD');
+        const waiting = await transferAndSettle(transfer(funding, target, String(config.approvalThresholdMinor)));
+        expect(waiting.body.status).toBe('awaiting_approval');
+        const id = waiting.body.id as string;
+        const holdId = holdIdFor(transferWorkflowId(id));
+
+        await temporal.workflow.getHandle(transferWorkflowId(id)).terminate('abandoned on purpose by the reconciliation e2e test');
+
+        const workflowLook = await look('transferWorkflows');
+        const holdLook = await look('reservedHolds');
+        expect(workflowLook.suspects).toContain(id);
+        expect(workflowLook.recorded.filter((m) => m.subjectId === id)).toEqual([
+          { subjectId: id, kind: 'workflow_closed', detail: { status: 'awaiting_approval', workflowStatus: 'TERMINATED' } },
+        ]);
+        expect(holdLook.recorded.filter((m) => m.subjectId === holdId)).toEqual([
+          {
+            subjectId: holdId,
+            kind: 'workflow_closed',
+            detail: { transferId: id, fromAccountId: funding, amount: String(config.approvalThresholdMinor), currency: 'USD', status: 'awaiting_approval', workflowStatus: 'TERMINATED' },
+          },
+        ]);
+
+        await transfers.query(`UPDATE transfers SET status = 'cancelled', failure_code = 'REJECTED' WHERE id = $1`, [id]);
+        const afterFinal = await look('reservedHolds');
+        const workflowsAfterFinal = await look('transferWorkflows');
+        expect(afterFinal.recorded.filter((m) => m.subjectId === holdId).map((m) => [m.kind, m.detail.status, m.detail.workflowStatus])).toEqual([['transfer_final', 'cancelled', null]]);
+        expect(workflowsAfterFinal.suspects).not.toContain(id);
+
+        expect((await postToLedger(`/holds/${holdId}/void`, {})).status).toBe(200);
+        expect((await look('reservedHolds')).suspects).not.toContain(holdId);
+      } finally {
+        for (const reportId of reportIds) await store.failReport(reportId, 'activities called one by one by the reconciliation e2e test');
+        ledger.close();
+        readModelClient.close();
+        await connection.close();
+      }
+    },
+    RUN_TIMEOUT_MS,
   );
 
   it('when a report id is unknown or not a UUID, then 404 problem', async () => {

@@ -1,14 +1,27 @@
 /**
  * In-memory fakes of what reconciliation reads and writes: the ledger's
- * reconciliation routes, the read model's balance list, and the reports store
- * with the transfers table. They page exactly as the real routes do (id order,
+ * reconciliation routes, the read model's balance list, the reports store
+ * with the transfers table, and Temporal's word on transfers' workflows. They page exactly as the real routes do (id order,
  * `nextCursor` only after a full page), keep every call, and let a test change
  * their data between calls (a projection catching up).
  */
-import type { BalanceCheckPageDto, BalanceCheckRowDto, BalancePageDto, TransferEntriesPageDto } from '../../../lib/contracts/ledger';
+import type {
+  BalanceCheckPageDto,
+  BalanceCheckRowDto,
+  BalancePageDto,
+  EntryLinkDto,
+  EntryLinksPageDto,
+  ReservedHoldDto,
+  ReservedHoldsPageDto,
+  TransferEntriesPageDto,
+  TransferReversalsDto,
+  TransferReversalsPageDto,
+} from '../../../lib/contracts/ledger';
+import type { TransferWorkflowsApi } from '../../../activities/reconciliation-saga-checks';
+import type { WorkflowState } from '../../../lib/reconciliation/saga-mismatches';
 import type { ReadModelBalancePageDto, ReadModelBalanceRowDto } from '../../../lib/contracts/read-model';
 import type { LedgerReconciliationApi, PageRequest, ReadModelApi } from '../../../lib/clients';
-import type { Mismatch, ReconciliationCheck, ReconciliationCounts, ReconciliationTrigger } from '../../../lib/reconciliation/report';
+import { RECONCILIATION_CHECKS, type Mismatch, type ReconciliationCheck, type ReconciliationCounts, type ReconciliationTrigger } from '../../../lib/reconciliation/report';
 import type { ReconciliationStore, ReportRecord, ReportWithMismatches, TransferRow } from '../../../lib/reconciliation/store';
 
 /** The rows `page` picks from `rows` (keyed and ordered by id), and the cursor after them. */
@@ -29,6 +42,11 @@ export class FakeLedgerReconciliation implements LedgerReconciliationApi {
   readonly balances = new Map<string, BalanceCheckRowDto>();
   /** Non-reversal entry ids per transfer id. */
   readonly transferEntries = new Map<string, string[]>();
+  /** Every entry with its transfer (or its reversed entry's). */
+  readonly entryLinks = new Map<string, EntryLinkDto>();
+  /** Per transfer id with entries: its reversing entries and the accounts it does not net to zero on. */
+  readonly reversals = new Map<string, TransferReversalsDto>();
+  readonly reservedHolds = new Map<string, ReservedHoldDto>();
   readonly calls: PageCall[] = [];
   /** Thrown by every call once set (e.g. an UnexpectedResponseError). */
   failure: Error | null = null;
@@ -68,6 +86,38 @@ export class FakeLedgerReconciliation implements LedgerReconciliationApi {
     return { items, nextCursor };
   }
 
+  entry(entryId: string, transferId: string | null, reversesEntryId: string | null = null): this {
+    this.entryLinks.set(entryId, { entryId, transferId, reversesEntryId });
+    return this;
+  }
+
+  reversal(transferId: string, reversalEntryIds: string[], unbalancedAccounts: TransferReversalsDto['unbalancedAccounts'] = []): this {
+    this.reversals.set(transferId, { transferId, reversalEntryIds, unbalancedAccounts });
+    return this;
+  }
+
+  hold(holdId: string, transferId: string, amountMinor = '100'): this {
+    this.reservedHolds.set(holdId, { holdId, transferId, fromAccountId: 'acct-src', amountMinor, currency: 'USD' });
+    return this;
+  }
+
+  async listEntryLinks(page: PageRequest): Promise<EntryLinksPageDto> {
+    this.enter('listEntryLinks', page);
+    return select(this.entryLinks, page);
+  }
+
+  /** A page walks the transfers with a reversing entry; ids pick any transfer with entries, as the route does. */
+  async listTransferReversals(page: PageRequest): Promise<TransferReversalsPageDto> {
+    this.enter('listTransferReversals', page);
+    if ('ids' in page) return select(this.reversals, page);
+    return select(new Map([...this.reversals].filter(([, r]) => r.reversalEntryIds.length > 0)), page);
+  }
+
+  async listReservedHolds(page: PageRequest): Promise<ReservedHoldsPageDto> {
+    this.enter('listReservedHolds', page);
+    return select(this.reservedHolds, page);
+  }
+
   private enter(op: string, page: PageRequest): void {
     this.calls.push({ op, page });
     if (this.failure) throw this.failure;
@@ -99,8 +149,8 @@ export class FakeReconciliationStore implements ReconciliationStore {
   readonly transfers = new Map<string, TransferRow>();
   readonly opened: string[] = [];
 
-  transfer(id: string, status: TransferRow['status'], entryId: string | null): this {
-    this.transfers.set(id, { id, status, entryId });
+  transfer(id: string, status: TransferRow['status'], entryId: string | null, reversal: Partial<Pick<TransferRow, 'reversalEntryId' | 'reversalFailureCode'>> = {}): this {
+    this.transfers.set(id, { id, status, entryId, reversalEntryId: reversal.reversalEntryId ?? null, reversalFailureCode: reversal.reversalFailureCode ?? null });
     return this;
   }
 
@@ -137,7 +187,7 @@ export class FakeReconciliationStore implements ReconciliationStore {
     if (!report) return null;
     return {
       ...report,
-      mismatches: { ledgerBalances: this.recorded(id, 'ledgerBalances'), readModelBalances: this.recorded(id, 'readModelBalances'), transferEntries: this.recorded(id, 'transferEntries') },
+      mismatches: Object.fromEntries(RECONCILIATION_CHECKS.map((check) => [check, this.recorded(id, check)])) as ReportWithMismatches['mismatches'],
     };
   }
 
@@ -150,6 +200,10 @@ export class FakeReconciliationStore implements ReconciliationStore {
     return select(settled, { cursor, limit }).items;
   }
 
+  async transfersInStatusPage(statuses: readonly TransferRow['status'][], cursor: string | null, limit: number): Promise<TransferRow[]> {
+    return select(new Map([...this.transfers].filter(([, t]) => statuses.includes(t.status))), { cursor, limit }).items;
+  }
+
   async transfersByIds(ids: string[]): Promise<TransferRow[]> {
     return ids.filter((id) => this.transfers.has(id)).map((id) => this.transfers.get(id)!);
   }
@@ -160,5 +214,22 @@ export class FakeReconciliationStore implements ReconciliationStore {
     const finished = { ...report, ...change, finishedAt: new Date() };
     this.reports.set(reportId, finished);
     return finished;
+  }
+}
+
+/** Temporal's word on transfers' workflows: RUNNING unless a test says otherwise. */
+export class FakeTransferWorkflows implements TransferWorkflowsApi {
+  readonly workflows = new Map<string, WorkflowState>();
+  /** The ids of each call, to prove a page asks about its own transfers only. */
+  readonly calls: string[][] = [];
+
+  workflow(transferId: string, state: WorkflowState): this {
+    this.workflows.set(transferId, state);
+    return this;
+  }
+
+  async states(transferIds: string[]): Promise<Map<string, WorkflowState>> {
+    this.calls.push([...transferIds]);
+    return new Map(transferIds.map((id) => [id, this.workflows.get(id) ?? 'RUNNING']));
   }
 }
