@@ -16,9 +16,10 @@ export interface LogGap {
   logStart: bigint;
   /**
    * Where the consumer would resume: the further of its group's committed
-   * offset and the projections' own applied position; null when it has neither.
+   * offset and the projections' own applied position; null when it has
+   * neither; absent when only the log start was looked at.
    */
-  resumesAt: bigint | null;
+  resumesAt?: bigint | null;
 }
 
 /** The names the read model's three topics go by: lib/kafka's TOPICS, or a test's own copies of them. */
@@ -35,7 +36,7 @@ export async function truncatedPartitions(admin: Admin, topics: readonly string[
   const gaps: LogGap[] = [];
   for (const topic of topics) {
     for (const { partition, low } of await admin.fetchTopicOffsets(topic)) {
-      if (BigInt(low) > 0n) gaps.push({ topic, partition, logStart: BigInt(low), resumesAt: null });
+      if (BigInt(low) > 0n) gaps.push({ topic, partition, logStart: BigInt(low) });
     }
   }
   return gaps;
@@ -75,8 +76,9 @@ async function appliedPositions(pool: Pool): Promise<Map<string, bigint>> {
 export function describeGaps(gaps: readonly LogGap[]): string {
   return gaps
     .map(({ topic, partition, logStart, resumesAt }) => {
-      const from = resumesAt === null ? 'nothing applied or committed' : `applied and committed up to ${resumesAt}`;
-      return `${topic} partition ${partition} starts at offset ${logStart} (${from})`;
+      const starts = `${topic} partition ${partition} starts at offset ${logStart}`;
+      if (resumesAt === undefined) return starts;
+      return `${starts} (${resumesAt === null ? 'nothing applied or committed' : `applied and committed up to ${resumesAt}`})`;
     })
     .join('; ');
 }

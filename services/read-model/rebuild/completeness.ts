@@ -46,17 +46,20 @@ export interface LedgerCheck {
 const SETTLE_ROUNDS = 5;
 const SETTLE_PAUSE_MS = 1_000;
 
-export async function confirmAgainstLedger(check: LedgerCheck): Promise<void> {
-  let differences = await differingBalances(check.ledger, check.pool);
+/** Resolves with the number of ledger accounts compared once none differs. */
+export async function confirmAgainstLedger(check: LedgerCheck): Promise<number> {
+  const { compared, differences: found } = await differingBalances(check.ledger, check.pool);
+  let differences = found;
   for (let round = 1; differences.length > 0 && round <= (check.rounds ?? SETTLE_ROUNDS); round += 1) {
     check.logger.info({ accounts: differences.length, round }, 'rebuilt balances differ from the ledger; letting events in flight arrive');
     await sleep(check.pauseMs ?? SETTLE_PAUSE_MS);
     await check.catchUp();
-    differences = await differingBalances(
+    ({ differences } = await differingBalances(
       check.ledger,
       check.pool,
       differences.map((difference) => difference.accountId),
-    );
+    ));
   }
   if (differences.length > 0) throw new LedgerMismatchError(differences, REFUSED);
+  return compared;
 }

@@ -22,14 +22,23 @@ export interface BalanceDifference {
   rebuilt: { posted: string; pending: string } | null;
 }
 
+export interface BalanceComparison {
+  /** Ledger accounts compared. */
+  compared: number;
+  differences: BalanceDifference[];
+}
+
 /**
  * The accounts whose rebuilt balance (in the schema `pool` is bound to)
  * differs from the ledger's: all of the ledger's accounts, or only `ids`.
  */
-export async function differingBalances(ledger: LedgerBalances, pool: Pool, ids?: readonly string[]): Promise<BalanceDifference[]> {
-  const differences: BalanceDifference[] = [];
-  for await (const rows of ledgerPages(ledger, ids)) differences.push(...(await compare(pool, rows)));
-  return differences;
+export async function differingBalances(ledger: LedgerBalances, pool: Pool, ids?: readonly string[]): Promise<BalanceComparison> {
+  const result: BalanceComparison = { compared: 0, differences: [] };
+  for await (const rows of ledgerPages(ledger, ids)) {
+    result.compared += rows.length;
+    result.differences.push(...(await compare(pool, rows)));
+  }
+  return result;
 }
 
 async function* ledgerPages(ledger: LedgerBalances, ids: readonly string[] | undefined): AsyncGenerator<BalanceRowDto[]> {

@@ -158,13 +158,13 @@ async function consumeAndSwap(run: RebuildRun): Promise<{ consumed: ConsumedOffs
 async function proveComplete(run: RebuildRun, consumed: ConsumedOffsets): Promise<void> {
   const topics = topicList(run.topics);
   await refuseTruncatedLog(run.admin, topics);
-  await confirmAgainstLedger({
+  const accountsCompared = await confirmAgainstLedger({
     ledger: run.ledger,
     pool: run.pool,
     logger: run.logger,
     catchUp: async () => waitUntilConsumed(consumed, await readHighWatermarks(run.admin, topics), run.deadline, run.logger),
   });
-  run.logger.info({ topics }, 'rebuild complete: every partition starts at offset 0 and the balances equal the ledger\'s');
+  run.logger.info({ topics, accounts_compared: accountsCompared }, 'rebuild complete: every partition starts at offset 0 and the balances equal the ledger\'s');
 }
 
 /**
