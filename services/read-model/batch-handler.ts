@@ -21,6 +21,8 @@ export interface PartitionBatch {
   topic: string;
   partition: number;
   messages: KafkaMessage[];
+  /** The topic of lib/kafka's TOPICS whose events these are, when `topic` is a test's copy of it under another name. */
+  eventTopic?: string;
 }
 
 export interface BatchControl extends ConsumerControl {
@@ -58,7 +60,7 @@ export function createBatchHandler(deps: MessageHandlerDeps, group: ApplyGroup):
 
 function parse(deps: MessageHandlerDeps, batch: PartitionBatch, message: KafkaMessage): Parsed {
   const position = { topic: batch.topic, partition: batch.partition, offset: BigInt(message.offset) };
-  const result = parseEvent(batch.topic, message.value);
+  const result = parseEvent(batch.eventTopic ?? batch.topic, message.value);
   if (result.ok) return { message, position, event: result.event };
   reportMalformed(deps, position, result.reason);
   return { message, position, event: null };

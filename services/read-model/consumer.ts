@@ -5,6 +5,10 @@
  * committed by hand, only ever past events whose transaction has committed
  * (offset-commits.ts): a crash in between means a redelivery, which the
  * processed_events table turns into a no-op.
+ *
+ * A group that would start past events the log no longer holds (a log that
+ * does not start at 0, and neither committed offsets nor applied positions
+ * that reach its start) is refused before it joins: see log-start.ts.
  */
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { TOPICS } from '../../lib/kafka';
@@ -13,11 +17,12 @@ import type { Pool } from '../../lib/pg';
 import type { ApplyGate } from './apply-gate';
 import { ApplyGroup } from './apply-group';
 import { createBatchHandler, type BatchHandler } from './batch-handler';
+import { IncompleteLogError, partitionsSkippedByGroup, topicList, type TopicNames } from './log-start';
 import type { ReadModelMetrics } from './metrics';
 import { CommitProgress, OffsetCommitter, type PositionListener } from './offset-commits';
 import type { BackoffPolicy } from './retry';
 
-export const CONSUMED_TOPICS: readonly string[] = [TOPICS.account, TOPICS.entry, TOPICS.hold];
+export const CONSUMED_TOPICS: readonly string[] = topicList(TOPICS);
 
 /** The live service's consumer group. */
 export const READ_MODEL_GROUP_ID = 'read-model';
@@ -32,6 +37,8 @@ export interface ProjectionConsumerOptions {
   groupId: string;
   /** Where a group without committed offsets starts; default true, so a new read model sees every event. */
   fromBeginning?: boolean;
+  /** The topics read; lib/kafka's TOPICS unless a test reads copies of its own. */
+  topics?: TopicNames;
   /** Default true; the rebuild turns it off. */
   joinProducerTrace?: boolean;
   gate?: ApplyGate;
@@ -59,6 +66,14 @@ const FETCH_MIN_BYTES = 1024 * 1024;
 
 export async function startProjectionConsumer(options: ProjectionConsumerOptions): Promise<ProjectionConsumer> {
   const { kafka, logger, groupId } = options;
+  const names = options.topics ?? TOPICS;
+  const topics = topicList(names);
+  if (options.fromBeginning ?? true) await refuseSkippedEvents(kafka, options.pool, groupId, topics);
+  const eventTopics = new Map([
+    [names.account, TOPICS.account],
+    [names.entry, TOPICS.entry],
+    [names.hold, TOPICS.hold],
+  ]);
   const consumer = kafka.consumer({ groupId, minBytes: FETCH_MIN_BYTES, maxWaitTimeInMs: FETCH_MAX_WAIT_MS });
   const group = new ApplyGroup(options);
   const handle = createBatchHandler({ ...options, joinProducerTrace: options.joinProducerTrace ?? true }, group);
@@ -67,15 +82,15 @@ export async function startProjectionConsumer(options: ProjectionConsumerOptions
   logGroupEvents(consumer, logger, groupId);
   commitControlOnlyBatches(consumer, committer, logger, onPosition);
   await consumer.connect();
-  await consumer.subscribe({ topics: [...CONSUMED_TOPICS], fromBeginning: options.fromBeginning ?? true });
+  await consumer.subscribe({ topics, fromBeginning: options.fromBeginning ?? true });
   await consumer.run({
     autoCommit: false,
     // Resolving by hand, so a batch cut short by a stop or a rebalance never marks unapplied messages as done.
     eachBatchAutoResolve: false,
     partitionsConsumedConcurrently: PARTITIONS_CONSUMED_CONCURRENTLY,
-    eachBatch: (payload) => processBatch(committer, handle, onPosition, payload),
+    eachBatch: (payload) => processBatch(committer, handle, onPosition, payload, eventTopics.get(payload.batch.topic)),
   });
-  logger.info({ group_id: groupId, topics: CONSUMED_TOPICS }, 'projection consumer started');
+  logger.info({ group_id: groupId, topics }, 'projection consumer started');
   return {
     stop: async () => {
       await consumer.disconnect();
@@ -84,7 +99,28 @@ export async function startProjectionConsumer(options: ProjectionConsumerOptions
   };
 }
 
-async function processBatch(committer: OffsetCommitter, handle: BatchHandler, onPosition: PositionListener, payload: EachBatchPayload): Promise<void> {
+/**
+ * Before joining: `fromBeginning` would silently start such a group at the
+ * first event still kept, and the projections would miss every event before it.
+ */
+async function refuseSkippedEvents(kafka: Kafka, pool: Pool, groupId: string, topics: readonly string[]): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const gaps = await partitionsSkippedByGroup(admin, pool, groupId, topics);
+    if (gaps.length > 0) throw new IncompleteLogError(gaps, `consumer group ${groupId} would miss the events before the log start, so it does not start`);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function processBatch(
+  committer: OffsetCommitter,
+  handle: BatchHandler,
+  onPosition: PositionListener,
+  payload: EachBatchPayload,
+  eventTopic: string | undefined,
+): Promise<void> {
   const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
   const { topic, partition } = batch;
   const progress = new CommitProgress(committer, topic, partition, onPosition);
@@ -97,7 +133,7 @@ async function processBatch(committer: OffsetCommitter, handle: BatchHandler, on
         resolveOffset((nextOffset - 1n).toString());
         await progress.done(nextOffset, count);
       };
-      const outcome = await handle({ topic, partition, messages }, { heartbeat, isRunning: running, handled });
+      const outcome = await handle({ topic, partition, messages, eventTopic }, { heartbeat, isRunning: running, handled });
       if (outcome === 'aborted') return await progress.flush();
       await heartbeat();
     }

@@ -14,9 +14,10 @@ import { createLogger, logProcessWarnings, type Logger } from '../../lib/logger'
 import { createPool, type Pool } from '../../lib/pg';
 import { createRegistry, registerOldestAgeGauge, registerPoolGauges } from '../../lib/telemetry/metrics';
 import { stopTracing } from '../../lib/telemetry/tracing';
-import { CONSUMED_TOPICS, READ_MODEL_GROUP_ID, startProjectionConsumer } from './consumer';
+import { CONSUMED_TOPICS, READ_MODEL_GROUP_ID } from './consumer';
 import { bindPoolToSchema, LIVE_SCHEMA, prepareSchema } from './db/schema';
 import { createReadModelMetrics, registerConsumerLagGauge } from './metrics';
+import { startProjecting } from './projection-start';
 import { createReadModelApp } from './server';
 
 const SERVICE = 'read-model';
@@ -43,14 +44,15 @@ async function main(logger: Logger): Promise<void> {
     where: 'true',
   });
 
-  const consumer = await startProjectionConsumer({ kafka, pool, logger, metrics, groupId: READ_MODEL_GROUP_ID });
-  const app = createReadModelApp({ pool, logger, registry, metrics, readiness: readinessChecks(pool, admin) });
+  // A consumer that would miss events the log no longer holds refuses: then /readyz says why (projection-start.ts).
+  const { consumer, readiness } = await startProjecting({ kafka, pool, logger, metrics, groupId: READ_MODEL_GROUP_ID });
+  const app = createReadModelApp({ pool, logger, registry, metrics, readiness: { ...readinessChecks(pool, admin), ...readiness } });
   const server = await listen(app, config.READ_MODEL_PORT, config.BIND_HOST);
   logger.info({ host: config.BIND_HOST, port: config.READ_MODEL_PORT, node: process.version }, 'read model listening');
 
   onShutdown(logger, async () => {
     await closeServer(server);
-    await consumer.stop();
+    await consumer?.stop();
     await admin.disconnect();
     await pool.end();
     logger.info('read model stopped');

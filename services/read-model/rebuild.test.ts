@@ -6,7 +6,8 @@
  * same topics, replaying them from the beginning into a shadow schema that it
  * swaps in place of the live one. The API must then answer exactly what it
  * answered before the damage, and the live consumer, which ran all along,
- * must go on applying new events into the swapped-in tables.
+ * must go on applying new events into the swapped-in tables. The ledger the
+ * rebuild compares its balances with is a fake holding this test's accounts.
  *
  * The topics are shared, so the rebuild replays everything they hold (other
  * services' tests and benchmarks included): the time limit is generous.
@@ -16,6 +17,7 @@ import { randomUUID } from 'node:crypto';
 import { rebuildProjections } from './rebuild/rebuild-projections';
 import { accountCreated, entryPosted, holdEvent, newAccount, newHold, TestLedger } from '../../test/read-model/support/events';
 import { eventually, ReadModelHarness } from '../../test/read-model/support/harness';
+import { fakeLedgerBalances, ledgerBalanceRow } from '../../test/read-model/support/ledger-balances';
 
 const REBUILD_TIMEOUT_MS = 14 * 60_000;
 
@@ -76,7 +78,18 @@ describe('read model rebuild', () => {
       await readModel.pool.query('DELETE FROM statement_lines WHERE account_id = $1', [merchant.id]);
       expect((await readModel.get(`/accounts/${customer.id}/balance`)).body).toMatchObject({ posted: '4799', pending: '0' });
 
-      const report = await rebuildProjections({ config: readModel.config, logger: readModel.logger, liveSchema: readModel.schema, timeoutMs: REBUILD_TIMEOUT_MS });
+      const ledgerBalances = fakeLedgerBalances([
+        ledgerBalanceRow(customer.id, 3800n, 300n),
+        ledgerBalanceRow(merchant.id, 1200n),
+        ledgerBalanceRow(funding.id, -5000n),
+      ]);
+      const report = await rebuildProjections({
+        config: readModel.config,
+        logger: readModel.logger,
+        ledger: ledgerBalances,
+        liveSchema: readModel.schema,
+        timeoutMs: REBUILD_TIMEOUT_MS,
+      });
 
       expect(report.swapAttempts).toBeGreaterThanOrEqual(1);
       expect(await Promise.all(accounts.map(viewOf))).toEqual(before);
@@ -103,7 +116,8 @@ describe('read model rebuild', () => {
       // What a running rebuild holds (rebuild-projections.ts lockOutOtherRebuilds).
       await running.query('SELECT pg_advisory_lock(hashtext($1))', [`read-model-rebuild:${readModel.schema}`]);
 
-      await expect(rebuildProjections({ config: readModel.config, logger: readModel.logger, liveSchema: readModel.schema })).rejects.toThrow(
+      const ledger = fakeLedgerBalances([]);
+      await expect(rebuildProjections({ config: readModel.config, logger: readModel.logger, ledger, liveSchema: readModel.schema })).rejects.toThrow(
         /another rebuild/,
       );
 

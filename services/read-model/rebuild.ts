@@ -7,14 +7,22 @@
  *   npm run readmodel:rebuild
  *
  * Exit code 0 once swapped; 1 on failure (a failure before the swap leaves the live tables as they were).
+ * It refuses to swap a projection that does not start at the first event, or
+ * whose balances differ from the ledger's (rebuild/completeness.ts): the
+ * ledger must be up.
  */
+import { LedgerClient } from '../../lib/clients/ledger';
 import { loadConfig } from '../../lib/config';
 import { createLogger } from '../../lib/logger';
 import { rebuildProjections } from './rebuild/rebuild-projections';
 
 const logger = createLogger('read-model-rebuild');
 
-rebuildProjections({ config: loadConfig(), logger })
+const config = loadConfig();
+const ledger = new LedgerClient({ baseUrl: config.ledgerUrl });
+
+rebuildProjections({ config, logger, ledger })
+  .finally(() => ledger.close())
   .then(() => {
     process.exitCode = 0;
   })

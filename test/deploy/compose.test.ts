@@ -5,7 +5,8 @@
  * the configuration variables), deploy/stack's APPS (the application
  * processes and their entries), deploy/prometheus/prometheus.yml (the scrape
  * jobs), deploy/kafka/pom.xml (Kafka's version), workflows/definitions.ts (the
- * search attributes). The compose side: its services, their ports, commands,
+ * search attributes), deploy/kafka/server.properties and topics.txt (offsets
+ * kept, topics and their settings). The compose side: its services, their ports, commands,
  * environment and health checks, deploy/prometheus/prometheus.compose.yml,
  * Grafana's datasource, the Dockerfile's EXPOSE and the Temporal namespace job.
  *
@@ -13,9 +14,12 @@
  * deploy/defaults.env, the apps read that file as natively and get only their
  * bind address and their peers' hosts from compose's environment.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { loadConfig, ROOT_DIR } from '../../lib/config';
+import { parseTopicsFile, type TopicSpec } from '../../deploy/kafka/topics';
+import { loadConfig, parseEnvFile, ROOT_DIR } from '../../lib/config';
 import {
   commandOf,
   dependencies,
@@ -313,5 +317,43 @@ describe('compose runs the same versions and Temporal setup as the native stack'
     const normalise = (pairs: string[]) => pairs.map((pair) => pair.toLowerCase()).sort();
     expect(normalise(registered)).toEqual(normalise(defined));
     expect(environmentOf('temporal-namespace').TEMPORAL_NAMESPACE).toBe(defaults.TEMPORAL_NAMESPACE);
+  });
+});
+
+describe('compose keeps Kafka topics and offsets as the native stack does', () => {
+  /** deploy/kafka/server.properties as key → value (its ${...} placeholders left as they are). */
+  const serverProperties = parseEnvFile(
+    readFileSync(path.join(ROOT_DIR, 'deploy', 'kafka', 'server.properties'), 'utf8')
+      .split('\n')
+      .map((line) => line.replace(/^([a-z0-9.]+)=/, (_, key: string) => `${key.toUpperCase().replace(/\./g, '_')}=`))
+      .join('\n'),
+  );
+
+  it("keeps a consumer group's offsets as long as deploy/kafka/server.properties says", () => {
+    expect(serverProperties.OFFSETS_RETENTION_MINUTES).toBe('525600');
+    expect(String(environmentOf('kafka').KAFKA_OFFSETS_RETENTION_MINUTES)).toBe(serverProperties.OFFSETS_RETENTION_MINUTES);
+  });
+
+  it('creates each topic of deploy/kafka/topics.txt with its settings and puts them on a topic that already existed', () => {
+    const job = service('kafka-topics');
+    expect(job.volumes).toContain('./deploy/kafka/topics.txt:/topics.txt:ro');
+    // Its script, run by bash against stand-ins of Kafka's scripts that print how they were called.
+    const stubs = mkdtempSync(path.join(tmpdir(), 'kafka-topics-'));
+    for (const tool of ['kafka-topics.sh', 'kafka-configs.sh']) writeFileSync(path.join(stubs, tool), `#!/bin/sh\necho ${tool} "$@"\n`, { mode: 0o755 });
+    const script = commandOf(job)[0]
+      .replace(/\$\$/g, '$')
+      .replaceAll('/opt/kafka/bin/', `${stubs}/`)
+      .replaceAll(' /topics.txt', ` ${path.join(ROOT_DIR, 'deploy', 'kafka', 'topics.txt')}`);
+    const run = spawnSync('bash', ['-c', script], { encoding: 'utf8' });
+    rmSync(stubs, { recursive: true });
+
+    expect(run.stderr).toBe('');
+    const specs = parseTopicsFile(readFileSync(path.join(ROOT_DIR, 'deploy', 'kafka', 'topics.txt'), 'utf8'));
+    const settings = (spec: TopicSpec) => Object.entries(spec.configs).map(([key, value]) => `${key}=${value}`);
+    const expected = specs.flatMap((spec) => [
+      ['kafka-topics.sh --bootstrap-server kafka:9092 --create --if-not-exists --topic', spec.name, '--partitions', spec.partitions, '--replication-factor 1', ...settings(spec).map((s) => `--config ${s}`)].join(' '),
+      `kafka-configs.sh --bootstrap-server kafka:9092 --alter --entity-type topics --entity-name ${spec.name} --add-config ${settings(spec).join(',')}`,
+    ]);
+    expect(run.stdout.trim().split('\n')).toEqual(expected);
   });
 });

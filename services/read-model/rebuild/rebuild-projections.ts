@@ -7,35 +7,46 @@
  * 3. A consumer with a throwaway group id reads every topic from the beginning
  *    and applies each event to the shadow schema, with the same code the live
  *    consumer uses.
- * 4. The live consumer keeps running meanwhile, so before the swap the rebuild
+ * 4. Before swapping, the rebuild proves its projection complete
+ *    (completeness.ts): every partition read starts at offset 0, and the
+ *    rebuilt balances equal the ledger's. Otherwise it refuses, and the live
+ *    tables are left as they were.
+ * 5. The live consumer keeps running meanwhile, so before the swap the rebuild
  *    also catches up with what the live projections have applied; the swap
  *    itself re-checks that under lock (rebuild/swap.ts) and is retried if the
  *    live side moved on in between.
- * 5. The old live schema is dropped and the throwaway group deleted.
+ * 6. The old live schema is dropped and the throwaway group deleted.
  */
 import { randomUUID } from 'node:crypto';
-import type { Kafka } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 import type { Config } from '../../../lib/config';
-import { createKafka } from '../../../lib/kafka';
+import { createKafka, TOPICS } from '../../../lib/kafka';
 import type { Logger } from '../../../lib/logger';
 import { createPool, type Pool } from '../../../lib/pg';
 import { Registry } from '../../../lib/telemetry/metrics';
 import { ApplyGate } from '../apply-gate';
-import { CONSUMED_TOPICS, startProjectionConsumer } from '../consumer';
+import { startProjectionConsumer } from '../consumer';
 import { bindPoolToSchema, dropSchema, LIVE_SCHEMA, prepareSchema } from '../db/schema';
+import { topicList, type TopicNames } from '../log-start';
 import { createReadModelMetrics } from '../metrics';
 import { sleep } from '../retry';
+import { confirmAgainstLedger, refuseTruncatedLog } from './completeness';
+import type { LedgerBalances } from './ledger-balances';
 import { ConsumedOffsets, describeOffsets, mergeTargets, readAppliedPositions, readHighWatermarks, type Offsets } from './positions';
 import { dropRetired, swapIfCaughtUp, type SwapSchemas } from './swap';
 
 export interface RebuildOptions {
   config: Config;
   logger: Logger;
+  /** The ledger whose balances the rebuilt ones must equal before the swap. */
+  ledger: LedgerBalances;
   /** The schema whose tables are replaced; the service's own by default, tests pass theirs. */
   liveSchema?: string;
   /** The whole rebuild gives up past this. */
   timeoutMs?: number;
   swapAttempts?: number;
+  /** The topics replayed; lib/kafka's TOPICS unless a test replays copies of its own. */
+  topics?: TopicNames;
 }
 
 export interface RebuildReport {
@@ -71,10 +82,12 @@ export async function rebuildProjections(options: RebuildOptions): Promise<Rebui
     await dropSchema(pool, schemas.shadow); // a previous run's leftovers
     await prepareSchema(pool, schemas.shadow);
     await admin.connect();
-    const watermarks = await readHighWatermarks(admin, CONSUMED_TOPICS);
+    const topics = options.topics ?? TOPICS;
+    await refuseTruncatedLog(admin, topicList(topics));
+    const watermarks = await readHighWatermarks(admin, topicList(topics));
     options.logger.info({ group_id: groupId, schemas, watermarks: describeOffsets(watermarks) }, 'rebuild started');
     const deadline = startedAt + (options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
-    const run = { kafka, pool, schemas, groupId, watermarks, deadline, logger: options.logger, attempts: options.swapAttempts ?? DEFAULT_SWAP_ATTEMPTS };
+    const run = { kafka, admin, ledger: options.ledger, topics, pool, schemas, groupId, watermarks, deadline, logger: options.logger, attempts: options.swapAttempts ?? DEFAULT_SWAP_ATTEMPTS };
     const { consumed, swapAttempts } = await consumeAndSwap(run);
     await dropRetired(pool, schemas);
     const report: RebuildReport = {
@@ -98,6 +111,9 @@ export async function rebuildProjections(options: RebuildOptions): Promise<Rebui
 
 interface RebuildRun {
   kafka: Kafka;
+  admin: Admin;
+  ledger: LedgerBalances;
+  topics: TopicNames;
   pool: Pool;
   schemas: SwapSchemas;
   groupId: string;
@@ -118,6 +134,7 @@ async function consumeAndSwap(run: RebuildRun): Promise<{ consumed: ConsumedOffs
     // Not exposed anywhere: the rebuild is a batch job, its progress is logged.
     metrics: createReadModelMetrics(new Registry()),
     groupId: run.groupId,
+    topics: run.topics,
     fromBeginning: true,
     joinProducerTrace: false,
     gate,
@@ -125,6 +142,7 @@ async function consumeAndSwap(run: RebuildRun): Promise<{ consumed: ConsumedOffs
   });
   try {
     await waitUntilConsumed(consumed, run.watermarks, run.deadline, run.logger);
+    await proveComplete(run, consumed);
     const swapAttempts = await swapWhenCaughtUp({ ...run, consumed, gate });
     return { consumed, swapAttempts };
   } finally {
@@ -134,6 +152,19 @@ async function consumeAndSwap(run: RebuildRun): Promise<{ consumed: ConsumedOffs
     gate.abort();
     await stopping;
   }
+}
+
+/** Throws, so nothing is swapped, unless the shadow projection holds every event (completeness.ts). */
+async function proveComplete(run: RebuildRun, consumed: ConsumedOffsets): Promise<void> {
+  const topics = topicList(run.topics);
+  await refuseTruncatedLog(run.admin, topics);
+  const accountsCompared = await confirmAgainstLedger({
+    ledger: run.ledger,
+    pool: run.pool,
+    logger: run.logger,
+    catchUp: async () => waitUntilConsumed(consumed, await readHighWatermarks(run.admin, topics), run.deadline, run.logger),
+  });
+  run.logger.info({ topics, accounts_compared: accountsCompared }, 'rebuild complete: every partition starts at offset 0 and the balances equal the ledger\'s');
 }
 
 /**
