@@ -209,14 +209,19 @@ export function runClients(recorder: Recorder, groups: Group[], options: Workloa
     while (more()) {
       const r = random();
       const decidable = group.awaiting.findIndex((a) => a.creator !== clientNo);
+      // Each share falls back to a small transfer or a balance read when it has nothing to act on.
       if (r < 0.45) await transfer(false);
       else if (r < 0.55) await transfer(true);
-      else if (r < 0.7 && decidable !== -1) {
-        const [{ id }] = group.awaiting.splice(decidable, 1);
-        await decide(id, pick<Decision>(['approve', 'approve', 'reject', 'cancel']));
-      } else if (r < 0.78 && group.posted.length > 0) await reverse(group.posted.splice(Math.floor(random() * group.posted.length), 1)[0]);
-      else if (r < 0.8 && group.decided.length > 0) await decide(pick(group.decided), pick<Decision>(['approve', 'reject', 'cancel']));
-      else if (r < 0.92) await balance(pick(group.accounts));
+      else if (r < 0.7) {
+        if (decidable === -1) await transfer(false);
+        else await decide(group.awaiting.splice(decidable, 1)[0].id, pick<Decision>(['approve', 'approve', 'reject', 'cancel']));
+      } else if (r < 0.77) {
+        if (group.posted.length === 0) await balance(pick(group.accounts));
+        else await reverse(group.posted.splice(Math.floor(random() * group.posted.length), 1)[0]);
+      } else if (r < 0.79) {
+        if (group.decided.length === 0) await balance(pick(group.accounts));
+        else await decide(pick(group.decided), pick<Decision>(['approve', 'reject', 'cancel']));
+      } else if (r < 0.92) await balance(pick(group.accounts));
       else await statement(pick(group.accounts));
     }
   };
