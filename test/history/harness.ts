@@ -54,13 +54,22 @@ export async function runHistory(options: HistoryRunOptions): Promise<HistoryRun
   console.log(lines[0]);
   const anomalies: string[] = [];
   try {
-    const workload = { http, tag: `h${Date.now().toString(36)}`, thresholdMinor: config.approvalThresholdMinor, ...options };
+    // The load outlasts its duration until every fault of the schedule has been injected and healed.
+    let faultsLeft = options.schedule.length > 0;
+    const workload = { http, tag: `h${Date.now().toString(36)}`, thresholdMinor: config.approvalThresholdMinor, extend: () => faultsLeft, ...options };
     const groups = await setUp(recorder, workload);
     const setup = setupOf(recorder.events);
     const clients = runClients(recorder, groups, workload);
     let loadOver = false;
     void clients.done.finally(() => (loadOver = true));
-    const nemesis = startNemesis(recorder, options.schedule, { config, clients, startDelayMs: options.faultDelayMs, gapMs: options.faultGapMs, more: () => !loadOver });
+    const nemesis = startNemesis(recorder, options.schedule, {
+      config,
+      clients,
+      startDelayMs: options.faultDelayMs,
+      gapMs: options.faultGapMs,
+      more: () => !loadOver,
+      finished: () => (faultsLeft = false),
+    });
     await clients.done;
     await nemesis.done;
     await nemesis.healAll();

@@ -32,9 +32,10 @@ export type Fault =
 
 /** The CI run's faults: one worker SIGKILL, one ledger SIGSTOP/SIGCONT, one termination. */
 export const SHORT_SCHEDULE: Fault[] = [
-  { kind: 'sigkill', target: 'worker', holdMs: 4_000 },
   { kind: 'terminate' },
   { kind: 'sigstop', target: 'ledger', holdMs: 5_000 },
+  // Last: its heal (`deploy/stack up` rebuilds before it starts the worker) is the slowest.
+  { kind: 'sigkill', target: 'worker', holdMs: 4_000 },
 ];
 
 /** Every fault, for the long drill. */
@@ -79,6 +80,8 @@ export interface NemesisOptions {
   gapMs: number;
   /** False once the load is over: no new fault starts. */
   more(): boolean;
+  /** Called once the last fault of the schedule is healed (the load may end then). */
+  finished(): void;
 }
 
 export interface Nemesis {
@@ -177,6 +180,7 @@ export function startNemesis(recorder: Recorder, schedule: Fault[], options: Nem
       }
       await sleep(options.gapMs);
     }
+    options.finished();
   })();
   return { done, injected, errors, healAll };
 }

@@ -38,6 +38,8 @@ export interface WorkloadOptions {
   thresholdMinor: bigint;
   opsMax: number;
   durationMs: number;
+  /** The load goes on past its duration while this holds (the nemesis has faults left), up to 3 durations. */
+  extend?(): boolean;
 }
 
 /** How long one op may take before it is indeterminate. */
@@ -130,7 +132,8 @@ export function runClients(recorder: Recorder, groups: Group[], options: Workloa
   let ops = 0;
   let stopped = false;
   const deadline = Date.now() + options.durationMs;
-  const more = () => !stopped && ops < options.opsMax && Date.now() < deadline;
+  const hardDeadline = Date.now() + 3 * options.durationMs;
+  const more = () => !stopped && ops < options.opsMax && (Date.now() < deadline || (Date.now() < hardDeadline && (options.extend?.() ?? false)));
 
   const client = async (group: Group, clientNo: number) => {
     const random = seededRandom(options.seed * 1009 + clientNo);
