@@ -70,6 +70,10 @@ function clean(): { b: Builder; snapshot: FinalSnapshot } {
       [B]: [item('eB0', FB, 'credit', '1000', '1000'), item('e1', T1, 'credit', '100', '1100')],
     },
     transfers: { [T1]: transfer(T1, 'posted'), [T2]: transfer(T2, 'failed', '5000', 'INSUFFICIENT_FUNDS') },
+    balances: {
+      [A]: { postedMinor: '900', pendingMinor: '0', availableMinor: '900' },
+      [B]: { postedMinor: '1100', pendingMinor: '0', availableMinor: '1100' },
+    },
     reconciliation: { id: 'r1', status: 'completed', mismatches: 0, detail: '' },
   };
   return { b, snapshot };
@@ -199,4 +203,51 @@ it('fails on reconciliation mismatches', () => {
   const { b, snapshot } = clean();
   snapshot.reconciliation = { id: 'r2', status: 'completed', mismatches: 2, detail: 'readModelBalances 2' };
   expect(failing(runChecks(b.events, snapshot))['reconciliation reports no mismatch']).toEqual(['reconciliation r2 completed with 2 mismatches: readModelBalances 2']);
+});
+
+it('finds funds left held by a transfer that is no longer awaiting approval, and a posted balance off its statement', () => {
+  const { b, snapshot } = clean();
+  snapshot.balances[A] = { postedMinor: '900', pendingMinor: '5000', availableMinor: '-4100' };
+  snapshot.balances[B] = { postedMinor: '1000', pendingMinor: '0', availableMinor: '1000' };
+  expect(failing(runChecks(b.events, snapshot))['no money stays locked']).toEqual([
+    `account ${A}: pending 5000 once settled, but its transfers awaiting approval hold 0`,
+    `account ${B}: posted 1000 once settled, but its statement ends at 1100`,
+  ]);
+});
+
+it('accepts funds held by a transfer still awaiting approval', () => {
+  const { b, snapshot } = clean();
+  const T3 = '33333333-0000-4000-8000-000000000003';
+  b.op(2, 'transfer', { group: 'g1', from: A, to: B, amountMinor: '300' }, 'ok', { transferId: T3, status: 'awaiting_approval', failureCode: null }, 'k3');
+  snapshot.transfers[T3] = transfer(T3, 'awaiting_approval', '300');
+  snapshot.balances[A] = { postedMinor: '900', pendingMinor: '300', availableMinor: '600' };
+  expect(failing(runChecks(b.events, snapshot))).toEqual({});
+});
+
+it('finds a cancel of a terminated transfer refused with a 409', () => {
+  const { b, snapshot } = clean();
+  const T3 = '33333333-0000-4000-8000-000000000003';
+  b.op(2, 'transfer', { group: 'g1', from: A, to: B, amountMinor: '300' }, 'ok', { transferId: T3, status: 'awaiting_approval', failureCode: null }, 'k3');
+  const terminate = b.add('invoke', 'nemesis', 'terminate', { group: 'g1', transferId: T3 });
+  b.add('info', 'nemesis', 'terminate', { terminated: true });
+  const cancel = b.op(3, 'cancel', { group: 'g1', transferId: T3 }, 'fail', { error: '409 INVALID_STATE' });
+  b.add('resolve', 'nemesis', 'terminate', { status: 'failed', failureCode: 'WORKFLOW_TERMINATED', ref: terminate });
+  snapshot.transfers[T3] = transfer(T3, 'failed', '300', 'WORKFLOW_TERMINATED');
+  expect(failing(runChecks(b.events, snapshot))).toEqual({
+    'terminated transfers answer their final state': [`op ${cancel} (cancel of terminated transfer ${T3}) was refused: 409 INVALID_STATE`],
+  });
+});
+
+it('finds a terminated transfer that never ended failed', () => {
+  const { b, snapshot } = clean();
+  const T3 = '33333333-0000-4000-8000-000000000003';
+  b.op(2, 'transfer', { group: 'g1', from: A, to: B, amountMinor: '300' }, 'ok', { transferId: T3, status: 'awaiting_approval', failureCode: null }, 'k3');
+  const terminate = b.add('invoke', 'nemesis', 'terminate', { group: 'g1', transferId: T3 });
+  b.add('info', 'nemesis', 'terminate', { terminated: true });
+  b.add('resolve', 'nemesis', 'terminate', { status: 'awaiting_approval', failureCode: null, ref: terminate });
+  snapshot.transfers[T3] = transfer(T3, 'awaiting_approval', '300');
+  snapshot.balances[A] = { postedMinor: '900', pendingMinor: '300', availableMinor: '600' };
+  expect(failing(runChecks(b.events, snapshot))['every transfer final and accounted for']).toEqual([
+    `transfer ${T3}, terminated by the nemesis, ended awaiting_approval, not failed WORKFLOW_TERMINATED`,
+  ]);
 });

@@ -7,7 +7,8 @@
  * - one transfer per key: no Idempotency-Key was ever answered with two transfers;
  * - every transfer final and accounted for: each transfer any op named exists
  *   and is final (or awaiting approval), no transfer on the accounts is named by
- *   no op, no op stayed indeterminate;
+ *   no op, no op stayed indeterminate, a transfer whose workflow was terminated
+ *   ended failed WORKFLOW_TERMINATED;
  * - answers stick: what an op was told (posted, failed, cancelled, reversed,
  *   refused) is how its transfer ends;
  * - statements consistent: each balanceAfter is the previous one plus or minus
@@ -19,6 +20,11 @@
  *   one reader never reads an earlier one after a later one;
  * - statement reads are prefixes: each statement read is the final statement
  *   cut short, never reordered or rewritten;
+ * - no money stays locked: once settled, each account's pending balance is
+ *   the sum of its transfers still awaiting approval, and its posted balance
+ *   the last balanceAfter of its statement;
+ * - terminated transfers answer their final state: a cancel or reject of a
+ *   transfer whose workflow was terminated is never refused with a 409;
  * - reconciliation: the run's reconciliation completed with no mismatch.
  */
 import { FINAL_STATUSES, setupOf, type FinalSnapshot, type FinalTransfer, type HistoryEvent, type SetupValue, type StatementItem } from './history';
@@ -95,6 +101,11 @@ export function transfersAccounted(history: HistoryEvent[], snapshot: FinalSnaps
     }
     const id = (f === 'transfer' ? outcomeOf(op)?.transferId : op.invoke.value?.transferId) as string | undefined;
     if (id) named.add(id);
+    // Nobody decides a transfer before the nemesis terminates its workflow: it must end failed WORKFLOW_TERMINATED.
+    const final = id ? snapshot.transfers[id] : undefined;
+    if (f === 'terminate' && op.completion?.value?.terminated && final && !(final.status === 'failed' && final.failureCode === 'WORKFLOW_TERMINATED')) {
+      violations.push(`transfer ${id}, terminated by the nemesis, ended ${final.status}${final.failureCode ? ` ${final.failureCode}` : ''}, not failed WORKFLOW_TERMINATED`);
+    }
   }
   for (const id of named) {
     const t = snapshot.transfers[id];
@@ -300,6 +311,44 @@ export function statementReadsArePrefixes(history: HistoryEvent[], snapshot: Fin
   return { name: 'statement reads are prefixes of the final statement', violations };
 }
 
+export function noMoneyLocked(setup: SetupValue, snapshot: FinalSnapshot): Check {
+  const violations: string[] = [];
+  const held = new Map<string, bigint>();
+  for (const t of Object.values(snapshot.transfers)) {
+    if (t.status === 'awaiting_approval') held.set(t.fromAccountId, (held.get(t.fromAccountId) ?? 0n) + BigInt(t.amountMinor));
+  }
+  for (const group of Object.values(setup.groups)) {
+    for (const account of Object.keys(group.accounts)) {
+      const balance = snapshot.balances[account];
+      if (!balance) {
+        violations.push(`account ${account}: no final balance`);
+        continue;
+      }
+      const expectedPending = held.get(account) ?? 0n;
+      if (BigInt(balance.pendingMinor) !== expectedPending) {
+        violations.push(`account ${account}: pending ${balance.pendingMinor} once settled, but its transfers awaiting approval hold ${expectedPending}`);
+      }
+      const items = snapshot.statements[account] ?? [];
+      const last = items.length > 0 ? items[items.length - 1].balanceAfterMinor : '0';
+      if (balance.postedMinor !== last) violations.push(`account ${account}: posted ${balance.postedMinor} once settled, but its statement ends at ${last}`);
+    }
+  }
+  return { name: 'no money stays locked', violations };
+}
+
+export function terminatedAnswerFinalState(history: HistoryEvent[], snapshot: FinalSnapshot): Check {
+  const violations: string[] = [];
+  for (const op of opsOf(history)) {
+    const f = op.invoke.f;
+    if ((f !== 'cancel' && f !== 'reject') || op.completion?.type !== 'fail') continue;
+    const final = snapshot.transfers[op.invoke.value.transferId];
+    if (final?.failureCode === 'WORKFLOW_TERMINATED' && String(op.completion.value?.error ?? '').startsWith('409')) {
+      violations.push(`op ${op.invoke.index} (${f} of terminated transfer ${final.id}) was refused: ${op.completion.value.error}`);
+    }
+  }
+  return { name: 'terminated transfers answer their final state', violations };
+}
+
 export function reconciliationClean(snapshot: FinalSnapshot): Check {
   const r = snapshot.reconciliation;
   const violations = r.status === 'completed' && r.mismatches === 0 ? [] : [`reconciliation ${r.id ?? '(not started)'} ${r.status} with ${r.mismatches} mismatches${r.detail ? `: ${r.detail}` : ''}`];
@@ -314,6 +363,8 @@ export function runChecks(history: HistoryEvent[], snapshot: FinalSnapshot): Che
     statementsConsistent(setupOf(history), snapshot),
     balanceReadsPlausible(history, snapshot),
     statementReadsArePrefixes(history, snapshot),
+    noMoneyLocked(setupOf(history), snapshot),
+    terminatedAnswerFinalState(history, snapshot),
     reconciliationClean(snapshot),
   ];
 }

@@ -58,6 +58,8 @@ export interface FinalTransfer {
 export interface FinalSnapshot {
   statements: Record<string, StatementItem[]>;
   transfers: Record<string, FinalTransfer>;
+  /** Each account's balance as the API serves it once settled. */
+  balances: Record<string, { postedMinor: string; pendingMinor: string; availableMinor: string }>;
   reconciliation: { id: string | null; status: string; mismatches: number; detail: string };
 }
 

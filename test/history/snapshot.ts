@@ -89,11 +89,15 @@ export async function reconcile(http: Http, timeoutMs: number): Promise<FinalSna
 export async function readSnapshot(http: Http, setup: SetupValue, reconciliationTimeoutMs: number): Promise<FinalSnapshot> {
   const statements: FinalSnapshot['statements'] = {};
   const transfers: FinalSnapshot['transfers'] = {};
+  const balances: FinalSnapshot['balances'] = {};
   for (const account of accountsOf(setup)) {
+    const reply = await http('GET', `/v1/accounts/${account}/balance`);
+    if (reply.kind !== 'answer' || reply.status !== 200) throw new Error(`the final balance of ${account} could not be read: ${describe(reply)}`);
+    balances[account] = { postedMinor: reply.body.posted, pendingMinor: reply.body.pending, availableMinor: reply.body.available };
     const items = await readStatement(http, account);
     if (!items) throw new Error(`the final statement of ${account} could not be read`);
     statements[account] = items;
     for (const t of await transfersOf(http, account)) transfers[t.id] = finalTransfer(t);
   }
-  return { statements, transfers, reconciliation: await reconcile(http, reconciliationTimeoutMs) };
+  return { statements, transfers, balances, reconciliation: await reconcile(http, reconciliationTimeoutMs) };
 }

@@ -174,10 +174,11 @@ export function runClients(recorder: Recorder, groups: Group[], options: Workloa
         const answered = (reply as { body: any }).body;
         const t = decided(answered) ? answered : await pollTransfer(http, id, Date.now() + OP_DEADLINE_MS, decided);
         if (!t) return { type: 'info', value: { error: 'still undecided at the op deadline' } };
-        if (t.status === 'posted') group.posted.push(id);
+        // A second decision answers the state of the first: the transfer is already up for reversal.
+        if (t.status === 'posted' && !group.decided.includes(id)) group.posted.push(id);
         return { type: 'ok', value: decisionOutcome(t) };
       });
-      group.decided.push(id);
+      if (!group.decided.includes(id)) group.decided.push(id);
     };
 
     const reverse = async (id: string) => {
