@@ -5,6 +5,7 @@
  * Go checker, print the report. Shared by `npm run check:history` (run.ts, a
  * short run) and the long drill (test/drills/history.test.ts).
  */
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig, ROOT_DIR } from '../../lib/config';
 import { invariantPools } from '../support/invariants';
@@ -79,6 +80,8 @@ export async function runHistory(options: HistoryRunOptions): Promise<HistoryRun
     const stillNotSettled = await waitSettled(http, pools, setup, options.settleTimeoutMs);
     const snapshot = await readSnapshot(http, setup, options.settleTimeoutMs);
     recorder.close();
+    // Kept beside the history, so the checks can be run again on both without the stack.
+    writeFileSync(file.replace(/\.jsonl$/, '.snapshot.json'), JSON.stringify(snapshot, null, 1));
 
     const checks = runChecks(recorder.events, snapshot);
     const goChecker = await runGoChecker(file, `${file.replace(/\.jsonl$/, '')}-html`);
