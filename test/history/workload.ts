@@ -45,6 +45,7 @@ export interface WorkloadOptions {
 /** How long one op may take before it is indeterminate. */
 const OP_DEADLINE_MS = 30_000;
 const SETUP_DEADLINE_MS = 60_000;
+const BACKOFF_AFTER_FAILURE_MS = 1_000;
 
 /** mulberry32: small, fast, and the same sequence for the same seed. */
 export function seededRandom(seed: number): () => number {
@@ -148,6 +149,8 @@ export function runClients(recorder: Recorder, groups: Group[], options: Workloa
       recorder.record(result.type, process_, f, result.value, key);
       // Jepsen's rule: a process whose op is indeterminate never invokes again.
       if (result.type === 'info') process_ = processes++;
+      // A component down answers at once: without a pause the client would spin, and every spin is an op to resolve.
+      if (result.type !== 'ok') await sleep(BACKOFF_AFTER_FAILURE_MS);
     };
 
     const transfer = async (large: boolean) => {
