@@ -15,7 +15,8 @@ const execFileAsync = promisify(execFile);
 const CHECKER_TIMEOUT_MS = 10 * 60_000;
 
 export interface GoVerdict {
-  verdict: 'linearizable' | 'not linearizable' | 'not run';
+  /** Exit 1 is a counterexample; any other non-zero exit (a search that timed out, say) proves nothing either way. */
+  verdict: 'linearizable' | 'not linearizable' | 'undecided' | 'not run';
   detail: string;
 }
 
@@ -36,7 +37,7 @@ export async function runGoChecker(historyFile: string, htmlDir: string): Promis
     return { verdict: 'linearizable', detail: (stdout + stderr).trim().slice(-2000) };
   } catch (error) {
     const e = error as { code?: number; stdout?: string; stderr?: string; message: string };
-    if (typeof e.code === 'number') return { verdict: 'not linearizable', detail: `exit ${e.code}: ${((e.stdout ?? '') + (e.stderr ?? '')).trim().slice(-4000)}` };
+    if (typeof e.code === 'number') return { verdict: e.code === 1 ? 'not linearizable' : 'undecided', detail: `exit ${e.code}: ${((e.stdout ?? '') + (e.stderr ?? '')).trim().slice(-4000)}` };
     return { verdict: 'not run', detail: e.message.slice(0, 1000) };
   }
 }

@@ -100,7 +100,7 @@ export async function runHistory(options: HistoryRunOptions): Promise<HistoryRun
       anomalies.push(...check.violations.map((v) => `${check.name}: ${v}`));
     }
     lines.push(`Go checker (Porcupine): ${goChecker.verdict}${goChecker.detail ? ` — ${goChecker.detail.split('\n').slice(-5).join(' | ')}` : ''}`);
-    if (goChecker.verdict === 'not linearizable') anomalies.push(`Go checker: not linearizable: ${goChecker.detail.slice(0, 500)}`);
+    if (goChecker.verdict === 'not linearizable' || goChecker.verdict === 'undecided') anomalies.push(`Go checker: ${goChecker.verdict}: ${goChecker.detail.slice(0, 500)}`);
     lines.push(anomalies.length === 0 ? 'verdict: no anomaly' : `verdict: ${anomalies.length} anomalies`);
     const report = lines.join('\n');
     console.log(lines.slice(1).join('\n'));
