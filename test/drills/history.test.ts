@@ -10,12 +10,30 @@
  * appeared, disappeared, moved twice or stayed locked.
  * How: runHistory (test/history/harness.ts); knobs as for `npm run
  * check:history` (HISTORY_SECONDS defaults to 150 here, HISTORY_SEED replays a
- * run's choices). Run the stack with LEDGER_INSTANCES=2.
+ * run's choices). The ledger runs two copies for the run (the nemesis stops
+ * one of them), and one again afterwards; `deploy/stack up` remembers the count
+ * for the heals in between.
  */
 import { runHistory } from '../history/harness';
 import { FULL_SCHEDULE } from '../history/nemesis';
 import { historyOptionsFromEnv } from '../history/options';
 import { recordResult } from './support/report';
+import { stack } from './support/stack';
+
+/** Runs deploy/stack up with LEDGER_INSTANCES set (passed through process.env, which stack() hands to the child). */
+async function upWithLedgers(count: string): Promise<void> {
+  const saved = process.env.LEDGER_INSTANCES;
+  process.env.LEDGER_INSTANCES = count;
+  try {
+    await stack('up');
+  } finally {
+    if (saved === undefined) delete process.env.LEDGER_INSTANCES;
+    else process.env.LEDGER_INSTANCES = saved;
+  }
+}
+
+beforeAll(() => upWithLedgers('2'), 10 * 60_000);
+afterAll(() => upWithLedgers('1'), 10 * 60_000);
 
 it('when every fault hits mid-load, then the history has no anomaly', async () => {
   const result = await runHistory(historyOptionsFromEnv({ seconds: 150, schedule: FULL_SCHEDULE }));
