@@ -1,6 +1,6 @@
 /**
  * Soak: a steady open loop of transfers against the running stack, watching
- * that its logs and traces stay under their caps (issue 13: "after 10 minutes
+ * that its logs and traces stay under their caps ("after 10 minutes
  * of 10 transfers/s, .data/traces and .data/logs stay under their caps").
  * A script, not a test; it prints figures.
  *

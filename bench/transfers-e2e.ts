@@ -1,6 +1,7 @@
 /**
  * End-to-end transfer benchmark: a script, not a test. It measures what the
- * throughput issue's done criteria name, in one run of about 5 minutes
+ * throughput targets name (closed-loop rate and its ratio to the ceiling, CPU per
+ * transfer, open-loop latency, outbox age, projection lag), in one run of about 5 minutes
  * (at most BENCH_MAX_RUN_S, 10 minutes, when the system cannot keep up and
  * its drains take long), against the running
  * infrastructure (PostgreSQL, Kafka, the Temporal dev server, Prometheus, the

@@ -1,6 +1,6 @@
 /**
  * The printed report of bench/transfers-e2e.ts: one table per kind of figure,
- * then a summary against the throughput issue's done criteria.
+ * then a summary against the throughput targets.
  */
 import { fixed, table, type Percentiles } from '../support';
 import type { CeilingResult } from './ceiling';

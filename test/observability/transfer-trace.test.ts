@@ -69,7 +69,7 @@ describe('the trace of one transfer', () => {
   it('when it has posted, then the sink holds one trace of at least 10 spans from all five processes, with every hop', () => {
     expect(unmet(trace.spans, POSTED)).toEqual([]);
     expect(trace.spans.length).toBeGreaterThanOrEqual(10);
-    // The span budget of a posted transfer (issue 10): every hop, not every statement.
+    // The span budget of a posted transfer: every hop, not every statement.
     expect(trace.spans.length).toBeLessThanOrEqual(SPANS_PER_POSTED_TRANSFER_MAX);
     expect(trace.spans.every((s) => s.traceId === traceId)).toBe(true);
     expect(new Set(trace.spans.map((s) => s.service))).toEqual(new Set(PROCESSES));
