@@ -28,7 +28,7 @@ export function accountRoutes(deps: AccountRouteDeps): Router {
     const key = req.get('Idempotency-Key');
     const keyCheck = key === undefined ? { ok: true as const, data: undefined, errors: [] as [] } : check(idempotencyKey, key, 'Idempotency-Key');
     throwIfInvalid(keyCheck, check(createAccountBody, req.body));
-    const scoped = key === undefined ? {} : { 'Idempotency-Key': accountIdempotencyKey(principalOf(res).id, key) };
+    const scoped: Record<string, string> = key === undefined ? {} : { 'Idempotency-Key': accountIdempotencyKey(principalOf(res).id, key) };
     const answer = await deps.accounts.call('POST', '/accounts', req.body, scoped);
     if (answer.status === 201) res.location(`/v1/accounts/${(answer.body as { id: string }).id}`);
     if (answer.status === 200) {
