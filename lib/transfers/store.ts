@@ -238,6 +238,16 @@ export function createTransferStore(pool: Pool): TransferStore {
  * winner's transfer. There is no read before the write.
  */
 async function createTransfer(pool: Pool, input: CreateTransferInput): Promise<CreateTransferResult> {
+  // A key purged (past its retention) between the conflicting insert and the read is free again: the second try claims it.
+  return (await createOrReplay(pool, input)) ?? (await createOrReplay(pool, input)) ?? missingKeyError(input);
+}
+
+function missingKeyError(input: CreateTransferInput): never {
+  throw new Error(`idempotency key ${input.idempotencyKey} conflicted twice but its transfer is missing`);
+}
+
+/** One attempt: the created or replayed transfer, or null when the conflicting key was gone by the time it was read. */
+async function createOrReplay(pool: Pool, input: CreateTransferInput): Promise<CreateTransferResult | null> {
   const transferId = input.transfer.id ?? randomUUID();
   const created = await inTransaction(pool, async (client) => {
     const claimed = await client.query(
@@ -262,8 +272,8 @@ async function createTransfer(pool: Pool, input: CreateTransferInput): Promise<C
      WHERE k.principal = $1 AND k.key = $2`,
     [input.principal, input.idempotencyKey],
   );
-  // The key was committed by another request, so its row is visible now (READ COMMITTED, new statement).
-  if (existing.rowCount === 0) throw new Error(`idempotency key ${input.idempotencyKey} conflicted but its transfer is missing`);
+  // The key was committed by another request, so its row is visible now (READ COMMITTED, new statement), unless purged since.
+  if (existing.rowCount === 0) return null;
   const row = existing.rows[0];
   return { created: false, transfer: toRecord(row), requestHashMatches: row.request_hash === input.requestHash };
 }
