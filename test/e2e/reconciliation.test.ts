@@ -42,6 +42,7 @@ import { LedgerClient, ReadModelClient } from '../../lib/clients';
 import { databaseUrl, ROOT_DIR } from '../../lib/config';
 import { createLogger } from '../../lib/logger';
 import { createPool, type Pool } from '../../lib/pg';
+import { createAuditStore } from '../../lib/audit/store';
 import { createReconciliationStore, type ReconciliationCheck } from '../../lib/reconciliation';
 import { transferWorkflowId } from '../../workflows/definitions';
 import { createRegistry } from '../../lib/telemetry/metrics';
@@ -339,6 +340,8 @@ describe('reconciliation on demand', () => {
         store: createTransferStore(transfers),
         statusListener,
         reconciliations: createReconciliationStore(transfers),
+        audit: createAuditStore(transfers),
+        writeRateLimitPerMinute: 0,
         temporal: new Client({ connection }),
         accounts,
         readModel: readModelUpstream,
