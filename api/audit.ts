@@ -12,7 +12,7 @@
  * (the accounts service and Temporal are not in its transaction, so it could
  * not be all-or-nothing anyway). A failed write is logged at error level with
  * the whole event, so the log keeps it, and counted on
- * audit_write_failures_total (alert: AuditWritesFailing).
+ * audit_write_failures_total.
  *
  * Requests refused before they reach a route's handler by authentication
  * (401) or the rate limit (429) are not recorded: they changed nothing, and a
