@@ -232,7 +232,8 @@ describe('reconciliation on demand', () => {
       const look = async (check: ReconciliationCheck) => {
         const reportId = randomUUID();
         reportIds.push(reportId);
-        await store.openReport(reportId, 'api');
+        // As a scheduled run's: a report on demand would count as the one run on demand (and refuse the next look's).
+        await store.openReport(reportId, 'schedule');
         const suspects: string[] = [];
         let cursor: string | null = null;
         do {
