@@ -2,6 +2,7 @@
 import '../lib/telemetry/register';
 import { Client, Connection } from '@temporalio/client';
 import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
+import { createAuditStore } from '../lib/audit/store';
 import { databaseUrl, loadConfig } from '../lib/config';
 import { closeServer, listen, onShutdown } from '../lib/http';
 import { LedgerClient } from '../lib/clients';
@@ -62,6 +63,8 @@ async function main(): Promise<void> {
     readModel,
     metrics: createGatewayMetrics(registry),
     apiKeys: config.apiKeys,
+    audit: createAuditStore(pool),
+    writeRateLimitPerMinute: config.RATE_LIMIT_WRITES_PER_MINUTE,
     approvalThresholdMinor: config.approvalThresholdMinor,
     approvalTimeoutMs: config.approvalTimeoutMs,
     taskQueue: config.TEMPORAL_TASK_QUEUE,

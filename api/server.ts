@@ -3,6 +3,8 @@ import type { Express } from 'express';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { createServiceApp, finishServiceApp, type ReadinessChecks } from '../lib/http';
+import type { AuditStore } from '../lib/audit/store';
+import { auditRoutes, auditTrail } from './audit';
 import { requireApiKey } from './auth';
 import { docsRoutes } from './docs-page';
 import { methodNotAllowed } from './method-not-allowed';
@@ -11,6 +13,7 @@ import type { ReconciliationDeps } from './reconciliations';
 import { accountRoutes, type AccountRouteDeps } from './routes/accounts';
 import { reconciliationRoutes } from './routes/reconciliations';
 import { transferRoutes } from './routes/transfers';
+import { writeRateLimit } from './rate-limit';
 import type { TransferDeps } from './transfers';
 
 export interface GatewayDeps extends TransferDeps, AccountRouteDeps, ReconciliationDeps {
@@ -18,6 +21,10 @@ export interface GatewayDeps extends TransferDeps, AccountRouteDeps, Reconciliat
   registry: Registry;
   readiness: ReadinessChecks;
   apiKeys: string[];
+  /** The audit trail's table (api/audit.ts). */
+  audit: AuditStore;
+  /** RATE_LIMIT_WRITES_PER_MINUTE: writes per principal and minute; 0 is no limit (api/rate-limit.ts). */
+  writeRateLimitPerMinute: number;
 }
 
 export function createGatewayApp(deps: GatewayDeps): Express {
@@ -26,9 +33,13 @@ export function createGatewayApp(deps: GatewayDeps): Express {
   app.get('/openapi.json', (_req, res) => void res.json(document));
   app.use(docsRoutes());
   if (deps.apiKeys.length > 0) app.use('/v1', requireApiKey(deps.apiKeys));
+  // After authentication, which names the principal both are keyed by; a request the limit refuses is not audited.
+  app.use('/v1', writeRateLimit(deps.writeRateLimitPerMinute, deps.registry));
+  app.use('/v1', auditTrail(deps));
   app.use('/v1', accountRoutes(deps));
   app.use('/v1', transferRoutes(deps));
   app.use('/v1', reconciliationRoutes(deps));
+  app.use('/v1', auditRoutes(deps));
   app.use(methodNotAllowed(document as Parameters<typeof methodNotAllowed>[0]));
   finishServiceApp(app, deps.logger);
   return app;

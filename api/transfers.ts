@@ -1,6 +1,6 @@
 /**
- * The gateway's side of a transfer: record it (idempotently, by the unique
- * Idempotency-Key), start its workflow, and pass decisions to it. The saga
+ * The gateway's side of a transfer: record it (idempotently, by the
+ * Idempotency-Key, unique per principal), start its workflow, and pass decisions to it. The saga
  * itself runs in the worker; the transfers table is how the gateway reads its
  * progress, during and long after the workflow. A request that waits for the
  * outcome (`?wait=true`, a decision, a reversal) is woken by the table's
@@ -75,15 +75,22 @@ const hasLeftPending = (status: TransferStatus) => status !== 'pending';
 /** A reversal's outcome: posted (the transfer `reversed`) or refused by the ledger (the transfer stays `posted`). */
 const reversalSettled: TransferCondition = (status, reversalRefused) => status === 'reversed' || reversalRefused;
 
+/** Who asked, under which Idempotency-Key (a key is the principal's own: lib/transfers/store.ts), in which trace. */
+export interface WriteOrigin {
+  principal: string;
+  idempotencyKey: string;
+  traceId: string | null;
+}
+
 export async function createTransfer(
   deps: TransferDeps,
   body: CreateTransferBody,
-  idempotencyKey: string,
-  traceId: string | null,
+  { principal, idempotencyKey, traceId }: WriteOrigin,
   id: string = randomUUID(),
 ): Promise<{ transfer: TransferRecord; replayed: boolean }> {
   const normalized = { ...body, description: body.description ?? null, metadata: body.metadata ?? {} };
   const result = await deps.store.createTransfer({
+    principal,
     idempotencyKey,
     requestHash: requestHash(normalized),
     transfer: { ...normalized, id, amountMinor: BigInt(body.amount), traceId },
@@ -201,14 +208,13 @@ async function startOnce(
 export async function createTransferAndWait(
   deps: TransferDeps,
   body: CreateTransferBody,
-  idempotencyKey: string,
-  traceId: string | null,
+  origin: WriteOrigin,
 ): Promise<{ transfer: TransferRecord; replayed: boolean }> {
   const deadline = Date.now() + WAIT_MS_MAX;
   const id = randomUUID();
   const watch = deps.statusListener.watch(id, hasLeftPending);
   try {
-    const { transfer, replayed } = await createTransfer(deps, body, idempotencyKey, traceId, id);
+    const { transfer, replayed } = await createTransfer(deps, body, origin, id);
     // A replay answers with the first request's transfer, which has another id.
     const settled = transfer.id === id
       ? await waitForStatus({ watch, seen: transfer, read: () => deps.store.getTransfer(id), done: hasLeftPending, deadline })
@@ -349,7 +355,7 @@ function invalidStateOf(error: unknown): string | null {
 }
 
 /**
- * Claims the reversal of a posted transfer for this Idempotency-Key, starts
+ * Claims the reversal of a posted transfer for this principal's Idempotency-Key, starts
  * its workflow, and answers once the reversal has its outcome: the transfer
  * `reversed` (reversal `posted`), or still `posted` with its reversal
  * `refused` (a business refusal is an outcome, not a 4xx); or after
@@ -362,11 +368,10 @@ function invalidStateOf(error: unknown): string | null {
 export async function reverse(
   deps: TransferDeps,
   id: string,
-  idempotencyKey: string,
-  traceId: string | null,
+  { principal, idempotencyKey, traceId }: WriteOrigin,
 ): Promise<{ transfer: TransferRecord; replayed: boolean }> {
   const deadline = Date.now() + WAIT_MS_MAX;
-  const claim = await deps.store.claimReversal(id, { reversalId: randomUUID(), idempotencyKey, traceId });
+  const claim = await deps.store.claimReversal(id, { reversalId: randomUUID(), principal, idempotencyKey, traceId });
   if (claim.outcome === 'not-found') throw notFound('transfer', id);
   if (claim.outcome === 'key-reused') throw idempotencyKeyReused('This Idempotency-Key asked for the reversal of another transfer.');
   const { transfer } = claim;

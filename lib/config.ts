@@ -98,6 +98,22 @@ const schema = z.object({
     .string()
     .regex(/^(off|@[a-z]+|\S+(\s+\S+){4,6})$/, 'must be a cron expression, e.g. "0 2 * * *", or off')
     .default('0 2 * * *'),
+  /**
+   * How long an Idempotency-Key replays its first answer; older keys are
+   * purged (the transfer stays, the key may be used again). At least 24 h,
+   * the contract's promise.
+   */
+  IDEMPOTENCY_RETENTION: duration.refine((text) => parseDurationMs(text) >= 86_400_000, 'must be at least 24h').default('7d'),
+  /** When the idempotency purge Schedule runs (cron, UTC), or off (a worker of a benchmark or a test). */
+  IDEMPOTENCY_PURGE_CRON: z
+    .string()
+    .regex(/^(off|@[a-z]+|\S+(\s+\S+){4,6})$/, 'must be a cron expression, e.g. "17 * * * *", or off')
+    .default('17 * * * *'),
+  /**
+   * Writes (POST, PUT, PATCH, DELETE of /v1) one principal may send per
+   * minute, per gateway process; past it, 429 with Retry-After. 0: no limit.
+   */
+  RATE_LIMIT_WRITES_PER_MINUTE: z.coerce.number().int().min(0).default(6000),
   /** Comma-separated API keys; when empty the gateway runs in development mode (no auth). */
   API_KEYS: z.string().default(''),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
@@ -116,6 +132,7 @@ export type Config = Readonly<
     holdExpiryMarginMs: number;
     workflowSweepIntervalMs: number;
     workflowSweepLookbackMs: number;
+    idempotencyRetentionMs: number;
     apiKeys: string[];
   }
 >;
@@ -153,6 +170,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     holdExpiryMarginMs: parseDurationMs(c.HOLD_EXPIRY_MARGIN),
     workflowSweepIntervalMs: parseDurationMs(c.WORKFLOW_SWEEP_INTERVAL),
     workflowSweepLookbackMs: parseDurationMs(c.WORKFLOW_SWEEP_LOOKBACK),
+    idempotencyRetentionMs: parseDurationMs(c.IDEMPOTENCY_RETENTION),
     apiKeys: c.API_KEYS.split(',').map((k) => k.trim()).filter(Boolean),
   });
 }

@@ -2,7 +2,8 @@ import '../lib/telemetry/register';
 /**
  * The worker process: runs the transfer and reconciliation workflows and their
  * activities on the `transfers` task queue, and keeps the reconciliation
- * Schedule (RECONCILIATION_CRON) in place. Serves /healthz, /readyz and
+ * Schedule (RECONCILIATION_CRON) and the idempotency purge Schedule
+ * (IDEMPOTENCY_PURGE_CRON) in place. Serves /healthz, /readyz and
  * /metrics (transfer counters, reconciliation gauge, pg pool) on
  * WORKER_METRICS_PORT, and the Temporal SDK's own metrics on
  * WORKER_TEMPORAL_METRICS_PORT. On SIGTERM it stops polling, lets in-flight
@@ -24,6 +25,8 @@ import { describeTemporal, temporalSettings } from '../lib/temporal-connection';
 import { stopTracing } from '../lib/telemetry/tracing';
 import { CHECK_METRIC_LABELS, createReconciliationStore, RECONCILIATION_CHECKS, type ReconciliationStore } from '../lib/reconciliation';
 import { createTransferStore, migrateTransfers, TRANSFERS_DATABASE } from '../lib/transfers';
+import { createIdempotencyPurgeActivities } from '../activities/idempotency-purge';
+import { ensureIdempotencyPurgeSchedule } from './idempotency-purge-schedule';
 import { ensureReconciliationSchedule } from './reconciliation-schedule';
 import { installRuntime, tracingWiring } from './telemetry';
 import { workerTuning } from './tuning';
@@ -71,6 +74,7 @@ async function main(): Promise<void> {
       logger,
       metrics: reconciliationMetrics,
     }),
+    ...createIdempotencyPurgeActivities({ pool, logger, registry }),
   };
   const tracing = tracingWiring(process.env.OTEL_SERVICE_NAME ?? SERVICE_NAME);
   if (!tracing) logger.warn('tracing disabled: workflow and activity spans are not exported');
@@ -110,6 +114,15 @@ async function main(): Promise<void> {
     // A Schedule that cannot be ensured must not stop the transfers: say so loudly and run on.
     await ensureReconciliationSchedule(temporalClient, { cron: config.RECONCILIATION_CRON, taskQueue: config.TEMPORAL_TASK_QUEUE }, logger).catch((error: unknown) =>
       logger.error({ err: error, cron: config.RECONCILIATION_CRON }, 'reconciliation schedule could not be created or updated; reconciliation will not run on its own'),
+    );
+  }
+
+  if (config.IDEMPOTENCY_PURGE_CRON === 'off') {
+    logger.info('IDEMPOTENCY_PURGE_CRON is off: this worker leaves the idempotency purge schedule alone');
+  } else {
+    const options = { cron: config.IDEMPOTENCY_PURGE_CRON, taskQueue: config.TEMPORAL_TASK_QUEUE, retentionMs: config.idempotencyRetentionMs };
+    await ensureIdempotencyPurgeSchedule(temporalClient, options, logger).catch((error: unknown) =>
+      logger.error({ err: error, cron: config.IDEMPOTENCY_PURGE_CRON }, 'idempotency purge schedule could not be created or updated; old keys will not be purged'),
     );
   }
 

@@ -12,6 +12,7 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import { CURRENCY_EXPONENTS } from '../../lib/money';
 import { registerAccountPaths } from './paths-accounts';
+import { registerAuditPaths } from './paths-audit';
 import { registerReconciliationPaths } from './paths-reconciliations';
 import { registerTransferPaths } from './paths-transfers';
 import { commonFor } from './common';
@@ -34,6 +35,8 @@ const DESCRIPTION = `Accounts, balances, statements and transfers of a double-en
 - **Limits**: a body of at most 64 KiB (413), JSON only (415), metadata at most 4 KiB serialized, 50 keys and 32 levels deep (a 400 naming metadata otherwise); keys are stored exactly as sent, and a key that cannot be (\`__proto__\`) is a 400 naming it.
 - **Waiting**: \`POST /v1/transfers?wait=true\` and the transfer actions wait for the outcome at most 10 s, then answer the transfer as it then stands (follow \`Location\`).
 - **Transfer lifecycle**: pending → posted | failed | cancelled; at or above the approval threshold (APPROVAL_THRESHOLD_MINOR, default 1000000): pending → awaiting_approval → posted (approve) | cancelled (reject: failureCode REJECTED; cancel: null) | expired (no decision within APPROVAL_TIMEOUT, default 24 h); posted → reversed (a reversal the ledger refuses leaves it posted, its reversal refused).
+- **Idempotency-Keys** are each client's own (scoped to the principal): the same key from another client is another request, never a replay of yours. A key replays its first answer for \`IDEMPOTENCY_RETENTION\` (default 7 days, at least 24 h); then it is purged (what it created stays) and may be used again.
+- **Rate limit**: every write (POST, PUT, PATCH, DELETE of /v1) counts against its client's limit, \`RATE_LIMIT_WRITES_PER_MINUTE\` (default 6000) a minute; past it, a 429 (code RATE_LIMITED) with \`Retry-After\` in seconds. Reads are not limited.
 - **Trace**: every response carries \`X-Trace-Id\`, the OpenTelemetry trace the request was served in.`;
 
 const AUTH_ON = '- **Auth**: this gateway runs with API_KEYS: every /v1 request needs `Authorization: Bearer <key>`; a missing or wrong key is a 401.';
@@ -63,6 +66,7 @@ export function openApiDocument(options: DocumentOptions): object {
   registerAccountPaths(registry, common);
   registerTransferPaths(registry, common);
   registerReconciliationPaths(registry, common);
+  registerAuditPaths(registry, common);
 
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',
@@ -78,7 +82,8 @@ export function openApiDocument(options: DocumentOptions): object {
       { name: 'Accounts', description: 'Open, list, find by code, freeze and unfreeze accounts.' },
       { name: 'Balances', description: 'Balances (now or as of a time) and statements, from the read model.' },
       { name: 'Transfers', description: 'Transfers as durable sagas: create (idempotent), follow, approve, reject, cancel, reverse.' },
-      { name: 'Reconciliation', description: 'Ledger, read model and transfers checked against each other, on demand and nightly.' },
+      { name: 'Reconciliation', description: 'Ledger, read model and transfers checked against each other, on demand (one run at a time) and nightly.' },
+      { name: 'Audit', description: 'The append-only trail of every state-changing request: who, what, when, outcome.' },
     ],
     // Without keys, `[{}]`: the empty requirement, "no credentials needed", said outright rather than left out.
     security: [options.auth ? { [SECURITY_SCHEME]: [] } : {}],

@@ -42,7 +42,7 @@ export function registerAccountPaths(registry: OpenAPIRegistry, common: Common):
     summary: 'Create an account',
     description: [
       '`code` is the client\'s own unique reference (a duplicate is a 409 ACCOUNT_CODE_TAKEN). `creditLimit` is how far the **available** balance may go below zero: minor units as a string of digits (default "0", no overdraft), or "unlimited" for a funding or settlement account.',
-      '**Idempotency:** an optional `Idempotency-Key`: the same key with the same body answers the same account (200, `Idempotent-Replayed: true`); with another body, a 422.',
+      '**Idempotency:** an optional `Idempotency-Key`, the caller\'s own (keys are scoped to the principal: another client\'s request with the same key is a request of its own, never a replay of this one): the same key with the same body answers the same account (200, `Idempotent-Replayed: true`); with another body, a 422.',
     ].join('\n\n'),
     request: {
       headers: z.object({ 'Idempotency-Key': idempotencyKey.optional().meta({ description: 'Optional; 1 to 255 printable ASCII characters.', examples: ['open-cust-42'] }) }),
@@ -68,6 +68,7 @@ export function registerAccountPaths(registry: OpenAPIRegistry, common: Common):
       },
       ...bodyProblems('creditLimit', 'must be "unlimited" or minor units as a string of digits (no sign, no leading zeros), at most 9223372036854775807'),
       ...common.auth,
+      ...common.writes,
       409: problemResponse(409, 'Another account has this code (code ACCOUNT_CODE_TAKEN).', {
         taken: { slug: 'account-code-taken', title: 'Conflict', code: 'ACCOUNT_CODE_TAKEN', detail: 'An account with code "cust-42" already exists.' },
       }),
@@ -125,6 +126,7 @@ export function registerAccountPaths(registry: OpenAPIRegistry, common: Common):
         200: { description: `The account, now ${status}.`, content: json(accountResource, { [status]: account({ status }) }) },
         ...emptyBodyProblems(),
         ...common.auth,
+        ...common.writes,
         404: notFound('account'),
         503: unavailable('the accounts service'),
       },

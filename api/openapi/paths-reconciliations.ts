@@ -2,7 +2,7 @@
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import { EXAMPLE } from './examples';
-import { emptyBodyProblems, notFound, unavailable } from './responses';
+import { emptyBodyProblems, notFound, reconciliationRunning, unavailable } from './responses';
 import { RECONCILIATION_CHECKS } from '../../lib/reconciliation/report';
 import { reconciliationResource, reconciliationStartedResource } from './resources';
 import { emptyActionBody, type Common } from './common';
@@ -19,7 +19,7 @@ export function registerReconciliationPaths(registry: OpenAPIRegistry, common: C
     tags: ['Reconciliation'],
     summary: 'Run a reconciliation now',
     description:
-      'Starts a reconciliation run (it also runs nightly on a Temporal Schedule) and answers at once; poll the `Location` for the report. Takes an empty JSON object or no body.',
+      'Starts a reconciliation run (it also runs nightly on a Temporal Schedule) and answers at once; poll the `Location` for the report. Takes an empty JSON object or no body. **One run on demand at a time**: while one is running, the answer is a 409 (code RECONCILIATION_RUNNING) whose `Location` is the running one\'s report; nothing new starts. (The nightly run is not counted: it may run beside one on demand.)',
     request: { body: emptyActionBody },
     responses: {
       202: {
@@ -30,6 +30,8 @@ export function registerReconciliationPaths(registry: OpenAPIRegistry, common: C
       },
       ...emptyBodyProblems(),
       ...common.auth,
+      409: reconciliationRunning,
+      ...common.writes,
       503: unavailable('the run could not be started (Temporal; the report is marked failed), or the database'),
     },
   });

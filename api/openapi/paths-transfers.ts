@@ -78,7 +78,7 @@ export function registerTransferPaths(registry: OpenAPIRegistry, common: Common)
       'Shape errors (a missing field, an amount that is not a positive integer string, zero, an unknown currency, the same account on both sides, oversized metadata) are a 400 and create nothing.',
       'Business failures are not 4xx: the transfer is created and ends `failed` with a `failureCode` (ACCOUNT_NOT_FOUND, ACCOUNT_FROZEN, CURRENCY_MISMATCH, INSUFFICIENT_FUNDS). A transfer whose workflow ends without an outcome (terminated or timed out by an operator in the Temporal UI or CLI) ends `failed` with failureCode WORKFLOW_TERMINATED within a minute, its reserved funds released.',
       '**Approval:** an amount at or above the approval threshold (`APPROVAL_THRESHOLD_MINOR`, default 1000000 minor units) reserves the funds and waits in `awaiting_approval` for approve, reject or cancel; without a decision within `APPROVAL_TIMEOUT` (default 24 h) it ends `expired`.',
-      '**Idempotency:** `Idempotency-Key` is required. The same key with the same body answers the same transfer (200, `Idempotent-Replayed: true`) for at least 24 hours; concurrent requests with one key never create two transfers; the same key with another body is a 422.',
+      '**Idempotency:** `Idempotency-Key` is required, and is the caller\'s own: keys are scoped to the principal (the API key\'s client), so another client sending the same key creates its own transfer and never sees this one. The same key with the same body answers the same transfer (200, `Idempotent-Replayed: true`) for the retention, `IDEMPOTENCY_RETENTION` (default 7 days, never under 24 hours); concurrent requests with one key never create two transfers; the same key with another body is a 422. After the retention the key is purged (the transfer stays) and the same key creates a new transfer.',
       '**`?wait=true`:** the answer waits until the status is no longer `pending`, at most 10 s; when the cap is reached it answers the transfer as it then stands (still `pending`, same status code) and the client follows `Location`.',
       'Money is a string of minor units (`"1250"` is 12.50 USD), never a number.',
     ].join('\n\n'),
@@ -103,6 +103,7 @@ export function registerTransferPaths(registry: OpenAPIRegistry, common: Common)
       200: transferAnswer('A replay of an earlier request with the same Idempotency-Key and body: that transfer as it stands now.', { replayed: transfer() }, { ...location, ...replayed }),
       ...bodyProblems('amount', 'must be greater than zero'),
       ...common.auth,
+      ...common.writes,
       422: keyReused('with a different request body'),
       503: unavailable('the transfer is recorded but its workflow could not be started (Temporal), or the database'),
     },
@@ -153,6 +154,7 @@ export function registerTransferPaths(registry: OpenAPIRegistry, common: Common)
         200: transferAnswer('The transfer after the decision (or as it stands when 10 s passed first).', { decided: example }),
         ...emptyBodyProblems(),
         ...common.auth,
+        ...common.writes,
         404: notFound('transfer'),
         409: invalidState(action, allowed),
         503: unavailable('the decision could not be delivered to the workflow (Temporal), or the database'),
@@ -177,13 +179,14 @@ export function registerTransferPaths(registry: OpenAPIRegistry, common: Common)
     description: [
       'Posts a reversing entry for a `posted` transfer (workflow `reverse-<id>`); its status becomes `reversed`. Takes an empty JSON object or no body; `Idempotency-Key` is required.',
       'The answer is the transfer with its `reversal` (id, status, the reversing entryId, traceId, createdAt, failureCode, failureMessage). It answers once the reversal has its outcome: the transfer `reversed` (reversal `posted`), or the transfer still `posted` with its reversal `refused` and a failureCode (INSUFFICIENT_FUNDS: the destination no longer holds the money); a refusal is an outcome, a 200, not a 4xx. Otherwise after at most 10 s as it then stands (reversal `pending`; follow `Location`).',
-      'The same key replays the first answer (200, `Idempotent-Replayed: true`). A refused reversal may be asked for again under a new key (once the cause is fixed, e.g. the destination funded): that is a new reversal, with a new id. A transfer reversed, or being reversed, under another key is a 409 ALREADY_REVERSED; one not posted, a 409 INVALID_STATE; a key that asked for the reversal of another transfer, a 422. Of concurrent reversals of one transfer exactly one is taken.',
+      'The same key (the caller\'s own, as for creating a transfer; kept for `IDEMPOTENCY_RETENTION`) replays the first answer (200, `Idempotent-Replayed: true`). A refused reversal may be asked for again under a new key (once the cause is fixed, e.g. the destination funded): that is a new reversal, with a new id. A transfer reversed, or being reversed, under another key is a 409 ALREADY_REVERSED; one not posted, a 409 INVALID_STATE; a key that asked for the reversal of another transfer, a 422. Of concurrent reversals of one transfer exactly one is taken.',
     ].join('\n\n'),
     request: { params: idParams, headers: keyHeader, body: emptyActionBody },
     responses: {
       200: transferAnswer('The transfer with its reversal, posted or refused; a replay carries `Idempotent-Replayed: true`.', { reversed, reversalRefused }, { ...location, ...replayed }),
       ...emptyBodyProblems(),
       ...common.auth,
+      ...common.writes,
       404: notFound('transfer'),
       409: problemResponse(409, 'Reversed or being reversed under another Idempotency-Key (code ALREADY_REVERSED), or not posted (code INVALID_STATE).', {
         alreadyReversed: {

@@ -186,7 +186,7 @@ export const problemResource = z
     type: z.string().meta({ description: 'https://credit-ledger.example/problems/<slug>', examples: ['https://credit-ledger.example/problems/validation-error'] }),
     title: z.string().meta({ examples: ['Invalid request'] }),
     status: z.int().meta({ examples: [400] }),
-    code: z.string().meta({ description: 'Machine-readable: a business code (ACCOUNT_CODE_TAKEN, INVALID_STATE, ALREADY_REVERSED, IDEMPOTENCY_KEY_REUSED) or the slug in upper snake case (VALIDATION_ERROR, MALFORMED_JSON, NOT_FOUND, UNAUTHORIZED, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, DEPENDENCY_UNAVAILABLE).', examples: ['VALIDATION_ERROR'] }),
+    code: z.string().meta({ description: 'Machine-readable: a business code (ACCOUNT_CODE_TAKEN, INVALID_STATE, ALREADY_REVERSED, IDEMPOTENCY_KEY_REUSED, RECONCILIATION_RUNNING) or the slug in upper snake case (VALIDATION_ERROR, MALFORMED_JSON, NOT_FOUND, UNAUTHORIZED, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, RATE_LIMITED, DEPENDENCY_UNAVAILABLE).', examples: ['VALIDATION_ERROR'] }),
     detail: z.string().optional().meta({ examples: ['The request has invalid fields.'] }),
     errors: z
       .array(z.object({ field: z.string().meta({ examples: ['amount'] }), message: z.string().meta({ examples: ['must be greater than zero'] }) }))
@@ -197,3 +197,19 @@ export const problemResource = z
   .meta({ id: 'Problem', description: 'An error (RFC 9457, application/problem+json).' });
 
 export const transferPage = pageOf('TransferPage', transferResource);
+
+export const auditEventResource = z
+  .object({
+    id: z.string().meta({ description: 'Increasing with the order events were written (a decimal integer as a string).', examples: ['1042'] }),
+    occurredAt: time('When the response was finished'),
+    principal: z.string().meta({ description: 'The client that sent the request (its principal id, never its key).', examples: ['development'] }),
+    method: z.enum(['POST', 'PUT', 'PATCH', 'DELETE']),
+    route: z.string().nullable().meta({ description: 'The route that matched, e.g. /v1/transfers/:id/approve; null when none did (a 404 or 405).', examples: ['/v1/transfers'] }),
+    path: z.string().meta({ description: 'The path as sent (at most 2048 characters, no query).', examples: ['/v1/transfers'] }),
+    resourceId: z.string().nullable().meta({ description: 'The id in the path, or the id of the resource the request created (its Location); null when neither.', examples: [EXAMPLE.transferId] }),
+    status: z.int().meta({ description: 'The status code of the answer.', examples: [201] }),
+    traceId: z.string().nullable().meta({ description: 'The trace the request was served in (its X-Trace-Id).', examples: ['4bf92f3577b34da6a3ce929d0e0e4736'] }),
+  })
+  .meta({ id: 'AuditEvent', description: 'One state-changing request: who, what, when, and its outcome.' });
+
+export const auditPage = pageOf('AuditEventPage', auditEventResource);

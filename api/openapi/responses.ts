@@ -3,6 +3,7 @@
  * codes and an example, shared by every operation that can return it.
  */
 import { PROBLEM_TYPE_BASE } from '../../lib/errors';
+import { EXAMPLE } from './examples';
 import { problemResource } from './resources';
 
 const PROBLEM = 'application/problem+json';
@@ -93,3 +94,25 @@ export const bodyProblems = (field: string, message: string) => ({ 400: invalidR
 
 /** The 400 of an action whose body must be empty or `{}`. */
 export const emptyBodyProblems = () => bodyProblems('(body)', 'takes an empty JSON object or no body');
+
+/** 429 of every write: the per-principal rate limit (RATE_LIMIT_WRITES_PER_MINUTE), with Retry-After. */
+export const rateLimited = {
+  ...problemResponse(429, 'Too many writes from this client (code RATE_LIMITED): at most RATE_LIMIT_WRITES_PER_MINUTE (default 6000) a minute per principal and gateway. Nothing was done; retry after `Retry-After` seconds.', {
+    limited: { slug: 'rate-limited', title: 'Too many requests', code: 'RATE_LIMITED', detail: 'At most 6000 writes a minute per client; retry after 12 s.' },
+  }),
+  headers: { 'Retry-After': { description: 'Whole seconds until the limit lets a write through again (1 to 60).', schema: { type: 'string' as const, pattern: '^[1-9][0-9]*$' } } },
+};
+
+/** 409 of POST /v1/reconciliations while a run on demand is running. */
+export const reconciliationRunning = {
+  ...problemResponse(409, 'A reconciliation on demand is running (code RECONCILIATION_RUNNING): one runs at a time. `Location` and `reconciliationId` name the running one; ask again once it has finished. Nothing was started.', {
+    running: {
+      slug: 'reconciliation-running',
+      title: 'Conflict',
+      code: 'RECONCILIATION_RUNNING',
+      detail: `Reconciliation ${EXAMPLE.reconciliationId} is running; one runs at a time. Follow its Location, and ask again once it has finished.`,
+      extra: { reconciliationId: EXAMPLE.reconciliationId },
+    },
+  }),
+  headers: { Location: { description: 'The running reconciliation\'s report.', schema: { type: 'string' as const } } },
+};

@@ -9,7 +9,9 @@ import { notFound } from '../../lib/errors';
 import { asyncHandler, sendProblem } from '../../lib/http';
 import type { Problem } from '../../lib/errors';
 import { check, throwIfInvalid } from '../../lib/validation';
+import { accountIdempotencyKey } from '../account-idempotency';
 import type { GatewayMetrics } from '../metrics';
+import { principalOf } from '../principal';
 import { asOfQuery, createAccountBody, emptyBody, idempotencyKey, listAccountsQuery, statementQuery } from '../schemas';
 import type { Upstream, UpstreamAnswer } from '../upstream';
 
@@ -26,7 +28,8 @@ export function accountRoutes(deps: AccountRouteDeps): Router {
     const key = req.get('Idempotency-Key');
     const keyCheck = key === undefined ? { ok: true as const, data: undefined, errors: [] as [] } : check(idempotencyKey, key, 'Idempotency-Key');
     throwIfInvalid(keyCheck, check(createAccountBody, req.body));
-    const answer = await deps.accounts.call('POST', '/accounts', req.body, key === undefined ? {} : { 'Idempotency-Key': key });
+    const scoped: Record<string, string> = key === undefined ? {} : { 'Idempotency-Key': accountIdempotencyKey(principalOf(res).id, key) };
+    const answer = await deps.accounts.call('POST', '/accounts', req.body, scoped);
     if (answer.status === 201) res.location(`/v1/accounts/${(answer.body as { id: string }).id}`);
     if (answer.status === 200) {
       res.setHeader('Idempotent-Replayed', 'true');

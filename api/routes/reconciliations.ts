@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { notFound } from '../../lib/errors';
 import { asyncHandler } from '../../lib/http';
 import { check, throwIfInvalid } from '../../lib/validation';
-import { getReconciliationOr404, startReconciliation, toReportResource, toStartedResource, type ReconciliationDeps } from '../reconciliations';
+import { getReconciliationOr404, ReconciliationRunningConflict, startReconciliation, toReportResource, toStartedResource, type ReconciliationDeps } from '../reconciliations';
 import { emptyBody } from '../schemas';
 
 export function reconciliationRoutes(deps: ReconciliationDeps): Router {
@@ -12,8 +12,12 @@ export function reconciliationRoutes(deps: ReconciliationDeps): Router {
 
   router.post('/reconciliations', asyncHandler(async (req, res) => {
     throwIfInvalid(check(emptyBody, req.body));
-    const report = await startReconciliation(deps);
-    res.location(`/v1/reconciliations/${report.id}`);
+    const report = await startReconciliation(deps).catch((error: unknown) => {
+      // The 409 points at the run under way, as a 202 points at the run it started.
+      if (error instanceof ReconciliationRunningConflict && error.runningId) res.location(reportPath(error.runningId));
+      throw error;
+    });
+    res.location(reportPath(report.id));
     res.status(202).json(toStartedResource(report));
   }));
 
@@ -23,6 +27,8 @@ export function reconciliationRoutes(deps: ReconciliationDeps): Router {
 
   return router;
 }
+
+const reportPath = (id: string) => `/v1/reconciliations/${id}`;
 
 const uuid = z.uuid();
 

@@ -7,7 +7,8 @@ import { asyncHandler } from '../../lib/http';
 import { InvalidCursorError, toTransferResource, type TransferRecord } from '../../lib/transfers';
 import { check, throwIfInvalid } from '../../lib/validation';
 import { createTransferBody, emptyBody, idempotencyKey, listTransfersQuery, waitQuery } from '../schemas';
-import { createTransfer, createTransferAndWait, decide, getTransferOr404, reverse, type Decision, type TransferDeps } from '../transfers';
+import { principalOf } from '../principal';
+import { createTransfer, createTransferAndWait, decide, getTransferOr404, reverse, type Decision, type TransferDeps, type WriteOrigin } from '../transfers';
 
 export function transferRoutes(deps: TransferDeps): Router {
   const router = Router();
@@ -17,9 +18,8 @@ export function transferRoutes(deps: TransferDeps): Router {
     const body = check(createTransferBody, req.body);
     const query = check(waitQuery, req.query);
     throwIfInvalid(key, body, query);
-    const traceId = trace.getActiveSpan()?.spanContext().traceId ?? null;
     const create = query.data!.wait === 'true' ? createTransferAndWait : createTransfer;
-    const { transfer, replayed } = await create(deps, body.data!, key.data!, traceId);
+    const { transfer, replayed } = await create(deps, body.data!, writeOrigin(res, key.data!));
     res.location(transferPath(transfer.id));
     if (replayed) res.setHeader('Idempotent-Replayed', 'true');
     sendTransfer(res, transfer, replayed ? 200 : 201);
@@ -56,14 +56,18 @@ export function transferRoutes(deps: TransferDeps): Router {
     const id = pathId(req);
     const key = check(idempotencyKey, req.get('Idempotency-Key'), 'Idempotency-Key');
     throwIfInvalid(key, check(emptyBody, req.body));
-    const traceId = trace.getActiveSpan()?.spanContext().traceId ?? null;
-    const { transfer, replayed } = await reverse(deps, id, key.data!, traceId);
+    const { transfer, replayed } = await reverse(deps, id, writeOrigin(res, key.data!));
     res.location(transferPath(id));
     if (replayed) res.setHeader('Idempotent-Replayed', 'true');
     sendTransfer(res, transfer);
   }));
 
   return router;
+}
+
+/** The caller, its key, and the request's trace (recorded on the transfer or its reversal). */
+function writeOrigin(res: Response, idempotencyKey: string): WriteOrigin {
+  return { principal: principalOf(res).id, idempotencyKey, traceId: trace.getActiveSpan()?.spanContext().traceId ?? null };
 }
 
 const transferPath = (id: string) => `/v1/transfers/${id}`;

@@ -85,8 +85,9 @@ function appEnv(app: AppProcess, tracing: boolean): NodeJS.ProcessEnv {
     WORKER_METRICS_PORT: String(ports.workerMetrics),
     WORKER_TEMPORAL_METRICS_PORT: String(ports.workerTemporalMetrics),
     TEMPORAL_TASK_QUEUE: settings.taskQueue,
-    // The reconciliation Schedule belongs to the stack's worker: this one must not point it at its own queue.
+    // The Schedules belong to the stack's worker: this one must not point them at its own queue.
     RECONCILIATION_CRON: 'off',
+    IDEMPOTENCY_PURGE_CRON: 'off',
     LOG_LEVEL: 'warn',
     API_KEYS: '',
     OTEL_SDK_DISABLED: tracing ? 'false' : 'true',

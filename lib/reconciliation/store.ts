@@ -40,8 +40,13 @@ export interface TransferRow extends TransferSnapshot, ReversalSnapshot {
 }
 
 export interface ReconciliationStore {
-  /** Opens the report as `running`; opening one that exists changes nothing and returns it. */
+  /**
+   * Opens the report as `running`; opening one that exists changes nothing and returns it.
+   * Throws ReconciliationRunningError when it is a run on demand and another one is running (migration 011).
+   */
   openReport(id: string, trigger: ReconciliationTrigger): Promise<ReportRecord>;
+  /** The run on demand that is `running`, or null (there is at most one). */
+  runningReportOnDemand(): Promise<ReportRecord | null>;
   /** Records mismatches; one already recorded for the same subject is left as it is. */
   recordMismatches(reportId: string, check: ReconciliationCheck, mismatches: Mismatch[]): Promise<void>;
   /** Moves a running report to completed with its counts; a report already finished is returned unchanged. */
@@ -54,6 +59,21 @@ export interface ReconciliationStore {
   /** Transfers in one of `statuses` after `cursor` in id order (the few reversed or not yet final ones). */
   transfersInStatusPage(statuses: readonly TransferStatus[], cursor: string | null, limit: number): Promise<TransferRow[]>;
   transfersByIds(ids: string[]): Promise<TransferRow[]>;
+}
+
+/** A run on demand was asked for while another one runs; the index of migration 011 said so. */
+export class ReconciliationRunningError extends Error {
+  constructor() {
+    super('a reconciliation on demand is running');
+    this.name = 'ReconciliationRunningError';
+  }
+}
+
+const ONE_RUNNING_INDEX = 'reconciliation_reports_one_api_running_idx';
+
+function isOneRunningViolation(error: unknown): boolean {
+  const pgError = error as { code?: string; constraint?: string };
+  return pgError.code === '23505' && pgError.constraint === ONE_RUNNING_INDEX;
 }
 
 const REPORT_COLUMNS = 'id, trigger, status, started_at, finished_at, counts, failure_message';
@@ -112,8 +132,18 @@ export function createReconciliationStore(pool: Pool): ReconciliationStore {
 
   return {
     async openReport(id, trigger) {
-      await pool.query(`INSERT INTO reconciliation_reports (id, trigger) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING`, [id, trigger]);
+      try {
+        // ON CONFLICT names the id only: a second running report on demand still violates the other index.
+        await pool.query(`INSERT INTO reconciliation_reports (id, trigger) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING`, [id, trigger]);
+      } catch (error) {
+        throw isOneRunningViolation(error) ? new ReconciliationRunningError() : error;
+      }
       return (await getHeader(id))!;
+    },
+
+    async runningReportOnDemand() {
+      const { rows } = await pool.query<ReportRow>(`SELECT ${REPORT_COLUMNS} FROM reconciliation_reports WHERE trigger = 'api' AND status = 'running'`);
+      return rows[0] ? toReport(rows[0]) : null;
     },
 
     async recordMismatches(reportId, check, mismatches) {

@@ -42,7 +42,7 @@ export function httpMetricsMiddleware(registry: Registry) {
   return (req: Request, res: Response, next: NextFunction): void => {
     const startedAt = process.hrtime.bigint();
     res.on('finish', () => {
-      const labels = { method: req.method, route: routeOf(req, res), status: String(res.statusCode) };
+      const labels = { method: req.method, route: matchedRoute(req, res) ?? 'unmatched', status: String(res.statusCode) };
       requests.inc(labels);
       latency.observe(labels, Number(process.hrtime.bigint() - startedAt) / 1e9);
     });
@@ -61,11 +61,11 @@ export function rememberRoute(req: Request, res: Response): void {
   if (route) res.locals.metricsRoute = `${req.baseUrl}${route}`;
 }
 
-/** The matched route pattern; unmatched paths share one label so cardinality stays bounded. */
-function routeOf(req: Request, res: Response): string {
+/** The matched route pattern ('/v1/transfers/:id'), or null when no route matched (metrics label those 'unmatched', so cardinality stays bounded). */
+export function matchedRoute(req: Request, res: Response): string | null {
   if (typeof res.locals.metricsRoute === 'string') return res.locals.metricsRoute;
   const route = (req as Request & { route?: { path?: string } }).route?.path;
-  return route ? `${req.baseUrl}${route}` : 'unmatched';
+  return route ? `${req.baseUrl}${route}` : null;
 }
 
 /**

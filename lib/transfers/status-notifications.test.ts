@@ -61,6 +61,7 @@ async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 20
 
 async function pendingTransfer(): Promise<TransferRecord> {
   const created = await gatewayStore.createTransfer({
+    principal: 'test',
     idempotencyKey: `status-listener-test-${randomUUID()}`,
     requestHash: 'test',
     transfer: { fromAccountId: randomUUID(), toAccountId: randomUUID(), amountMinor: 1n, currency: 'USD' },
@@ -72,7 +73,7 @@ async function pendingTransfer(): Promise<TransferRecord> {
 async function claimedReversal(): Promise<TransferRecord> {
   const transfer = await pendingTransfer();
   await workerStore.recordStatus(transfer.id, { status: 'posted', entryId: randomUUID() });
-  const claim = await gatewayStore.claimReversal(transfer.id, { reversalId: randomUUID(), idempotencyKey: `status-listener-test-${randomUUID()}`, traceId: null });
+  const claim = await gatewayStore.claimReversal(transfer.id, { reversalId: randomUUID(), principal: 'test', idempotencyKey: `status-listener-test-${randomUUID()}`, traceId: null });
   if (claim.outcome !== 'claimed') throw new Error(`reversal not claimed: ${claim.outcome}`);
   return claim.transfer;
 }

@@ -66,6 +66,8 @@ export interface NewTransfer {
 }
 
 export interface CreateTransferInput {
+  /** Whose key it is (api/principal.ts): keys are unique per principal, and a replay only ever finds the principal's own. */
+  principal: string;
   idempotencyKey: string;
   /** A digest of the request body (lib/request-hash.ts); a key replayed with another body is refused by the caller. */
   requestHash: string;
@@ -111,6 +113,8 @@ export interface ReversalRefusalUpdate {
 
 export interface ClaimReversalInput {
   reversalId: string;
+  /** Whose key it is: a key names one reversal of one principal. */
+  principal: string;
   idempotencyKey: string;
   traceId: string | null;
 }
@@ -229,17 +233,27 @@ export function createTransferStore(pool: Pool): TransferStore {
 
 /**
  * Creates the transfer and claims its idempotency key in one transaction. The
- * key's primary key decides between concurrent requests: the first insert
+ * key's primary key (principal, key) decides between concurrent requests: the first insert
  * wins, the others wait for it to commit, insert nothing, and return the
  * winner's transfer. There is no read before the write.
  */
 async function createTransfer(pool: Pool, input: CreateTransferInput): Promise<CreateTransferResult> {
+  // A key purged (past its retention) between the conflicting insert and the read is free again: the second try claims it.
+  return (await createOrReplay(pool, input)) ?? (await createOrReplay(pool, input)) ?? missingKeyError(input);
+}
+
+function missingKeyError(input: CreateTransferInput): never {
+  throw new Error(`idempotency key ${input.idempotencyKey} conflicted twice but its transfer is missing`);
+}
+
+/** One attempt: the created or replayed transfer, or null when the conflicting key was gone by the time it was read. */
+async function createOrReplay(pool: Pool, input: CreateTransferInput): Promise<CreateTransferResult | null> {
   const transferId = input.transfer.id ?? randomUUID();
   const created = await inTransaction(pool, async (client) => {
     const claimed = await client.query(
-      `INSERT INTO idempotency_keys (key, request_hash, transfer_id) VALUES ($1, $2, $3)
-       ON CONFLICT (key) DO NOTHING RETURNING key`,
-      [input.idempotencyKey, input.requestHash, transferId],
+      `INSERT INTO idempotency_keys (principal, key, request_hash, transfer_id) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (principal, key) DO NOTHING RETURNING key`,
+      [input.principal, input.idempotencyKey, input.requestHash, transferId],
     );
     if (claimed.rowCount === 0) return null;
     const t = input.transfer;
@@ -255,11 +269,11 @@ async function createTransfer(pool: Pool, input: CreateTransferInput): Promise<C
   const existing = await pool.query<TransferRow & { request_hash: string }>(
     `SELECT k.request_hash, t.*
      FROM idempotency_keys k, LATERAL (SELECT ${COLUMNS} FROM transfers WHERE id = k.transfer_id) t
-     WHERE k.key = $1`,
-    [input.idempotencyKey],
+     WHERE k.principal = $1 AND k.key = $2`,
+    [input.principal, input.idempotencyKey],
   );
-  // The key was committed by another request, so its row is visible now (READ COMMITTED, new statement).
-  if (existing.rowCount === 0) throw new Error(`idempotency key ${input.idempotencyKey} conflicted but its transfer is missing`);
+  // The key was committed by another request, so its row is visible now (READ COMMITTED, new statement), unless purged since.
+  if (existing.rowCount === 0) return null;
   const row = existing.rows[0];
   return { created: false, transfer: toRecord(row), requestHashMatches: row.request_hash === input.requestHash };
 }
@@ -272,7 +286,7 @@ const UNIQUE_VIOLATION = '23505';
  * replaced: new id, refusal and resume state cleared). The UPDATE's guard
  * decides under the row lock, so of concurrent requests one claims and the
  * others see its claim; the same statement records the key in
- * reversal_idempotency_keys, whose primary key keeps a key from naming two
+ * reversal_idempotency_keys, whose primary key (principal, key) keeps a key from naming two
  * reversals (a key whose reversal was replaced still replays, and still
  * cannot claim another transfer's). A key already recorded claims nothing.
  * Reads only when the claim did not go through, to say why.
@@ -285,13 +299,13 @@ async function claimReversal(pool: Pool, transferId: string, claim: ClaimReversa
                 reversal_failure_code = NULL, reversal_failure_message = NULL, reversal_refused_at = NULL,
                 reversal_resume_attempts = 0, reversal_resume_after = NULL
           WHERE id = $1 AND status = 'posted' AND (reversal_id IS NULL OR reversal_refused_at IS NOT NULL)
-            AND NOT EXISTS (SELECT 1 FROM reversal_idempotency_keys WHERE key = $3)
+            AND NOT EXISTS (SELECT 1 FROM reversal_idempotency_keys WHERE principal = $5 AND key = $3)
           RETURNING *
        ), remembered AS (
-         INSERT INTO reversal_idempotency_keys (key, transfer_id, reversal_id) SELECT reversal_idempotency_key, id, reversal_id FROM claimed
+         INSERT INTO reversal_idempotency_keys (principal, key, transfer_id, reversal_id) SELECT $5, reversal_idempotency_key, id, reversal_id FROM claimed
        )
        SELECT ${COLUMNS} FROM claimed`,
-      [transferId, claim.reversalId, claim.idempotencyKey, claim.traceId],
+      [transferId, claim.reversalId, claim.idempotencyKey, claim.traceId, claim.principal],
     );
     if (claimed.rowCount === 1) return { outcome: 'claimed', transfer: toRecord(claimed.rows[0]) };
   } catch (error) {
@@ -300,18 +314,21 @@ async function claimReversal(pool: Pool, transferId: string, claim: ClaimReversa
   }
   const transfer = await getTransfer(pool, transferId);
   if (!transfer) return { outcome: 'not-found' };
-  const owner = await keyOwner(pool, claim.idempotencyKey);
+  const owner = await keyOwner(pool, claim.principal, claim.idempotencyKey);
   if (owner === transferId) return { outcome: 'replayed', transfer };
   return owner === null ? { outcome: 'not-allowed', transfer } : { outcome: 'key-reused' };
 }
 
-/** The transfer whose reversal this key asked for, or null. (The row's own column also counts: a claim written before migration 007's table.) */
-async function keyOwner(pool: Pool, key: string): Promise<string | null> {
+/**
+ * The transfer whose reversal this principal's key asked for, or null (never
+ * used, or purged past its retention). Only the table counts: the key on the
+ * transfer's row names no principal (migration 007 copied every claim made
+ * before it into the table).
+ */
+async function keyOwner(pool: Pool, principal: string, key: string): Promise<string | null> {
   const { rows } = await pool.query<{ transfer_id: string }>(
-    `SELECT transfer_id FROM reversal_idempotency_keys WHERE key = $1
-     UNION ALL SELECT id FROM transfers WHERE reversal_idempotency_key = $1
-     LIMIT 1`,
-    [key],
+    'SELECT transfer_id FROM reversal_idempotency_keys WHERE principal = $1 AND key = $2',
+    [principal, key],
   );
   return rows[0]?.transfer_id ?? null;
 }

@@ -42,6 +42,7 @@ import { LedgerClient, ReadModelClient } from '../../lib/clients';
 import { databaseUrl, ROOT_DIR } from '../../lib/config';
 import { createLogger } from '../../lib/logger';
 import { createPool, type Pool } from '../../lib/pg';
+import { createAuditStore } from '../../lib/audit/store';
 import { createReconciliationStore, type ReconciliationCheck } from '../../lib/reconciliation';
 import { transferWorkflowId } from '../../workflows/definitions';
 import { createRegistry } from '../../lib/telemetry/metrics';
@@ -68,9 +69,19 @@ afterAll(async () => {
 
 const balanceOf = async (accountId: string) => (await api.get(`/v1/accounts/${accountId}/balance`)).body;
 
+/** Starts a reconciliation on demand; while another one runs (409 with its Location), waits for that one to finish first. */
+async function startReconciliationWhenFree() {
+  for (;;) {
+    const answer = await api.post('/v1/reconciliations');
+    if (answer.status !== 409) return answer;
+    expect(answer.body).toMatchObject({ status: 409, code: 'RECONCILIATION_RUNNING' });
+    await eventually(() => api.get(answer.headers.get('location')!), (r) => r.status === 200 && r.body.status !== 'running', RUN_TIMEOUT_MS);
+  }
+}
+
 /** Runs a reconciliation on demand and waits for its report. */
 async function reconcileNow(): Promise<{ id: string; body: Record<string, any> }> {
-  const started = await api.post('/v1/reconciliations');
+  const started = await startReconciliationWhenFree();
   expect(started.status).toBe(202);
   const report = await eventually(() => api.get(started.headers.get('location')!), (r) => r.status === 200 && r.body.status !== 'running', RUN_TIMEOUT_MS);
   expect(report.body.status).toBe('completed');
@@ -100,10 +111,19 @@ describe('reconciliation on demand', () => {
 
       await readModel.query('UPDATE read_model.balances SET posted_minor = posted_minor + 1 WHERE account_id = $1', [target]);
       try {
-        const started = await api.post('/v1/reconciliations');
+        const started = await startReconciliationWhenFree();
         expect(started.status).toBe(202);
         expect(started.body).toEqual({ id: expect.stringMatching(/^[0-9a-f-]{36}$/), status: 'running', startedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/) });
         expect(started.headers.get('location')).toBe(`/v1/reconciliations/${started.body.id}`);
+
+        // One run on demand at a time: a second request while it runs is a 409 pointing at it, and opens no report.
+        const reportsBefore = await reportCount();
+        const second = await api.post('/v1/reconciliations');
+        expect(second.status).toBe(409);
+        expect(second.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+        expect(second.body).toMatchObject({ status: 409, code: 'RECONCILIATION_RUNNING', reconciliationId: started.body.id });
+        expect(second.headers.get('location')).toBe(`/v1/reconciliations/${started.body.id}`);
+        expect(await reportCount()).toBe(reportsBefore);
 
         const report = await eventually(() => api.get(started.headers.get('location')!), (r) => r.status === 200 && r.body.status !== 'running', RUN_TIMEOUT_MS);
 
@@ -212,7 +232,8 @@ describe('reconciliation on demand', () => {
       const look = async (check: ReconciliationCheck) => {
         const reportId = randomUUID();
         reportIds.push(reportId);
-        await store.openReport(reportId, 'api');
+        // As a scheduled run's: a report on demand would count as the one run on demand (and refuse the next look's).
+        await store.openReport(reportId, 'schedule');
         const suspects: string[] = [];
         let cursor: string | null = null;
         do {
@@ -265,6 +286,22 @@ describe('reconciliation on demand', () => {
     RUN_TIMEOUT_MS,
   );
 
+  it('when the running report on demand was left by a workflow that is gone, then a POST marks it failed and starts a new run', async () => {
+    const none = async () => (await transfers.query(`SELECT 1 FROM reconciliation_reports WHERE trigger = 'api' AND status = 'running'`)).rowCount === 0;
+    await eventually(none, (free) => free, RUN_TIMEOUT_MS);
+    const abandoned = randomUUID();
+    // Opened two minutes ago, and no workflow reconciliation-<id> exists: what a run terminated in Temporal leaves.
+    await transfers.query(`INSERT INTO reconciliation_reports (id, trigger, started_at) VALUES ($1, 'api', now() - interval '2 minutes')`, [abandoned]);
+
+    const started = await api.post('/v1/reconciliations');
+
+    expect(started.status).toBe(202);
+    expect(started.body.id).not.toBe(abandoned);
+    const { rows } = await transfers.query('SELECT status, failure_message FROM reconciliation_reports WHERE id = $1', [abandoned]);
+    expect(rows[0]).toEqual({ status: 'failed', failure_message: 'its workflow closed without finishing the report' });
+    await eventually(() => api.get(started.headers.get('location')!), (r) => r.status === 200 && r.body.status !== 'running', RUN_TIMEOUT_MS);
+  }, RUN_TIMEOUT_MS * 2 + 30_000);
+
   it('when a report id is unknown or not a UUID, then 404 problem', async () => {
     const unknown = await api.get('/v1/reconciliations/00000000-0000-4000-8000-000000000000');
     const malformed = await api.get('/v1/reconciliations/yesterday');
@@ -304,6 +341,8 @@ describe('reconciliation on demand', () => {
         store: createTransferStore(transfers),
         statusListener,
         reconciliations: createReconciliationStore(transfers),
+        audit: createAuditStore(transfers),
+        writeRateLimitPerMinute: 0,
         temporal: new Client({ connection }),
         accounts,
         readModel: readModelUpstream,

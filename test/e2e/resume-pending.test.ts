@@ -109,7 +109,7 @@ async function strandedReversal(pool: Pool): Promise<string> {
     [id, randomUUID(), randomUUID(), randomUUID()],
   );
   created.push(id);
-  const claim = await createTransferStore(pool).claimReversal(id, { reversalId: randomUUID(), idempotencyKey: `resume-test-${randomUUID()}`, traceId: null });
+  const claim = await createTransferStore(pool).claimReversal(id, { reversalId: randomUUID(), principal: 'development', idempotencyKey: `resume-test-${randomUUID()}`, traceId: null });
   expect(claim.outcome).toBe('claimed');
   return id;
 }

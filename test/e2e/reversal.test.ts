@@ -148,7 +148,7 @@ describe('a reversal whose workflow did not start', () => {
     // Arrange: the claim the gateway writes before it starts the workflow, and no start.
     const id = await postedTransfer();
     const reversalId = randomUUID();
-    const claim = await createTransferStore(pools.transfers).claimReversal(id, { reversalId, idempotencyKey: newKey(), traceId: null });
+    const claim = await createTransferStore(pools.transfers).claimReversal(id, { reversalId, principal: 'development', idempotencyKey: newKey(), traceId: null });
     expect(claim.outcome).toBe('claimed');
 
     // Act: one pass of the resumer over claims of any age (the gateway's own pass waits until a claim is 10 s old).

@@ -16,6 +16,7 @@ import { LedgerClient } from '../../lib/clients';
 import { databaseUrl } from '../../lib/config';
 import { createLogger } from '../../lib/logger';
 import { createRegistry } from '../../lib/telemetry/metrics';
+import { createAuditStore } from '../../lib/audit/store';
 import { createReconciliationStore } from '../../lib/reconciliation';
 import { createTransferStore, startTransferStatusListener } from '../../lib/transfers';
 import { invariantPools, type InvariantPools } from '../support/invariants';
@@ -190,6 +191,8 @@ describe('API keys', () => {
         store: createTransferStore(pools.transfers),
         statusListener,
         reconciliations: createReconciliationStore(pools.transfers),
+        audit: createAuditStore(pools.transfers),
+        writeRateLimitPerMinute: 0,
         temporal: new Client({ connection }),
         accounts,
         readModel,

@@ -76,7 +76,7 @@ describe('a transfer whose workflow was terminated', () => {
     const to = await createAccount('USD');
     const store = createTransferStore(pools.transfers);
     const deps = gatewayDeps({ store, statusListener, temporal, logger, taskQueue: `workflow-terminated-${randomUUID()}` });
-    const { transfer: pending } = await createTransfer(deps, { fromAccountId: from, toAccountId: to, amount: '250', currency: 'USD' }, newKey(), null);
+    const { transfer: pending } = await createTransfer(deps, { fromAccountId: from, toAccountId: to, amount: '250', currency: 'USD' }, { principal: 'development', idempotencyKey: newKey(), traceId: null });
     expect(pending.status).toBe('pending');
 
     await temporal.workflow.getHandle(transferWorkflowId(pending.id)).terminate('terminated by an operator');

@@ -47,7 +47,7 @@ function newTransfer(overrides: Partial<NewTransfer> = {}): NewTransfer {
 }
 
 async function createOne(transfer = newTransfer()) {
-  const result = await store.createTransfer({ idempotencyKey: `key-${randomUUID()}`, requestHash: requestHash(transfer), transfer });
+  const result = await store.createTransfer({ principal: 'test', idempotencyKey: `key-${randomUUID()}`, requestHash: requestHash(transfer), transfer });
   return result.transfer;
 }
 
@@ -58,7 +58,7 @@ describe('createTransfer and idempotency', () => {
     const bodyHash = requestHash({ ...transfer, amountMinor: transfer.amountMinor.toString() });
 
     const results = await Promise.all(
-      Array.from({ length: CONCURRENT_REQUESTS }, () => store.createTransfer({ idempotencyKey, requestHash: bodyHash, transfer })),
+      Array.from({ length: CONCURRENT_REQUESTS }, () => store.createTransfer({ principal: 'test', idempotencyKey, requestHash: bodyHash, transfer })),
     );
 
     expect(results.filter((r) => r.created)).toHaveLength(1);
@@ -72,9 +72,9 @@ describe('createTransfer and idempotency', () => {
     const idempotencyKey = `key-${randomUUID()}`;
     const first = newTransfer();
     const second = newTransfer({ amountMinor: 999n });
-    const created = await store.createTransfer({ idempotencyKey, requestHash: requestHash({ amount: '1250' }), transfer: first });
+    const created = await store.createTransfer({ principal: 'test', idempotencyKey, requestHash: requestHash({ amount: '1250' }), transfer: first });
 
-    const replayed = await store.createTransfer({ idempotencyKey, requestHash: requestHash({ amount: '999' }), transfer: second });
+    const replayed = await store.createTransfer({ principal: 'test', idempotencyKey, requestHash: requestHash({ amount: '999' }), transfer: second });
 
     expect(replayed).toMatchObject({ created: false, requestHashMatches: false });
     expect(replayed.transfer.id).toBe(created.transfer.id);
@@ -85,9 +85,9 @@ describe('createTransfer and idempotency', () => {
   it('when a key is replayed with the same body, then the same transfer is returned with requestHashMatches true', async () => {
     const idempotencyKey = `key-${randomUUID()}`;
     const transfer = newTransfer();
-    const created = await store.createTransfer({ idempotencyKey, requestHash: 'h1', transfer });
+    const created = await store.createTransfer({ principal: 'test', idempotencyKey, requestHash: 'h1', transfer });
 
-    const replayed = await store.createTransfer({ idempotencyKey, requestHash: 'h1', transfer });
+    const replayed = await store.createTransfer({ principal: 'test', idempotencyKey, requestHash: 'h1', transfer });
 
     expect(replayed).toEqual({ created: false, requestHashMatches: true, transfer: created.transfer });
   });
@@ -171,7 +171,7 @@ describe('recordStatus', () => {
 
 describe('reversals: claim, refusal, a new claim', () => {
   const newKey = () => `reversal-key-${randomUUID()}`;
-  const claim = (transferId: string, idempotencyKey: string) => store.claimReversal(transferId, { reversalId: randomUUID(), idempotencyKey, traceId: null });
+  const claim = (transferId: string, idempotencyKey: string) => store.claimReversal(transferId, { reversalId: randomUUID(), principal: 'test', idempotencyKey, traceId: null });
   const refuse = (transferId: string) => store.recordReversalRefused(transferId, { failureCode: 'INSUFFICIENT_FUNDS', failureMessage: 'no funds' });
 
   async function postedOne() {

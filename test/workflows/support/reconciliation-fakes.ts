@@ -166,6 +166,10 @@ export class FakeReconciliationStore implements ReconciliationStore {
     return this.reports.get(id)!;
   }
 
+  async runningReportOnDemand(): Promise<ReportRecord | null> {
+    return [...this.reports.values()].find((r) => r.trigger === 'api' && r.status === 'running') ?? null;
+  }
+
   async recordMismatches(reportId: string, check: ReconciliationCheck, mismatches: Mismatch[]): Promise<void> {
     const byCheck = this.mismatches.get(reportId) ?? new Map<ReconciliationCheck, Map<string, Mismatch>>();
     this.mismatches.set(reportId, byCheck);
