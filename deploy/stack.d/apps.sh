@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # The application processes of deploy/stack (sourced by it; uses its say, fail,
-# spawn, wait_for, port_open, stop_pid, build_apps, service_tokens_dir_of and APPS), started once each,
+# spawn, wait_for, port_open, stop_pid, build_apps, APPS and SERVICE_TOKENS_ROOT), started once each,
 # or several times for scale-out:
 #
 #   ACCOUNTS_INSTANCES, LEDGER_INSTANCES, READ_MODEL_INSTANCES (default 1):
@@ -85,6 +85,14 @@ up_apps() {
     if [[ $name == worker ]]; then up_workers "$entry"; else up_app "$name" "$port" "$entry" "$(instances_of "$name")"; fi
   done
   refresh_prometheus_targets
+}
+
+# The directory of an app's service credentials (worker-2 uses worker's), or
+# nothing for an app that holds none (dashboards): deploy/stack's ensure_service_tokens.
+service_tokens_dir_of() { # app name
+  local holder=${1%-[0-9]*} tokens_root=${SERVICE_TOKENS_ROOT:-$RUN_DIR/service-tokens}
+  [[ -d "$tokens_root/$holder" ]] && echo "$tokens_root/$holder"
+  return 0
 }
 
 up_app() { # name, port, entry, instances behind the port, extra environment (NAME=value)...
