@@ -16,6 +16,7 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY deploy/build deploy/build
 COPY deploy/trace-sink deploy/trace-sink
+COPY deploy/service-tokens deploy/service-tokens
 COPY api api
 COPY activities activities
 COPY workflows workflows
@@ -34,6 +35,9 @@ RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist dist
 # Every process reads its defaults here (lib/config.ts finds deploy/ beside package.json); compose overrides hosts.
 COPY deploy/defaults.env deploy/defaults.env
+# Where docker-compose.yml mounts the service credentials' volume: owned by the user below, so the
+# service-tokens job may write into the volume (a new volume takes this directory's owner and mode).
+RUN install -d -o 1000 -g 1000 -m 0700 /run/service-tokens
 # The official image's unprivileged user `node`, by number (a runtime can then check it is not root);
 # the processes write nothing under /app.
 USER 1000:1000

@@ -3,7 +3,7 @@ import '../lib/telemetry/register';
 import { Client, Connection } from '@temporalio/client';
 import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
 import { createAuditStore } from '../lib/audit/store';
-import { databaseUrl, loadConfig } from '../lib/config';
+import { databaseUrl, loadConfig, requireServiceTokens } from '../lib/config';
 import { closeServer, listen, onShutdown } from '../lib/http';
 import { LedgerClient } from '../lib/clients';
 import { createLogger, logProcessWarnings } from '../lib/logger';
@@ -23,6 +23,8 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger('gateway', config.LOG_LEVEL);
   logProcessWarnings(logger);
+  // Before anything is opened: without its tokens every call inside would be refused.
+  const tokens = requireServiceTokens(config, ['accounts', 'read-model', 'ledger']);
   const registry = createRegistry('gateway');
   const pool = createPool(config, TRANSFERS_DATABASE, { applicationName: 'gateway' });
   registerPoolGauges(registry, pool, TRANSFERS_DATABASE);
@@ -46,10 +48,10 @@ async function main(): Promise<void> {
     namespace: temporalConfig.namespace,
     interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] },
   });
-  const accounts = new Upstream('accounts', config.accountsUrl);
-  const readModel = new Upstream('read-model', config.readModelUrl);
+  const accounts = new Upstream('accounts', config.accountsUrl, tokens.accounts);
+  const readModel = new Upstream('read-model', config.readModelUrl, tokens['read-model']);
   // Only to release the hold of a transfer whose workflow closed without an outcome (closed-workflows.ts).
-  const ledger = new LedgerClient({ baseUrl: config.ledgerUrl });
+  const ledger = new LedgerClient({ baseUrl: config.ledgerUrl, token: tokens.ledger });
   if (config.apiKeys.length === 0) logger.warn('API_KEYS is not set: /v1 accepts requests without a key (development mode only)');
 
   const deps = {
@@ -78,7 +80,7 @@ async function main(): Promise<void> {
   };
   const resumer = startPendingResumer(deps, pool);
   const sweeper = startWorkflowSweeper(deps, pool, { intervalMs: config.workflowSweepIntervalMs, lookbackMs: config.workflowSweepLookbackMs });
-  const server = await listen(createGatewayApp(deps), config.GATEWAY_PORT, config.BIND_HOST);
+  const server = await listen(createGatewayApp(deps), config.GATEWAY_PORT, config.GATEWAY_BIND_HOST);
   logger.info({ port: config.GATEWAY_PORT, node: process.version }, 'gateway listening');
 
   onShutdown(logger, async () => {

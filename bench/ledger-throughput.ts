@@ -47,6 +47,8 @@ import { Client } from 'pg';
 import { databaseUrl, loadConfig, type Config } from '../lib/config';
 import { TOPICS } from '../lib/kafka';
 import {
+  benchAuthorization,
+  benchCredentials,
   agent,
   cpuBetween,
   cpuSnapshotOf,
@@ -122,7 +124,7 @@ interface Book {
 }
 
 async function createAccount(code: string, creditLimit?: string): Promise<string> {
-  const answer = await request(settings.accountsPort, 'POST', '/accounts', { code, name: `benchmark ${code}`, currency: CURRENCY, creditLimit });
+  const answer = await request(settings.accountsPort, 'POST', '/accounts', { code, name: `benchmark ${code}`, currency: CURRENCY, creditLimit }, { headers: benchAuthorization('accounts') });
   if (answer.status !== 201) throw failureOf(answer);
   return (JSON.parse(answer.body) as { id: string }).id;
 }
@@ -142,7 +144,7 @@ function entryBody(debitId: string, creditId: string, amountMinor: bigint) {
 
 /** Posts one entry; throws unless the ledger created it (201). */
 async function postEntry(debitId: string, creditId: string, amountMinor: bigint): Promise<void> {
-  const answer = await request(settings.ledgerPort, 'POST', '/entries', entryBody(debitId, creditId, amountMinor));
+  const answer = await request(settings.ledgerPort, 'POST', '/entries', entryBody(debitId, creditId, amountMinor), { headers: benchAuthorization('ledger') });
   if (answer.status !== 201) throw failureOf(answer);
 }
 
@@ -473,7 +475,7 @@ async function withSqlClients<T>(h: Harness, count: number, work: (dbs: Client[]
 async function runProbes(h: Harness): Promise<ProbeResult[]> {
   const { book } = h;
   const getAccount: Operation = async () => {
-    const answer = await request(settings.accountsPort, 'GET', `/accounts/${book.ordinaryIds[randomIndex(book.ordinaryIds.length)]}`);
+    const answer = await request(settings.accountsPort, 'GET', `/accounts/${book.ordinaryIds[randomIndex(book.ordinaryIds.length)]}`, undefined, { headers: benchAuthorization('accounts') });
     if (answer.status !== 200) throw failureOf(answer);
   };
   const probes: ProbeResult[] = [];
@@ -590,8 +592,8 @@ async function startServices(config: Config): Promise<void> {
     LOG_LEVEL: 'warn',
   };
   console.log(`starting accounts :${settings.accountsPort} and ledger :${settings.ledgerPort} (PostgreSQL ${config.PGHOST}:${config.PGPORT}, Kafka ${config.kafkaBrokers.join(',')})`);
-  await startService('accounts', 'services/accounts/main.ts', settings.accountsPort, env);
-  await startService('ledger', 'services/ledger/main.ts', settings.ledgerPort, env);
+  await startService('accounts', 'services/accounts/main.ts', settings.accountsPort, { ...env, ...benchCredentials('accounts') });
+  await startService('ledger', 'services/ledger/main.ts', settings.ledgerPort, { ...env, ...benchCredentials('ledger') });
 }
 
 async function main(): Promise<void> {

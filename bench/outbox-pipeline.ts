@@ -46,6 +46,7 @@ import { inTransaction, migrate } from '../lib/pg';
 import { readConsumerLag } from '../services/read-model/consumer-lag';
 import { CONSUMED_TOPICS, READ_MODEL_GROUP_ID } from '../services/read-model/consumer';
 import {
+  benchCredentials,
   cpuBetween,
   cpuSnapshotOf,
   defaultGroupOf,
@@ -206,7 +207,7 @@ async function main(): Promise<void> {
   const profileDir = process.env.BENCH_CPU_PROF_DIR;
   const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profileDir)}`] : [];
   await services.start('relay', 'bench/outbox/relay-process.ts', settings.relayPort, { ...env, OTEL_SERVICE_NAME: 'ledger' }, { nodeArgs });
-  await services.start('read-model', 'services/read-model/main.ts', config.READ_MODEL_PORT, { ...env, OTEL_SERVICE_NAME: 'read-model' }, { nodeArgs });
+  await services.start('read-model', 'services/read-model/main.ts', config.READ_MODEL_PORT, { ...env, ...benchCredentials('read-model'), OTEL_SERVICE_NAME: 'read-model' }, { nodeArgs });
   const kafka = createKafka(config, 'outbox-bench');
   const admin = kafka.admin();
   await admin.connect();

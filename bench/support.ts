@@ -12,9 +12,24 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DatabaseError, type Client } from 'pg';
 import type { Config } from '../lib/config';
+import { credentialEnvironment, generateServiceTokens } from '../lib/service-auth/topology';
 
 export const ROOT_DIR = path.resolve(__dirname, '..');
 export const REQUEST_TIMEOUT_MS = 10_000;
+
+/**
+ * The service credentials of the processes a benchmark starts itself, fresh
+ * for each run (lib/service-auth/topology.ts): `benchCredentials(name)` is the
+ * environment of process `name` (accounts, ledger, gateway, ...), `benchAuthorization`
+ * the header the benchmark sends when it calls a service directly, as `operator`.
+ */
+const BENCH_TOKENS = generateServiceTokens();
+export const benchCredentials = (holder: string): Record<string, string> => credentialEnvironment(BENCH_TOKENS, holder);
+export function benchAuthorization(service: 'accounts' | 'ledger' | 'read-model'): { authorization: string } {
+  const token = BENCH_TOKENS[service].find((entry) => entry.caller === 'operator')?.token;
+  if (!token) throw new Error(`the operator has no ${service} token`);
+  return { authorization: `Bearer ${token}` };
+}
 /** Linux's USER_HZ: /proc reports CPU time in these ticks. */
 const CLOCK_TICKS_PER_S = 100;
 

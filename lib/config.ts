@@ -6,6 +6,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { parseCallerTokens, checkToken, type CallerToken } from './service-auth/tokens';
+import { INTERNAL_SERVICES, readCredentialDirectory, type InternalService } from './service-auth/topology';
 
 /** The checkout: the nearest folder above this file with a package.json (the same from lib/ and from the build's dist/lib/). */
 function projectRoot(from: string): string {
@@ -34,7 +36,10 @@ const port = z.coerce.number().int().min(0).max(65535);
 const duration = z.string().regex(/^[0-9]+(ms|s|m|h|d)?$/, 'must be like 24h, 30m, 90s or 5000');
 
 const schema = z.object({
-  BIND_HOST: z.string().default('127.0.0.1'),
+  /** Where the gateway and the pages meant for people (the dashboards) listen; docker-compose.yml: 0.0.0.0. */
+  GATEWAY_BIND_HOST: z.string().min(1),
+  /** Where the internal services, the worker's metrics and the trace sink listen: loopback unless a container network isolates them. */
+  INTERNAL_BIND_HOST: z.string().min(1),
   /** Where the peers listen (with their *_PORT): loopback natively, compose service names in docker-compose.yml. */
   ACCOUNTS_HOST: z.string().min(1),
   LEDGER_HOST: z.string().min(1),
@@ -116,6 +121,19 @@ const schema = z.object({
   RATE_LIMIT_WRITES_PER_MINUTE: z.coerce.number().int().min(0).default(6000),
   /** Comma-separated API keys; when empty the gateway runs in development mode (no auth). */
   API_KEYS: z.string().default(''),
+  /**
+   * Service credentials (lib/service-auth): the callers an internal service
+   * accepts (`caller=token,...`), and the token this process sends to each
+   * service it calls. No defaults: deploy/stack and docker-compose.yml make
+   * them; SERVICE_TOKENS_DIR names a directory with one file per variable.
+   */
+  ACCOUNTS_CALLER_TOKENS: z.string().default(''),
+  LEDGER_CALLER_TOKENS: z.string().default(''),
+  READ_MODEL_CALLER_TOKENS: z.string().default(''),
+  ACCOUNTS_TOKEN: z.string().default(''),
+  LEDGER_TOKEN: z.string().default(''),
+  READ_MODEL_TOKEN: z.string().default(''),
+  SERVICE_TOKENS_DIR: z.string().optional(),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 
@@ -134,6 +152,8 @@ export type Config = Readonly<
     workflowSweepLookbackMs: number;
     idempotencyRetentionMs: number;
     apiKeys: string[];
+    /** The callers each internal service accepts (empty: none configured; the service refuses to start). */
+    callerTokens: Readonly<Record<InternalService, readonly CallerToken[]>>;
   }
 >;
 
@@ -151,12 +171,27 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const defaults = parseEnvFile(readFileSync(DEFAULTS_FILE, 'utf8'));
   const merged: Record<string, string | undefined> = { ...defaults };
   for (const [key, value] of Object.entries(env)) if (value !== undefined && value !== '') merged[key] = value;
+  // A credential set in the environment wins over its file.
+  if (merged.SERVICE_TOKENS_DIR) {
+    for (const [key, value] of Object.entries(readCredentialDirectory(merged.SERVICE_TOKENS_DIR))) if (!merged[key]) merged[key] = value;
+  }
   const parsed = schema.safeParse(merged);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
     throw new Error(`invalid configuration: ${problems.join('; ')}`);
   }
   const c = parsed.data;
+  let callerTokens: Record<InternalService, readonly CallerToken[]>;
+  try {
+    callerTokens = {
+      accounts: parseCallerTokens(c.ACCOUNTS_CALLER_TOKENS, 'ACCOUNTS_CALLER_TOKENS'),
+      ledger: parseCallerTokens(c.LEDGER_CALLER_TOKENS, 'LEDGER_CALLER_TOKENS'),
+      'read-model': parseCallerTokens(c.READ_MODEL_CALLER_TOKENS, 'READ_MODEL_CALLER_TOKENS'),
+    };
+    for (const variable of ['ACCOUNTS_TOKEN', 'LEDGER_TOKEN', 'READ_MODEL_TOKEN'] as const) checkToken(c[variable], variable);
+  } catch (error) {
+    throw new Error(`invalid configuration: ${(error as Error).message}`);
+  }
   return Object.freeze({
     ...c,
     kafkaBrokers: (c.KAFKA_BROKERS ?? `${c.KAFKA_HOST}:${c.KAFKA_PORT}`).split(',').map((b) => b.trim()),
@@ -172,7 +207,39 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workflowSweepLookbackMs: parseDurationMs(c.WORKFLOW_SWEEP_LOOKBACK),
     idempotencyRetentionMs: parseDurationMs(c.IDEMPOTENCY_RETENTION),
     apiKeys: c.API_KEYS.split(',').map((k) => k.trim()).filter(Boolean),
+    callerTokens: Object.freeze(callerTokens),
   });
+}
+
+/**
+ * The callers `service` accepts, or a start-up failure that says how to give
+ * them: an internal service never runs open.
+ */
+export function requireCallerTokens(config: Config, service: InternalService): readonly CallerToken[] {
+  const callers = config.callerTokens[service];
+  if (callers.length > 0) return callers;
+  const variable = INTERNAL_SERVICES[service].callersVariable;
+  throw new Error(
+    `${variable} is empty: the ${service} service refuses to start without the callers it accepts. ` +
+      `Set ${variable}=caller=token,... (tokens of at least 32 characters) or SERVICE_TOKENS_DIR to a directory holding a ${variable} file; ` +
+      'deploy/stack up and docker compose up make them (docs/architecture.md, "Service credentials").',
+  );
+}
+
+/** The token this process sends to each service it calls, or a start-up failure naming the first missing one. */
+export function requireServiceTokens<S extends InternalService>(config: Config, services: readonly S[]): Record<S, string> {
+  const tokens = {} as Record<S, string>;
+  for (const service of services) {
+    const variable = INTERNAL_SERVICES[service].tokenVariable;
+    if (config[variable] === '') {
+      throw new Error(
+        `${variable} is empty: this process calls the ${service} service, which answers 401 without its token. ` +
+          `Set ${variable} or SERVICE_TOKENS_DIR (deploy/stack up and docker compose up make them; docs/architecture.md, "Service credentials").`,
+      );
+    }
+    tokens[service] = config[variable];
+  }
+  return tokens;
 }
 
 /** Connection settings of one service's database (each service owns one). */

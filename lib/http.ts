@@ -2,7 +2,9 @@
  * The HTTP shell every service shares, so they all behave alike: JSON bodies
  * only (415 otherwise, 413 past the limit), /healthz, /readyz, /metrics,
  * X-Trace-Id on every response, one error middleware that writes
- * application/problem+json, and a graceful stop on SIGTERM.
+ * application/problem+json, and a graceful stop on SIGTERM. An internal
+ * service (accounts, ledger, read model) also refuses every other request
+ * without a known caller's credential (lib/service-auth).
  */
 import type { Server } from 'node:http';
 import { trace } from '@opentelemetry/api';
@@ -11,6 +13,8 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { metricsText } from './cluster/metrics';
 import { AppError, PROBLEM_TYPE_BASE, type Problem } from './errors';
+import { requireServiceCaller } from './service-auth/middleware';
+import type { CallerToken } from './service-auth/tokens';
 import { httpMetricsMiddleware, rememberRoute } from './telemetry/metrics';
 
 export type ReadinessChecks = Record<string, () => Promise<unknown>>;
@@ -21,6 +25,8 @@ export interface ServiceAppOptions {
   /** Each dependency's check; /readyz answers 503 naming the first that fails. */
   readiness: ReadinessChecks;
   bodyLimitBytes?: number;
+  /** An internal service: its name and the callers it accepts; every route but the probes and /metrics wants one's token. */
+  internal?: { service: string; callers: readonly CallerToken[] };
 }
 
 const READINESS_TIMEOUT_MS = 2_000;
@@ -37,6 +43,7 @@ export function createServiceApp(options: ServiceAppOptions): Express {
   app.get('/metrics', asyncHandler(async (_req, res) => {
     res.type(options.registry.contentType).send(await metricsText(options.registry));
   }));
+  if (options.internal) app.use(requireServiceCaller({ ...options.internal, logger: options.logger, registry: options.registry }));
   app.use(requireJsonBody);
   app.use(express.json({ limit: options.bodyLimitBytes ?? 64 * 1024, type: () => true, strict: false }));
   return app;
@@ -109,8 +116,10 @@ interface BodyParserError extends Error {
 function problemMiddleware(logger: Logger) {
   return (error: unknown, req: Request, res: Response, _next: NextFunction): void => {
     const problem = toProblem(error as BodyParserError);
-    if (problem.status === 503) logger.warn({ err: error, path: req.path }, 'dependency unavailable');
-    else if (problem.status >= 500) logger.error({ err: error, method: req.method, path: req.path }, 'request failed');
+    // The authenticated caller of an internal service (lib/service-auth), absent on the gateway.
+    const caller = typeof res.locals.caller === 'string' ? res.locals.caller : undefined;
+    if (problem.status === 503) logger.warn({ err: error, path: req.path, caller }, 'dependency unavailable');
+    else if (problem.status >= 500) logger.error({ err: error, method: req.method, path: req.path, caller }, 'request failed');
     sendProblem(res, problem);
   };
 }

@@ -16,7 +16,7 @@ import { createActivities, createReconciliationActivities } from '../activities'
 import { createReconciliationMetrics, type ReconciliationMetrics } from '../activities/metrics';
 import { temporalTransferWorkflows } from '../activities/transfer-workflows';
 import { createServiceClients, LedgerClient, ReadModelClient } from '../lib/clients';
-import { loadConfig } from '../lib/config';
+import { loadConfig, requireServiceTokens } from '../lib/config';
 import { closeServer, createServiceApp, finishServiceApp, listen, onShutdown } from '../lib/http';
 import { createLogger, logProcessWarnings } from '../lib/logger';
 import { createPool } from '../lib/pg';
@@ -47,7 +47,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(process.env.OTEL_SERVICE_NAME ?? SERVICE_NAME, config.LOG_LEVEL);
   logProcessWarnings(logger);
-  installRuntime(logger.child({ component: 'temporal' }), `${config.BIND_HOST}:${config.WORKER_TEMPORAL_METRICS_PORT}`);
+  installRuntime(logger.child({ component: 'temporal' }), `${config.INTERNAL_BIND_HOST}:${config.WORKER_TEMPORAL_METRICS_PORT}`);
 
   const registry = createRegistry(SERVICE_NAME);
   const pool = createPool(config, TRANSFERS_DATABASE, { applicationName: SERVICE_NAME });
@@ -56,8 +56,9 @@ async function main(): Promise<void> {
   if (applied.length > 0) logger.info({ migrations: applied }, 'transfers schema migrated');
 
   const clients = createServiceClients(config);
-  const reconciliationLedger = new LedgerClient({ baseUrl: config.ledgerUrl, timeoutMs: RECONCILIATION_CALL_TIMEOUT_MS });
-  const readModel = new ReadModelClient({ baseUrl: config.readModelUrl, timeoutMs: RECONCILIATION_CALL_TIMEOUT_MS });
+  const tokens = requireServiceTokens(config, ['ledger', 'read-model']);
+  const reconciliationLedger = new LedgerClient({ baseUrl: config.ledgerUrl, token: tokens.ledger, timeoutMs: RECONCILIATION_CALL_TIMEOUT_MS });
+  const readModel = new ReadModelClient({ baseUrl: config.readModelUrl, token: tokens['read-model'], timeoutMs: RECONCILIATION_CALL_TIMEOUT_MS });
   const reconciliations = createReconciliationStore(pool);
   const reconciliationMetrics = createReconciliationMetrics(registry);
   await showLastReconciliation(reconciliations, reconciliationMetrics, logger);
@@ -103,7 +104,7 @@ async function main(): Promise<void> {
     },
   });
   finishServiceApp(app, logger);
-  const server = await listen(app, config.WORKER_METRICS_PORT, config.BIND_HOST);
+  const server = await listen(app, config.WORKER_METRICS_PORT, config.INTERNAL_BIND_HOST);
 
   const running = worker.run();
   logger.info({ task_queue: config.TEMPORAL_TASK_QUEUE, ...describeTemporal(temporalConfig), port: config.WORKER_METRICS_PORT, node: process.version }, 'worker started');

@@ -10,7 +10,7 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { WORKER_PORT_STEP } from '../../lib/cluster/instance';
-import { answersHealth, type ServiceGroup } from '../support';
+import { answersHealth, benchCredentials, type ServiceGroup } from '../support';
 import { settings } from './settings';
 
 /** The worker bundles the workflows with webpack before it answers /healthz; on a busy machine that takes a while. */
@@ -94,6 +94,7 @@ function appEnv(app: AppProcess, tracing: boolean): NodeJS.ProcessEnv {
     OTEL_EXPORTER_OTLP_ENDPOINT: settings.otlpEndpoint ?? `http://127.0.0.1:${ports.otlpSink}`,
     OTEL_SERVICE_NAME: app.app,
     ...worker,
+    ...benchCredentials(app.app),
   };
 }
 

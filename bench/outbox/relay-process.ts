@@ -29,7 +29,7 @@ async function main(): Promise<void> {
   relay.start();
   const app = createServiceApp({ logger, registry, readiness: { postgres: () => pool.query('SELECT 1') } });
   finishServiceApp(app, logger);
-  const server = await listen(app, port, config.BIND_HOST);
+  const server = await listen(app, port, config.INTERNAL_BIND_HOST);
   onShutdown(logger, async () => {
     server.close();
     await relay.stop();

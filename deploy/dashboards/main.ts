@@ -10,7 +10,7 @@ import { createDashboardsApp } from './server';
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger('dashboards', config.LOG_LEVEL);
-  const server = await listen(createDashboardsApp({ prometheusUrl: config.prometheusUrl, logger }), config.DASHBOARDS_PORT, config.BIND_HOST);
+  const server = await listen(createDashboardsApp({ prometheusUrl: config.prometheusUrl, logger }), config.DASHBOARDS_PORT, config.GATEWAY_BIND_HOST);
   logger.info({ port: config.DASHBOARDS_PORT, prometheus: config.prometheusUrl }, 'dashboards page listening');
   onShutdown(logger, () => closeServer(server));
 }

@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # The application processes of deploy/stack (sourced by it; uses its say, fail,
-# spawn, wait_for, port_open, stop_pid, build_apps and APPS), started once each,
+# spawn, wait_for, port_open, stop_pid, build_apps, APPS and SERVICE_TOKENS_ROOT), started once each,
 # or several times for scale-out:
 #
 #   ACCOUNTS_INSTANCES, LEDGER_INSTANCES, READ_MODEL_INSTANCES (default 1):
@@ -87,6 +87,14 @@ up_apps() {
   refresh_prometheus_targets
 }
 
+# The directory of an app's service credentials (worker-2 uses worker's), or
+# nothing for an app that holds none (dashboards): deploy/stack's ensure_service_tokens.
+service_tokens_dir_of() { # app name
+  local holder=${1%-[0-9]*} tokens_root=${SERVICE_TOKENS_ROOT:-$RUN_DIR/service-tokens}
+  [[ -d "$tokens_root/$holder" ]] && echo "$tokens_root/$holder"
+  return 0
+}
+
 up_app() { # name, port, entry, instances behind the port, extra environment (NAME=value)...
   local name=$1 port=$2 entry=$3 count=$4 running
   shift 4
@@ -98,8 +106,11 @@ up_app() { # name, port, entry, instances behind the port, extra environment (NA
   fi
   build_apps
   # The stack's own Temporal unless the caller names another client configuration.
-  local environment=(OTEL_SERVICE_NAME="$name" TEMPORAL_CONFIG_FILE="${TEMPORAL_CONFIG_FILE:-$DEPLOY/temporal-client.toml}")
+  local environment=(OTEL_SERVICE_NAME="$name" TEMPORAL_CONFIG_FILE="${TEMPORAL_CONFIG_FILE:-$DEPLOY/temporal-client.toml}") tokens
   ((count > 1)) && environment+=(INSTANCES_FILE="$RUN_DIR/$name.instances")
+  # Its service credentials (deploy/stack's ensure_service_tokens): the callers it accepts, its tokens for the services it calls.
+  tokens=$(service_tokens_dir_of "$name")
+  [[ -n "$tokens" ]] && environment+=(SERVICE_TOKENS_DIR="$tokens")
   spawn "$name" env "${environment[@]}" "$@" node --enable-source-maps "$ROOT/dist/${entry%.ts}.js"
   echo "$count" > "$RUN_DIR/$name.count"
   wait_for "$name" "$LOG_DIR/$name.log" curl -fsS "http://127.0.0.1:$port/healthz"

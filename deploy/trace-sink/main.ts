@@ -18,7 +18,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   mkdirSync(path.dirname(SPANS_FILE), { recursive: true });
   const file = new RotatingFile(SPANS_FILE, Math.floor(config.TRACE_FILE_MAX_MB * 1024 * 1024), config.TRACE_FILES_KEPT);
-  const receiver = await startOtlpReceiver((spans) => file.appendLines(spans.map((s) => JSON.stringify(s))), config.OTLP_HTTP_PORT, config.BIND_HOST);
+  const receiver = await startOtlpReceiver((spans) => file.appendLines(spans.map((s) => JSON.stringify(s))), config.OTLP_HTTP_PORT, config.INTERNAL_BIND_HOST);
   console.log(JSON.stringify({
     level: 'info',
     time: new Date().toISOString(),

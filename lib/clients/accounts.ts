@@ -13,6 +13,8 @@ export interface AccountsApi {
 
 export interface AccountsClientOptions {
   baseUrl: string;
+  /** This process's token for the accounts service (lib/service-auth). */
+  token: string;
   timeoutMs?: number;
 }
 
@@ -22,7 +24,7 @@ export class AccountsClient implements AccountsApi {
   private readonly http: JsonHttpClient;
 
   constructor(options: AccountsClientOptions) {
-    this.http = new JsonHttpClient({ service: 'accounts', baseUrl: options.baseUrl, timeoutMs: options.timeoutMs ?? ACCOUNTS_TIMEOUT_MS_DEFAULT });
+    this.http = new JsonHttpClient({ service: 'accounts', baseUrl: options.baseUrl, token: options.token, timeoutMs: options.timeoutMs ?? ACCOUNTS_TIMEOUT_MS_DEFAULT });
   }
 
   async getAccounts(accountIds: string[]): Promise<Map<string, AccountDto>> {

@@ -2,8 +2,10 @@
  * A small JSON-over-HTTP client on `node:http` (not global fetch: the
  * OpenTelemetry HTTP instrumentation patches node:http only, so these calls
  * get client spans and carry `traceparent`). One keep-alive agent per client,
- * a deadline on every call, a cap on the response size. It turns transport
- * trouble into TransientServiceError; mapping statuses is the caller's job.
+ * a deadline on every call, a cap on the response size, and this process's
+ * service credential on every request (`Authorization: Bearer`, lib/service-auth).
+ * It turns transport trouble into TransientServiceError; mapping statuses is
+ * the caller's job.
  */
 import http from 'node:http';
 import { TransientServiceError, UnexpectedResponseError } from './errors';
@@ -15,6 +17,8 @@ export interface JsonHttpClientOptions {
   baseUrl: string;
   /** Whole-call deadline: connect, send, and read the whole answer. */
   timeoutMs: number;
+  /** The token the service knows this process by (ACCOUNTS_TOKEN, LEDGER_TOKEN, READ_MODEL_TOKEN). */
+  token: string;
   maxSockets?: number;
   responseBytesMax?: number;
 }
@@ -65,7 +69,8 @@ export class JsonHttpClient {
 
   private send(request: JsonRequest): Promise<JsonResponse> {
     const payload = request.body === undefined ? undefined : Buffer.from(JSON.stringify(request.body));
-    const headers: Record<string, string | number> = { accept: 'application/json', ...request.headers };
+    // The credential last: no header a caller passes on can replace it.
+    const headers: Record<string, string | number> = { accept: 'application/json', ...request.headers, authorization: `Bearer ${this.options.token}` };
     if (payload) {
       headers['content-type'] = 'application/json';
       headers['content-length'] = payload.length;
@@ -134,9 +139,15 @@ export class JsonHttpClient {
 
 class StaleSocketError extends Error {}
 
-/** Statuses worth retrying whatever the route: the server is overloaded, restarting or broken for now. */
+/**
+ * Statuses worth retrying whatever the route: the server is overloaded,
+ * restarting or broken for now. A 401 too: the service refused this process's
+ * credential, a configuration fault (a token rotated on one side only) that
+ * an operator's fix ends; a saga step waits for it rather than failing a
+ * transfer, or its compensation, for good.
+ */
 export function isTransientStatus(status: number): boolean {
-  return status >= 500 || status === 429 || status === 408;
+  return status >= 500 || status === 429 || status === 408 || status === 401;
 }
 
 /** The `code` and `detail` of a problem+json body, when it has them. */

@@ -59,6 +59,8 @@ export interface LedgerReconciliationApi {
 
 export interface LedgerClientOptions {
   baseUrl: string;
+  /** This process's token for the ledger service (lib/service-auth). */
+  token: string;
   timeoutMs?: number;
 }
 
@@ -68,7 +70,7 @@ export class LedgerClient implements LedgerApi, LedgerReconciliationApi {
   private readonly http: JsonHttpClient;
 
   constructor(options: LedgerClientOptions) {
-    this.http = new JsonHttpClient({ service: 'ledger', baseUrl: options.baseUrl, timeoutMs: options.timeoutMs ?? LEDGER_TIMEOUT_MS_DEFAULT });
+    this.http = new JsonHttpClient({ service: 'ledger', baseUrl: options.baseUrl, token: options.token, timeoutMs: options.timeoutMs ?? LEDGER_TIMEOUT_MS_DEFAULT });
   }
 
   async reserveHold(request: ReserveHoldRequest, options?: CallOptions): Promise<HoldDto> {

@@ -15,6 +15,8 @@ export interface ReadModelApi {
 
 export interface ReadModelClientOptions {
   baseUrl: string;
+  /** This process's token for the read-model service (lib/service-auth). */
+  token: string;
   timeoutMs?: number;
 }
 
@@ -24,7 +26,7 @@ export class ReadModelClient implements ReadModelApi {
   private readonly http: JsonHttpClient;
 
   constructor(options: ReadModelClientOptions) {
-    this.http = new JsonHttpClient({ service: 'read-model', baseUrl: options.baseUrl, timeoutMs: options.timeoutMs ?? READ_MODEL_TIMEOUT_MS_DEFAULT });
+    this.http = new JsonHttpClient({ service: 'read-model', baseUrl: options.baseUrl, token: options.token, timeoutMs: options.timeoutMs ?? READ_MODEL_TIMEOUT_MS_DEFAULT });
   }
 
   async listBalances(page: PageRequest): Promise<ReadModelBalancePageDto> {

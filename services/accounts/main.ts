@@ -5,7 +5,7 @@ import '../../lib/telemetry/register';
  * (in-flight requests finish), stops the relay, then ends the pool.
  */
 import { runInstances } from '../../lib/cluster/instances';
-import { databaseUrl, loadConfig } from '../../lib/config';
+import { databaseUrl, loadConfig, requireCallerTokens } from '../../lib/config';
 import { closeServer, listen, onShutdown } from '../../lib/http';
 import { createKafka } from '../../lib/kafka';
 import { createLogger, logProcessWarnings } from '../../lib/logger';
@@ -22,6 +22,7 @@ logProcessWarnings(logger);
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  const callers = requireCallerTokens(config, 'accounts');
   const registry = createRegistry('accounts');
   const pool = createPool(config, DATABASE, { applicationName: 'accounts' });
   registerPoolGauges(registry, pool, DATABASE);
@@ -41,8 +42,11 @@ async function main(): Promise<void> {
   });
   relay.start();
 
-  const server = await listen(createAccountsApp({ pool, logger, registry }), config.ACCOUNTS_PORT, config.BIND_HOST);
-  logger.info({ host: config.BIND_HOST, port: config.ACCOUNTS_PORT, node: process.version }, 'accounts service listening');
+  const server = await listen(createAccountsApp({ pool, logger, registry, callers }), config.ACCOUNTS_PORT, config.INTERNAL_BIND_HOST);
+  logger.info(
+    { host: config.INTERNAL_BIND_HOST, port: config.ACCOUNTS_PORT, callers: callers.map((c) => c.caller), node: process.version },
+    'accounts service listening',
+  );
 
   onShutdown(logger, async () => {
     await closeServer(server);

@@ -4,6 +4,7 @@
  */
 import type { Express } from 'express';
 import { createServiceApp, finishServiceApp } from '../../lib/http';
+import type { CallerToken } from '../../lib/service-auth/tokens';
 import type { Logger } from '../../lib/logger';
 import type { Pool } from '../../lib/pg';
 import type { Registry } from '../../lib/telemetry/metrics';
@@ -15,11 +16,13 @@ export interface AccountsAppDeps {
   pool: Pool;
   logger: Logger;
   registry: Registry;
+  /** Who may call it (ACCOUNTS_CALLER_TOKENS); every route but /healthz, /readyz and /metrics wants one's token. */
+  callers: readonly CallerToken[];
 }
 
-export function createAccountsApp({ pool, logger, registry }: AccountsAppDeps): Express {
+export function createAccountsApp({ pool, logger, registry, callers }: AccountsAppDeps): Express {
   // Kafka is not a readiness dependency: while it is down, changes wait in the outbox.
-  const app = createServiceApp({ logger, registry, readiness: { postgres: () => pool.query('SELECT 1') } });
+  const app = createServiceApp({ logger, registry, readiness: { postgres: () => pool.query('SELECT 1') }, internal: { service: 'accounts', callers } });
   const metrics = createAccountsMetrics(registry);
   app.use(accountsRouter(createAccounts({ pool, logger, metrics }), metrics));
   finishServiceApp(app, logger);

@@ -6,7 +6,7 @@ import '../../lib/telemetry/register';
 import path from 'node:path';
 import { AccountsClient } from '../../lib/clients';
 import { runInstances } from '../../lib/cluster/instances';
-import { databaseUrl, loadConfig } from '../../lib/config';
+import { databaseUrl, loadConfig, requireCallerTokens, requireServiceTokens } from '../../lib/config';
 import { closeServer, listen, onShutdown } from '../../lib/http';
 import { createKafka } from '../../lib/kafka';
 import { createLogger, logProcessWarnings } from '../../lib/logger';
@@ -24,12 +24,15 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger('ledger', config.LOG_LEVEL);
   logProcessWarnings(logger);
+  // Before anything is opened: a ledger without its callers' tokens, or without its own for the accounts service, does not start.
+  const callers = requireCallerTokens(config, 'ledger');
+  const tokens = requireServiceTokens(config, ['accounts']);
   const registry = createRegistry('ledger');
   const pool = createPool(config, 'ledger', { applicationName: 'ledger' });
   registerPoolGauges(registry, pool, 'ledger');
   await migrate(pool, OUTBOX_MIGRATIONS_DIR, path.join(__dirname, 'db', 'migrations'));
 
-  const accounts = new AccountsClient({ baseUrl: config.accountsUrl });
+  const accounts = new AccountsClient({ baseUrl: config.accountsUrl, token: tokens.accounts });
   const deps: LedgerDeps = { pool, directory: httpAccountDirectory(accounts), metrics: createLedgerMetrics(registry), logger };
   const kafka = createKafka(config, 'ledger', logger);
   // The relay has a pool of its own: it keeps a transaction open while it
@@ -47,8 +50,8 @@ async function main(): Promise<void> {
       await admin.disconnect();
     },
   };
-  const server = await listen(createLedgerApp(deps, registry, readiness), config.LEDGER_PORT, config.BIND_HOST);
-  logger.info({ port: config.LEDGER_PORT, node: process.version }, 'ledger listening');
+  const server = await listen(createLedgerApp(deps, registry, readiness, callers), config.LEDGER_PORT, config.INTERNAL_BIND_HOST);
+  logger.info({ host: config.INTERNAL_BIND_HOST, port: config.LEDGER_PORT, callers: callers.map((c) => c.caller), node: process.version }, 'ledger listening');
 
   onShutdown(logger, async () => {
     await closeServer(server);

@@ -2,11 +2,13 @@
 import type { Express } from 'express';
 import type { Registry } from 'prom-client';
 import { createServiceApp, finishServiceApp, type ReadinessChecks } from '../../lib/http';
+import type { CallerToken } from '../../lib/service-auth/tokens';
 import type { LedgerDeps } from './deps';
 import { ledgerRoutes } from './routes';
 
-export function createLedgerApp(deps: LedgerDeps, registry: Registry, readiness: ReadinessChecks): Express {
-  const app = createServiceApp({ logger: deps.logger, registry, readiness });
+/** `callers`: who may call it (LEDGER_CALLER_TOKENS); every route but /healthz, /readyz and /metrics wants one's token. */
+export function createLedgerApp(deps: LedgerDeps, registry: Registry, readiness: ReadinessChecks, callers: readonly CallerToken[]): Express {
+  const app = createServiceApp({ logger: deps.logger, registry, readiness, internal: { service: 'ledger', callers } });
   app.use(ledgerRoutes(deps));
   finishServiceApp(app, deps.logger);
   return app;

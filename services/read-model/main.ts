@@ -7,7 +7,7 @@ import '../../lib/telemetry/register';
  */
 import type { Admin } from 'kafkajs';
 import { runInstances } from '../../lib/cluster/instances';
-import { loadConfig } from '../../lib/config';
+import { loadConfig, requireCallerTokens } from '../../lib/config';
 import { closeServer, listen, onShutdown } from '../../lib/http';
 import { createKafka } from '../../lib/kafka';
 import { createLogger, logProcessWarnings, type Logger } from '../../lib/logger';
@@ -25,6 +25,7 @@ const DATABASE = 'readmodel';
 
 async function main(logger: Logger): Promise<void> {
   const config = loadConfig();
+  const callers = requireCallerTokens(config, 'read-model');
   const registry = createRegistry(SERVICE);
   const pool = createPool(config, DATABASE, { applicationName: SERVICE });
   bindPoolToSchema(pool, LIVE_SCHEMA);
@@ -46,9 +47,12 @@ async function main(logger: Logger): Promise<void> {
 
   // A consumer that would miss events the log no longer holds refuses: then /readyz says why (projection-start.ts).
   const { consumer, readiness } = await startProjecting({ kafka, pool, logger, metrics, groupId: READ_MODEL_GROUP_ID });
-  const app = createReadModelApp({ pool, logger, registry, metrics, readiness: { ...readinessChecks(pool, admin), ...readiness } });
-  const server = await listen(app, config.READ_MODEL_PORT, config.BIND_HOST);
-  logger.info({ host: config.BIND_HOST, port: config.READ_MODEL_PORT, node: process.version }, 'read model listening');
+  const app = createReadModelApp({ pool, logger, registry, metrics, readiness: { ...readinessChecks(pool, admin), ...readiness }, callers });
+  const server = await listen(app, config.READ_MODEL_PORT, config.INTERNAL_BIND_HOST);
+  logger.info(
+    { host: config.INTERNAL_BIND_HOST, port: config.READ_MODEL_PORT, callers: callers.map((c) => c.caller), node: process.version },
+    'read model listening',
+  );
 
   onShutdown(logger, async () => {
     await closeServer(server);

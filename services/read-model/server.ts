@@ -7,6 +7,7 @@ import type { Express } from 'express';
 import { createServiceApp, finishServiceApp, type ReadinessChecks } from '../../lib/http';
 import type { Logger } from '../../lib/logger';
 import type { Pool } from '../../lib/pg';
+import type { CallerToken } from '../../lib/service-auth/tokens';
 import type { Registry } from '../../lib/telemetry/metrics';
 import type { ReadModelMetrics } from './metrics';
 import { readModelRoutes } from './routes';
@@ -18,10 +19,16 @@ export interface ReadModelAppDeps {
   metrics: ReadModelMetrics;
   /** The dependencies /readyz checks: PostgreSQL and Kafka. */
   readiness: ReadinessChecks;
+  /**
+   * Who may call it (READ_MODEL_CALLER_TOKENS): its balances and statements are
+   * every customer's, readable through the gateway only under the gateway's own
+   * rules, so the read model wants a caller's token as the ledger does.
+   */
+  callers: readonly CallerToken[];
 }
 
 export function createReadModelApp(deps: ReadModelAppDeps): Express {
-  const app = createServiceApp({ logger: deps.logger, registry: deps.registry, readiness: deps.readiness });
+  const app = createServiceApp({ logger: deps.logger, registry: deps.registry, readiness: deps.readiness, internal: { service: 'read-model', callers: deps.callers } });
   app.use(readModelRoutes({ pool: deps.pool, metrics: deps.metrics }));
   finishServiceApp(app, deps.logger);
   return app;

@@ -12,7 +12,10 @@
  *
  * The rule compose follows: every container listens on the port of
  * deploy/defaults.env, the apps read that file as natively and get only their
- * bind address and their peers' hosts from compose's environment.
+ * bind addresses, their peers' hosts and their credentials' directory from
+ * compose's environment. Only the gateway and the UIs are on the edge network
+ * and published; everything else is on the internal network only, and each
+ * app mounts only its own service credentials (lib/service-auth/topology.ts).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,6 +23,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseTopicsFile, type TopicSpec } from '../../deploy/kafka/topics';
 import { loadConfig, parseEnvFile, ROOT_DIR } from '../../lib/config';
+import { CREDENTIAL_HOLDERS } from '../../lib/service-auth/topology';
 import {
   commandOf,
   dependencies,
@@ -34,6 +38,7 @@ import {
   readScrapeJobs,
   splitAddress,
   type ComposeService,
+  type ComposeVolume,
   type ScrapeJob,
 } from './support/deploy-files';
 
@@ -58,8 +63,15 @@ const services = compose.services;
  * client uses and compose's temporal container keeps at its image's defaults.
  */
 const portVariables = Object.keys(defaults).filter((name) => name.endsWith('PORT') && !name.startsWith('TEMPORAL_SERVER_'));
-/** Environment variables an app container may set besides deploy/defaults.env's. */
-const STANDARD_VARIABLES = ['OTEL_SERVICE_NAME', 'OTEL_EXPORTER_OTLP_ENDPOINT'];
+/** Environment variables an app container may set besides deploy/defaults.env's (SERVICE_TOKENS_DIR: lib/config.ts, no default). */
+const STANDARD_VARIABLES = ['OTEL_SERVICE_NAME', 'OTEL_EXPORTER_OTLP_ENDPOINT', 'SERVICE_TOKENS_DIR'];
+/** The one-shot job that writes the service credentials, from the apps' image. */
+const TOKENS_JOB = 'service-tokens';
+/** Where each app finds its credentials, and where the job writes them (one directory per holder below it). */
+const TOKENS_MOUNT = '/run/service-tokens';
+const TOKENS_STACK_DIR = `${TOKENS_MOUNT}/stack`;
+/** What a person uses: on the edge network, published on loopback. Nothing else is either. */
+const EDGE_SERVICES = ['gateway', 'temporal-ui', 'grafana', 'prometheus', 'alertmanager', 'jaeger'];
 /**
  * Port variables whose container listens elsewhere than the native process,
  * and why; the scrape target must still follow the container's real port.
@@ -78,6 +90,11 @@ function service(name: string): ComposeService {
 
 function environmentOf(name: string): Record<string, string> {
   return Object.fromEntries(Object.entries(service(name).environment ?? {}).map(([key, value]) => [key, String(value)]));
+}
+
+function networksOf(definition: ComposeService): string[] {
+  const networks = definition.networks ?? [];
+  return Array.isArray(networks) ? networks : Object.keys(networks);
 }
 
 function defaultPort(variable: string): number {
@@ -135,7 +152,7 @@ describe('docker-compose.yml agrees with deploy/defaults.env and the native stac
   it('runs every application process of deploy/stack from the image of the Dockerfile, with its compiled entry', () => {
     expect(apps.map((app) => app.name)).toEqual(expect.arrayContaining(['accounts', 'gateway', 'ledger', 'read-model', 'worker']));
     const built = Object.keys(services).filter((name) => services[name].build !== undefined);
-    expect(built.sort()).toEqual(apps.map((app) => app.name).sort());
+    expect(built.sort()).toEqual([...apps.map((app) => app.name), TOKENS_JOB].sort());
     const images = new Set(apps.map((app) => service(app.name).image));
     expect(images.size).toBe(1);
     for (const app of apps) {
@@ -145,10 +162,15 @@ describe('docker-compose.yml agrees with deploy/defaults.env and the native stac
     }
   });
 
-  it('gives each app its name, a bind address its peers reach, and only variables the configuration knows', () => {
+  it('gives each app its name, bind addresses its peers reach, and only variables the configuration knows', () => {
     for (const app of apps) {
       const environment = environmentOf(app.name);
-      expect({ app: app.name, name: environment.OTEL_SERVICE_NAME, bind: environment.BIND_HOST }).toEqual({ app: app.name, name: app.name, bind: '0.0.0.0' });
+      expect({ app: app.name, name: environment.OTEL_SERVICE_NAME, gateway: environment.GATEWAY_BIND_HOST, internal: environment.INTERNAL_BIND_HOST }).toEqual({
+        app: app.name,
+        name: app.name,
+        gateway: '0.0.0.0',
+        internal: '0.0.0.0',
+      });
       const unknown = Object.keys(environment).filter((key) => !(key in defaults) && !STANDARD_VARIABLES.includes(key));
       expect({ app: app.name, unknown }).toEqual({ app: app.name, unknown: [] });
       // A port changed here would no longer be the one Prometheus, the peers and the health check use.
@@ -158,7 +180,7 @@ describe('docker-compose.yml agrees with deploy/defaults.env and the native stac
   });
 
   it('points each app at its peers: every *_HOST is the compose service listening on the matching *_PORT', () => {
-    const hostVariables = Object.keys(defaults).filter((name) => name.endsWith('HOST') && name !== 'BIND_HOST');
+    const hostVariables = Object.keys(defaults).filter((name) => name.endsWith('HOST') && !name.endsWith('BIND_HOST'));
     expect(hostVariables).toEqual(expect.arrayContaining(['PGHOST', 'ACCOUNTS_HOST', 'LEDGER_HOST', 'READ_MODEL_HOST', 'KAFKA_HOST', 'TEMPORAL_HOST']));
     for (const app of apps) {
       const environment = environmentOf(app.name);
@@ -178,7 +200,7 @@ describe('docker-compose.yml agrees with deploy/defaults.env and the native stac
     expect(config.kafkaBrokers).toEqual([`kafka:${defaults.KAFKA_PORT}`]);
     expect(config.temporalAddress).toBe(`temporal:${defaults.TEMPORAL_PORT}`);
     expect(config.prometheusUrl).toBe(`http://prometheus:${defaults.PROMETHEUS_PORT}`);
-    expect(config.BIND_HOST).toBe('0.0.0.0');
+    expect({ gateway: config.GATEWAY_BIND_HOST, internal: config.INTERNAL_BIND_HOST }).toEqual({ gateway: '0.0.0.0', internal: '0.0.0.0' });
   });
 
   it('sends every app’s traces to the trace backend’s OTLP/HTTP port', () => {
@@ -208,15 +230,11 @@ describe('docker-compose.yml agrees with deploy/defaults.env and the native stac
     for (const variable of portVariables) {
       const listener = listenerOf(variable);
       const published = (services[listener.service].ports ?? []).map(parsePublishedPort);
-      // Kafka: the host reaches the EXTERNAL listener, which advertises 127.0.0.1:KAFKA_PORT (the containers use INTERNAL).
-      const containerPort = variable === 'KAFKA_PORT' ? kafkaListenerPort('EXTERNAL') : listener.port;
-      const mine = published.filter((port) => port.container === containerPort);
-      if (mine.length === 0) continue; // not published (the worker's metrics, Kafka's controller): reached inside the network only
+      const mine = published.filter((port) => port.container === listener.port);
+      if (mine.length === 0) continue; // not published (the internal services, the data stores): reached inside the network only
       expect({ variable, host: mine.map((port) => port.host) }).toEqual({ variable, host: [defaultPort(variable)] });
     }
-    expect(environmentOf('kafka').KAFKA_ADVERTISED_LISTENERS.split(',').sort()).toEqual(
-      [`EXTERNAL://127.0.0.1:${defaults.KAFKA_PORT}`, `INTERNAL://kafka:${defaults.KAFKA_PORT}`].sort(),
-    );
+    expect(environmentOf('kafka').KAFKA_ADVERTISED_LISTENERS).toBe(`INTERNAL://kafka:${defaults.KAFKA_PORT}`);
     expect(environmentOf('kafka').KAFKA_CONTROLLER_QUORUM_VOTERS).toBe(`1@kafka:${defaults.KAFKA_CONTROLLER_PORT}`);
   });
 
@@ -229,6 +247,38 @@ describe('docker-compose.yml agrees with deploy/defaults.env and the native stac
     }
     for (const name of ['temporal-namespace', 'temporal-ui']) {
       expect({ service: name, address: environmentOf(name).TEMPORAL_ADDRESS }).toEqual({ service: name, address: `${temporal.service}:${temporal.port}` });
+    }
+  });
+
+  it('puts every container on the internal network, and only the gateway and the UIs on the edge network and on published ports', () => {
+    expect(compose.networks?.internal?.internal).toBe(true);
+    expect(compose.networks?.edge?.internal ?? false).toBe(false);
+    for (const [name, definition] of Object.entries(services)) {
+      const networks = networksOf(definition);
+      const edge = EDGE_SERVICES.includes(name);
+      expect({ service: name, networks: [...networks].sort() }).toEqual({ service: name, networks: edge ? ['edge', 'internal'] : ['internal'] });
+      expect({ service: name, published: (definition.ports ?? []).length > 0 }).toEqual({ service: name, published: edge });
+    }
+  });
+
+  it('mounts for each app only its own service credentials, read-only, written first by the service-tokens job', () => {
+    const job = service(TOKENS_JOB);
+    expect(commandOf(job)).toEqual(['dist/deploy/service-tokens/main.js', TOKENS_STACK_DIR]);
+    expect(job.volumes).toEqual([`service-tokens:${TOKENS_MOUNT}`]);
+    expect(compose.volumes).toHaveProperty('service-tokens');
+    for (const app of apps) {
+      const definition = service(app.name);
+      const mounts = (definition.volumes ?? []).filter((v): v is ComposeVolume => typeof v !== 'string' && v.source === 'service-tokens');
+      expect({ app: app.name, holder: CREDENTIAL_HOLDERS.includes(app.name) }).toEqual({ app: app.name, holder: true });
+      expect({ app: app.name, mounts }).toEqual({
+        app: app.name,
+        mounts: [{ type: 'volume', source: 'service-tokens', target: TOKENS_MOUNT, read_only: true, volume: { subpath: `stack/${app.name}` } }],
+      });
+      expect({ app: app.name, dir: environmentOf(app.name).SERVICE_TOKENS_DIR }).toEqual({ app: app.name, dir: TOKENS_MOUNT });
+      expect({ app: app.name, waits: (definition.depends_on as Record<string, { condition: string }>)[TOKENS_JOB]?.condition }).toEqual({
+        app: app.name,
+        waits: 'service_completed_successfully',
+      });
     }
   });
 

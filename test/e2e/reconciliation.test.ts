@@ -48,6 +48,7 @@ import { transferWorkflowId } from '../../workflows/definitions';
 import { createRegistry } from '../../lib/telemetry/metrics';
 import { createTransferStore, startTransferStatusListener } from '../../lib/transfers';
 import { call, startApp } from '../support/service';
+import { operatorHeaders } from '../support/credentials';
 import { api, config, createAccount, ensureSystem, eventually, newKey, transfer, transferAndSettle } from '../support/system';
 
 /** A full run reads every account and transfer of the shared databases, and waits twice for suspects to settle. */
@@ -92,9 +93,10 @@ type Named = { accountId?: string; transferId?: string; entryId?: string; holdId
 const subjectOf = (m: Named) => m.accountId ?? m.transferId ?? m.entryId ?? m.holdId ?? '';
 const ours = <T extends Named>(list: T[], ids: string[]) => list.filter((m) => ids.includes(subjectOf(m)));
 
-/** A POST straight to the ledger's own port, past the gateway and every saga. */
+/** A POST straight to the ledger's own port (as the operator), past the gateway and every saga. */
 async function postToLedger(pathname: string, body: unknown): Promise<{ status: number; body: any }> {
-  const answer = await fetch(`http://127.0.0.1:${config.LEDGER_PORT}${pathname}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const headers = { 'content-type': 'application/json', ...operatorHeaders(config, 'ledger') };
+  const answer = await fetch(`http://127.0.0.1:${config.LEDGER_PORT}${pathname}`, { method: 'POST', headers, body: JSON.stringify(body) });
   return { status: answer.status, body: await answer.json() };
 }
 
@@ -217,8 +219,8 @@ describe('reconciliation on demand', () => {
     async () => {
       const connection = await Connection.connect({ address: config.temporalAddress });
       const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
-      const ledger = new LedgerClient({ baseUrl: `http://127.0.0.1:${config.LEDGER_PORT}` });
-      const readModelClient = new ReadModelClient({ baseUrl: `http://127.0.0.1:${config.READ_MODEL_PORT}` });
+      const ledger = new LedgerClient({ baseUrl: `http://127.0.0.1:${config.LEDGER_PORT}`, token: config.LEDGER_TOKEN });
+      const readModelClient = new ReadModelClient({ baseUrl: `http://127.0.0.1:${config.READ_MODEL_PORT}`, token: config.READ_MODEL_TOKEN });
       const store = createReconciliationStore(transfers);
       const activities = createReconciliationActivities({
         ledger,
@@ -329,8 +331,8 @@ describe('reconciliation on demand', () => {
   it('when API keys are configured, then a POST without a key is 401 and starts nothing', async () => {
     const registry = createRegistry('gateway-reconciliation-auth-test');
     const connection = Connection.lazy({ address: config.temporalAddress });
-    const accounts = new Upstream('accounts', `http://127.0.0.1:${config.ACCOUNTS_PORT}`);
-    const readModelUpstream = new Upstream('read-model', `http://127.0.0.1:${config.READ_MODEL_PORT}`);
+    const accounts = new Upstream('accounts', `http://127.0.0.1:${config.ACCOUNTS_PORT}`, config.ACCOUNTS_TOKEN);
+    const readModelUpstream = new Upstream('read-model', `http://127.0.0.1:${config.READ_MODEL_PORT}`, config.READ_MODEL_TOKEN);
     const statusListener = startTransferStatusListener({ connectionString: databaseUrl(config, 'transfers'), applicationName: 'gateway-test-listener', logger: createLogger('gateway-test-listener', 'silent') });
     const app = await startApp(
       createGatewayApp({
@@ -350,7 +352,7 @@ describe('reconciliation on demand', () => {
         approvalThresholdMinor: 1_000_000n,
         approvalTimeoutMs: 60_000,
         taskQueue: config.TEMPORAL_TASK_QUEUE,
-        ledger: new LedgerClient({ baseUrl: config.ledgerUrl }),
+        ledger: new LedgerClient({ baseUrl: config.ledgerUrl, token: config.LEDGER_TOKEN }),
       }),
     );
     try {

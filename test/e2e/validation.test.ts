@@ -179,8 +179,8 @@ describe('API keys', () => {
     const logLines: string[] = [];
     const logger = createLogger('gateway-auth-test', 'debug', { write: (line: string) => void logLines.push(line) });
     const connection = Connection.lazy({ address: config.temporalAddress });
-    const accounts = new Upstream('accounts', `http://127.0.0.1:${config.ACCOUNTS_PORT}`);
-    const readModel = new Upstream('read-model', `http://127.0.0.1:${config.READ_MODEL_PORT}`);
+    const accounts = new Upstream('accounts', `http://127.0.0.1:${config.ACCOUNTS_PORT}`, config.ACCOUNTS_TOKEN);
+    const readModel = new Upstream('read-model', `http://127.0.0.1:${config.READ_MODEL_PORT}`, config.READ_MODEL_TOKEN);
     const statusListener = startTransferStatusListener({ connectionString: databaseUrl(config, 'transfers'), applicationName: 'gateway-test-listener', logger: createLogger('gateway-test-listener', 'silent') });
     const app = await startApp(
       createGatewayApp({
@@ -200,7 +200,7 @@ describe('API keys', () => {
         approvalThresholdMinor: 1_000_000n,
         approvalTimeoutMs: 60_000,
         taskQueue: config.TEMPORAL_TASK_QUEUE,
-        ledger: new LedgerClient({ baseUrl: config.ledgerUrl }),
+        ledger: new LedgerClient({ baseUrl: config.ledgerUrl, token: config.LEDGER_TOKEN }),
       }),
     );
     try {

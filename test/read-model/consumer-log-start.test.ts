@@ -20,6 +20,7 @@ import { bindPoolToSchema, dropSchema, prepareSchema } from '../../services/read
 import { createReadModelMetrics } from '../../services/read-model/metrics';
 import { startProjecting } from '../../services/read-model/projection-start';
 import { createReadModelApp } from '../../services/read-model/server';
+import { testCredential } from '../support/credentials';
 import { accountCreated, newAccount } from './support/events';
 import { DedicatedTopics } from './support/dedicated-topics';
 
@@ -69,7 +70,7 @@ describe('read model consumer start on an incomplete log', () => {
 
     expect(consumer).toBeNull();
     const gap = `${topics.names.account} partition 0 starts at offset 1 (nothing applied or committed)`;
-    const app = createReadModelApp({ pool, logger: logger(), registry: createRegistry('read-model'), metrics: createReadModelMetrics(createRegistry('read-model')), readiness });
+    const app = createReadModelApp({ pool, logger: logger(), registry: createRegistry('read-model'), metrics: createReadModelMetrics(createRegistry('read-model')), readiness, callers: testCredential().callers });
     const server: Server = await listen(app, 0, '127.0.0.1');
     try {
       const address = server.address() as { port: number };

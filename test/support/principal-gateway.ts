@@ -31,9 +31,9 @@ export async function startPrincipalGateway(transfers: Pool, options: { writeRat
   const registry = createRegistry('gateway-principal-test');
   const logger = createLogger('gateway-principal-test', 'silent');
   const connection = Connection.lazy({ address: config.temporalAddress });
-  const accounts = new Upstream('accounts', config.accountsUrl);
-  const readModel = new Upstream('read-model', config.readModelUrl);
-  const ledger = new LedgerClient({ baseUrl: config.ledgerUrl });
+  const accounts = new Upstream('accounts', config.accountsUrl, operatorToken(config.ACCOUNTS_TOKEN));
+  const readModel = new Upstream('read-model', config.readModelUrl, operatorToken(config.READ_MODEL_TOKEN));
+  const ledger = new LedgerClient({ baseUrl: config.ledgerUrl, token: operatorToken(config.LEDGER_TOKEN) });
   const statusListener = startTransferStatusListener({ connectionString: databaseUrl(config, 'transfers'), applicationName: 'gateway-principal-test', logger });
   const gateway = createGatewayApp({
     logger,
@@ -74,4 +74,9 @@ export async function startPrincipalGateway(transfers: Pool, options: { writeRat
       await connection.close();
     },
   };
+}
+
+function operatorToken(token: string | undefined): string {
+  if (!token) throw new Error('no operator token for the stack: has deploy/stack up written $DATA_DIR/run/service-tokens?');
+  return token;
 }

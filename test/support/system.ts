@@ -6,10 +6,11 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { loadConfig } from '../../lib/config';
+import { operatorConfig } from './credentials';
 import { call, type JsonAnswer } from './service';
 
-export const config = loadConfig();
+/** This run's configuration, with the stack's operator tokens: a test that calls an internal service directly sends them. */
+export const config = operatorConfig();
 export const GATEWAY_URL = `http://127.0.0.1:${config.GATEWAY_PORT}`;
 
 export function ensureSystem(): void {

@@ -13,12 +13,15 @@ import { createIsolatedSchema, type IsolatedSchema } from '../../../lib/outbox/t
 import { createRegistry, type Registry } from '../../../lib/telemetry/metrics';
 import { ACCOUNTS_MIGRATIONS_DIR } from '../repository';
 import { createAccountsApp } from '../server';
+import { testCredential } from '../../../test/support/credentials';
 
 export interface TestAccountsService {
   config: Config;
   db: IsolatedSchema;
   registry: Registry;
   baseUrl: string;
+  /** The credential the app accepts (caller `test`); `request` sends it unless told otherwise. */
+  headers: { authorization: string };
   stop(): Promise<void>;
 }
 
@@ -27,13 +30,16 @@ export async function startAccountsService(): Promise<TestAccountsService> {
   const db = await createIsolatedSchema(config, 'accounts', [OUTBOX_MIGRATIONS_DIR, ACCOUNTS_MIGRATIONS_DIR]);
   const registry = createRegistry('accounts');
   const logger = createLogger('accounts', 'silent');
-  const server: Server = await listen(createAccountsApp({ pool: db.pool, logger, registry }), 0, '127.0.0.1');
+  const credential = testCredential();
+  const server: Server = await listen(createAccountsApp({ pool: db.pool, logger, registry, callers: credential.callers }), 0, '127.0.0.1');
   const { port } = server.address() as AddressInfo;
+  credentials.set(`http://127.0.0.1:${port}`, credential.headers);
   return {
     config,
     db,
     registry,
     baseUrl: `http://127.0.0.1:${port}`,
+    headers: credential.headers,
     async stop() {
       await closeServer(server);
       await db.drop();
@@ -48,6 +54,9 @@ export interface JsonResponse {
   body: any;
 }
 
+/** The credential of each service this file started, by base URL, so `request` sends it. */
+const credentials = new Map<string, { authorization: string }>();
+
 export async function request(
   baseUrl: string,
   method: 'GET' | 'POST',
@@ -56,7 +65,7 @@ export async function request(
 ): Promise<JsonResponse> {
   const response = await fetch(baseUrl + path, {
     method,
-    headers: { ...(options.body === undefined ? {} : { 'content-type': 'application/json' }), ...options.headers },
+    headers: { ...credentials.get(baseUrl), ...(options.body === undefined ? {} : { 'content-type': 'application/json' }), ...options.headers },
     body: options.body === undefined ? undefined : JSON.stringify(options.body),
   });
   const text = await response.text();

@@ -13,6 +13,7 @@ import { createLogger } from '../../../lib/logger';
 import { OUTBOX_MIGRATIONS_DIR } from '../../../lib/outbox';
 import { createPool, migrate, type Pool } from '../../../lib/pg';
 import { createRegistry } from '../../../lib/telemetry/metrics';
+import { testCredential } from '../../../test/support/credentials';
 import { call, startApp, type JsonAnswer, type RunningApp } from '../../../test/support/service';
 import type { AccountDirectory } from '../accounts-directory';
 import type { LedgerDeps } from '../deps';
@@ -52,6 +53,8 @@ export interface LedgerHarness {
   pool: Pool;
   deps: LedgerDeps;
   directory: InMemoryDirectory;
+  /** The token the app accepts (caller `test`); post and get send it. */
+  token: string;
   post(path: string, body?: unknown): Promise<JsonAnswer>;
   get(path: string): Promise<JsonAnswer>;
   balance(accountId: string): Promise<{ posted: bigint; pending: bigint; available: bigint }>;
@@ -67,14 +70,16 @@ export async function startLedger(): Promise<LedgerHarness> {
   const registry = createRegistry('ledger-test');
   const directory = new InMemoryDirectory();
   const deps: LedgerDeps = { pool, directory, metrics: createLedgerMetrics(registry), logger: createLogger('ledger-test', process.env.TEST_LOG_LEVEL ?? 'silent') };
-  const app = await startApp(createLedgerApp(deps, registry, {}));
-  const post = (p: string, body?: unknown) => call(app.baseUrl, 'POST', p, body);
-  const get = (p: string) => call(app.baseUrl, 'GET', p);
+  const credential = testCredential();
+  const app = await startApp(createLedgerApp(deps, registry, {}, credential.callers));
+  const post = (p: string, body?: unknown) => call(app.baseUrl, 'POST', p, body, credential.headers);
+  const get = (p: string) => call(app.baseUrl, 'GET', p, undefined, credential.headers);
   return {
     app,
     pool,
     deps,
     directory,
+    token: credential.token,
     post,
     get,
     async balance(accountId) {

@@ -12,7 +12,7 @@ let ledger: LedgerHarness;
 let client: LedgerClient;
 beforeAll(async () => {
   ledger = await startLedger();
-  client = new LedgerClient({ baseUrl: ledger.app.baseUrl });
+  client = new LedgerClient({ baseUrl: ledger.app.baseUrl, token: ledger.token });
 });
 afterAll(async () => {
   client?.close();

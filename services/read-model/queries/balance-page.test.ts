@@ -12,6 +12,7 @@ import { loadConfig } from '../../../lib/config';
 import { createLogger } from '../../../lib/logger';
 import { createPool, type Pool } from '../../../lib/pg';
 import { createRegistry } from '../../../lib/telemetry/metrics';
+import { testCredential } from '../../../test/support/credentials';
 import { call, startApp, type RunningApp } from '../../../test/support/service';
 import { bindPoolToSchema, dropSchema, prepareSchema } from '../db/schema';
 import { createReadModelMetrics } from '../metrics';
@@ -19,6 +20,7 @@ import { createReadModelApp } from '../server';
 
 const schema = `rm_test_${randomBytes(5).toString('hex')}`;
 let pool: Pool;
+const credential = testCredential();
 let app: RunningApp;
 
 /** Uppercase sorts before lowercase in byte order; the comma one checks that ids are not split. */
@@ -32,7 +34,7 @@ beforeAll(async () => {
     await pool.query('INSERT INTO balances (account_id, currency, posted_minor, pending_minor) VALUES ($1, $2, $3, $4)', [id, 'USD', String(i * 100 - 150), String(i)]);
   }
   const registry = createRegistry('read-model-test');
-  app = await startApp(createReadModelApp({ pool, logger: createLogger('read-model-test', 'silent'), registry, metrics: createReadModelMetrics(registry), readiness: {} }));
+  app = await startApp(createReadModelApp({ pool, logger: createLogger('read-model-test', 'silent'), registry, metrics: createReadModelMetrics(registry), readiness: {}, callers: credential.callers }));
 });
 
 afterAll(async () => {
@@ -43,7 +45,7 @@ afterAll(async () => {
   }
 });
 
-const get = (query: string) => call(app.baseUrl, 'GET', `/balances?${query}`);
+const get = (query: string) => call(app.baseUrl, 'GET', `/balances?${query}`, undefined, credential.headers);
 const idsOf = (body: { items: Array<{ accountId: string }> }) => body.items.map((row) => row.accountId);
 
 describe('GET /balances', () => {

@@ -15,13 +15,25 @@ export interface ComposeService {
   command?: string[] | string;
   environment?: Record<string, string | number | boolean>;
   ports?: string[];
-  volumes?: string[];
+  /** Short syntax ("src:target:ro") or long (type, source, target, read_only, volume.subpath). */
+  volumes?: (string | ComposeVolume)[];
+  networks?: string[] | Record<string, unknown>;
   depends_on?: Record<string, unknown> | string[];
   healthcheck?: { test?: string[] };
 }
 
+export interface ComposeVolume {
+  type: string;
+  source?: string;
+  target: string;
+  read_only?: boolean;
+  volume?: { subpath?: string };
+}
+
 export interface ComposeFile {
   services: Record<string, ComposeService>;
+  networks?: Record<string, { internal?: boolean } | null>;
+  volumes?: Record<string, unknown>;
 }
 
 export interface ScrapeJob {

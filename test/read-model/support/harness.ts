@@ -18,6 +18,7 @@ import { CONSUMED_TOPICS, startProjectionConsumer, type ProjectionConsumer } fro
 import { bindPoolToSchema, dropSchema, prepareSchema } from '../../../services/read-model/db/schema';
 import { createReadModelMetrics, registerConsumerLagGauge } from '../../../services/read-model/metrics';
 import { createReadModelApp } from '../../../services/read-model/server';
+import { testCredential } from '../../support/credentials';
 import type { Publication } from './events';
 
 export interface HttpAnswer<B = Record<string, unknown>> {
@@ -33,6 +34,8 @@ export class ReadModelHarness {
     readonly schema: string,
     readonly pool: Pool,
     readonly baseUrl: string,
+    /** The service credential the app accepts, for a test's own fetch. */
+    readonly authorization: { authorization: string },
     private readonly server: Server,
     private readonly consumer: ProjectionConsumer,
     private readonly producer: Producer,
@@ -62,10 +65,11 @@ export class ReadModelHarness {
     registerConsumerLagGauge(registry, { admin, groupId, topics: CONSUMED_TOPICS, logger });
     const consumer = await startProjectionConsumer({ kafka, pool, logger, metrics, groupId });
     const readiness = { postgres: () => pool.query('SELECT 1'), kafka: () => admin.describeCluster() };
-    const server = await listen(createReadModelApp({ pool, logger, registry, metrics, readiness }), 0, '127.0.0.1');
+    const credential = testCredential();
+    const server = await listen(createReadModelApp({ pool, logger, registry, metrics, readiness, callers: credential.callers }), 0, '127.0.0.1');
     const address = server.address();
     if (address === null || typeof address === 'string') throw new Error('server has no TCP address');
-    return new ReadModelHarness(config, logger, schema, pool, `http://127.0.0.1:${address.port}`, server, consumer, producer, admin, groupId);
+    return new ReadModelHarness(config, logger, schema, pool, `http://127.0.0.1:${address.port}`, credential.headers, server, consumer, producer, admin, groupId);
   }
 
   /** Produces each publication as the outbox relays do: keyed by the aggregate, traceparent in the headers. */
@@ -79,7 +83,7 @@ export class ReadModelHarness {
   }
 
   async get<B = Record<string, unknown>>(path: string): Promise<HttpAnswer<B>> {
-    const response = await fetch(this.baseUrl + path);
+    const response = await fetch(this.baseUrl + path, { headers: this.authorization });
     const text = await response.text();
     return { status: response.status, contentType: response.headers.get('content-type') ?? '', body: text.startsWith('{') || text.startsWith('[') ? JSON.parse(text) : (text as unknown as B) };
   }
