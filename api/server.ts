@@ -3,7 +3,8 @@ import type { Express } from 'express';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { createServiceApp, finishServiceApp, type ReadinessChecks } from '../lib/http';
-import { requireApiKey } from './auth';
+import { authenticate } from './auth';
+import type { ApiClient } from './clients';
 import { docsRoutes } from './docs-page';
 import { methodNotAllowed } from './method-not-allowed';
 import { openApiDocument } from './openapi/document';
@@ -17,15 +18,16 @@ export interface GatewayDeps extends TransferDeps, AccountRouteDeps, Reconciliat
   logger: Logger;
   registry: Registry;
   readiness: ReadinessChecks;
-  apiKeys: string[];
+  /** The API clients (API_CLIENTS_FILE); none: development mode, every request the development principal. */
+  clients: readonly ApiClient[];
 }
 
 export function createGatewayApp(deps: GatewayDeps): Express {
   const app = createServiceApp({ logger: deps.logger, registry: deps.registry, readiness: deps.readiness });
-  const document = openApiDocument({ auth: deps.apiKeys.length > 0 });
+  const document = openApiDocument({ auth: deps.clients.length > 0 });
   app.get('/openapi.json', (_req, res) => void res.json(document));
   app.use(docsRoutes());
-  if (deps.apiKeys.length > 0) app.use('/v1', requireApiKey(deps.apiKeys));
+  app.use('/v1', authenticate(deps.clients));
   app.use('/v1', accountRoutes(deps));
   app.use('/v1', transferRoutes(deps));
   app.use('/v1', reconciliationRoutes(deps));

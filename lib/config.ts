@@ -98,8 +98,12 @@ const schema = z.object({
     .string()
     .regex(/^(off|@[a-z]+|\S+(\s+\S+){4,6})$/, 'must be a cron expression, e.g. "0 2 * * *", or off')
     .default('0 2 * * *'),
-  /** Comma-separated API keys; when empty the gateway runs in development mode (no auth). */
-  API_KEYS: z.string().default(''),
+  /**
+   * The gateway's API clients: a JSON file of `{ id, roles, keySha256 }`
+   * (api/clients.ts, written by `npm run api-client`). Empty: development
+   * mode, no keys, every request the one principal with every role.
+   */
+  API_CLIENTS_FILE: z.string().default(''),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 
@@ -116,7 +120,6 @@ export type Config = Readonly<
     holdExpiryMarginMs: number;
     workflowSweepIntervalMs: number;
     workflowSweepLookbackMs: number;
-    apiKeys: string[];
   }
 >;
 
@@ -153,7 +156,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     holdExpiryMarginMs: parseDurationMs(c.HOLD_EXPIRY_MARGIN),
     workflowSweepIntervalMs: parseDurationMs(c.WORKFLOW_SWEEP_INTERVAL),
     workflowSweepLookbackMs: parseDurationMs(c.WORKFLOW_SWEEP_LOOKBACK),
-    apiKeys: c.API_KEYS.split(',').map((k) => k.trim()).filter(Boolean),
   });
 }
 

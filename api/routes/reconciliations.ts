@@ -5,19 +5,20 @@ import { notFound } from '../../lib/errors';
 import { asyncHandler } from '../../lib/http';
 import { check, throwIfInvalid } from '../../lib/validation';
 import { getReconciliationOr404, startReconciliation, toReportResource, toStartedResource, type ReconciliationDeps } from '../reconciliations';
+import { allow } from '../authorize';
 import { emptyBody } from '../schemas';
 
 export function reconciliationRoutes(deps: ReconciliationDeps): Router {
   const router = Router();
 
-  router.post('/reconciliations', asyncHandler(async (req, res) => {
+  router.post('/reconciliations', allow('startReconciliation'), asyncHandler(async (req, res) => {
     throwIfInvalid(check(emptyBody, req.body));
     const report = await startReconciliation(deps);
     res.location(`/v1/reconciliations/${report.id}`);
     res.status(202).json(toStartedResource(report));
   }));
 
-  router.get('/reconciliations/:id', asyncHandler(async (req, res) => {
+  router.get('/reconciliations/:id', allow('getReconciliation'), asyncHandler(async (req, res) => {
     res.json(toReportResource(await getReconciliationOr404(deps, pathId(req))));
   }));
 

@@ -12,6 +12,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
+import { DEVELOPMENT_PRINCIPAL } from '../../api/principal';
 import { createTransfer } from '../../api/transfers';
 import { databaseUrl } from '../../lib/config';
 import { createLogger } from '../../lib/logger';
@@ -76,7 +77,7 @@ describe('a transfer whose workflow was terminated', () => {
     const to = await createAccount('USD');
     const store = createTransferStore(pools.transfers);
     const deps = gatewayDeps({ store, statusListener, temporal, logger, taskQueue: `workflow-terminated-${randomUUID()}` });
-    const { transfer: pending } = await createTransfer(deps, { fromAccountId: from, toAccountId: to, amount: '250', currency: 'USD' }, newKey(), null);
+    const { transfer: pending } = await createTransfer(deps, { fromAccountId: from, toAccountId: to, amount: '250', currency: 'USD' }, newKey(), null, DEVELOPMENT_PRINCIPAL);
     expect(pending.status).toBe('pending');
 
     await temporal.workflow.getHandle(transferWorkflowId(pending.id)).terminate('terminated by an operator');

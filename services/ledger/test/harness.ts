@@ -38,6 +38,7 @@ export class InMemoryDirectory implements AccountDirectory {
       currency,
       creditLimit,
       status: 'active',
+      createdBy: null,
       createdAt: new Date().toISOString(),
     });
     return id;
