@@ -35,7 +35,7 @@ function parseArgs(argv: string[]): Args {
     if (!match) positional.push(argv[i]);
     else options[match[1]] = match[2] ?? argv[++i] ?? fail(`--${match[1]} needs a value`);
   }
-  const file = path.resolve(options.file ?? (process.env.API_CLIENTS_FILE || path.join(ROOT_DIR, 'api-clients.json')));
+  const file = path.resolve(ROOT_DIR, options.file ?? (process.env.API_CLIENTS_FILE || 'api-clients.json'));
   return { command: positional[0] ?? '', id: positional[1], roles: options.roles, file };
 }
 

@@ -8,7 +8,9 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { z } from 'zod';
+import { ROOT_DIR } from '../lib/config';
 import { DEVELOPMENT_PRINCIPAL, ROLES } from './principal';
 
 export interface ApiClient {
@@ -66,7 +68,8 @@ export function parseClientsFile(text: string, source: string): ClientsFile {
  */
 export function loadApiClients(file: string): ApiClient[] {
   if (file === '') return [];
-  const { clients } = parseClientsFile(readFileSync(file, 'utf8'), file);
+  // Relative to the checkout, as the CLI writes it, whatever directory the gateway was started from.
+  const { clients } = parseClientsFile(readFileSync(path.resolve(ROOT_DIR, file), 'utf8'), file);
   if (clients.length === 0) throw new Error(`${file} lists no clients; add one (npm run api-client -- add <id> --roles ...), or unset API_CLIENTS_FILE for development mode`);
   return clients;
 }

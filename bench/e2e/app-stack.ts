@@ -88,7 +88,7 @@ function appEnv(app: AppProcess, tracing: boolean): NodeJS.ProcessEnv {
     // The reconciliation Schedule belongs to the stack's worker: this one must not point it at its own queue.
     RECONCILIATION_CRON: 'off',
     LOG_LEVEL: 'warn',
-    API_KEYS: '',
+    API_CLIENTS_FILE: '',
     OTEL_SDK_DISABLED: tracing ? 'false' : 'true',
     OTEL_EXPORTER_OTLP_ENDPOINT: settings.otlpEndpoint ?? `http://127.0.0.1:${ports.otlpSink}`,
     OTEL_SERVICE_NAME: app.app,
