@@ -2,7 +2,7 @@
 import { unauthorized } from './responses';
 
 export interface Common {
-  /** `{ 401: … }` when the gateway runs with API_KEYS, else nothing (no request can get a 401). */
+  /** `{ 401: … }` when the gateway runs with API clients (API_CLIENTS_FILE), else nothing (no request can get a 401). */
   auth: Record<number, typeof unauthorized>;
 }
 

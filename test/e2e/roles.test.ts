@@ -145,7 +145,7 @@ const principalOfRole = (role: Role) => ({ id: id(role), roles: [role], developm
 const CASES: Array<[OperationId, Role, boolean]> = OPERATION_IDS.flatMap((op) => ROLES.map((role): [OperationId, Role, boolean] => [op, role, accessOf(principalOfRole(role), op) !== null]));
 
 describe('every operation, every role, as the permissions table says', () => {
-  it.each(CASES)('when %s is called by a %s (granted: %s), then it succeeds, or is a 403 FORBIDDEN_ROLE naming the roles', async (op, role, granted) => {
+  it.each(CASES)('when %s is called by the %s role (granted: %s), then it succeeds, or is a 403 FORBIDDEN_ROLE naming the roles', async (op, role, granted) => {
     const { method, path, body, headers } = await CALLS[op](granted);
 
     const answer = await call(gateway.baseUrl, method, path, body, { ...bearer(keyOf(role)), ...headers });
