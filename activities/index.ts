@@ -80,6 +80,8 @@ export interface RecordTransferStatusInput {
   reversalEntryId?: string | null;
   /** The saga ran its compensations before reaching this status. */
   compensated?: boolean;
+  /** The principal whose approve, reject or cancel led here; null when none was taken or it named none. */
+  decidedBy?: string | null;
 }
 
 export interface RecordReversalRefusedInput {
@@ -221,6 +223,7 @@ export function createActivities(deps: ActivityDeps) {
         failureMessage: input.failureMessage,
         entryId: input.entryId,
         reversalEntryId: input.reversalEntryId,
+        decidedBy: input.decidedBy,
       });
       if (!transfer) {
         log.warn({ status: input.status }, 'no transfers row for this workflow; status not recorded');
@@ -230,7 +233,10 @@ export function createActivities(deps: ActivityDeps) {
         log.info({ status: input.status, recorded_status: transfer.status }, 'status not moved');
         return;
       }
-      log.info({ status: input.status, failure_code: input.failureCode ?? undefined, entry_id: input.entryId ?? undefined }, 'transfer status recorded');
+      log.info(
+        { status: input.status, failure_code: input.failureCode ?? undefined, entry_id: input.entryId ?? undefined, decided_by: input.decidedBy ?? undefined },
+        'transfer status recorded',
+      );
       if (metrics) countOutcome(metrics, transfer, input.compensated ?? false);
     },
   };

@@ -28,6 +28,7 @@ import { asyncHandler } from '../lib/http';
 import { InvalidAuditCursorError, type AuditEvent, type AuditRecord, type AuditStore } from '../lib/audit/store';
 import { matchedRoute } from '../lib/telemetry/metrics';
 import { check, throwIfInvalid } from '../lib/validation';
+import { allow } from './authorize';
 import { principalOf } from './principal';
 import { WRITE_METHODS } from './rate-limit';
 import { auditQuery } from './schemas';
@@ -83,7 +84,7 @@ function decodeSegment(segment: string | undefined): string | null {
 
 export function auditRoutes(deps: Pick<AuditDeps, 'audit'>): Router {
   const router = Router();
-  router.get('/audit', asyncHandler(async (req, res) => {
+  router.get('/audit', allow('listAuditEvents'), asyncHandler(async (req, res) => {
     const query = check(auditQuery, req.query);
     throwIfInvalid(query);
     try {

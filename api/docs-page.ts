@@ -3,7 +3,8 @@
  * (npm swagger-ui-dist, pinned), every asset served from this gateway: no CDN,
  * nothing loaded from elsewhere (the page's validator badge, which would call
  * out to a public validator, is off). Like /openapi.json it needs no API key;
- * "Authorize" takes one for "Try it out" when the gateway runs with API_KEYS.
+ * "Authorize" takes one for "Try it out" when the gateway runs with API clients
+ * (API_CLIENTS_FILE).
  */
 import path from 'node:path';
 import { Router } from 'express';

@@ -13,7 +13,9 @@ import { createRegistry, registerPoolGauges } from '../lib/telemetry/metrics';
 import { describeTemporal, temporalSettings } from '../lib/temporal-connection';
 import { stopTracing } from '../lib/telemetry/tracing';
 import { createTransferStore, migrateTransfers, startTransferStatusListener, TRANSFERS_DATABASE } from '../lib/transfers';
+import { loadApiClients, refuseLegacyApiKeys } from './clients';
 import { createGatewayMetrics, registerPendingAgeGauge } from './metrics';
+import { DEVELOPMENT_MODE_WARNING } from './principal';
 import { startPendingResumer } from './resume-pending';
 import { startWorkflowSweeper } from './workflow-sweeper';
 import { createGatewayApp } from './server';
@@ -52,7 +54,10 @@ async function main(): Promise<void> {
   const readModel = new Upstream('read-model', config.readModelUrl, tokens['read-model']);
   // Only to release the hold of a transfer whose workflow closed without an outcome (closed-workflows.ts).
   const ledger = new LedgerClient({ baseUrl: config.ledgerUrl, token: tokens.ledger });
-  if (config.apiKeys.length === 0) logger.warn('API_KEYS is not set: /v1 accepts requests without a key (development mode only)');
+  refuseLegacyApiKeys();
+  const clients = loadApiClients(config.API_CLIENTS_FILE);
+  if (clients.length === 0) logger.warn(DEVELOPMENT_MODE_WARNING);
+  else logger.info({ clients: clients.map((c) => ({ id: c.id, roles: c.roles })) }, 'API clients loaded; /v1 needs a key');
 
   const deps = {
     logger,
@@ -64,7 +69,7 @@ async function main(): Promise<void> {
     accounts,
     readModel,
     metrics: createGatewayMetrics(registry),
-    apiKeys: config.apiKeys,
+    clients,
     audit: createAuditStore(pool),
     writeRateLimitPerMinute: config.RATE_LIMIT_WRITES_PER_MINUTE,
     approvalThresholdMinor: config.approvalThresholdMinor,

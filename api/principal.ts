@@ -29,3 +29,10 @@ export function setPrincipal(res: Response, principal: Principal): void {
 export function principalOf(res: Response): Principal {
   return (res.locals.principal as Principal | undefined) ?? DEVELOPMENT_PRINCIPAL;
 }
+
+/** What the gateway logs (WARN) at start in development mode. */
+export const DEVELOPMENT_MODE_WARNING =
+  'DEVELOPMENT MODE: API_CLIENTS_FILE is not set, so /v1 takes requests without a key. Every request is the principal ' +
+  `"${DEVELOPMENT_PRINCIPAL.id}" holding every role (${ROLES.join(', ')}), and four-eyes approval is not enforced: ` +
+  'that one principal approves its own transfers. Never expose this gateway. Turn keys on: ' +
+  '`npm run api-client -- add <id> --roles <role,...>` for each client, then start with API_CLIENTS_FILE=<that file> (README, "Keys and roles").';

@@ -5,7 +5,8 @@ import type { Registry } from 'prom-client';
 import { createServiceApp, finishServiceApp, type ReadinessChecks } from '../lib/http';
 import type { AuditStore } from '../lib/audit/store';
 import { auditRoutes, auditTrail } from './audit';
-import { requireApiKey } from './auth';
+import { authenticate } from './auth';
+import type { ApiClient } from './clients';
 import { docsRoutes } from './docs-page';
 import { methodNotAllowed } from './method-not-allowed';
 import { openApiDocument } from './openapi/document';
@@ -20,7 +21,8 @@ export interface GatewayDeps extends TransferDeps, AccountRouteDeps, Reconciliat
   logger: Logger;
   registry: Registry;
   readiness: ReadinessChecks;
-  apiKeys: string[];
+  /** The API clients (API_CLIENTS_FILE); none: development mode, every request the development principal. */
+  clients: readonly ApiClient[];
   /** The audit trail's table (api/audit.ts). */
   audit: AuditStore;
   /** RATE_LIMIT_WRITES_PER_MINUTE: writes per principal and minute; 0 is no limit (api/rate-limit.ts). */
@@ -29,10 +31,10 @@ export interface GatewayDeps extends TransferDeps, AccountRouteDeps, Reconciliat
 
 export function createGatewayApp(deps: GatewayDeps): Express {
   const app = createServiceApp({ logger: deps.logger, registry: deps.registry, readiness: deps.readiness });
-  const document = openApiDocument({ auth: deps.apiKeys.length > 0 });
+  const document = openApiDocument({ auth: deps.clients.length > 0 });
   app.get('/openapi.json', (_req, res) => void res.json(document));
   app.use(docsRoutes());
-  if (deps.apiKeys.length > 0) app.use('/v1', requireApiKey(deps.apiKeys));
+  app.use('/v1', authenticate(deps.clients));
   // After authentication, which names the principal both are keyed by; a request the limit refuses is not audited.
   app.use('/v1', writeRateLimit(deps.writeRateLimitPerMinute, deps.registry));
   app.use('/v1', auditTrail(deps));

@@ -13,6 +13,7 @@ import {
   type Client,
 } from '@temporalio/client';
 import { ApplicationFailure, WorkflowNotFoundError, type SearchAttributePair } from '@temporalio/common';
+import { trace } from '@opentelemetry/api';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { LedgerApi } from '../lib/clients';
@@ -30,7 +31,9 @@ import {
   type TransferStore,
 } from '../lib/transfers';
 import {
+  CREATED_BY_MEMO,
   REVERSE_TRANSFER_WORKFLOW_TYPE,
+  SELF_APPROVAL_FAILURE_TYPE,
   REVERSE_WORKFLOW_ID_REUSE_POLICY,
   TRANSFER_WORKFLOW_ID_REUSE_POLICY,
   TRANSFER_WORKFLOW_TYPE,
@@ -45,12 +48,15 @@ import {
   rejectUpdate,
   reverseTransferWorkflowId,
   transferWorkflowId,
+  type DecisionInput,
   type InvalidStateDetails,
   type ReverseTransferInput,
   type TransferWorkflowInput,
 } from '../workflows/definitions';
+import { hiddenFrom, selfApprovalForbidden } from './authorize';
 import { finalizeIfWorkflowClosed } from './closed-workflows';
 import type { GatewayMetrics } from './metrics';
+import { DEVELOPMENT_PRINCIPAL, type Principal } from './principal';
 import type { CreateTransferBody } from './schemas';
 
 export interface TransferDeps {
@@ -93,7 +99,7 @@ export async function createTransfer(
     principal,
     idempotencyKey,
     requestHash: requestHash(normalized),
-    transfer: { ...normalized, id, amountMinor: BigInt(body.amount), traceId },
+    transfer: { ...normalized, id, amountMinor: BigInt(body.amount), traceId, createdBy: principal },
   });
   if (!result.created && !result.requestHashMatches) {
     throw idempotencyKeyReused('This Idempotency-Key was used with a different request body.');
@@ -107,6 +113,7 @@ export async function createTransfer(
   if (transfer.status === 'pending' && !(await startTransferWorkflow(deps, transfer))) {
     transfer = (await finalizeOrLeave(deps, transfer.id)) ?? transfer;
   }
+  annotateSpan(transfer);
   if (result.created) {
     deps.metrics.transferInitiated();
     deps.logger.info(logFields(result.transfer), 'transfer created');
@@ -135,9 +142,26 @@ export async function startTransferWorkflow(deps: TransferDeps, transfer: Transf
     description: transfer.description ?? '',
     approvalThresholdMinor: deps.approvalThresholdMinor.toString(),
     approvalTimeoutMs: deps.approvalTimeoutMs,
+    ...(transfer.createdBy === null ? {} : { createdBy: transfer.createdBy }),
+    fourEyes: fourEyesApplies(transfer),
   };
-  const start = { type: TRANSFER_WORKFLOW_TYPE, workflowId: transferWorkflowId(transfer.id), reusePolicy: TRANSFER_WORKFLOW_ID_REUSE_POLICY };
+  const start: WorkflowStart = {
+    type: TRANSFER_WORKFLOW_TYPE,
+    workflowId: transferWorkflowId(transfer.id),
+    reusePolicy: TRANSFER_WORKFLOW_ID_REUSE_POLICY,
+    memo: transfer.createdBy === null ? undefined : { [CREATED_BY_MEMO]: transfer.createdBy },
+  };
   return startOnce(deps, start, input, transferWorkflowStartSearchAttributes(input));
+}
+
+/**
+ * Four-eyes approval holds for every transfer a client created with its key:
+ * its creator may not approve or reject it. Not for one created in development
+ * mode (one principal, who would be locked out of its own approvals), nor one
+ * created before principals were recorded.
+ */
+export function fourEyesApplies(transfer: Pick<TransferRecord, 'createdBy'>): boolean {
+  return transfer.createdBy !== null && transfer.createdBy !== DEVELOPMENT_PRINCIPAL.id;
 }
 
 /**
@@ -174,11 +198,13 @@ interface WorkflowStart {
   reusePolicy: typeof TRANSFER_WORKFLOW_ID_REUSE_POLICY | typeof REVERSE_WORKFLOW_ID_REUSE_POLICY;
   /** What a running one does: FAIL (the start is a no-op) unless said otherwise. */
   conflictPolicy?: 'FAIL' | 'TERMINATE_EXISTING';
+  /** Shown in the Temporal UI (CREATED_BY_MEMO). */
+  memo?: Record<string, unknown>;
 }
 
 async function startOnce(
   deps: StartDeps,
-  { type, workflowId, reusePolicy, conflictPolicy = 'FAIL' }: WorkflowStart,
+  { type, workflowId, reusePolicy, conflictPolicy = 'FAIL', memo }: WorkflowStart,
   input: TransferWorkflowInput | ReverseTransferInput,
   searchAttributes: SearchAttributePair[],
 ): Promise<boolean> {
@@ -190,6 +216,7 @@ async function startOnce(
       workflowIdReusePolicy: reusePolicy,
       workflowIdConflictPolicy: conflictPolicy,
       typedSearchAttributes: searchAttributes,
+      memo,
     });
     return true;
   } catch (error) {
@@ -242,9 +269,10 @@ async function followUntil(deps: TransferDeps, known: TransferRecord, done: Tran
   }
 }
 
-export async function getTransferOr404(deps: TransferDeps, id: string): Promise<TransferRecord> {
+/** The transfer; a 404 when there is none, or when the request may see only `owner`'s transfers and another principal created it. */
+export async function getTransferOr404(deps: TransferDeps, id: string, owner: string | null = null): Promise<TransferRecord> {
   const transfer = await deps.store.getTransfer(id);
-  if (!transfer) throw notFound('transfer', id);
+  if (!transfer || hiddenFrom(owner, transfer.createdBy)) throw notFound('transfer', id);
   return transfer;
 }
 
@@ -277,10 +305,17 @@ const AFTER_UPDATE_MS = 500;
  * decision any more: it is finalized (closed-workflows.ts), and every decision
  * on it answers that final state (the contract), never a 409 naming the state
  * its row was left in.
+ *
+ * Four-eyes comes first (fourEyesApplies): the creator's own approve or
+ * reject is a 403 whatever the transfer's state, and the workflow's validator
+ * refuses it too. `principal` is the decider, sent with the decision and
+ * recorded as the transfer's `decidedBy`; `owner`, when set, limits the
+ * request to that principal's transfers (a submitter's cancel).
  */
-export async function decide(deps: TransferDeps, id: string, decision: Decision): Promise<TransferRecord> {
+export async function decide(deps: TransferDeps, id: string, decision: Decision, principal: Principal, owner: string | null = null): Promise<TransferRecord> {
   const deadline = Date.now() + WAIT_MS_MAX;
-  const transfer = await getTransferOr404(deps, id);
+  const transfer = await getTransferOr404(deps, id, owner);
+  if (decision !== 'cancel' && fourEyesApplies(transfer) && transfer.createdBy === principal.id) throw selfApprovalForbidden(id, decision, principal.id);
   if (endedWithoutOutcome(transfer)) return transfer;
   if (!ALLOWED_FROM[decision].includes(transfer.status)) {
     // Not final, yet not allowed (approve a pending one): answered by the final state if its workflow is gone.
@@ -289,12 +324,15 @@ export async function decide(deps: TransferDeps, id: string, decision: Decision)
     throw stateConflict(decision, transfer);
   }
   const handle = deps.temporal.workflow.getHandle(transferWorkflowId(id));
+  const by: DecisionInput = { principalId: principal.id };
+  trace.getActiveSpan()?.setAttribute('ledger.transfer.decided_by', principal.id);
   try {
-    const outcome = await deps.temporal.withDeadline(deadline - AFTER_UPDATE_MS, () => handle.executeUpdate(UPDATES[decision]));
-    deps.logger.info({ ...logFields(transfer), decision, outcome: outcome.status }, 'transfer decided');
+    const outcome = await deps.temporal.withDeadline(deadline - AFTER_UPDATE_MS, () => handle.executeUpdate(UPDATES[decision], { args: [by] }));
+    deps.logger.info({ ...logFields(transfer), decision, decided_by: principal.id, outcome: outcome.status }, 'transfer decided');
     // Recorded before the update answered: this read is the outcome, with the row's every field.
     return await getTransferOr404(deps, id);
   } catch (error) {
+    if (failureTypeOf(error) === SELF_APPROVAL_FAILURE_TYPE) throw selfApprovalForbidden(id, decision, principal.id);
     const refused = invalidStateOf(error);
     if (refused) throw conflict('transfer-state-conflict', `Cannot ${decision} transfer ${id}: ${refused}.`, INVALID_STATE);
     if (error instanceof WorkflowNotFoundError) return closedWorkflowAnswer(deps, id, decision);
@@ -303,19 +341,19 @@ export async function decide(deps: TransferDeps, id: string, decision: Decision)
       throw unavailable('temporal', 'The decision could not be delivered to the transfer; retry.');
     }
     deps.logger.info({ ...logFields(transfer), decision, reason: error.message }, 'decision update not answered; sending it as a signal');
-    return signalDecision(deps, transfer, decision, deadline);
+    return signalDecision(deps, transfer, decision, by, deadline);
   }
 }
 
 /** The fallback: the decision as a signal (ignored when it does not fit), and the transfer once terminal or at the deadline. */
-async function signalDecision(deps: TransferDeps, transfer: TransferRecord, decision: Decision, deadline: number): Promise<TransferRecord> {
+async function signalDecision(deps: TransferDeps, transfer: TransferRecord, decision: Decision, by: DecisionInput, deadline: number): Promise<TransferRecord> {
   try {
-    await deps.temporal.workflow.getHandle(transferWorkflowId(transfer.id)).signal(SIGNALS[decision]);
+    await deps.temporal.workflow.getHandle(transferWorkflowId(transfer.id)).signal(SIGNALS[decision], by);
   } catch (error) {
     if (error instanceof WorkflowNotFoundError) return closedWorkflowAnswer(deps, transfer.id, decision);
     throw unavailable('temporal', 'The decision could not be delivered to the transfer; retry.');
   }
-  deps.logger.info({ ...logFields(transfer), decision }, 'transfer decision sent');
+  deps.logger.info({ ...logFields(transfer), decision, decided_by: by.principalId }, 'transfer decision sent');
   return followUntil(deps, transfer, isTerminalStatus, deadline);
 }
 
@@ -346,11 +384,16 @@ function endedWithoutOutcome(transfer: TransferRecord): boolean {
   return transfer.status === 'failed' && transfer.failureCode === WORKFLOW_TERMINATED_FAILURE_CODE;
 }
 
+/** The ApplicationFailure type of an update the workflow refused or failed, or null for any other error. */
+function failureTypeOf(error: unknown): string | null {
+  if (!(error instanceof WorkflowUpdateFailedError) || !(error.cause instanceof ApplicationFailure)) return null;
+  return error.cause.type ?? null;
+}
+
 /** The workflow's reason when its validator refused the decision, or null for any other failure. */
 function invalidStateOf(error: unknown): string | null {
-  if (!(error instanceof WorkflowUpdateFailedError)) return null;
-  const cause = error.cause;
-  if (!(cause instanceof ApplicationFailure) || cause.type !== INVALID_STATE_FAILURE_TYPE) return null;
+  if (failureTypeOf(error) !== INVALID_STATE_FAILURE_TYPE) return null;
+  const cause = (error as WorkflowUpdateFailedError).cause as ApplicationFailure;
   return (cause.details?.[0] as InvalidStateDetails | undefined)?.reason ?? 'its state does not allow it';
 }
 
@@ -410,9 +453,17 @@ function idempotencyKeyReused(detail: string): AppError {
   return new AppError(422, 'idempotency-key-reused', 'Idempotency key reused', detail, { code: 'IDEMPOTENCY_KEY_REUSED' });
 }
 
+/** The transfer and its creator on the request's span. */
+function annotateSpan(transfer: TransferRecord): void {
+  const span = trace.getActiveSpan();
+  span?.setAttribute('ledger.transfer.id', transfer.id);
+  if (transfer.createdBy !== null) span?.setAttribute('ledger.transfer.created_by', transfer.createdBy);
+}
+
 function logFields(transfer: TransferRecord) {
   return {
     transfer_id: transfer.id,
+    created_by: transfer.createdBy ?? undefined,
     account_id: transfer.fromAccountId,
     to_account_id: transfer.toAccountId,
     amount_minor: transfer.amountMinor.toString(),

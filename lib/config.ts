@@ -119,8 +119,6 @@ const schema = z.object({
    * minute, per gateway process; past it, 429 with Retry-After. 0: no limit.
    */
   RATE_LIMIT_WRITES_PER_MINUTE: z.coerce.number().int().min(0).default(6000),
-  /** Comma-separated API keys; when empty the gateway runs in development mode (no auth). */
-  API_KEYS: z.string().default(''),
   /**
    * Service credentials (lib/service-auth): the callers an internal service
    * accepts (`caller=token,...`), and the token this process sends to each
@@ -134,6 +132,12 @@ const schema = z.object({
   LEDGER_TOKEN: z.string().default(''),
   READ_MODEL_TOKEN: z.string().default(''),
   SERVICE_TOKENS_DIR: z.string().optional(),
+  /**
+   * The gateway's API clients: a JSON file of `{ id, roles, keySha256 }`
+   * (api/clients.ts, written by `npm run api-client`). Empty: development
+   * mode, no keys, every request the one principal with every role.
+   */
+  API_CLIENTS_FILE: z.string().default(''),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 
@@ -151,7 +155,6 @@ export type Config = Readonly<
     workflowSweepIntervalMs: number;
     workflowSweepLookbackMs: number;
     idempotencyRetentionMs: number;
-    apiKeys: string[];
     /** The callers each internal service accepts (empty: none configured; the service refuses to start). */
     callerTokens: Readonly<Record<InternalService, readonly CallerToken[]>>;
   }
@@ -206,7 +209,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workflowSweepIntervalMs: parseDurationMs(c.WORKFLOW_SWEEP_INTERVAL),
     workflowSweepLookbackMs: parseDurationMs(c.WORKFLOW_SWEEP_LOOKBACK),
     idempotencyRetentionMs: parseDurationMs(c.IDEMPOTENCY_RETENTION),
-    apiKeys: c.API_KEYS.split(',').map((k) => k.trim()).filter(Boolean),
     callerTokens: Object.freeze(callerTokens),
   });
 }

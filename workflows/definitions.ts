@@ -61,6 +61,18 @@ export interface TransferWorkflowInput {
   /** An amount at or above it waits for approval. */
   approvalThresholdMinor: string;
   approvalTimeoutMs: number;
+  /**
+   * The principal (API client id) that created the transfer. Absent from runs
+   * started before principals were recorded.
+   */
+  createdBy?: string;
+  /**
+   * Four-eyes approval: an approve or reject must name a principal, and not
+   * `createdBy`. The gateway starts every run with it true, except in
+   * development mode (one principal, so false). Absent from older runs: not
+   * enforced, as then.
+   */
+  fourEyes?: boolean;
 }
 
 /** The `transferState` query's answer, and the workflow's result. */
@@ -89,9 +101,19 @@ export type ReverseTransferResult =
  * ignored (the gateway answers 409 after reading the status), and the first
  * decision wins: a cancel after an approve changes nothing.
  */
-export const approveSignal = defineSignal<[]>('approve');
-export const rejectSignal = defineSignal<[]>('reject');
-export const cancelSignal = defineSignal<[]>('cancel');
+export const approveSignal = defineSignal<[DecisionInput]>('approve');
+export const rejectSignal = defineSignal<[DecisionInput]>('reject');
+export const cancelSignal = defineSignal<[DecisionInput]>('cancel');
+
+/**
+ * Who takes a decision: the gateway's principal, so the decider is in the
+ * workflow's history (the signal's or update's input). Every sender names
+ * one; the handlers still take a decision without (`undefined`): those
+ * recorded before principals carry none, and must replay.
+ */
+export interface DecisionInput {
+  principalId: string;
+}
 
 /**
  * The same decisions as Workflow Updates, what the gateway sends: the
@@ -108,11 +130,32 @@ export const cancelSignal = defineSignal<[]>('cancel');
  * and when it cannot be accepted in time: a signal is durable once sent) and
  * for a gateway that still sends signals during a deploy.
  */
-export const approveUpdate = defineUpdate<TransferState>('approve');
-export const rejectUpdate = defineUpdate<TransferState>('reject');
-export const cancelUpdate = defineUpdate<TransferState>('cancel');
+export const approveUpdate = defineUpdate<TransferState, [DecisionInput]>('approve');
+export const rejectUpdate = defineUpdate<TransferState, [DecisionInput]>('reject');
+export const cancelUpdate = defineUpdate<TransferState, [DecisionInput]>('cancel');
 /** The ApplicationFailure type of an update refused by its validator; details carry InvalidStateDetails. */
 export const INVALID_STATE_FAILURE_TYPE = 'InvalidTransferState';
+/**
+ * The ApplicationFailure type of an approve or reject refused by four-eyes
+ * (TransferWorkflowInput.fourEyes): its principal created the transfer, or it
+ * names none. Details carry FourEyesDetails. A signal refused for the same
+ * reason is ignored (and logged).
+ */
+export const SELF_APPROVAL_FAILURE_TYPE = 'SelfApprovalForbidden';
+
+export interface FourEyesDetails {
+  createdBy: string | null;
+  /** The principal the refused decision named, or null when it named none. */
+  principalId: string | null;
+}
+
+/**
+ * Memo fields of a transfer's workflow, shown in the Temporal UI: `createdBy`
+ * (start option, set by the gateway) and `decidedBy` (upserted by the
+ * workflow when a decision naming its principal is taken).
+ */
+export const CREATED_BY_MEMO = 'createdBy';
+export const DECIDED_BY_MEMO = 'decidedBy';
 
 export interface InvalidStateDetails {
   /** The transfer's status in the workflow when the decision was refused. */

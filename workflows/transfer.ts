@@ -30,6 +30,15 @@
  * gateways from before and as the gateway's fallback. Updates add no command
  * (an accepted one is recorded as events the replay delivers again), so no
  * patch marks them.
+ *
+ * Four-eyes (TransferWorkflowInput.fourEyes): an approve or reject must name
+ * a principal other than the one that created the transfer. The validator
+ * refuses one that does not (SELF_APPROVAL_FAILURE_TYPE) and the signal
+ * handlers ignore it, so no path into the workflow bypasses the gateway's
+ * check. The decider is recorded with the outcome and upserted as the
+ * `decidedBy` memo; only a decision naming a principal upserts it, so the
+ * histories of decisions recorded before principals (none named) replay
+ * without the new command, with no patch marker needed.
  */
 import {
   ActivityFailure,
@@ -44,6 +53,7 @@ import {
   proxyActivities,
   proxyLocalActivities,
   setHandler,
+  upsertMemo,
   upsertSearchAttributes,
   type ActivityOptions,
   type LocalActivityOptions,
@@ -51,8 +61,10 @@ import {
 } from '@temporalio/workflow';
 import type { RecordTransferStatusInput, TransferActivities } from '../activities';
 import {
+  DECIDED_BY_MEMO,
   FailureTypes,
   INVALID_STATE_FAILURE_TYPE,
+  SELF_APPROVAL_FAILURE_TYPE,
   NON_RETRYABLE_ERROR_TYPES,
   TransferStatusKey,
   approveSignal,
@@ -63,6 +75,8 @@ import {
   rejectUpdate,
   transferSearchAttributes,
   transferStateQuery,
+  type DecisionInput,
+  type FourEyesDetails,
   type HoldCapturedDetails,
   type InvalidStateDetails,
   type RefusalDetails,
@@ -150,6 +164,8 @@ async function runTransfer(input: TransferWorkflowInput, shape: TransferShape): 
   const thresholdMinor = parseMinor(input.approvalThresholdMinor, 'approvalThresholdMinor');
   const state: TransferState = { status: 'pending', failureCode: null, failureMessage: null, entryId: null, holdId: null };
   let decision: Decision | null = null;
+  /** Who took `decision`, when its signal or update named a principal (decisions recorded before principals named none). */
+  let decidedBy: string | null = null;
   /** The final state once recorded in the transfers table: what a decision's update answers. */
   let outcome: TransferState | null = null;
   /** Set by an accepted update: the run then ends only once its handlers have answered. */
@@ -174,15 +190,33 @@ async function runTransfer(input: TransferWorkflowInput, shape: TransferShape): 
   // Defined before any handler is set: setHandler runs the signals buffered for it at once.
   const cancellable = (): boolean => state.status === 'pending' || state.status === 'awaiting_approval';
 
+  /** Four-eyes: why `by` may not take `wanted`, or null when it may (a cancel, or a run without four-eyes, always may). */
+  const fourEyesRefusal = (wanted: Decision, by: DecisionInput | undefined): FourEyesDetails | null => {
+    if (wanted === 'cancel' || input.fourEyes !== true) return null;
+    const principalId = by?.principalId ?? null;
+    if (principalId !== null && principalId !== input.createdBy) return null;
+    return { createdBy: input.createdBy ?? null, principalId };
+  };
+  const signalPermitted = (wanted: Decision, by: DecisionInput | undefined): boolean => {
+    const refusal = fourEyesRefusal(wanted, by);
+    if (refusal) log.warn('decision signal ignored: four-eyes', { transfer_id: input.transferId, decision: wanted, created_by: refusal.createdBy, principal_id: refusal.principalId });
+    return refusal === null;
+  };
+  const take = (wanted: Decision, by: DecisionInput | undefined): void => {
+    decision = wanted;
+    decidedBy = by?.principalId ?? null;
+    if (decidedBy !== null) upsertMemo({ [DECIDED_BY_MEMO]: decidedBy });
+  };
+
   setHandler(transferStateQuery, () => ({ ...state }));
-  setHandler(approveSignal, () => {
-    if (decision === null && approvalDecidable()) decision = 'approve';
+  setHandler(approveSignal, (by) => {
+    if (decision === null && approvalDecidable() && signalPermitted('approve', by)) take('approve', by);
   });
-  setHandler(rejectSignal, () => {
-    if (decision === null && approvalDecidable()) decision = 'reject';
+  setHandler(rejectSignal, (by) => {
+    if (decision === null && approvalDecidable() && signalPermitted('reject', by)) take('reject', by);
   });
-  setHandler(cancelSignal, () => {
-    if (decision === null && cancellable()) decision = 'cancel';
+  setHandler(cancelSignal, (by) => {
+    if (decision === null && cancellable()) take('cancel', by);
   });
 
   /**
@@ -191,15 +225,20 @@ async function runTransfer(input: TransferWorkflowInput, shape: TransferShape): 
    * that could no longer change anything (a cancel once the capture began,
    * which a signal would have seen ignored while its sender saw `posted`).
    */
-  const validateDecision = (wanted: Decision) => (): void => {
+  const validateDecision = (wanted: Decision) => (by?: DecisionInput): void => {
+    const refusal = fourEyesRefusal(wanted, by);
+    if (refusal) {
+      const message = refusal.principalId === null ? `cannot ${wanted} the transfer: the decision names no principal` : `cannot ${wanted} the transfer: ${refusal.principalId} created it`;
+      throw ApplicationFailure.create({ type: SELF_APPROVAL_FAILURE_TYPE, message, nonRetryable: true, details: [refusal] });
+    }
     if (decision === wanted) return;
     if (decision === null && decisionsOpen && (wanted === 'cancel' ? cancellable() : approvalDecidable())) return;
     const reason = decision !== null ? `it was ${PAST_TENSE[decision]} already` : decisionsOpen ? `it is ${state.status}` : 'its outcome is being settled';
     const details: InvalidStateDetails = { status: state.status, decided: decision, reason };
     throw ApplicationFailure.create({ type: INVALID_STATE_FAILURE_TYPE, message: `cannot ${wanted} the transfer: ${reason}`, nonRetryable: true, details: [details] });
   };
-  const decide = (wanted: Decision) => async (): Promise<TransferState> => {
-    decision ??= wanted;
+  const decide = (wanted: Decision) => async (by?: DecisionInput): Promise<TransferState> => {
+    if (decision === null) take(wanted, by);
     decidedByUpdate = true;
     await condition(() => outcome !== null);
     return outcome!;
@@ -214,7 +253,7 @@ async function runTransfer(input: TransferWorkflowInput, shape: TransferShape): 
   const moveTo = async (status: TransferStatus, fields: Partial<TransferState> = {}, compensated = false): Promise<TransferState> => {
     Object.assign(state, fields, { status });
     upsertSearchAttributes([{ key: TransferStatusKey, value: status }]);
-    await CancellationScope.nonCancellable(() => steps.recordTransferStatus(recordOf(input.transferId, state, compensated)));
+    await CancellationScope.nonCancellable(() => steps.recordTransferStatus(recordOf(input.transferId, state, compensated, decidedBy)));
     const recorded = { ...state };
     if (status !== 'awaiting_approval') outcome = recorded;
     return recorded;
@@ -399,9 +438,10 @@ function failureOf(cause: Error): { failureCode: string; failureMessage: string 
   return { failureCode: INTERNAL_ERROR, failureMessage: cause.message };
 }
 
-function recordOf(transferId: string, state: TransferState, compensated: boolean): RecordTransferStatusInput {
+function recordOf(transferId: string, state: TransferState, compensated: boolean, decidedBy: string | null): RecordTransferStatusInput {
   return {
     transferId,
+    decidedBy,
     status: state.status,
     failureCode: state.failureCode,
     failureMessage: state.failureMessage,

@@ -2,7 +2,7 @@
 import { rateLimited, unauthorized } from './responses';
 
 export interface Common {
-  /** `{ 401: … }` when the gateway runs with API_KEYS, else nothing (no request can get a 401). */
+  /** `{ 401: … }` when the gateway runs with API clients (API_CLIENTS_FILE), else nothing (no request can get a 401). */
   auth: Record<number, typeof unauthorized>;
   /** `{ 429: … }` of every write (POST, PUT, PATCH, DELETE of /v1): the per-principal rate limit. */
   writes: Record<number, typeof rateLimited>;

@@ -4,10 +4,11 @@
  * that validate the requests (api/schemas.ts), so the document cannot drift
  * from the validation; the answers' schemas are in resources.ts.
  *
- * Security is what the gateway enforces: with API_KEYS set, HTTP bearer on
- * every /v1 operation (and a 401 on each); without, none (the contract lets
- * requests in, development mode only), so a generated client and a tool such
- * as Schemathesis see the truth either way.
+ * Security is what the gateway enforces: with API clients (API_CLIENTS_FILE),
+ * HTTP bearer on every /v1 operation with the roles it needs (access.ts, from
+ * api/permissions.ts), and a 401 and a 403 on each; without, none (the
+ * contract lets requests in, development mode only), so a generated client and
+ * a tool such as Schemathesis see the truth either way.
  */
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import { CURRENCY_EXPONENTS } from '../../lib/money';
@@ -15,11 +16,12 @@ import { registerAccountPaths } from './paths-accounts';
 import { registerAuditPaths } from './paths-audit';
 import { registerReconciliationPaths } from './paths-reconciliations';
 import { registerTransferPaths } from './paths-transfers';
+import { applyAccess } from './access';
 import { commonFor } from './common';
 import { STORABLE_TEXT_PATTERN } from './patterns';
 
 export interface DocumentOptions {
-  /** The gateway runs with API_KEYS: every /v1 operation needs a bearer key. */
+  /** The gateway runs with API clients: every /v1 operation needs a bearer key of a client holding one of its roles. */
   auth: boolean;
 }
 
@@ -39,8 +41,11 @@ const DESCRIPTION = `Accounts, balances, statements and transfers of a double-en
 - **Rate limit**: every write (POST, PUT, PATCH, DELETE of /v1) counts against its client's limit, \`RATE_LIMIT_WRITES_PER_MINUTE\` (default 6000) a minute; past it, a 429 (code RATE_LIMITED) with \`Retry-After\` in seconds. Reads are not limited.
 - **Trace**: every response carries \`X-Trace-Id\`, the OpenTelemetry trace the request was served in.`;
 
-const AUTH_ON = '- **Auth**: this gateway runs with API_KEYS: every /v1 request needs `Authorization: Bearer <key>`; a missing or wrong key is a 401.';
-const AUTH_OFF = '- **Auth**: this gateway runs without API_KEYS (development mode): /v1 takes no key. Started with API_KEYS, every /v1 request needs `Authorization: Bearer <key>`, and this document then says so.';
+const ROLES_TEXT =
+  '- **Roles**: a client holds one or more of `submitter` (create accounts and transfers; read, and cancel, only what it created), `approver` (approve and reject; read transfers), `operator` (freeze and unfreeze accounts, reverse and cancel transfers, reconciliation; read accounts and transfers), `auditor` (read everything). Each operation names its roles (`x-required-roles`); a client without one of them gets a 403 (code FORBIDDEN_ROLE, `requiredRoles` listing them). Another principal\'s account or transfer is a 404 to a submitter. `createdBy` and `decidedBy` on a transfer name the principals.\n' +
+  '- **Four-eyes**: with keys, the client that created a transfer may not approve or reject it (403, code SELF_APPROVAL_FORBIDDEN); the transfer\'s workflow refuses it too.';
+const AUTH_ON = `- **Auth**: this gateway runs with API clients (API_CLIENTS_FILE): every /v1 request needs \`Authorization: Bearer <key>\`; a missing or wrong key is a 401.\n${ROLES_TEXT}`;
+const AUTH_OFF = `- **Auth**: this gateway runs without API clients (development mode): /v1 takes no key, every request is the principal \`development\` holding every role, and four-eyes is not enforced. Started with API_CLIENTS_FILE, every /v1 request needs \`Authorization: Bearer <key>\` of a client with the roles the operation needs, and this document then says so.\n${ROLES_TEXT}`;
 
 export function openApiDocument(options: DocumentOptions): object {
   const registry = new OpenAPIRegistry();
@@ -59,7 +64,8 @@ export function openApiDocument(options: DocumentOptions): object {
     registry.registerComponent('securitySchemes', SECURITY_SCHEME, {
       type: 'http',
       scheme: 'bearer',
-      description: 'One of the keys the gateway was started with (API_KEYS, comma separated).',
+      description:
+        'The key of an API client (API_CLIENTS_FILE; `npm run api-client -- add <id> --roles ...` creates one). The roles an operation lists in its security requirement are alternatives: a client holding any one of them may call it.',
     });
   }
   const common = commonFor(options.auth);
@@ -68,7 +74,7 @@ export function openApiDocument(options: DocumentOptions): object {
   registerReconciliationPaths(registry, common);
   registerAuditPaths(registry, common);
 
-  return new OpenApiGeneratorV31(registry.definitions).generateDocument({
+  const document = new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',
     info: {
       title: 'Credit ledger API',
@@ -88,4 +94,6 @@ export function openApiDocument(options: DocumentOptions): object {
     // Without keys, `[{}]`: the empty requirement, "no credentials needed", said outright rather than left out.
     security: [options.auth ? { [SECURITY_SCHEME]: [] } : {}],
   });
+  applyAccess(document.paths as Parameters<typeof applyAccess>[0], { auth: options.auth, securityScheme: SECURITY_SCHEME });
+  return document;
 }

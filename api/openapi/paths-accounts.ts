@@ -20,6 +20,7 @@ const account = (overrides: Record<string, unknown> = {}) => ({
   currency: 'USD',
   creditLimit: '50000',
   status: 'active',
+  createdBy: 'alice',
   createdAt: EXAMPLE.time,
   ...overrides,
 });

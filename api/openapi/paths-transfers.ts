@@ -29,6 +29,8 @@ const transfer = (overrides: Record<string, unknown> = {}) => ({
   failureMessage: null,
   entryId: EXAMPLE.entryId,
   traceId: EXAMPLE.traceId,
+  createdBy: 'alice',
+  decidedBy: null,
   createdAt: EXAMPLE.time,
   updatedAt: '2026-11-26T21:07:57.456Z',
   reversal: null,
@@ -36,6 +38,7 @@ const transfer = (overrides: Record<string, unknown> = {}) => ({
 });
 const pending = transfer({ status: 'pending', entryId: null, updatedAt: EXAMPLE.time });
 const awaiting = transfer({ status: 'awaiting_approval', amount: '2500000', entryId: null });
+const approved = transfer({ amount: '2500000', decidedBy: 'bob' });
 const failed = transfer({ status: 'failed', entryId: null, failureCode: 'INSUFFICIENT_FUNDS', failureMessage: 'available balance 1000 is below the amount 1250' });
 const reversal = { id: EXAMPLE.reversalId, traceId: EXAMPLE.traceId, createdAt: '2026-11-27T09:00:00.000Z', failureCode: null, failureMessage: null };
 const reversed = transfer({ status: 'reversed', reversal: { ...reversal, status: 'posted', entryId: EXAMPLE.reversalEntryId } });
@@ -160,15 +163,15 @@ export function registerTransferPaths(registry: OpenAPIRegistry, common: Common)
         503: unavailable('the decision could not be delivered to the workflow (Temporal), or the database'),
       },
     });
-  decision('approve', 'Approve a transfer awaiting approval', 'Posts a transfer in `awaiting_approval`: it answers `posted` (or `failed` with its code).', 'only awaiting_approval', transfer());
+  decision('approve', 'Approve a transfer awaiting approval', 'Posts a transfer in `awaiting_approval`: it answers `posted` (or `failed` with its code), `decidedBy` naming the approver.', 'only awaiting_approval', approved);
   decision(
     'reject',
     'Reject a transfer awaiting approval',
     'Releases the funds of a transfer in `awaiting_approval`: it ends `cancelled` with failureCode `REJECTED` (a cancel leaves failureCode null).',
     'only awaiting_approval',
-    transfer({ status: 'cancelled', entryId: null, amount: '2500000', failureCode: 'REJECTED', failureMessage: 'rejected by an approver' }),
+    transfer({ status: 'cancelled', entryId: null, amount: '2500000', failureCode: 'REJECTED', failureMessage: 'rejected by an approver', decidedBy: 'bob' }),
   );
-  decision('cancel', 'Cancel a transfer', 'Cancels a `pending` or `awaiting_approval` transfer and releases its funds: it ends `cancelled` with failureCode null.', 'pending or awaiting_approval', transfer({ status: 'cancelled', entryId: null }));
+  decision('cancel', 'Cancel a transfer', 'Cancels a `pending` or `awaiting_approval` transfer and releases its funds: it ends `cancelled` with failureCode null.', 'pending or awaiting_approval', transfer({ status: 'cancelled', entryId: null, decidedBy: 'alice' }));
 
   registry.registerPath({
     method: 'post',

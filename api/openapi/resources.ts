@@ -5,6 +5,7 @@
  * field that may be empty is nullable, never missing.
  */
 import { z } from 'zod';
+import { ROLES } from '../principal';
 import { RECONCILIATION_CHECKS, RECONCILIATION_STATUSES } from '../../lib/reconciliation/report';
 import { REVERSAL_STATUSES, TRANSFER_STATUSES } from '../../lib/transfers';
 import { CREDIT_LIMIT_PATTERN, SIGNED_AMOUNT_PATTERN } from './patterns';
@@ -15,6 +16,8 @@ const time = (description: string) => z.iso.datetime().meta({ description: `${de
 const money = (description: string, example: string) =>
   z.string().meta({ description: `${description} Minor units as a string of decimal digits ("1050" is 10.50 USD); never a number.`, pattern: SIGNED_AMOUNT_PATTERN, examples: [example] });
 const traceId = z.string().meta({ description: 'An OpenTelemetry trace id, 32 hex digits.', pattern: '^[0-9a-f]{32}$', examples: [EXAMPLE.traceId] });
+/** A principal: the id of an API client, never its key (`development` for every request of a gateway in development mode). */
+const principal = (description: string, example: string) => z.string().nullable().meta({ description, examples: [example] });
 
 export const accountResource = z
   .object({
@@ -28,6 +31,10 @@ export const accountResource = z
       examples: ['50000'],
     }),
     status: z.enum(['active', 'frozen']).meta({ description: 'A frozen account takes part in no new transfer, as source or as destination.' }),
+    createdBy: principal(
+      'The principal (API client id) that created it; `development` in development mode; null for accounts created before principals were recorded. A submitter sees only the accounts it created.',
+      'alice',
+    ),
     createdAt: time('When it was created'),
   })
   .meta({ id: 'Account', description: 'An account as created and listed (GET /v1/accounts/{id} adds its balance).' });
@@ -97,6 +104,11 @@ export const transferResource = z
     failureMessage: z.string().nullable(),
     entryId: uuid('The ledger entry that posted it; null until posted.', EXAMPLE.entryId).nullable(),
     traceId: traceId.nullable().meta({ description: 'The trace of the request that created the transfer: the saga, the ledger writes and the read-model updates belong to it.' }),
+    createdBy: principal(
+      'The principal (API client id) that created it; `development` in development mode; null for transfers created before principals were recorded. With keys, this principal may not approve or reject it (four-eyes).',
+      'alice',
+    ),
+    decidedBy: principal('The principal whose approve, reject or cancel decided it; null until then, and when no decision was taken (posted below the threshold, expired, failed).', 'bob'),
     createdAt: time('When it was created'),
     updatedAt: time('When its status last changed'),
     reversal: z.union([reversalResource, z.null()]).meta({ description: 'The reversal asked for, or null.' }),
@@ -186,13 +198,21 @@ export const problemResource = z
     type: z.string().meta({ description: 'https://credit-ledger.example/problems/<slug>', examples: ['https://credit-ledger.example/problems/validation-error'] }),
     title: z.string().meta({ examples: ['Invalid request'] }),
     status: z.int().meta({ examples: [400] }),
-    code: z.string().meta({ description: 'Machine-readable: a business code (ACCOUNT_CODE_TAKEN, INVALID_STATE, ALREADY_REVERSED, IDEMPOTENCY_KEY_REUSED, RECONCILIATION_RUNNING) or the slug in upper snake case (VALIDATION_ERROR, MALFORMED_JSON, NOT_FOUND, UNAUTHORIZED, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, RATE_LIMITED, DEPENDENCY_UNAVAILABLE).', examples: ['VALIDATION_ERROR'] }),
+    code: z.string().meta({
+      description:
+        'Machine-readable: a business code (ACCOUNT_CODE_TAKEN, INVALID_STATE, ALREADY_REVERSED, IDEMPOTENCY_KEY_REUSED, RECONCILIATION_RUNNING, FORBIDDEN_ROLE, SELF_APPROVAL_FORBIDDEN) or the slug in upper snake case (VALIDATION_ERROR, MALFORMED_JSON, NOT_FOUND, UNAUTHORIZED, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, RATE_LIMITED, DEPENDENCY_UNAVAILABLE).',
+      examples: ['VALIDATION_ERROR'],
+    }),
     detail: z.string().optional().meta({ examples: ['The request has invalid fields.'] }),
     errors: z
       .array(z.object({ field: z.string().meta({ examples: ['amount'] }), message: z.string().meta({ examples: ['must be greater than zero'] }) }))
       .optional()
       .meta({ description: 'A 400 lists every invalid field: a body field by its path (metadata.a.b), a query parameter or header by its name.' }),
     dependency: z.string().optional().meta({ description: 'A 503 names the dependency that cannot be reached.', examples: ['temporal'] }),
+    requiredRoles: z
+      .array(z.enum(ROLES))
+      .optional()
+      .meta({ description: 'A 403 FORBIDDEN_ROLE lists the roles that would grant the operation (any one of them).', examples: [['approver']] }),
   })
   .meta({ id: 'Problem', description: 'An error (RFC 9457, application/problem+json).' });
 

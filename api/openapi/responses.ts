@@ -62,7 +62,7 @@ export const unsupportedMediaType = problemResponse(415, 'A body that is not app
   unsupported: { slug: 'unsupported-media-type', title: 'Unsupported media type', code: 'UNSUPPORTED_MEDIA_TYPE', detail: 'Send the body as application/json.' },
 });
 
-export const unauthorized = problemResponse(401, 'No API key, or one that is not valid (code UNAUTHORIZED). Only when the gateway runs with API_KEYS.', {
+export const unauthorized = problemResponse(401, 'No API key, or one that is not valid (code UNAUTHORIZED). Only when the gateway runs with API clients (API_CLIENTS_FILE).', {
   missing: { slug: 'unauthorized', title: 'Unauthorized', code: 'UNAUTHORIZED', detail: 'Send an API key: Authorization: Bearer <key>.' },
   invalid: { slug: 'unauthorized', title: 'Unauthorized', code: 'UNAUTHORIZED', detail: 'The API key is not valid.' },
 });

@@ -1,7 +1,10 @@
 /**
  * Public account routes (api-contract.md, "Accounts" and "Balances"). The
  * accounts service owns accounts and the read model serves balances and
- * statements; the gateway validates, forwards, and joins the two.
+ * statements; the gateway authorizes (api/permissions.ts), validates,
+ * forwards, and joins the two. The account's `createdBy` is the caller's
+ * principal, set here; a caller limited to its own accounts (a submitter)
+ * lists only those, and another's is a 404 to it.
  */
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
@@ -10,6 +13,7 @@ import { asyncHandler, sendProblem } from '../../lib/http';
 import type { Problem } from '../../lib/errors';
 import { check, throwIfInvalid } from '../../lib/validation';
 import { accountIdempotencyKey } from '../account-idempotency';
+import { allow, hiddenFrom, ownerScope } from '../authorize';
 import type { GatewayMetrics } from '../metrics';
 import { principalOf } from '../principal';
 import { asOfQuery, createAccountBody, emptyBody, idempotencyKey, listAccountsQuery, statementQuery } from '../schemas';
@@ -24,12 +28,15 @@ export interface AccountRouteDeps {
 export function accountRoutes(deps: AccountRouteDeps): Router {
   const router = Router();
 
-  router.post('/accounts', asyncHandler(async (req, res) => {
+  router.post('/accounts', allow('createAccount'), asyncHandler(async (req, res) => {
     const key = req.get('Idempotency-Key');
     const keyCheck = key === undefined ? { ok: true as const, data: undefined, errors: [] as [] } : check(idempotencyKey, key, 'Idempotency-Key');
     throwIfInvalid(keyCheck, check(createAccountBody, req.body));
-    const scoped: Record<string, string> = key === undefined ? {} : { 'Idempotency-Key': accountIdempotencyKey(principalOf(res).id, key) };
-    const answer = await deps.accounts.call('POST', '/accounts', req.body, scoped);
+    // Who opens it is the authenticated caller, whatever the body says; its key is the caller's own (account-idempotency.ts).
+    const principal = principalOf(res).id;
+    const body = { ...(req.body as object), createdBy: principal };
+    const scoped: Record<string, string> = key === undefined ? {} : { 'Idempotency-Key': accountIdempotencyKey(principal, key) };
+    const answer = await deps.accounts.call('POST', '/accounts', body, scoped);
     if (answer.status === 201) res.location(`/v1/accounts/${(answer.body as { id: string }).id}`);
     if (answer.status === 200) {
       res.setHeader('Idempotent-Replayed', 'true');
@@ -39,40 +46,42 @@ export function accountRoutes(deps: AccountRouteDeps): Router {
   }));
 
   // `?code=` finds the account with that code: a list of at most one, so a code nobody has is an empty list, not a 404.
-  router.get('/accounts', asyncHandler(async (req, res) => {
+  router.get('/accounts', allow('listAccounts'), asyncHandler(async (req, res) => {
     const query = check(listAccountsQuery, req.query);
     throwIfInvalid(query);
-    pass(res, await deps.accounts.call('GET', `/accounts?${new URLSearchParams(stringValues(query.data!))}`));
+    const owner = ownerScope(res);
+    const filters = { ...stringValues(query.data!), ...(owner === null ? {} : { createdBy: owner }) };
+    pass(res, await deps.accounts.call('GET', `/accounts?${new URLSearchParams(filters)}`));
   }));
 
-  router.get('/accounts/:id', asyncHandler(async (req, res) => {
-    const account = await existingAccount(deps, pathId(req));
+  router.get('/accounts/:id', allow('getAccount'), asyncHandler(async (req, res) => {
+    const account = await existingAccount(deps, pathId(req), ownerScope(res));
     const balance = await balanceOf(deps, req.params.id, account.currency, undefined);
     const { accountId: _a, currency: _c, ...rest } = balance;
     res.json({ ...account, balance: rest });
   }));
 
-  for (const action of ['freeze', 'unfreeze']) {
-    router.post(`/accounts/:id/${action}`, asyncHandler(async (req, res) => {
+  for (const action of ['freeze', 'unfreeze'] as const) {
+    router.post(`/accounts/:id/${action}`, allow(`${action}Account`), asyncHandler(async (req, res) => {
       const id = pathId(req);
       throwIfInvalid(check(emptyBody, req.body));
       pass(res, await deps.accounts.call('POST', `/accounts/${id}/${action}`, {}));
     }));
   }
 
-  router.get('/accounts/:id/balance', asyncHandler(async (req, res) => {
+  router.get('/accounts/:id/balance', allow('getBalance'), asyncHandler(async (req, res) => {
     const id = pathId(req);
     const query = check(asOfQuery, req.query);
     throwIfInvalid(query);
-    const account = await existingAccount(deps, id);
+    const account = await existingAccount(deps, id, ownerScope(res));
     res.json(await balanceOf(deps, id, account.currency, query.data!.asOf));
   }));
 
-  router.get('/accounts/:id/statement', asyncHandler(async (req, res) => {
+  router.get('/accounts/:id/statement', allow('getStatement'), asyncHandler(async (req, res) => {
     const id = pathId(req);
     const query = check(statementQuery, req.query);
     throwIfInvalid(query);
-    await existingAccount(deps, id);
+    await existingAccount(deps, id, ownerScope(res));
     const answer = await deps.readModel.call('GET', `/accounts/${id}/statement?${new URLSearchParams(stringValues(query.data!))}`);
     // An account the read model has not seen yet has no posted entries.
     if (answer.status === 404) return void res.json({ items: [], nextCursor: null });
@@ -102,11 +111,14 @@ async function balanceOf(deps: AccountRouteDeps, id: string, currency: string, a
   throw Object.assign(new Error(`read model answered ${answer.status}`), { status: answer.status });
 }
 
-async function existingAccount(deps: AccountRouteDeps, id: string): Promise<{ id: string; currency: string }> {
+/** The account; a 404 when there is none, or when the request may see only `owner`'s accounts and another principal opened it. */
+async function existingAccount(deps: AccountRouteDeps, id: string, owner: string | null): Promise<{ id: string; currency: string }> {
   const answer = await deps.accounts.call('GET', `/accounts/${id}`);
   if (answer.status === 404) throw notFound('account', id);
   if (answer.status !== 200) throw Object.assign(new Error(`accounts answered ${answer.status}`), { status: answer.status });
-  return answer.body as { id: string; currency: string };
+  const account = answer.body as { id: string; currency: string; createdBy: string | null };
+  if (hiddenFrom(owner, account.createdBy)) throw notFound('account', id);
+  return account;
 }
 
 /** Sends an upstream answer on as it is; problems keep their media type. */

@@ -5,12 +5,13 @@ import { notFound } from '../../lib/errors';
 import { asyncHandler } from '../../lib/http';
 import { check, throwIfInvalid } from '../../lib/validation';
 import { getReconciliationOr404, ReconciliationRunningConflict, startReconciliation, toReportResource, toStartedResource, type ReconciliationDeps } from '../reconciliations';
+import { allow } from '../authorize';
 import { emptyBody } from '../schemas';
 
 export function reconciliationRoutes(deps: ReconciliationDeps): Router {
   const router = Router();
 
-  router.post('/reconciliations', asyncHandler(async (req, res) => {
+  router.post('/reconciliations', allow('startReconciliation'), asyncHandler(async (req, res) => {
     throwIfInvalid(check(emptyBody, req.body));
     const report = await startReconciliation(deps).catch((error: unknown) => {
       // The 409 points at the run under way, as a 202 points at the run it started.
@@ -21,7 +22,7 @@ export function reconciliationRoutes(deps: ReconciliationDeps): Router {
     res.status(202).json(toStartedResource(report));
   }));
 
-  router.get('/reconciliations/:id', asyncHandler(async (req, res) => {
+  router.get('/reconciliations/:id', allow('getReconciliation'), asyncHandler(async (req, res) => {
     res.json(toReportResource(await getReconciliationOr404(deps, pathId(req))));
   }));
 

@@ -1,4 +1,7 @@
-/** Public transfer routes (api-contract.md, "Transfers"). Thin: validate, call api/transfers.ts, answer. */
+/**
+ * Public transfer routes (api-contract.md, "Transfers"). Thin: authorize
+ * (api/permissions.ts), validate, call api/transfers.ts, answer.
+ */
 import { trace } from '@opentelemetry/api';
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
@@ -6,6 +9,7 @@ import { notFound, validationError } from '../../lib/errors';
 import { asyncHandler } from '../../lib/http';
 import { InvalidCursorError, toTransferResource, type TransferRecord } from '../../lib/transfers';
 import { check, throwIfInvalid } from '../../lib/validation';
+import { allow, ownerScope } from '../authorize';
 import { createTransferBody, emptyBody, idempotencyKey, listTransfersQuery, waitQuery } from '../schemas';
 import { principalOf } from '../principal';
 import { createTransfer, createTransferAndWait, decide, getTransferOr404, reverse, type Decision, type TransferDeps, type WriteOrigin } from '../transfers';
@@ -13,7 +17,7 @@ import { createTransfer, createTransferAndWait, decide, getTransferOr404, revers
 export function transferRoutes(deps: TransferDeps): Router {
   const router = Router();
 
-  router.post('/transfers', asyncHandler(async (req, res) => {
+  router.post('/transfers', allow('createTransfer'), asyncHandler(async (req, res) => {
     const key = check(idempotencyKey, req.get('Idempotency-Key'), 'Idempotency-Key');
     const body = check(createTransferBody, req.body);
     const query = check(waitQuery, req.query);
@@ -25,11 +29,12 @@ export function transferRoutes(deps: TransferDeps): Router {
     sendTransfer(res, transfer, replayed ? 200 : 201);
   }));
 
-  router.get('/transfers', asyncHandler(async (req, res) => {
+  router.get('/transfers', allow('listTransfers'), asyncHandler(async (req, res) => {
     const query = check(listTransfersQuery, req.query);
     throwIfInvalid(query);
+    const owner = ownerScope(res);
     try {
-      const page = await deps.store.listTransfers(query.data!);
+      const page = await deps.store.listTransfers({ ...query.data!, ...(owner === null ? {} : { createdBy: owner }) });
       res.json({ items: page.items.map(toTransferResource), nextCursor: page.nextCursor });
     } catch (error) {
       if (error instanceof InvalidCursorError) throw validationError([{ field: 'cursor', message: error.message }]);
@@ -37,22 +42,22 @@ export function transferRoutes(deps: TransferDeps): Router {
     }
   }));
 
-  router.get('/transfers/:id', asyncHandler(async (req, res) => {
-    sendTransfer(res, await getTransferOr404(deps, pathId(req)));
+  router.get('/transfers/:id', allow('getTransfer'), asyncHandler(async (req, res) => {
+    sendTransfer(res, await getTransferOr404(deps, pathId(req), ownerScope(res)));
   }));
 
   for (const decision of ['approve', 'reject', 'cancel'] as Decision[]) {
-    router.post(`/transfers/:id/${decision}`, asyncHandler(async (req, res) => {
+    router.post(`/transfers/:id/${decision}`, allow(`${decision}Transfer`), asyncHandler(async (req, res) => {
       const id = pathId(req);
       throwIfInvalid(check(emptyBody, req.body));
-      const transfer = await decide(deps, id, decision);
+      const transfer = await decide(deps, id, decision, principalOf(res), ownerScope(res));
       // When the outcome was not known within the wait cap, this is where the client follows it (the contract).
       res.location(transferPath(id));
       sendTransfer(res, transfer);
     }));
   }
 
-  router.post('/transfers/:id/reverse', asyncHandler(async (req, res) => {
+  router.post('/transfers/:id/reverse', allow('reverseTransfer'), asyncHandler(async (req, res) => {
     const id = pathId(req);
     const key = check(idempotencyKey, req.get('Idempotency-Key'), 'Idempotency-Key');
     throwIfInvalid(key, check(emptyBody, req.body));

@@ -89,7 +89,7 @@ function appEnv(app: AppProcess, tracing: boolean): NodeJS.ProcessEnv {
     RECONCILIATION_CRON: 'off',
     IDEMPOTENCY_PURGE_CRON: 'off',
     LOG_LEVEL: 'warn',
-    API_KEYS: '',
+    API_CLIENTS_FILE: '',
     OTEL_SDK_DISABLED: tracing ? 'false' : 'true',
     OTEL_EXPORTER_OTLP_ENDPOINT: settings.otlpEndpoint ?? `http://127.0.0.1:${ports.otlpSink}`,
     OTEL_SERVICE_NAME: app.app,

@@ -4,7 +4,8 @@
 # is created, and the transfer's Idempotency-Key makes a later run answer the
 # first run's transfer (200, Idempotent-Replayed: true) instead of moving the
 # money again. API (default http://127.0.0.1:4000) and API_KEY (when the
-# gateway runs with API_KEYS) come from the environment.
+# gateway runs with API_CLIENTS_FILE: the key of a client with the submitter
+# role) come from the environment.
 # test/e2e/first-transfer-script.test.ts runs it twice.
 set -euo pipefail
 api=${API:-http://127.0.0.1:4000}

@@ -14,6 +14,8 @@ export interface AccountDto {
   currency: string;
   creditLimit: string;
   status: AccountStatus;
+  /** The principal that opened it (the gateway's API client id); null for accounts opened before principals were recorded. */
+  createdBy: string | null;
   createdAt: string;
 }
 
@@ -21,7 +23,8 @@ export const UNLIMITED = 'unlimited';
 
 /**
  * Routes (JSON in and out, problem+json errors):
- *   POST /accounts                 { code, name, currency, creditLimit? } + optional Idempotency-Key
+ *   POST /accounts                 { code, name, currency, creditLimit?, createdBy? } + optional Idempotency-Key
+ *                                  (createdBy: the gateway's principal, 1..64 characters)
  *                                  → 201 AccountDto; replay of a key → 200 + Idempotent-Replayed: true;
  *                                    duplicate code → 409 (slug account-code-taken); key reused with another body → 422
  *   GET  /accounts/:id             → 200 AccountDto | 404
@@ -29,6 +32,7 @@ export const UNLIMITED = 'unlimited';
  *                                    missing ids left out (the ledger's one lookup per money movement)
  *   GET  /accounts?limit&cursor    → 200 { items: AccountDto[], nextCursor } newest first
  *   GET  /accounts?code=…          → the same page holding only the account with that code (at most one)
+ *   GET  /accounts?createdBy=…     → only the accounts that principal opened (combines with the others)
  *   POST /accounts/:id/freeze      → 200 AccountDto (idempotent)
  *   POST /accounts/:id/unfreeze    → 200 AccountDto (idempotent)
  */

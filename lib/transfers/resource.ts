@@ -19,6 +19,10 @@ export interface TransferResource {
   failureMessage: string | null;
   entryId: string | null;
   traceId: string | null;
+  /** The principal (API client id) that created it; `development` in development mode; null for transfers from before principals. */
+  createdBy: string | null;
+  /** The principal whose approve, reject or cancel decided it; null until then, or when no decision was taken. */
+  decidedBy: string | null;
   createdAt: string;
   updatedAt: string;
   /** The reversal asked for, or null (an extension of the contract's resource: docs/api-contract.md). */
@@ -59,6 +63,8 @@ export function toTransferResource(record: TransferRecord): TransferResource {
     failureMessage: record.failureMessage,
     entryId: record.entryId,
     traceId: record.traceId,
+    createdBy: record.createdBy,
+    decidedBy: record.decidedBy,
     createdAt: record.createdAt.toISOString(),
     updatedAt: record.updatedAt.toISOString(),
     reversal: toReversalResource(record),

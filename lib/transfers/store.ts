@@ -31,6 +31,10 @@ export interface TransferRecord {
   entryId: string | null;
   reversalEntryId: string | null;
   traceId: string | null;
+  /** The principal (API client id) that created it; null for transfers created before principals were recorded. */
+  createdBy: string | null;
+  /** The principal whose approve, reject or cancel decided it; null while undecided, or when no decision was taken. */
+  decidedBy: string | null;
   createdAt: Date;
   updatedAt: Date;
   /** The reversal asked for (POST …/reverse), or null; its entry is `reversalEntryId` once `status` is `reversed`. */
@@ -63,6 +67,7 @@ export interface NewTransfer {
   description?: string | null;
   metadata?: Record<string, unknown>;
   traceId?: string | null;
+  createdBy?: string | null;
 }
 
 export interface CreateTransferInput {
@@ -84,6 +89,7 @@ export interface StatusUpdate {
   failureMessage?: string | null;
   entryId?: string | null;
   reversalEntryId?: string | null;
+  decidedBy?: string | null;
 }
 
 /** `applied` is false when the move is not allowed (e.g. a terminal status recorded again); `transfer` is the row as it stands. */
@@ -95,6 +101,8 @@ export interface RecordStatusResult {
 export interface ListTransfersQuery {
   accountId?: string;
   status?: TransferStatus;
+  /** Only the transfers this principal created. */
+  createdBy?: string;
   /** 1..200; the caller validates, the store clamps. */
   limit: number;
   cursor?: string | null;
@@ -154,7 +162,7 @@ export class InvalidCursorError extends Error {
 
 // created_at with its full microsecond precision, for the keyset cursor (a JS Date keeps only milliseconds).
 const COLUMNS = `id, from_account_id, to_account_id, amount_minor, currency, description, metadata, status,
-  failure_code, failure_message, entry_id, reversal_entry_id, trace_id, created_at, updated_at,
+  failure_code, failure_message, entry_id, reversal_entry_id, trace_id, created_by, decided_by, created_at, updated_at,
   reversal_id, reversal_idempotency_key, reversal_trace_id, reversal_requested_at,
   reversal_failure_code, reversal_failure_message, reversal_refused_at,
   to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_at_exact`;
@@ -173,6 +181,8 @@ interface TransferRow {
   entry_id: string | null;
   reversal_entry_id: string | null;
   trace_id: string | null;
+  created_by: string | null;
+  decided_by: string | null;
   created_at: Date;
   updated_at: Date;
   reversal_id: string | null;
@@ -200,6 +210,8 @@ function toRecord(row: TransferRow): TransferRecord {
     entryId: row.entry_id,
     reversalEntryId: row.reversal_entry_id,
     traceId: row.trace_id,
+    createdBy: row.created_by,
+    decidedBy: row.decided_by,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     reversal:
@@ -258,9 +270,9 @@ async function createOrReplay(pool: Pool, input: CreateTransferInput): Promise<C
     if (claimed.rowCount === 0) return null;
     const t = input.transfer;
     const inserted = await client.query<TransferRow>(
-      `INSERT INTO transfers (id, from_account_id, to_account_id, amount_minor, currency, description, metadata, trace_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${COLUMNS}`,
-      [transferId, t.fromAccountId, t.toAccountId, t.amountMinor.toString(), t.currency, t.description ?? null, t.metadata ?? {}, t.traceId ?? null],
+      `INSERT INTO transfers (id, from_account_id, to_account_id, amount_minor, currency, description, metadata, trace_id, created_by)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${COLUMNS}`,
+      [transferId, t.fromAccountId, t.toAccountId, t.amountMinor.toString(), t.currency, t.description ?? null, t.metadata ?? {}, t.traceId ?? null, t.createdBy ?? null],
     );
     return toRecord(inserted.rows[0]);
   });
@@ -376,6 +388,7 @@ async function listTransfers(pool: Pool, query: ListTransfersQuery): Promise<Tra
     conditions.push(`(from_account_id = ${p} OR to_account_id = ${p})`);
   }
   if (query.status) conditions.push(`status = ${param(query.status)}`);
+  if (query.createdBy !== undefined) conditions.push(`created_by = ${param(query.createdBy)}`);
   if (query.cursor) {
     const cursor = decodeCursor(query.cursor);
     conditions.push(`(created_at, id) < (${param(cursor.createdAt)}::timestamptz, ${param(cursor.id)}::uuid)`);
@@ -404,6 +417,7 @@ async function recordStatus(pool: Pool, transferId: string, update: StatusUpdate
        failure_message = COALESCE($4, failure_message),
        entry_id = COALESCE($5, entry_id),
        reversal_entry_id = COALESCE($6, reversal_entry_id),
+       decided_by = COALESCE($7, decided_by),
        updated_at = now()
      WHERE id = $1 AND (
        (status = 'pending' AND $2 <> 'pending')
@@ -411,7 +425,7 @@ async function recordStatus(pool: Pool, transferId: string, update: StatusUpdate
        OR (status = 'posted' AND $2 = 'reversed')
      )
      RETURNING ${COLUMNS}`,
-    [transferId, update.status, update.failureCode ?? null, update.failureMessage ?? null, update.entryId ?? null, update.reversalEntryId ?? null],
+    [transferId, update.status, update.failureCode ?? null, update.failureMessage ?? null, update.entryId ?? null, update.reversalEntryId ?? null, update.decidedBy ?? null],
   );
   if (result.rowCount === 1) return { applied: true, transfer: toRecord(result.rows[0]) };
   return { applied: false, transfer: await getTransfer(pool, transferId) };

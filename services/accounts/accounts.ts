@@ -112,9 +112,9 @@ export function createAccounts({ pool, logger, metrics }: AccountsDeps) {
   }
 
   /** One page, newest first (only the account with `code` when given); `nextCursor` is null on the last page. */
-  async function listAccounts(page: { limit: number; cursor?: AccountCursor; code?: string }): Promise<AccountPage> {
+  async function listAccounts(page: { limit: number; cursor?: AccountCursor; code?: string; createdBy?: string }): Promise<AccountPage> {
     // One row more than asked tells whether another page follows.
-    const records = await repository.listAccounts(pool, { limit: page.limit + 1, after: page.cursor, code: page.code });
+    const records = await repository.listAccounts(pool, { limit: page.limit + 1, after: page.cursor, code: page.code, createdBy: page.createdBy });
     const items = records.slice(0, page.limit);
     const last = items[items.length - 1];
     const nextCursor =
@@ -153,6 +153,7 @@ export function toDto(account: repository.AccountRecord): AccountDto {
     currency: account.currency,
     creditLimit: account.creditLimitMinor === null ? UNLIMITED : formatAmountMinor(account.creditLimitMinor),
     status: account.status,
+    createdBy: account.createdBy,
     createdAt: account.createdAt.toISOString(),
   };
 }
@@ -161,7 +162,11 @@ function accountEvent(type: AccountEventType, account: repository.AccountRecord)
   return { topic: TOPICS.account, type, aggregateId: account.id, payload: toDto(account) };
 }
 
-/** What makes two requests "the same" for an idempotency key: the normalized body (unknown fields ignored). */
+/**
+ * What makes two requests "the same" for an idempotency key: the normalized
+ * body (unknown fields ignored). Not `createdBy`: who asks is no part of what
+ * is asked (whose keys are whose is the gateway's concern).
+ */
 function hashRequest(input: CreateAccountInput): string {
   const creditLimit = input.creditLimitMinor === null ? UNLIMITED : input.creditLimitMinor.toString();
   return requestHash({ code: input.code, name: input.name, currency: input.currency, creditLimit });

@@ -21,6 +21,8 @@ export interface AccountRecord {
   /** null: unlimited. */
   creditLimitMinor: bigint | null;
   status: AccountStatus;
+  /** The principal that opened it; null for accounts opened before principals were recorded, or by a caller naming none. */
+  createdBy: string | null;
   createdAt: Date;
 }
 
@@ -38,10 +40,11 @@ interface AccountRow {
   currency: string;
   credit_limit_minor: string | null;
   status: AccountStatus;
+  created_by: string | null;
   created_at: Date;
 }
 
-const ACCOUNT_COLUMNS = 'id, code, name, currency, credit_limit_minor::text AS credit_limit_minor, status, created_at';
+const ACCOUNT_COLUMNS = 'id, code, name, currency, credit_limit_minor::text AS credit_limit_minor, status, created_by, created_at';
 
 function toRecord(row: AccountRow): AccountRecord {
   return {
@@ -51,6 +54,7 @@ function toRecord(row: AccountRow): AccountRecord {
     currency: row.currency,
     creditLimitMinor: row.credit_limit_minor === null ? null : fromDbAmount(row.credit_limit_minor),
     status: row.status,
+    createdBy: row.created_by,
     createdAt: row.created_at,
   };
 }
@@ -62,11 +66,11 @@ function toRecord(row: AccountRow): AccountRecord {
  */
 export async function insertAccount(client: PoolClient, account: NewAccount): Promise<AccountRecord | null> {
   const { rows } = await client.query<AccountRow>(
-    `INSERT INTO accounts (id, code, name, currency, credit_limit_minor)
-     VALUES ($1, $2, $3, $4, $5)
+    `INSERT INTO accounts (id, code, name, currency, credit_limit_minor, created_by)
+     VALUES ($1, $2, $3, $4, $5, $6)
      ON CONFLICT ON CONSTRAINT accounts_code_key DO NOTHING
      RETURNING ${ACCOUNT_COLUMNS}`,
-    [account.id, account.code, account.name, account.currency, account.creditLimitMinor?.toString() ?? null],
+    [account.id, account.code, account.name, account.currency, account.creditLimitMinor?.toString() ?? null, account.createdBy],
   );
   return rows.length === 0 ? null : toRecord(rows[0]);
 }
@@ -85,17 +89,21 @@ export async function findAccounts(db: Db, ids: string[]): Promise<AccountRecord
 /**
  * Newest first, strictly after the keyset position `after` when given; only
  * the account with `code` when given (codes are unique: at most one row, found
- * by the unique index).
+ * by the unique index); only those `createdBy` opened when given.
  */
 export async function listAccounts(
   db: Db,
-  page: { limit: number; after?: { createdAt: string; id: string }; code?: string },
+  page: { limit: number; after?: { createdAt: string; id: string }; code?: string; createdBy?: string },
 ): Promise<AccountRecord[]> {
   const conditions: string[] = [];
   const params: unknown[] = [];
   if (page.code !== undefined) {
     params.push(page.code);
     conditions.push(`code = $${params.length}`);
+  }
+  if (page.createdBy !== undefined) {
+    params.push(page.createdBy);
+    conditions.push(`created_by = $${params.length}`);
   }
   if (page.after) {
     params.push(page.after.createdAt, page.after.id);

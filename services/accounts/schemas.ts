@@ -11,6 +11,7 @@ import { storableText } from '../../lib/validation';
 export const CODE_LENGTH_MAX = 100;
 export const NAME_LENGTH_MAX = 200;
 export const IDEMPOTENCY_KEY_LENGTH_MAX = 255;
+export const PRINCIPAL_ID_LENGTH_MAX = 64;
 export const PAGE_LIMIT_DEFAULT = 50;
 export const PAGE_LIMIT_MAX = 200;
 const CURSOR_LENGTH_MAX = 200;
@@ -42,6 +43,13 @@ const accountCode = storableText(
 );
 
 /**
+ * Who opens an account or lists them: the gateway's principal (an API client
+ * id). The gateway sets it from the authenticated caller, never from the
+ * client's body.
+ */
+const principalId = storableText(z.string({ error: 'must be a string' }).min(1, 'must not be empty').max(PRINCIPAL_ID_LENGTH_MAX, `must be at most ${PRINCIPAL_ID_LENGTH_MAX} characters`));
+
+/**
  * POST /accounts body. Unknown fields are dropped (z.object strips them); the
  * output is the domain's input, with the credit limit in minor units.
  */
@@ -55,8 +63,9 @@ export const CreateAccountBody = z
     ),
     currency: requiredString().refine(isSupportedCurrency, `must be a supported ISO 4217 code (${SUPPORTED_CURRENCIES})`),
     creditLimit: creditLimitMinor,
+    createdBy: principalId.optional(),
   })
-  .transform(({ creditLimit, ...rest }) => ({ ...rest, creditLimitMinor: creditLimit }));
+  .transform(({ creditLimit, createdBy, ...rest }) => ({ ...rest, creditLimitMinor: creditLimit, createdBy: createdBy ?? null }));
 export type CreateAccountInput = z.infer<typeof CreateAccountBody>;
 
 /** `Idempotency-Key` header: optional; when present, 1..255 printable ASCII characters. */
@@ -94,9 +103,10 @@ export function decodeCursor(text: string): AccountCursor | null {
   }
 }
 
-/** GET /accounts query; `code` finds the account with that code (a list of at most one). */
+/** GET /accounts query; `code` finds the account with that code (a list of at most one); `createdBy` keeps that principal's. */
 export const ListAccountsQuery = z.object({
   code: accountCode.optional(),
+  createdBy: principalId.optional(),
   limit: z
     .string({ error: `must be an integer from 1 to ${PAGE_LIMIT_MAX}` })
     .regex(/^[1-9][0-9]{0,2}$/, `must be an integer from 1 to ${PAGE_LIMIT_MAX}`)

@@ -13,6 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { decide, WAIT_MS_MAX, type TransferDeps } from '../../api/transfers';
+import type { Principal } from '../../api/principal';
 import { gatewayDeps } from '../support/gateway-deps';
 import { databaseUrl } from '../../lib/config';
 import { createLogger } from '../../lib/logger';
@@ -38,6 +39,8 @@ let statusListener: TransferStatusListener;
 let workflowBundle: WorkflowBundleWithSourceMap;
 const logger = createLogger('decision-fallback-test', 'silent');
 const created: string[] = [];
+/** The decider; the rows here have no createdBy, so four-eyes does not apply. */
+const APPROVER: Principal = { id: 'approver-1', roles: ['approver'], development: false };
 
 beforeAll(async () => {
   ensureSystem();
@@ -93,7 +96,7 @@ describe('a decision the update cannot carry', () => {
     const taskQueue = `decision-fallback-${randomUUID()}`;
     const id = await awaitingWithSignalOnlyWorkflow(taskQueue);
 
-    const answer = await runWorker(taskQueue, () => decide(deps(taskQueue), id, 'approve'));
+    const answer = await runWorker(taskQueue, () => decide(deps(taskQueue), id, 'approve', APPROVER));
 
     expect(answer).toMatchObject({ id, status: 'posted' });
   });
@@ -102,7 +105,7 @@ describe('a decision the update cannot carry', () => {
     const taskQueue = `decision-fallback-${randomUUID()}`;
     const id = await awaitingWithSignalOnlyWorkflow(taskQueue);
 
-    const answer = await decide(deps(taskQueue), id, 'reject');
+    const answer = await decide(deps(taskQueue), id, 'reject', APPROVER);
     expect(answer).toMatchObject({ id, status: 'awaiting_approval' });
 
     const later = await runWorker(taskQueue, () => eventually(() => store.getTransfer(id), (t) => t?.status !== 'awaiting_approval', 30_000));

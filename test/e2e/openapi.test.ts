@@ -96,7 +96,7 @@ describe.each([
 describe('the running gateway and its document', () => {
   beforeAll(() => ensureSystem(), 10 * 60_000);
 
-  it('when /openapi.json is asked for on a gateway without API_KEYS, then it is the document without security', async () => {
+  it('when /openapi.json is asked for on a gateway without API clients (development mode), then it is the document without security', async () => {
     expect((await api.get('/openapi.json')).body).toEqual(openApiDocument({ auth: false }));
   });
 

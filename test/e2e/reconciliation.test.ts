@@ -35,20 +35,15 @@ import { Client, Connection } from '@temporalio/client';
 import { createReconciliationActivities } from '../../activities';
 import { holdIdFor } from '../../activities/ids';
 import { temporalTransferWorkflows } from '../../activities/transfer-workflows';
-import { createGatewayMetrics } from '../../api/metrics';
-import { createGatewayApp } from '../../api/server';
-import { Upstream } from '../../api/upstream';
 import { LedgerClient, ReadModelClient } from '../../lib/clients';
-import { databaseUrl, ROOT_DIR } from '../../lib/config';
+import { ROOT_DIR } from '../../lib/config';
 import { createLogger } from '../../lib/logger';
 import { createPool, type Pool } from '../../lib/pg';
-import { createAuditStore } from '../../lib/audit/store';
 import { createReconciliationStore, type ReconciliationCheck } from '../../lib/reconciliation';
 import { transferWorkflowId } from '../../workflows/definitions';
-import { createRegistry } from '../../lib/telemetry/metrics';
-import { createTransferStore, startTransferStatusListener } from '../../lib/transfers';
-import { call, startApp } from '../support/service';
+import { apiClient, startKeyedGateway } from '../support/keyed-gateway';
 import { operatorHeaders } from '../support/credentials';
+import { call } from '../support/service';
 import { api, config, createAccount, ensureSystem, eventually, newKey, transfer, transferAndSettle } from '../support/system';
 
 /** A full run reads every account and transfer of the shared databases, and waits twice for suspects to settle. */
@@ -329,32 +324,7 @@ describe('reconciliation on demand', () => {
   });
 
   it('when API keys are configured, then a POST without a key is 401 and starts nothing', async () => {
-    const registry = createRegistry('gateway-reconciliation-auth-test');
-    const connection = Connection.lazy({ address: config.temporalAddress });
-    const accounts = new Upstream('accounts', `http://127.0.0.1:${config.ACCOUNTS_PORT}`, config.ACCOUNTS_TOKEN);
-    const readModelUpstream = new Upstream('read-model', `http://127.0.0.1:${config.READ_MODEL_PORT}`, config.READ_MODEL_TOKEN);
-    const statusListener = startTransferStatusListener({ connectionString: databaseUrl(config, 'transfers'), applicationName: 'gateway-test-listener', logger: createLogger('gateway-test-listener', 'silent') });
-    const app = await startApp(
-      createGatewayApp({
-        logger: createLogger('gateway-reconciliation-auth-test', 'silent'),
-        registry,
-        readiness: {},
-        apiKeys: ['s3cret-key'],
-        store: createTransferStore(transfers),
-        statusListener,
-        reconciliations: createReconciliationStore(transfers),
-        audit: createAuditStore(transfers),
-        writeRateLimitPerMinute: 0,
-        temporal: new Client({ connection }),
-        accounts,
-        readModel: readModelUpstream,
-        metrics: createGatewayMetrics(registry),
-        approvalThresholdMinor: 1_000_000n,
-        approvalTimeoutMs: 60_000,
-        taskQueue: config.TEMPORAL_TASK_QUEUE,
-        ledger: new LedgerClient({ baseUrl: config.ledgerUrl, token: config.LEDGER_TOKEN }),
-      }),
-    );
+    const app = await startKeyedGateway([apiClient('tester', 's3cret-key')], transfers);
     try {
       const before = await reportCount();
 
@@ -365,10 +335,6 @@ describe('reconciliation on demand', () => {
       expect(await reportCount()).toBe(before);
     } finally {
       await app.close();
-      await statusListener.close();
-      accounts.close();
-      readModelUpstream.close();
-      await connection.close();
     }
   });
 });

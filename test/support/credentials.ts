@@ -32,3 +32,9 @@ export function operatorHeaders(config: Config, service: 'accounts' | 'ledger' |
   if (!token) throw new Error(`no ${service} token for the operator: has deploy/stack up written $DATA_DIR/run/service-tokens?`);
   return { authorization: `Bearer ${token}` };
 }
+
+/** A stack token of the operator's configuration, or a clear error when the stack wrote none. */
+export function operatorToken(token: string | undefined): string {
+  if (!token) throw new Error('no operator token for the stack: has deploy/stack up written $DATA_DIR/run/service-tokens?');
+  return token;
+}

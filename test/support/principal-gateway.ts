@@ -18,6 +18,7 @@ import { createLogger } from '../../lib/logger';
 import { createReconciliationStore } from '../../lib/reconciliation';
 import { createRegistry } from '../../lib/telemetry/metrics';
 import { createTransferStore, startTransferStatusListener } from '../../lib/transfers';
+import { operatorToken } from './credentials';
 import { call, startApp, type JsonAnswer } from './service';
 import { config } from './system';
 
@@ -39,7 +40,7 @@ export async function startPrincipalGateway(transfers: Pool, options: { writeRat
     logger,
     registry,
     readiness: {},
-    apiKeys: [],
+    clients: [],
     store: createTransferStore(transfers),
     statusListener,
     reconciliations: createReconciliationStore(transfers),
@@ -74,9 +75,4 @@ export async function startPrincipalGateway(transfers: Pool, options: { writeRat
       await connection.close();
     },
   };
-}
-
-function operatorToken(token: string | undefined): string {
-  if (!token) throw new Error('no operator token for the stack: has deploy/stack up written $DATA_DIR/run/service-tokens?');
-  return token;
 }

@@ -27,7 +27,7 @@ import {
   type TransferWorkflowInput,
 } from '../../workflows/definitions';
 import { transferWorkflowV2 } from '../../workflows';
-import { APPROVAL_THRESHOLD_MINOR, bundleWorkflows, createTransferTestEnv, newFakes, transferInput, waitForStatus, withWorker, type Fakes } from './support/harness';
+import { APPROVAL_THRESHOLD_MINOR, APPROVER, bundleWorkflows, createTransferTestEnv, newFakes, transferInput, waitForStatus, withWorker, type Fakes } from './support/harness';
 
 let env: TestWorkflowEnvironment;
 let workflowBundle: WorkflowBundleWithSourceMap;
@@ -79,7 +79,7 @@ describe('decision updates: the answer is the state the decision led to', () => 
 
     const { answer, recordedAtAnswer } = await run(fakes, async (taskQueue) => {
       const handle = await startAwaiting(taskQueue, input);
-      const answer = await handle.executeUpdate(approveUpdate);
+      const answer = await handle.executeUpdate(approveUpdate, { args: [APPROVER] });
       return { answer, recordedAtAnswer: fakes.transfers.statusesOf(input.transferId) };
     });
 
@@ -93,7 +93,7 @@ describe('decision updates: the answer is the state the decision led to', () => 
     fakes.ledger.refuse('captureHold', 'ACCOUNT_FROZEN');
     const input = large();
 
-    const answer = await run(fakes, async (taskQueue) => (await startAwaiting(taskQueue, input)).executeUpdate(approveUpdate));
+    const answer = await run(fakes, async (taskQueue) => (await startAwaiting(taskQueue, input)).executeUpdate(approveUpdate, { args: [APPROVER] }));
 
     expect(answer).toMatchObject({ status: 'failed', failureCode: 'ACCOUNT_FROZEN', entryId: null });
     expect(fakes.transfers.rows.get(input.transferId)).toMatchObject({ status: 'failed', failureCode: 'ACCOUNT_FROZEN' });
@@ -103,7 +103,7 @@ describe('decision updates: the answer is the state the decision led to', () => 
     const fakes = newFakes();
     const input = large();
 
-    const answer = await run(fakes, async (taskQueue) => (await startAwaiting(taskQueue, input)).executeUpdate(rejectUpdate));
+    const answer = await run(fakes, async (taskQueue) => (await startAwaiting(taskQueue, input)).executeUpdate(rejectUpdate, { args: [APPROVER] }));
 
     expect(answer).toMatchObject({ status: 'cancelled', failureCode: 'REJECTED', failureMessage: 'rejected by an approver', entryId: null });
     expect(fakes.ledger.calls.map((c) => c.op)).toEqual(['reserveHold', 'voidHold']);
@@ -114,7 +114,7 @@ describe('decision updates: the answer is the state the decision led to', () => 
     const fakes = newFakes();
     const input = large();
 
-    const answer = await run(fakes, async (taskQueue) => (await startAwaiting(taskQueue, input)).executeUpdate(cancelUpdate));
+    const answer = await run(fakes, async (taskQueue) => (await startAwaiting(taskQueue, input)).executeUpdate(cancelUpdate, { args: [APPROVER] }));
 
     expect(answer).toMatchObject({ status: 'cancelled', failureCode: null, entryId: null });
     expect(fakes.ledger.calls.map((c) => c.op)).toEqual(['reserveHold', 'voidHold']);
@@ -126,6 +126,7 @@ describe('decision updates: the answer is the state the decision led to', () => 
 
     const answer = await run(fakes, (taskQueue) =>
       env.client.workflow.executeUpdateWithStart(cancelUpdate, {
+        args: [APPROVER],
         startWorkflowOperation: new WithStartWorkflowOperation(transferWorkflowV2, { ...startOptions(taskQueue, input), workflowIdConflictPolicy: 'FAIL' as const }),
       }),
     );
@@ -145,7 +146,7 @@ describe('decision updates: the validator', () => {
 
     const { refusal, result } = await run(fakes, async (taskQueue) => {
       const operation = new WithStartWorkflowOperation(transferWorkflowV2, { ...startOptions(taskQueue, input), workflowIdConflictPolicy: 'FAIL' as const });
-      const refusal = await refusalOf(env.client.workflow.executeUpdateWithStart(approveUpdate, { startWorkflowOperation: operation }));
+      const refusal = await refusalOf(env.client.workflow.executeUpdateWithStart(approveUpdate, { args: [APPROVER], startWorkflowOperation: operation }));
       return { refusal, result: await (await operation.workflowHandle()).result() };
     });
 
@@ -160,9 +161,9 @@ describe('decision updates: the validator', () => {
 
     const { refusal, answer } = await run(fakes, async (taskQueue) => {
       const handle = await startAwaiting(taskQueue, input);
-      const reject = await handle.startUpdate(rejectUpdate, { waitForStage: WorkflowUpdateStage.ACCEPTED });
+      const reject = await handle.startUpdate(rejectUpdate, { args: [APPROVER], waitForStage: WorkflowUpdateStage.ACCEPTED });
       await voiding.reached;
-      const refusal = await refusalOf(handle.executeUpdate(approveUpdate));
+      const refusal = await refusalOf(handle.executeUpdate(approveUpdate, { args: [APPROVER] }));
       voiding.release();
       return { refusal, answer: await reject.result() };
     });
@@ -179,9 +180,9 @@ describe('decision updates: the validator', () => {
 
     const answers = await run(fakes, async (taskQueue) => {
       const handle = await startAwaiting(taskQueue, input);
-      const first = await handle.startUpdate(approveUpdate, { waitForStage: WorkflowUpdateStage.ACCEPTED });
+      const first = await handle.startUpdate(approveUpdate, { args: [APPROVER], waitForStage: WorkflowUpdateStage.ACCEPTED });
       await capturing.reached;
-      const second = await handle.startUpdate(approveUpdate, { waitForStage: WorkflowUpdateStage.ACCEPTED });
+      const second = await handle.startUpdate(approveUpdate, { args: [APPROVER], waitForStage: WorkflowUpdateStage.ACCEPTED });
       capturing.release();
       return Promise.all([first.result(), second.result()]);
     });
@@ -199,7 +200,7 @@ describe('decision updates: the validator', () => {
     const { refusal, result } = await run(fakes, async (taskQueue) => {
       const handle = await env.client.workflow.start(transferWorkflowV2, startOptions(taskQueue, input));
       await capturing.reached;
-      const refusal = await refusalOf(handle.executeUpdate(cancelUpdate));
+      const refusal = await refusalOf(handle.executeUpdate(cancelUpdate, { args: [APPROVER] }));
       capturing.release();
       return { refusal, result: await handle.result() };
     });
@@ -215,9 +216,9 @@ describe('decision updates: the validator', () => {
 
     const { refusal, answer } = await run(fakes, async (taskQueue) => {
       const handle = await startAwaiting(taskQueue, input);
-      const approve = await handle.startUpdate(approveUpdate, { waitForStage: WorkflowUpdateStage.ACCEPTED });
+      const approve = await handle.startUpdate(approveUpdate, { args: [APPROVER], waitForStage: WorkflowUpdateStage.ACCEPTED });
       await capturing.reached;
-      const refusal = await refusalOf(handle.executeUpdate(cancelUpdate));
+      const refusal = await refusalOf(handle.executeUpdate(cancelUpdate, { args: [APPROVER] }));
       capturing.release();
       return { refusal, answer: await approve.result() };
     });

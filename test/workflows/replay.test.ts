@@ -24,14 +24,20 @@
  *   cancel also in the first workflow task, while pending), the other runs as
  *   before. Updates add no command, so no patch marker. The last generation
  *   of the `transferWorkflow` type: never re-recorded.
- * - fixtures/histories/one-step: the current shape, `transferWorkflowV2`:
- *   started with all its search attributes, no patch marker, below the
- *   threshold one reserve-and-capture step; at or above it reserve, the
- *   decision, capture, as before. A refused reversal records its refusal
- *   behind the `reverse-records-refusal` marker (reverse-refused);
+ * - fixtures/histories/one-step: `transferWorkflowV2`: started with all its
+ *   search attributes, no patch marker, below the threshold one
+ *   reserve-and-capture step; at or above it reserve, the decision, capture,
+ *   as before. A refused reversal records its refusal behind the
+ *   `reverse-records-refusal` marker (reverse-refused);
  *   reverse-refused-before-marker.json, recorded by the code before that
  *   marker (it recorded nothing), is never re-recorded: it stands for the
- *   refused reversals of that code.
+ *   refused reversals of that code. The decisions name no principal and the
+ *   input has no createdBy: never re-recorded, they stand for the runs
+ *   started and decided before principals.
+ * - fixtures/histories/four-eyes: the current shape: the input carries
+ *   createdBy and fourEyes, every decision (update or signal) names its
+ *   principal, and taking it upserts the `decidedBy` memo (a command the
+ *   older generations lack: only a decision naming a principal issues it).
  * The same code replays every generation.
  * `UPDATE_HISTORIES=1 npx jest test/workflows/replay.test.ts` re-records the
  * current generation on the time-skipping server (commit the result only when
@@ -40,10 +46,11 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { WithStartWorkflowOperation } from '@temporalio/client';
-import type { UpdateDefinition } from '@temporalio/common';
+import type { SignalDefinition, UpdateDefinition } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type ReplayResult, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import {
+  approveSignal,
   approveUpdate,
   cancelUpdate,
   rejectUpdate,
@@ -52,12 +59,15 @@ import {
   transferStartSearchAttributes,
   transferWorkflowId,
   transferWorkflowStartSearchAttributes,
+  type DecisionInput,
   type TransferState,
   type TransferWorkflowInput,
 } from '../../workflows/definitions';
 import { reverseTransferWorkflow, transferWorkflowV2 } from '../../workflows';
 import {
   APPROVAL_THRESHOLD_MINOR,
+  APPROVER,
+  SUBMITTER_ID,
   bundleWorkflows,
   createTransferTestEnv,
   newFakes,
@@ -71,9 +81,9 @@ import {
 import { historyFromJson, historyToJson } from './support/history-json';
 
 const HISTORIES_ROOT = path.join(__dirname, 'fixtures', 'histories');
-const GENERATIONS = ['activity-steps', 'local-steps', 'rejected-code', 'decision-updates', 'one-step'] as const;
+const GENERATIONS = ['activity-steps', 'local-steps', 'rejected-code', 'decision-updates', 'one-step', 'four-eyes'] as const;
 /** Where UPDATE_HISTORIES writes: the shape the workflow code has now. */
-const CURRENT_GENERATION = 'one-step';
+const CURRENT_GENERATION = 'four-eyes';
 const HISTORIES_MIN_PER_GENERATION = 7;
 
 interface Scenario {
@@ -85,15 +95,19 @@ interface Scenario {
 }
 
 const large = { amountMinor: APPROVAL_THRESHOLD_MINOR };
+/** The transfer's creator, cancelling its own transfer (four-eyes is for approve and reject only). */
+const SUBMITTER: DecisionInput = { principalId: SUBMITTER_ID };
+
 
 const SCENARIOS: Scenario[] = [
   { name: 'transfer-posted', input: {} },
   { name: 'transfer-insufficient-funds', input: {}, arrange: (f) => f.ledger.refuse('reserveAndCaptureHold', 'INSUFFICIENT_FUNDS') },
   { name: 'transfer-account-not-found', input: {}, arrange: (f) => f.accounts.accounts.clear() },
-  { name: 'transfer-capture-refused', input: large, arrange: (f) => f.ledger.refuse('captureHold', 'ACCOUNT_FROZEN'), drive: decided(approveUpdate) },
-  { name: 'transfer-approved', input: large, drive: decided(approveUpdate) },
-  { name: 'transfer-rejected', input: large, drive: decided(rejectUpdate) },
-  { name: 'transfer-cancelled', input: large, drive: decided(cancelUpdate) },
+  { name: 'transfer-capture-refused', input: large, arrange: (f) => f.ledger.refuse('captureHold', 'ACCOUNT_FROZEN'), drive: decided(approveUpdate, APPROVER) },
+  { name: 'transfer-approved', input: large, drive: decided(approveUpdate, APPROVER) },
+  { name: 'transfer-approved-by-signal', input: large, drive: signalled(approveSignal, APPROVER) },
+  { name: 'transfer-rejected', input: large, drive: decided(rejectUpdate, APPROVER) },
+  { name: 'transfer-cancelled', input: large, drive: decided(cancelUpdate, SUBMITTER) },
   { name: 'transfer-cancelled-while-pending', input: {}, drive: cancelledWithStart },
   { name: 'transfer-expired', input: large },
   { name: 'transfer-transient-retries', input: {}, arrange: (f) => f.ledger.failTransiently('reserveAndCaptureHold', 2) },
@@ -101,11 +115,22 @@ const SCENARIOS: Scenario[] = [
   { name: 'reverse-refused', input: {}, arrange: (f) => f.ledger.refuse('reverseEntry', 'INSUFFICIENT_FUNDS'), drive: reversed },
 ];
 
-function decided(update: UpdateDefinition<TransferState, [], string>): NonNullable<Scenario['drive']> {
+function decided(update: UpdateDefinition<TransferState, [DecisionInput], string>, by: DecisionInput): NonNullable<Scenario['drive']> {
   return async (env, taskQueue, input) => {
     const handle = await startTransfer(env, taskQueue, input);
     await waitForStatus(handle, 'awaiting_approval');
-    await handle.executeUpdate(update);
+    await handle.executeUpdate(update, { args: [by] });
+    await handle.result();
+    return [handle.workflowId];
+  };
+}
+
+/** The gateway's fallback: the decision as a signal. */
+function signalled(signal: SignalDefinition<[DecisionInput]>, by: DecisionInput): NonNullable<Scenario['drive']> {
+  return async (env, taskQueue, input) => {
+    const handle = await startTransfer(env, taskQueue, input);
+    await waitForStatus(handle, 'awaiting_approval');
+    await handle.signal(signal, by);
     await handle.result();
     return [handle.workflowId];
   };
@@ -121,7 +146,7 @@ async function cancelledWithStart(env: TestWorkflowEnvironment, taskQueue: strin
     args: [input],
     typedSearchAttributes: transferWorkflowStartSearchAttributes(input),
   });
-  await env.client.workflow.executeUpdateWithStart(cancelUpdate, { startWorkflowOperation: start });
+  await env.client.workflow.executeUpdateWithStart(cancelUpdate, { args: [SUBMITTER], startWorkflowOperation: start });
   const handle = await start.workflowHandle();
   await handle.result();
   return [handle.workflowId];

@@ -30,6 +30,7 @@ import { REVERSAL_REFUSAL_PATCH } from '../../workflows/transfer';
 import { account } from './support/fakes';
 import {
   APPROVAL_THRESHOLD_MINOR,
+  APPROVER,
   DAY_MS,
   FROM_ACCOUNT_ID,
   TO_ACCOUNT_ID,
@@ -185,7 +186,7 @@ describe('transfer workflow: refusals', () => {
     const result = await run(fakes, async (taskQueue) => {
       const handle = await startTransfer(env, taskQueue, input);
       await waitForStatus(handle, 'awaiting_approval');
-      await handle.signal(approveSignal);
+      await handle.signal(approveSignal, APPROVER);
       return handle.result();
     });
 
@@ -222,7 +223,7 @@ describe('transfer workflow: approval', () => {
     const { waiting, result } = await run(fakes, async (taskQueue) => {
       const handle = await startTransfer(env, taskQueue, input);
       const waiting = await waitForStatus(handle, 'awaiting_approval');
-      await handle.signal(approveSignal);
+      await handle.signal(approveSignal, APPROVER);
       return { waiting, result: await handle.result() };
     });
 
@@ -250,7 +251,7 @@ describe('transfer workflow: approval', () => {
     const result = await run(fakes, async (taskQueue) => {
       const handle = await startTransfer(env, taskQueue, input);
       await waitForStatus(handle, 'awaiting_approval');
-      await handle.signal(rejectSignal);
+      await handle.signal(rejectSignal, APPROVER);
       return handle.result();
     });
 
@@ -267,7 +268,7 @@ describe('transfer workflow: approval', () => {
     const result = await run(fakes, async (taskQueue) => {
       const handle = await startTransfer(env, taskQueue, input);
       await waitForStatus(handle, 'awaiting_approval');
-      await handle.signal(cancelSignal);
+      await handle.signal(cancelSignal, APPROVER);
       return handle.result();
     });
 
@@ -313,8 +314,8 @@ describe('transfer workflow: approval', () => {
     const result = await run(fakes, async (taskQueue) => {
       const handle = await startTransfer(env, taskQueue, input);
       await waitForStatus(handle, 'awaiting_approval');
-      await handle.signal(rejectSignal);
-      await handle.signal(approveSignal);
+      await handle.signal(rejectSignal, APPROVER);
+      await handle.signal(approveSignal, APPROVER);
       return handle.result();
     });
 
@@ -332,7 +333,7 @@ describe('transfer workflow: cancel while pending', () => {
 
     const result = await run(fakes, async (taskQueue) => {
       const handle = await startTransfer(env, taskQueue, input);
-      await handle.signal(cancelSignal);
+      await handle.signal(cancelSignal, APPROVER);
       return handle.result();
     });
 
@@ -359,7 +360,7 @@ describe('transfer workflow: cancel while pending', () => {
       await waitForStatus(handle, 'awaiting_approval');
       // What an unrecorded local capture leaves behind: the ledger has the entry.
       await fakes.ledger.captureHold(holdIdFor(workflowId), { entryId: entryIdFor(workflowId), description: 'earlier run' });
-      await handle.signal(rejectSignal);
+      await handle.signal(rejectSignal, APPROVER);
       return handle.result();
     });
 
@@ -376,7 +377,7 @@ describe('transfer workflow: cancel while pending', () => {
         workflowId: transferWorkflowId(input.transferId),
         args: [input],
         signal,
-        signalArgs: [],
+        signalArgs: [APPROVER],
       });
       return handle.result();
     });
@@ -411,7 +412,7 @@ describe('transfer workflow: transient failures and duplicates', () => {
     const result = await run(fakes, async (taskQueue) => {
       const handle = await startTransfer(env, taskQueue, input);
       await waitForStatus(handle, 'awaiting_approval', 20_000);
-      await handle.signal(approveSignal);
+      await handle.signal(approveSignal, APPROVER);
       return handle.result();
     });
 
@@ -447,7 +448,7 @@ describe('transfer workflow: transient failures and duplicates', () => {
       const first = await startTransfer(env, taskQueue, input);
       await waitForStatus(first, 'awaiting_approval');
       const whileRunning = await startTransfer(env, taskQueue, input).catch((e: unknown) => e);
-      await first.signal(approveSignal);
+      await first.signal(approveSignal, APPROVER);
       const result = await first.result();
       const afterClose = await startTransfer(env, taskQueue, input).catch((e: unknown) => e);
       return { whileRunning, afterClose, result, firstRunId: first.firstExecutionRunId };

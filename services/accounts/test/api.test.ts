@@ -82,6 +82,7 @@ describe('POST /accounts', () => {
       currency: 'USD',
       creditLimit: '50000',
       status: 'active',
+      createdBy: null,
       createdAt: expect.stringMatching(ISO_MILLIS),
     });
     expect(response.headers.get('location')).toBe(`/accounts/${account.id}`);
@@ -426,6 +427,31 @@ describe('GET /accounts?code=', () => {
     const response = await get(`/accounts?code=${code}`);
     expect(response.status).toBe(400);
     expect(fieldsOf(response.body)).toEqual(['code']);
+  });
+});
+
+describe('createdBy: who opened the account (the gateway sets it to its principal)', () => {
+  it('when accounts are opened by two principals, then each carries its creator, and ?createdBy= lists only that creator accounts, newest first', async () => {
+    const alice = `alice-${randomUUID().slice(0, 8)}`;
+    const first = await createAccount({ createdBy: alice });
+    const second = await createAccount({ createdBy: alice });
+    const other = await createAccount({ createdBy: `bob-${randomUUID().slice(0, 8)}` });
+
+    const listed = await get(`/accounts?createdBy=${alice}`);
+
+    expect([first.createdBy, other.createdBy === alice]).toEqual([alice, false]);
+    expect(listed.body).toEqual({ items: [second, first], nextCursor: null });
+  });
+
+  it.each([
+    ['empty', ''],
+    ['65 characters', 'p'.repeat(65)],
+    ['a number', 42],
+  ])('when createdBy is %s, then 400 naming createdBy', async (_case, createdBy) => {
+    const response = await post('/accounts', newAccount({ createdBy }));
+
+    expect(response.status).toBe(400);
+    expect(fieldsOf(response.body)).toEqual(['createdBy']);
   });
 });
 

@@ -39,6 +39,7 @@ export class InMemoryDirectory implements AccountDirectory {
       currency,
       creditLimit,
       status: 'active',
+      createdBy: null,
       createdAt: new Date().toISOString(),
     });
     return id;

@@ -20,7 +20,7 @@ export function envelope<P>(type: string, aggregateId: string, payload: P, occur
 
 export function newAccount(currency = 'USD', creditLimit = '0'): AccountDto {
   const id = randomUUID();
-  return { id, code: `rm-test-${id}`, name: 'Read model test', currency, creditLimit, status: 'active', createdAt: new Date().toISOString() };
+  return { id, code: `rm-test-${id}`, name: 'Read model test', currency, creditLimit, status: 'active', createdBy: null, createdAt: new Date().toISOString() };
 }
 
 export function accountCreated(account: AccountDto): Publication {

@@ -24,7 +24,7 @@ import type { RecordStatusResult, ReversalRefusalUpdate, StatusUpdate, TransferR
 const FIXED_TIME = '2026-01-01T00:00:00.000Z';
 
 export function account(id: string, overrides: Partial<AccountDto> = {}): AccountDto {
-  return { id, code: `code-${id}`, name: `Account ${id}`, currency: 'USD', creditLimit: '0', status: 'active', createdAt: FIXED_TIME, ...overrides };
+  return { id, code: `code-${id}`, name: `Account ${id}`, currency: 'USD', creditLimit: '0', status: 'active', createdBy: null, createdAt: FIXED_TIME, ...overrides };
 }
 
 /** Counts down transient failures per operation: `failTransiently('reserveHold', 2)` fails the next two reserves with a 503. */
@@ -270,6 +270,7 @@ export class FakeTransfers implements Pick<TransferStore, 'recordStatus' | 'reco
       failureMessage: update.failureMessage ?? row.failureMessage,
       entryId: update.entryId ?? row.entryId,
       reversalEntryId: update.reversalEntryId ?? row.reversalEntryId,
+      decidedBy: update.decidedBy ?? row.decidedBy,
       updatedAt: new Date(row.createdAt.getTime() + 1000),
     };
     this.rows.set(transferId, moved);
@@ -308,6 +309,8 @@ export class FakeTransfers implements Pick<TransferStore, 'recordStatus' | 'reco
       amountMinor: 1n,
       currency: 'USD',
       description: null,
+      createdBy: null,
+      decidedBy: null,
       metadata: {},
       status: 'pending',
       failureCode: null,

@@ -17,6 +17,7 @@ import {
   transferWorkflowStartSearchAttributes,
   transferStateQuery,
   transferWorkflowId,
+  type DecisionInput,
   type TransferState,
   type TransferWorkflowInput,
 } from '../../../workflows/definitions';
@@ -77,6 +78,11 @@ export async function withWorker<T>(
   return worker.runUntil(work(taskQueue));
 }
 
+/** Who creates the transfers of these tests, as the gateway records it; four-eyes holds (TransferWorkflowInput.fourEyes). */
+export const SUBMITTER_ID = 'submitter-1';
+/** Who decides them: another principal, so four-eyes lets the decision through. */
+export const APPROVER: DecisionInput = { principalId: 'approver-1' };
+
 export function transferInput(overrides: Partial<TransferWorkflowInput> = {}): TransferWorkflowInput {
   return {
     transferId: randomUUID(),
@@ -87,6 +93,8 @@ export function transferInput(overrides: Partial<TransferWorkflowInput> = {}): T
     description: 'rent',
     approvalThresholdMinor: APPROVAL_THRESHOLD_MINOR,
     approvalTimeoutMs: DAY_MS,
+    createdBy: SUBMITTER_ID,
+    fourEyes: true,
     ...overrides,
   };
 }
