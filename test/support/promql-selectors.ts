@@ -6,8 +6,15 @@
  * matchers. A regular expression over the text would also pick up function
  * names, label names of `by (...)` and words inside label values.
  */
-import { parser } from '@prometheus-io/lezer-promql';
-import type { SyntaxNode } from '@lezer/common';
+import type * as LezerPromql from '@prometheus-io/lezer-promql' with { 'resolution-mode': 'import' };
+
+// The package ships CommonJS (dist/index.cjs, what require loads) beside its ES
+// module, but types only the ES module, which a node16 CommonJS file may not import.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { parser } = require('@prometheus-io/lezer-promql') as typeof LezerPromql;
+
+/** A node of the parser's tree (its own @lezer/common type, whichever module format that resolves to). */
+type SyntaxNode = ReturnType<typeof parser.parse>['topNode'];
 
 export interface LabelMatcher {
   label: string;
