@@ -107,7 +107,8 @@ describe('Grafana in compose', () => {
   const providers = (parse(read('deploy/grafana/provisioning/dashboards/dashboards.yml')) as { providers: { name: string; options: { path: string } }[] }).providers;
   const volumes = readCompose().services.grafana.volumes ?? [];
   /** The container path compose mounts a checkout folder at. */
-  const mountOf = (folder: string) => volumes.map((v) => v.split(':')).find(([source]) => source === `./${folder}`)?.[1];
+  const mountOf = (folder: string) =>
+    volumes.flatMap((v) => (typeof v === 'string' ? [v.split(':')] : [])).find(([source]) => source === `./${folder}`)?.[1];
 
   it('when it starts, then one provider loads Temporal\'s dashboards and another the project\'s, from folders that do not nest', () => {
     const upstream = mountOf(UPSTREAM_DASHBOARDS_DIR);
