@@ -10,8 +10,8 @@ import { AppError } from '../lib/errors';
 export function requireApiKey(keys: string[]) {
   const accepted = keys.map((key) => Buffer.from(key));
   return (req: Request, _res: Response, next: NextFunction): void => {
-    const match = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
-    const offered = match ? Buffer.from(match[1]) : undefined;
+    const key = /^Bearer (?<key>.+)$/.exec(req.headers.authorization ?? '')?.groups?.key;
+    const offered = key !== undefined ? Buffer.from(key) : undefined;
     if (offered && accepted.some((key) => key.length === offered.length && timingSafeEqual(key, offered))) return next();
     next(
       new AppError(401, 'unauthorized', 'Unauthorized', offered ? 'The API key is not valid.' : 'Send an API key: Authorization: Bearer <key>.'),

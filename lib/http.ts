@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { metricsText } from './cluster/metrics';
 import { AppError, PROBLEM_TYPE_BASE, type Problem } from './errors';
+import { required } from './required';
 import { httpMetricsMiddleware, rememberRoute } from './telemetry/metrics';
 
 export type ReadinessChecks = Record<string, () => Promise<unknown>>;
@@ -54,6 +55,14 @@ export function asyncHandler(handler: (req: Request, res: Response) => Promise<u
     rememberRoute(req, res);
     handler(req, res).catch(next);
   };
+}
+
+/**
+ * A parameter of the route's path. Express sets every parameter the path
+ * names, so a missing one is a route written wrong, not a bad request.
+ */
+export function pathParam(req: Request, name: string): string {
+  return required(req.params[name], `path parameter :${name} of ${req.method} ${req.path}`);
 }
 
 /** Every problem carries a machine-readable `code` (the contract): a problem without its own gets its slug's, upper snake case. */
