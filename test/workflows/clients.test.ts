@@ -132,8 +132,9 @@ describe('ledger client', () => {
 
     await expect(client.reserveHold(RESERVE, { idempotencyKey: 'transfer-t1/reserve' })).resolves.toEqual(HOLD);
     expect(seen[0]).toMatchObject({ method: 'POST', url: '/holds' });
-    expect(seen[0].headers['idempotency-key']).toBe('transfer-t1/reserve');
-    expect(JSON.parse(seen[0].body)).toEqual(RESERVE);
+    const [request] = seen;
+    expect(request?.headers['idempotency-key']).toBe('transfer-t1/reserve');
+    expect(JSON.parse(request?.body ?? 'null')).toEqual(RESERVE);
     client.close();
   });
 
