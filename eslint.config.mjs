@@ -1,15 +1,24 @@
 // Lint rules that matter for this codebase: no floating promises anywhere (a
 // dropped promise is a lost error), and workflow code kept deterministic (no
 // Node built-ins, no I/O modules; Temporal's sandbox would fail at run time,
-// this fails at lint time).
+// this fails at lint time). The one JavaScript file linted is the dashboards
+// page's browser script, typed through tsconfig.browser.json.
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', '.data/**', '.tools/**', 'coverage/**', '**/*.js', '**/*.mjs'] },
+  { ignores: ['node_modules/**', 'dist/**', '.data/**', '.tools/**', 'coverage/**', '**/*.js', '!deploy/dashboards/page.js', '**/*.mjs'] },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+  },
+  {
+    // The browser script and its globals: the DOM's types, not Node's (neither tsconfig.json's project).
+    files: ['deploy/dashboards/page.js', 'deploy/dashboards/page-globals.d.ts'],
+    languageOptions: { parserOptions: { projectService: false, project: './tsconfig.browser.json', tsconfigRootDir: import.meta.dirname } },
+  },
+  {
+    files: ['**/*.ts', 'deploy/dashboards/page.js'],
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],

@@ -16,6 +16,7 @@ import {
   WORKFLOW_NOT_FOUND,
   type WorkflowState,
 } from '../lib/reconciliation/saga-mismatches';
+import { keyAfterFullPage } from '../lib/pages';
 import type { Mismatch } from '../lib/reconciliation/report';
 import type { ReconciliationStore, TransferRow } from '../lib/reconciliation/store';
 import { isTerminalStatus, type TransferStatus } from '../lib/transfers/status';
@@ -89,7 +90,8 @@ export function transferReversalsCheck(deps: SagaDeps): Check {
         const rows = await deps.store.transfersInStatusPage(['reversed'], cursor.after, limit);
         const ids = rows.map((t) => t.id);
         const suspects = subjects(judge(ids, new Map(rows.map((t) => [t.id, t])), await reversalsOf(ids)));
-        const next: ReversalCursor = rows.length === limit ? { pass: 'transfers', after: ids[ids.length - 1] } : { pass: 'ledger', after: null };
+        const after = keyAfterFullPage(ids, limit);
+        const next: ReversalCursor = after !== null ? { pass: 'transfers', after } : { pass: 'ledger', after: null };
         return { checked: rows.length, suspects, nextCursor: encodePassCursor(next) };
       }
       const page = await deps.ledger.listTransferReversals({ cursor: cursor.after, limit });
@@ -119,7 +121,7 @@ export function transferWorkflowsCheck(deps: SagaDeps): Check {
   return {
     async scan(cursor, limit) {
       const rows = await deps.store.transfersInStatusPage(UNFINISHED_STATUSES, cursor, limit);
-      const nextCursor = rows.length === limit ? rows[rows.length - 1].id : null;
+      const nextCursor = keyAfterFullPage(rows.map((t) => t.id), limit);
       return { checked: rows.length, suspects: subjects(await judge(rows)), nextCursor };
     },
     async evaluate(ids) {

@@ -28,6 +28,7 @@ import {
   type ReconciliationTrigger,
   type SubjectField,
 } from '../lib/reconciliation/report';
+import { keyAfterFullPage } from '../lib/pages';
 import type { ReconciliationStore, TransferRow } from '../lib/reconciliation/store';
 import type { ReconciliationMetrics } from './metrics';
 import { decodePassCursor, encodePassCursor, inChunks, notNull, type Check, type PassCursor, type ScanPageResult } from './reconciliation-check';
@@ -241,7 +242,8 @@ function transferEntriesCheck(deps: ReconciliationDeps): Check {
         const transfers = await deps.store.settledTransfersPage(cursor.after, limit);
         const ids = transfers.map((t) => t.id);
         const suspects = classify(transfers, ids, await entriesOf(ids)).map((m) => m.subjectId);
-        const next: TransferCursor = transfers.length === limit ? { pass: 'transfers', after: ids[ids.length - 1] } : { pass: 'entries', after: null };
+        const after = keyAfterFullPage(ids, limit);
+        const next: TransferCursor = after !== null ? { pass: 'transfers', after } : { pass: 'entries', after: null };
         return { checked: transfers.length, suspects, nextCursor: encodeTransferCursor(next) };
       }
       const page = await deps.ledger.listTransferEntries({ cursor: cursor.after, limit });

@@ -26,8 +26,8 @@ export function temporalTransferWorkflows(client: Client): TransferWorkflowsApi 
       const states = new Map<string, WorkflowState>();
       for (let i = 0; i < transferIds.length; i += DESCRIBES_AT_ONCE) {
         const chunk = transferIds.slice(i, i + DESCRIBES_AT_ONCE);
-        const answers = await Promise.all(chunk.map(stateOf));
-        chunk.forEach((id, n) => states.set(id, answers[n]));
+        const answers = await Promise.all(chunk.map(async (id) => [id, await stateOf(id)] as const));
+        for (const [id, state] of answers) states.set(id, state);
       }
       return states;
     },

@@ -44,7 +44,7 @@ export function auditTrail(deps: AuditDeps): RequestHandler {
   const failures = new Counter({ name: 'audit_write_failures_total', help: 'Audit events that could not be written (the request was answered all the same).', registers: [deps.registry] });
   return (req, res, next) => {
     if (!WRITE_METHODS.has(req.method)) return next();
-    const path = req.originalUrl.split('?')[0];
+    const [path = req.originalUrl] = req.originalUrl.split('?');
     const traceId = trace.getActiveSpan()?.spanContext().traceId ?? null;
     res.on('finish', () => {
       const route = matchedRoute(req, res);

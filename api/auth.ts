@@ -23,9 +23,9 @@ export function authenticate(clients: readonly ApiClient[]) {
   }));
   return (req: Request, res: Response, next: NextFunction): void => {
     if (known.length === 0) return admit(res, DEVELOPMENT_PRINCIPAL, next);
-    const match = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
-    if (!match) return next(unauthorized('Send an API key: Authorization: Bearer <key>.'));
-    const offered = Buffer.from(keySha256(match[1]), 'hex');
+    const key = /^Bearer (?<key>.+)$/.exec(req.headers.authorization ?? '')?.groups?.key;
+    if (key === undefined) return next(unauthorized('Send an API key: Authorization: Bearer <key>.'));
+    const offered = Buffer.from(keySha256(key), 'hex');
     let found: Principal | undefined;
     // Every stored hash is compared, found or not: the time taken says nothing about which client matched.
     for (const client of known) if (timingSafeEqual(client.hash, offered)) found = client.principal;

@@ -31,9 +31,10 @@ function parseArgs(argv: string[]): Args {
   const positional: string[] = [];
   const options: Record<string, string> = {};
   for (let i = 0; i < argv.length; i++) {
-    const match = /^--(roles|file)(?:=(.*))?$/.exec(argv[i]);
-    if (!match) positional.push(argv[i]);
-    else options[match[1]] = match[2] ?? argv[++i] ?? fail(`--${match[1]} needs a value`);
+    const arg = argv[i] ?? '';
+    const option = /^--(?<name>roles|file)(?:=(?<value>.*))?$/.exec(arg)?.groups;
+    if (!option?.name) positional.push(arg);
+    else options[option.name] = option.value ?? argv[++i] ?? fail(`--${option.name} needs a value`);
   }
   const file = path.resolve(ROOT_DIR, options.file ?? (process.env.API_CLIENTS_FILE || 'api-clients.json'));
   return { command: positional[0] ?? '', id: positional[1], roles: options.roles, file };

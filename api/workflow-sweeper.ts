@@ -67,7 +67,8 @@ export async function sweepClosedTransfers(deps: FinalizeDeps, pool: Pool, since
   const open = await notFinal(pool, [...closed.keys()]);
   const due = [...closed].filter(([id]) => open.has(id)).sort(([, a], [, b]) => a.getTime() - b.getTime());
   let finalized = 0;
-  let retryFrom: Date | null = due.length > BATCH_SIZE_MAX ? due[BATCH_SIZE_MAX][1] : null;
+  // The first transfer past this pass's batch waits for the next pass, from its close time on.
+  let retryFrom: Date | null = due[BATCH_SIZE_MAX]?.[1] ?? null;
   for (const [id, closeTime] of due.slice(0, BATCH_SIZE_MAX)) {
     // One transfer that cannot be finalized now must not keep the others of this pass from it.
     const transfer = await finalizeIfWorkflowClosed(deps, id).catch((error: unknown) => {

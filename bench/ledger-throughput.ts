@@ -45,6 +45,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
 import { databaseUrl, loadConfig, type Config } from '../lib/config';
+import { firstOf, required } from '../lib/required';
 import { TOPICS } from '../lib/kafka';
 import {
   benchAuthorization,
@@ -57,7 +58,11 @@ import {
   fixed,
   infraPortsOf,
   intFromEnv,
+  loadAverage1m,
   percentiles,
+  randomIndex,
+  randomOf,
+  randomPairOf,
   request,
   ROOT_DIR,
   runLoad,
@@ -160,22 +165,17 @@ async function openBook(runId: string): Promise<Book> {
 
 type Pair = [debitId: string, creditId: string];
 
-function randomIndex(length: number): number {
-  return Math.floor(Math.random() * length);
-}
 
 function randomAmountMinor(): bigint {
   return BigInt(1 + randomIndex(AMOUNT_MINOR_MAX));
 }
 
 function spreadPair(book: Book): Pair {
-  const debit = randomIndex(book.ordinaryIds.length);
-  const credit = (debit + 1 + randomIndex(book.ordinaryIds.length - 1)) % book.ordinaryIds.length;
-  return [book.ordinaryIds[debit], book.ordinaryIds[credit]];
+  return randomPairOf(book.ordinaryIds);
 }
 
 function hotPair(book: Book): Pair {
-  return [book.hotId, book.ordinaryIds[randomIndex(book.ordinaryIds.length)]];
+  return [book.hotId, randomOf(book.ordinaryIds)];
 }
 
 // ------------------------------------------------------------------ the raw SQL transaction
@@ -303,9 +303,9 @@ async function sample(db: Client, window: Window, writer: Writer): Promise<Sampl
   const writerPorts = tcpPortsOf([writer.pid()]); // the pool is full once warm
   while (performance.now() < window.endMs) {
     const startMs = performance.now();
-    const { at, age_s } = (await db.query<{ at: Date; age_s: number }>(OUTBOX_AGE_SQL)).rows[0];
+    const { at, age_s } = firstOf((await db.query<{ at: Date; age_s: number }>(OUTBOX_AGE_SQL)).rows, 'the outbox age');
     samples.outboxAgesS.push(age_s);
-    samples.states.push((await db.query<ConnectionStates>(CONNECTION_STATES_SQL, [writer.app, writerPorts])).rows[0]);
+    samples.states.push(firstOf((await db.query<ConnectionStates>(CONNECTION_STATES_SQL, [writer.app, writerPorts])).rows, 'the connection states'));
     samples.firstAt ??= at;
     samples.lastAt = at;
     await sleep(Math.max(0, SAMPLE_INTERVAL_MS - (performance.now() - startMs)));
@@ -325,11 +325,11 @@ async function relayRowsPerS(db: Client, samples: Samples): Promise<number | nul
     samples.firstAt,
     samples.lastAt,
   ]);
-  return Number(rows[0].n) / ((samples.lastAt.getTime() - samples.firstAt.getTime()) / 1000);
+  return Number(firstOf(rows, 'the count').n) / ((samples.lastAt.getTime() - samples.firstAt.getTime()) / 1000);
 }
 
 async function unpublishedCount(db: Client): Promise<number> {
-  return Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM outbox WHERE published_at IS NULL')).rows[0].n);
+  return Number(firstOf((await db.query<{ n: string }>('SELECT count(*) AS n FROM outbox WHERE published_at IS NULL')).rows, 'the count').n);
 }
 
 /** Seconds until no unpublished row remains, or null when that takes longer than the drain timeout. */
@@ -440,7 +440,7 @@ async function runScenario(h: Harness, { name: scenario, writer, operation }: Sc
     cpuCores,
     cpuMsPerEntry: cpuCores && load.okCount > 0 ? perEntryMs(cpuCores, load.okCount / settings.durationS) : null,
     writerConnections: { app: writer.app, ...averageStates(samples.states) },
-    load1: os.loadavg()[0],
+    load1: loadAverage1m(),
   };
   console.log(`${result.entriesPerS.toFixed(0)} entries/s, drain ${drainS === null ? 'timed out' : `${drainS.toFixed(1)} s`}`);
   return result;
@@ -475,7 +475,7 @@ async function withSqlClients<T>(h: Harness, count: number, work: (dbs: Client[]
 async function runProbes(h: Harness): Promise<ProbeResult[]> {
   const { book } = h;
   const getAccount: Operation = async () => {
-    const answer = await request(settings.accountsPort, 'GET', `/accounts/${book.ordinaryIds[randomIndex(book.ordinaryIds.length)]}`, undefined, { headers: benchAuthorization('accounts') });
+    const answer = await request(settings.accountsPort, 'GET', `/accounts/${randomOf(book.ordinaryIds)}`, undefined, { headers: benchAuthorization('accounts') });
     if (answer.status !== 200) throw failureOf(answer);
   };
   const probes: ProbeResult[] = [];
@@ -483,7 +483,10 @@ async function runProbes(h: Harness): Promise<ProbeResult[]> {
   probes.push(await runProbe('GET /accounts/:id (accounts)', 1, getAccount));
   probes.push(await runProbe('GET /accounts/:id (accounts)', settings.clients, getAccount));
   probes.push(await runProbe('POST /entries (ledger)', 1, () => postEntry(...spreadPair(book), randomAmountMinor())));
-  const rawSqlProbe = ([db]: Client[]) => runProbe('raw SQL entry transaction', 1, () => sqlEntry(db, spreadPair(book), randomAmountMinor()));
+  const rawSqlProbe = (dbs: Client[]) => {
+    const db = firstOf(dbs, 'the SQL clients');
+    return runProbe('raw SQL entry transaction', 1, () => sqlEntry(db, spreadPair(book), randomAmountMinor()));
+  };
   probes.push(await withSqlClients(h, 1, rawSqlProbe));
   await measureDrain(h.watch);
   return probes;
@@ -502,7 +505,7 @@ async function runScenarios(h: Harness): Promise<ScenarioResult[]> {
   results.push(await runScenario(h, { name: `A http, ${many}`, writer: ledger, operation: httpOperation(spreadPair) }));
   results.push(await runScenario(h, { name: 'A http, 1 hot account', writer: ledger, operation: httpOperation(hotPair) }));
   await withSqlClients(h, settings.clients, async (dbs) => {
-    const sqlOperation = (pair: (b: Book) => Pair) => (c: number) => sqlEntry(dbs[c], pair(book), randomAmountMinor());
+    const sqlOperation = (pair: (b: Book) => Pair) => (c: number) => sqlEntry(required(dbs[c], `SQL client ${c}`), pair(book), randomAmountMinor());
     results.push(await runScenario(h, { name: `B sql,  ${many}`, writer: rawSql, operation: sqlOperation(spreadPair) }));
     results.push(await runScenario(h, { name: 'B sql,  1 hot account', writer: rawSql, operation: sqlOperation(hotPair) }));
   });

@@ -43,6 +43,7 @@ import type { EntryDto, HoldDto, HoldStatus } from '../lib/contracts/ledger';
 import { createKafka, TOPICS } from '../lib/kafka';
 import { appendToOutbox, OUTBOX_MIGRATIONS_DIR, type OutboxEvent } from '../lib/outbox';
 import { inTransaction, migrate } from '../lib/pg';
+import { firstOf, required } from '../lib/required';
 import { readConsumerLag } from '../services/read-model/consumer-lag';
 import { CONSUMED_TOPICS, READ_MODEL_GROUP_ID } from '../services/read-model/consumer';
 import {
@@ -54,6 +55,7 @@ import {
   infraPortsOf,
   intFromEnv,
   percentiles,
+  randomPairOf,
   request,
   ServiceGroup,
   stopOnSignals,
@@ -116,9 +118,7 @@ function entryEvents(entry: EntryDto): OutboxEvent<EntryDto & { accountId: strin
 
 /** The two transactions the ledger commits for a transfer that posts: reserve, then capture. */
 async function oneTransfer(): Promise<void> {
-  const from = accounts[Math.floor(Math.random() * accounts.length)];
-  let to = from;
-  while (to === from) to = accounts[Math.floor(Math.random() * accounts.length)];
+  const [from, to] = randomPairOf(accounts);
   const now = new Date().toISOString();
   const amountMinor = String(1 + Math.floor(Math.random() * 100));
   const hold: HoldDto = {
@@ -161,8 +161,9 @@ async function waitDrained(admin: ReturnType<ReturnType<typeof createKafka>['adm
   const deadline = Date.now() + settings.drainTimeoutS * 1000;
   for (;;) {
     const { rows } = await writers.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL');
-    const lag = rows[0].n === 0 ? await readConsumerLag(admin, READ_MODEL_GROUP_ID, CONSUMED_TOPICS, 5_000) : [];
-    if (rows[0].n === 0 && lag.every((p) => p.lag === 0n)) return;
+    const unpublished = firstOf(rows, 'the count').n;
+    const lag = unpublished === 0 ? await readConsumerLag(admin, READ_MODEL_GROUP_ID, CONSUMED_TOPICS, 5_000) : [];
+    if (unpublished === 0 && lag.every((p) => p.lag === 0n)) return;
     if (Date.now() > deadline) throw new Error(`not drained after ${settings.drainTimeoutS} s`);
     await sleep(100);
   }
@@ -170,7 +171,7 @@ async function waitDrained(admin: ReturnType<ReturnType<typeof createKafka>['adm
 
 async function readModelCommits(db: Client): Promise<number> {
   const { rows } = await db.query<{ n: string }>(`SELECT xact_commit::text AS n FROM pg_stat_database WHERE datname = 'readmodel'`);
-  return Number(rows[0].n);
+  return Number(firstOf(rows, 'the readmodel database').n);
 }
 
 /** projection_latency_seconds buckets summed over topics: upper bound -> cumulative count. */
@@ -221,7 +222,7 @@ async function main(): Promise<void> {
 
     const groupOf = defaultGroupOf(services, infraPortsOf(config));
     const pids = [services.pidOf('relay'), services.pidOf('read-model')];
-    const { rows } = await writers.query<{ id: string }>('SELECT COALESCE(max(id), 0)::text AS id FROM outbox');
+    const { rows: [lastBefore] } = await writers.query<{ id: string }>('SELECT COALESCE(max(id), 0)::text AS id FROM outbox');
     const [commitsBefore, bucketsBefore] = [await readModelCommits(db), await projectionBuckets()];
     const before: CpuSnapshot | null = await cpuSnapshotOf(db, pids, groupOf);
     const startMs = performance.now();
@@ -232,7 +233,7 @@ async function main(): Promise<void> {
     const after = await cpuSnapshotOf(db, pids, groupOf);
     const spanS = (performance.now() - startMs) / 1000;
     const [commitsAfter, bucketsAfter] = [await readModelCommits(db), await projectionBuckets()];
-    const ages = percentiles(await outboxAgesMs(rows[0].id));
+    const ages = percentiles(await outboxAgesMs(required(lastBefore, 'the last outbox id').id));
     const events = transfers * EVENTS_PER_TRANSFER;
 
     const cpu = cpuBetween(before, after, GROUPS);

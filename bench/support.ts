@@ -158,8 +158,8 @@ export class ServiceGroup {
   /** Stops one process and forgets it. */
   async stop(name: string): Promise<void> {
     const index = this.services.findIndex((s) => s.name === name);
-    if (index < 0) return;
-    const [service] = this.services.splice(index, 1);
+    const [service] = index < 0 ? [] : this.services.splice(index, 1);
+    if (!service) return;
     await stopService(service);
   }
 
@@ -260,8 +260,7 @@ export async function runLoad(clients: number, window: Window, operation: (clien
 
 /** Nearest-rank percentile of an ascending array; NaN when empty. */
 export function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN;
 }
 
 export interface Percentiles {
@@ -277,13 +276,38 @@ export function percentiles(values: number[]): Percentiles {
 }
 
 export function table(headers: string[], rows: string[][], alignLeft = 1): string {
-  const widths = headers.map((header, i) => Math.max(header.length, ...rows.map((row) => row[i].length)));
+  const widths = headers.map((header, i) => Math.max(header.length, ...rows.map((row) => row[i]?.length ?? 0)));
   const format = (cells: string[]) =>
-    cells.map((cell, i) => (i < alignLeft ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join(' | ');
+    cells.map((cell, i) => (i < alignLeft ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join(' | ');
   return [format(headers), widths.map((w) => '-'.repeat(w)).join('-|-'), ...rows.map(format)].join('\n');
 }
 
 export const fixed = (value: number, digits: number): string => (Number.isFinite(value) ? value.toFixed(digits) : '-');
+
+/** The load average over the last minute (os.loadavg's first figure); NaN where the platform has none. */
+export const loadAverage1m = (): number => os.loadavg()[0] ?? Number.NaN;
+
+// ------------------------------------------------------------------ random picks of the load
+
+export function randomIndex(length: number): number {
+  return Math.floor(Math.random() * length);
+}
+
+/** One of `items` at random; they must not be empty. */
+export function randomOf<T>(items: readonly T[]): T {
+  const item = items[randomIndex(items.length)];
+  if (item === undefined) throw new Error('a random pick from an empty list');
+  return item;
+}
+
+/** Two distinct items of `items` at random (the first uniformly, the second among the others); at least two are needed. */
+export function randomPairOf<T>(items: readonly T[]): [T, T] {
+  const first = randomIndex(items.length);
+  const second = (first + 1 + randomIndex(items.length - 1)) % items.length;
+  const [a, b] = [items[first], items[second]];
+  if (a === undefined || b === undefined || items.length < 2) throw new Error(`a random pair from a list of ${items.length}`);
+  return [a, b];
+}
 
 export function uptimeLine(): string {
   try {
@@ -312,8 +336,8 @@ function socketsOf(pids: (number | undefined)[], listeningOnly: boolean): Map<nu
     if (pid === undefined) continue;
     try {
       for (const fd of readdirSync(`/proc/${pid}/fd`)) {
-        const match = /^socket:\[(\d+)\]$/.exec(safeReadlink(`/proc/${pid}/fd/${fd}`));
-        if (match) owners.set(match[1], pid);
+        const [, inode] = /^socket:\[(\d+)\]$/.exec(safeReadlink(`/proc/${pid}/fd/${fd}`)) ?? [];
+        if (inode !== undefined) owners.set(inode, pid);
       }
     } catch {
       // no such process, or no /proc
@@ -323,9 +347,9 @@ function socketsOf(pids: (number | undefined)[], listeningOnly: boolean): Map<nu
   for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
     if (!existsSync(file)) continue;
     for (const line of readFileSync(file, 'utf8').split('\n').slice(1)) {
-      const fields = line.trim().split(/\s+/); // sl local_address rem_address st ... uid timeout inode
-      const owner = fields.length > 9 ? owners.get(fields[9]) : undefined;
-      if (owner !== undefined && (fields[3] === '0A' || !listeningOnly)) ports.set(parseInt(fields[1].split(':')[1], 16), owner); // 0A: LISTEN
+      const [, local = '', , state, , , , , , inode] = line.trim().split(/\s+/); // sl local_address rem_address st ... uid timeout inode
+      const owner = inode !== undefined ? owners.get(inode) : undefined;
+      if (owner !== undefined && (state === '0A' || !listeningOnly)) ports.set(parseInt(local.slice(local.lastIndexOf(':') + 1), 16), owner); // 0A: LISTEN
     }
   }
   return ports;
@@ -353,7 +377,8 @@ const portOf = (address: string) => Number(address.split(':').pop());
 
 /** The infrastructure of the configuration: PostgreSQL, the first Kafka broker, the Temporal frontend. */
 export function infraPortsOf(config: Config): InfraPorts {
-  return { postgres: config.PGPORT, kafka: portOf(config.kafkaBrokers[0]), temporal: portOf(config.temporalAddress) };
+  const [kafka] = config.kafkaBrokers;
+  return { postgres: config.PGPORT, kafka: kafka === undefined ? undefined : portOf(kafka), temporal: portOf(config.temporalAddress) };
 }
 
 function commOf(pid: string): string {
@@ -445,8 +470,9 @@ export interface CpuSnapshot {
 export type CpuUse<G extends string> = Record<G | 'machine' | 'postgres' | 'pg other' | 'other', number>;
 
 function machineBusyTicks(): number {
-  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-  const [user, nice, system, _idle, _iowait, irq, softirq, steal] = fields;
+  // The first line: "cpu  user nice system idle iowait irq softirq steal ...".
+  const [cpu = ''] = readFileSync('/proc/stat', 'utf8').split('\n');
+  const [user = 0, nice = 0, system = 0, _idle, _iowait, irq = 0, softirq = 0, steal = 0] = cpu.trim().split(/\s+/).slice(1).map(Number);
   return user + nice + system + irq + softirq + steal;
 }
 
@@ -506,8 +532,9 @@ export function cpuBetween<G extends string>(before: CpuSnapshot | null, after: 
   const seconds = (after.atMs - before.atMs) / 1000;
   const cores = (ticks: number) => Math.max(0, ticks) / CLOCK_TICKS_PER_S / seconds;
   const pg = pgTicksBetween(before, after);
-  const use: Record<string, number> = { machine: cores(after.busyTicks - before.busyTicks), postgres: cores(pg.ours), 'pg other': cores(pg.total - pg.ours) };
+  const machine = cores(after.busyTicks - before.busyTicks);
+  const use: Record<string, number> = { machine, postgres: cores(pg.ours), 'pg other': cores(pg.total - pg.ours) };
   for (const group of groups) use[group] = cores((after.ticks.get(group) ?? 0) - (before.ticks.get(group) ?? 0));
-  use.other = Math.max(0, use.machine - [...groups, 'postgres', 'pg other'].reduce((sum, g) => sum + use[g], 0));
+  use.other = Math.max(0, machine - [...groups, 'postgres', 'pg other'].reduce((sum, g) => sum + (use[g] ?? 0), 0));
   return use as CpuUse<G>;
 }

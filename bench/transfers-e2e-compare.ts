@@ -28,7 +28,7 @@ function rows(runs: Run[]): Row[] {
   return [
     { what: 'app code', cell: (r) => `${r.settings.appCommit}` },
     { what: 'load average at the start', cell: (r) => /load average: ([\d.]+)/.exec(r.host.uptimeBefore)?.[1] ?? '-' },
-    { what: `ceiling: workflows/s (${runs[0].ceiling?.steps ?? '?'} local activities)`, cell: (r) => fixed(r.ceiling?.workflowsPerS ?? Number.NaN, 1) },
+    { what: `ceiling: workflows/s (${runs[0]?.ceiling?.steps ?? '?'} local activities)`, cell: (r) => fixed(r.ceiling?.workflowsPerS ?? Number.NaN, 1) },
     { what: 'ceiling: Temporal CPU ms per workflow', cell: (r) => fixed(r.ceiling?.cpuMsPerWorkflow?.temporal ?? Number.NaN, 1) },
     { what: 'closed loop: transfers/s posted', cell: (r) => fixed(closed(r)?.transfersPerS ?? Number.NaN, 2) },
     { what: 'closed loop: / ceiling', cell: (r) => fixed((closed(r)?.transfersPerS ?? Number.NaN) / (r.ceiling?.workflowsPerS ?? Number.NaN), 2) },

@@ -64,7 +64,8 @@ function withTraceHeader(historyJson: string): string {
   const history = JSON.parse(historyJson) as { events: Array<{ workflowExecutionStartedEventAttributes?: { header?: { fields?: object } } }> };
   const b64 = (text: string) => Buffer.from(text).toString('base64');
   const traceparent = `00-${'4bf92f3577b34da6a3ce929d0e0e4736'}-${'00f067aa0ba902b7'}-01`;
-  const started = history.events[0].workflowExecutionStartedEventAttributes!;
+  const started = history.events[0]?.workflowExecutionStartedEventAttributes;
+  if (!started) throw new Error('the recorded history does not open with WorkflowExecutionStarted');
   started.header = { fields: { '_tracer-data': { metadata: { encoding: b64('json/plain') }, data: b64(JSON.stringify({ traceparent })) } } };
   return JSON.stringify(history);
 }

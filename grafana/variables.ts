@@ -34,5 +34,5 @@ export function expandVariables(expr: string, values: VariableValues): string {
 
 /** Variables a query refers to (`$name` or `${name}`), built-ins (`$__…`) left out. */
 export function variablesIn(expr: string): string[] {
-  return [...expr.matchAll(/\$\{?([A-Za-z]\w*)\}?/g)].map((m) => m[1]);
+  return [...expr.matchAll(/\$\{?([A-Za-z]\w*)\}?/g)].flatMap(([, name]) => (name === undefined ? [] : [name]));
 }

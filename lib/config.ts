@@ -24,9 +24,9 @@ const DEFAULTS_FILE = path.join(ROOT_DIR, 'deploy', 'defaults.env');
 export function parseEnvFile(text: string): Record<string, string> {
   const values: Record<string, string> = {};
   for (const line of text.split('\n')) {
-    const match = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line.trim());
-    if (!match) continue;
-    values[match[1]] = match[2].replace(/^"(.*)"$/, '$1');
+    const [, key, value] = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line.trim()) ?? [];
+    if (key === undefined || value === undefined) continue;
+    values[key] = value.replace(/^"(.*)"$/, '$1');
   }
   return values;
 }
@@ -164,9 +164,10 @@ const DURATION_UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h:
 
 /** "24h" → 86400000; a bare number is milliseconds. */
 export function parseDurationMs(text: string): number {
-  const match = /^([0-9]+)(ms|s|m|h|d)?$/.exec(text);
-  if (!match) throw new Error(`not a duration: ${text}`);
-  return Number(match[1]) * DURATION_UNIT_MS[match[2] ?? 'ms'];
+  const [, count, unit = 'ms'] = /^([0-9]+)(ms|s|m|h|d)?$/.exec(text) ?? [];
+  const unitMs = DURATION_UNIT_MS[unit];
+  if (count === undefined || unitMs === undefined) throw new Error(`not a duration: ${text}`);
+  return Number(count) * unitMs;
 }
 
 /** Loads the configuration once per call; processes call it at start and pass the result down. */

@@ -15,6 +15,7 @@ import { metricsText } from './cluster/metrics';
 import { AppError, PROBLEM_TYPE_BASE, type Problem } from './errors';
 import { requireServiceCaller } from './service-auth/middleware';
 import type { CallerToken } from './service-auth/tokens';
+import { required } from './required';
 import { httpMetricsMiddleware, rememberRoute } from './telemetry/metrics';
 
 export type ReadinessChecks = Record<string, () => Promise<unknown>>;
@@ -61,6 +62,14 @@ export function asyncHandler(handler: (req: Request, res: Response) => Promise<u
     rememberRoute(req, res);
     handler(req, res).catch(next);
   };
+}
+
+/**
+ * A parameter of the route's path. Express sets every parameter the path
+ * names, so a missing one is a route written wrong, not a bad request.
+ */
+export function pathParam(req: Request, name: string): string {
+  return required(req.params[name], `path parameter :${name} of ${req.method} ${req.path}`);
 }
 
 /** Every problem carries a machine-readable `code` (the contract): a problem without its own gets its slug's, upper snake case. */

@@ -7,6 +7,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig } from './config';
 import { createPool, inTransaction, type Pool } from './pg';
+import { firstOf } from './required';
 
 const config = loadConfig();
 let pool: Pool;
@@ -44,7 +45,7 @@ it('when the server ends a connection held between two queries of a transaction,
     transactionError = await inTransaction(pool, async (client) => {
       const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
       // The transaction is now idle on the server while the caller "does other work".
-      await admin.query('SELECT pg_terminate_backend($1)', [rows[0].pid]);
+      await admin.query('SELECT pg_terminate_backend($1)', [firstOf(rows, 'the backend pid').pid]);
       await sleep(300);
       await client.query('SELECT 1');
     }).then(
@@ -56,5 +57,5 @@ it('when the server ends a connection held between two queries of a transaction,
   expect(uncaught).toEqual([]);
   expect(transactionError).toBeInstanceOf(Error);
   const { rows } = await pool.query<{ ok: number }>('SELECT 1 AS ok');
-  expect(rows[0].ok).toBe(1);
+  expect(rows).toEqual([{ ok: 1 }]);
 });

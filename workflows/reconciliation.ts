@@ -30,6 +30,7 @@ import {
 } from '@temporalio/workflow';
 import type { ReconciliationActivities } from '../activities/reconciliation';
 import { emptyCounts, MISMATCHES_RECORDED_PER_CHECK_MAX, RECONCILIATION_CHECKS, withAllChecks, type ReconciliationCheck } from '../lib/reconciliation/report';
+import { required } from '../lib/required';
 import { NON_RETRYABLE_ERROR_TYPES } from './definitions';
 import type { ReconciliationInput, ReconciliationProgress, ReconciliationResult } from './reconciliation-definitions';
 
@@ -117,7 +118,7 @@ async function runChecks(checks: readonly ReconciliationCheck[], progress: Recon
     if (pages >= options.pagesPerRunMax || workflowInfo().continueAsNewSuggested) {
       await continueAsNew<(input: ReconciliationInput) => Promise<ReconciliationResult>>({ ...input, resume: progress });
     }
-    const check = checks[progress.checkIndex];
+    const check = required(checks[progress.checkIndex], `reconciliation check ${progress.checkIndex}`);
     const page = await activities.scanReconciliationPage({ check, cursor: progress.cursor, limit: options.pageLimit });
     pages += 1;
     progress.counts[check].checked += page.checked;

@@ -78,7 +78,8 @@ export function parentFromHeaders(headers: Headers): SpanContext | undefined {
   if (!payload) return undefined;
   const carrier = defaultPayloadConverter.fromPayload<{ traceparent?: unknown }>(payload);
   const match = typeof carrier?.traceparent === 'string' ? TRACEPARENT.exec(carrier.traceparent) : null;
-  return match ? { traceId: match[1], spanId: match[2], traceFlags: parseInt(match[3], 16) } : undefined;
+  const [, traceId, spanId, flags] = match ?? [];
+  return traceId !== undefined && spanId !== undefined && flags !== undefined ? { traceId, spanId, traceFlags: parseInt(flags, 16) } : undefined;
 }
 
 const sampled = (span: SpanContext): boolean => (span.traceFlags & SAMPLED) !== 0;

@@ -9,7 +9,7 @@
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { notFound } from '../../lib/errors';
-import { asyncHandler, sendProblem } from '../../lib/http';
+import { asyncHandler, sendProblem, pathParam } from '../../lib/http';
 import type { Problem } from '../../lib/errors';
 import { check, throwIfInvalid } from '../../lib/validation';
 import { accountIdempotencyKey } from '../account-idempotency';
@@ -55,8 +55,9 @@ export function accountRoutes(deps: AccountRouteDeps): Router {
   }));
 
   router.get('/accounts/:id', allow('getAccount'), asyncHandler(async (req, res) => {
-    const account = await existingAccount(deps, pathId(req), ownerScope(res));
-    const balance = await balanceOf(deps, req.params.id, account.currency, undefined);
+    const id = pathId(req);
+    const account = await existingAccount(deps, id, ownerScope(res));
+    const balance = await balanceOf(deps, id, account.currency, undefined);
     const { accountId: _a, currency: _c, ...rest } = balance;
     res.json({ ...account, balance: rest });
   }));
@@ -134,6 +135,7 @@ function stringValues(query: Record<string, unknown>): Record<string, string> {
 const uuid = z.uuid();
 
 function pathId(req: Request): string {
-  if (!uuid.safeParse(req.params.id).success) throw notFound('account', req.params.id);
-  return req.params.id;
+  const id = pathParam(req, 'id');
+  if (!uuid.safeParse(id).success) throw notFound('account', id);
+  return id;
 }

@@ -2,7 +2,7 @@
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { notFound } from '../../lib/errors';
-import { asyncHandler } from '../../lib/http';
+import { asyncHandler, pathParam } from '../../lib/http';
 import { check, throwIfInvalid } from '../../lib/validation';
 import { getReconciliationOr404, ReconciliationRunningConflict, startReconciliation, toReportResource, toStartedResource, type ReconciliationDeps } from '../reconciliations';
 import { allow } from '../authorize';
@@ -35,6 +35,7 @@ const uuid = z.uuid();
 
 /** An id in a path that is not a UUID names nothing: 404, as the contract says. */
 function pathId(req: Request): string {
-  if (!uuid.safeParse(req.params.id).success) throw notFound('reconciliation', req.params.id);
-  return req.params.id;
+  const id = pathParam(req, 'id');
+  if (!uuid.safeParse(id).success) throw notFound('reconciliation', id);
+  return id;
 }

@@ -6,7 +6,7 @@ import { trace } from '@opentelemetry/api';
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { notFound, validationError } from '../../lib/errors';
-import { asyncHandler } from '../../lib/http';
+import { asyncHandler, pathParam } from '../../lib/http';
 import { InvalidCursorError, toTransferResource, type TransferRecord } from '../../lib/transfers';
 import { check, throwIfInvalid } from '../../lib/validation';
 import { allow, ownerScope } from '../authorize';
@@ -85,6 +85,7 @@ const uuid = z.uuid();
 
 /** An id in a path that is not a UUID names nothing: 404, as the contract says. */
 function pathId(req: Request): string {
-  if (!uuid.safeParse(req.params.id).success) throw notFound('transfer', req.params.id);
-  return req.params.id;
+  const id = pathParam(req, 'id');
+  if (!uuid.safeParse(id).success) throw notFound('transfer', id);
+  return id;
 }

@@ -15,11 +15,11 @@ export interface PromSample {
 export function parsePrometheus(text: string): PromSample[] {
   const samples: PromSample[] = [];
   for (const line of text.split('\n')) {
-    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)/.exec(line);
-    if (!match) continue;
+    const [, name, labelText = '', value] = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)/.exec(line) ?? [];
+    if (name === undefined || value === undefined) continue;
     const labels: Record<string, string> = {};
-    for (const [, key, value] of (match[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[key] = value;
-    samples.push({ name: match[1], labels, value: Number(match[3]) });
+    for (const [, key, labelValue = ''] of labelText.matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) if (key !== undefined) labels[key] = labelValue;
+    samples.push({ name, labels, value: Number(value) });
   }
   return samples;
 }
@@ -44,7 +44,7 @@ export function sumOf(samples: PromSample[], name: string, labels: Record<string
 
 /** The values a label takes in a metric's samples, e.g. every activity_type seen. */
 export function labelValues(samples: PromSample[], name: string, label: string): string[] {
-  return [...new Set(samples.filter((s) => s.name === name && s.labels[label] !== undefined).map((s) => s.labels[label]))].sort();
+  return [...new Set(samples.flatMap((s) => (s.name === name && s.labels[label] !== undefined ? [s.labels[label]] : [])))].sort();
 }
 
 export interface HistogramDelta {
@@ -91,7 +91,7 @@ export function histogramDelta(before: PromSample[][], after: PromSample[][], na
   const delta = new Map<number, number>();
   a.forEach((byBound, i) => byBound.forEach((count, bound) => delta.set(bound, (delta.get(bound) ?? 0) + count - (b[i]?.get(bound) ?? 0))));
   const sorted = [...delta.entries()].sort((x, y) => x[0] - y[0]);
-  const count = sorted.length > 0 ? sorted[sorted.length - 1][1] : 0;
+  const count = sorted.at(-1)?.[1] ?? 0;
   const sum = after.reduce((s, x) => s + sumOf(x, `${name}_sum`), 0) - before.reduce((s, x) => s + sumOf(x, `${name}_sum`), 0);
   if (count <= 0) return { count: 0, mean: Number.NaN, p50: Number.NaN, p99: Number.NaN, p99Bound: Number.NaN };
   const p99 = quantile(sorted, count, 0.99);

@@ -105,7 +105,7 @@ function cpuTable(results: Scenario[]): string {
 /** Scale-out: each app's processes (copies behind one port count with their primary) and its CPU per transfer per process. */
 function perProcessTable(results: Scenario[]): string {
   const { instances } = settings;
-  const processes: Record<string, number> = { gateway: 1, worker: instances.worker, accounts: instances.accounts, ledger: instances.ledger, 'read-model': instances['read-model'] };
+  const processes: Record<(typeof APP_GROUPS)[number], number> = { gateway: 1, worker: instances.worker, accounts: instances.accounts, ledger: instances.ledger, 'read-model': instances['read-model'] };
   const rows = results.filter((r) => r.cpuMsPerTransfer).map((r) => [r.label, ...APP_GROUPS.map((g) => `${fixed(r.cpuMsPerTransfer![g] / processes[g], 1)} x ${processes[g]}`)]);
   return table(['CPU ms per transfer per process x processes', ...APP_GROUPS], rows);
 }

@@ -23,10 +23,9 @@
  * scenario (warm-up, measured part, drain) and are divided by all its
  * transfers. CPU covers the measured part only.
  */
-import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { describeFailure, fixed, percentiles, type Percentiles } from '../support';
+import { describeFailure, fixed, loadAverage1m, percentiles, type Percentiles } from '../support';
 import { cpuProbe, flowBetween, probe, type Flow, type Probe, type ProbeContext } from './probe';
 import { probeWhenQuiet } from './quiet';
 import { drainLimitS, run, settings } from './settings';
@@ -180,7 +179,7 @@ export async function runClosedLoop(h: Harness, ctx: ProbeContext, label: string
     cpuMsPerTransfer: cpu && posted > 0 ? cpuMsPer(cpu, posted) : null,
     ...outcome,
     flow,
-    load1: os.loadavg()[0],
+    load1: loadAverage1m(),
   };
   console.log(`${fixed(result.transfersPerS, 1)} transfers/s posted, p50/p95 ${fixed(result.latencyMs.p50, 0)}/${fixed(result.latencyMs.p95, 0)} ms`);
   return result;
@@ -308,7 +307,7 @@ export async function runOpenLoop(h: Harness, ctx: ProbeContext, label: string, 
     posted: measured.filter((r) => r.status === 'posted').length,
     failed: measured.filter((r) => r.status === 'failed').length,
     flow,
-    load1: os.loadavg()[0],
+    load1: loadAverage1m(),
   };
   const overload = s.overloadedAfterS === null ? '' : `, overloaded after ${fixed(s.overloadedAfterS, 1)} s (backlog ${backlogLimit})`;
   console.log(`POST->posted p50/p95 ${fixed(result.postedLatencyMs.p50, 0)}/${fixed(result.postedLatencyMs.p95, 0)} ms${overload}`);

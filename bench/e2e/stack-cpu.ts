@@ -68,7 +68,7 @@ export class StackCpu {
     if (!use || !before || !after) return null;
     const cores = { ...use, postgres: use.postgres + use['pg other'] } as Record<string, number>;
     delete cores['pg other'];
-    cores.stack = STACK_GROUPS.reduce((sum, g) => sum + cores[g], 0);
+    cores.stack = STACK_GROUPS.reduce((sum, g) => sum + (cores[g] ?? 0), 0);
     return { seconds: (after.atMs - before.atMs) / 1000, cores: cores as CpuInterval['cores'] };
   }
 }

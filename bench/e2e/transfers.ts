@@ -8,7 +8,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client as TemporalClient } from '@temporalio/client';
 import type { Client } from 'pg';
 import type { Config } from '../../lib/config';
-import { failureOf, request } from '../support';
+import { firstOf } from '../../lib/required';
+import { failureOf, randomIndex, randomPairOf, request } from '../support';
 import { drainLimitS, run, settings } from './settings';
 
 const CURRENCY = 'USD';
@@ -58,12 +59,10 @@ export async function postTransfer(fromAccountId: string, toAccountId: string, a
 /** Runs `work` over `items`, `concurrency` at a time. */
 async function inParallel<T, R>(items: T[], concurrency: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
   const results: R[] = new Array(items.length);
-  let next = 0;
+  // One iterator shared by the lanes: each takes the next item not yet taken.
+  const queue = items.entries();
   const lane = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await work(items[index], index);
-    }
+    for (const [index, item] of queue) results[index] = await work(item, index);
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, lane));
   return results;
@@ -84,15 +83,11 @@ export async function openBook(h: Omit<Harness, 'book'>): Promise<Book> {
   return { fundingId, ids };
 }
 
-function randomIndex(length: number): number {
-  return Math.floor(Math.random() * length);
-}
 
 /** A random ordered pair of distinct accounts and an amount of 1..100 minor units (far under the approval threshold). */
 export function randomTransfer(book: Book): [string, string, bigint] {
-  const from = randomIndex(book.ids.length);
-  const to = (from + 1 + randomIndex(book.ids.length - 1)) % book.ids.length;
-  return [book.ids[from], book.ids[to], BigInt(1 + randomIndex(AMOUNT_MINOR_MAX))];
+  const [from, to] = randomPairOf(book.ids);
+  return [from, to, BigInt(1 + randomIndex(AMOUNT_MINOR_MAX))];
 }
 
 // ------------------------------------------------------------------ the transfers table
@@ -119,7 +114,7 @@ async function transferRows(db: Client, ids: string[]): Promise<TransferRow[]> {
 
 async function terminalCount(db: Client, ids: string[]): Promise<number> {
   const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM transfers WHERE id = ANY($1::uuid[]) AND status <> 'pending'`, [ids]);
-  return rows[0].n;
+  return firstOf(rows, 'the count').n;
 }
 
 /**
@@ -133,7 +128,7 @@ export async function pendingCount(db: Client, book: Book, sinceMs: number): Pro
       WHERE status = 'pending' AND created_at >= to_timestamp($1::float8 / 1000) AND from_account_id = ANY($2::uuid[])`,
     [sinceMs, book.ids],
   );
-  return rows[0].n;
+  return firstOf(rows, 'the count').n;
 }
 
 export interface Drained {

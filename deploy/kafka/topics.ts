@@ -22,13 +22,13 @@ export function parseTopicsFile(text: string): TopicSpec[] {
     .map((line) => line.trim())
     .filter((line) => line !== '' && !line.startsWith('#'))
     .map((line) => {
-      const [name, partitions, ...settings] = line.split(/\s+/);
-      if (!/^[1-9][0-9]*$/.test(partitions ?? '')) throw new Error(`topics.txt: ${JSON.stringify(line)} has no partition count`);
+      const [name = '', partitions = '', ...settings] = line.split(/\s+/);
+      if (!/^[1-9][0-9]*$/.test(partitions)) throw new Error(`topics.txt: ${JSON.stringify(line)} has no partition count`);
       const configs = Object.fromEntries(
         settings.map((setting) => {
-          const match = /^([a-z.]+)=(\S+)$/.exec(setting);
-          if (!match) throw new Error(`topics.txt: ${JSON.stringify(setting)} in ${JSON.stringify(line)} is not key=value`);
-          return [match[1], match[2]];
+          const [, key, value] = /^([a-z.]+)=(\S+)$/.exec(setting) ?? [];
+          if (key === undefined || value === undefined) throw new Error(`topics.txt: ${JSON.stringify(setting)} in ${JSON.stringify(line)} is not key=value`);
+          return [key, value];
         }),
       );
       return { name, partitions: Number(partitions), configs };

@@ -9,8 +9,11 @@ import { appendFileSync, existsSync, renameSync, statSync, unlinkSync } from 'no
 
 /** FILE, FILE.1, ... FILE.<kept>: every name the rotation uses, newest first. */
 export function rotationNames(file: string, kept: number): string[] {
-  return [file, ...Array.from({ length: kept }, (_, n) => `${file}.${n + 1}`)];
+  return Array.from({ length: kept + 1 }, (_, n) => rotatedName(file, n));
 }
+
+/** The file itself (n = 0), or its n-th rotated copy, `file.n`. */
+const rotatedName = (file: string, n: number): string => (n === 0 ? file : `${file}.${n}`);
 
 export class RotatingFile {
   private size: number;
@@ -46,11 +49,15 @@ export class RotatingFile {
   }
 
   private rotate(): void {
-    const names = rotationNames(this.file, this.kept);
     if (this.kept === 0) unlinkSync(this.file);
     else {
-      if (existsSync(names[this.kept])) unlinkSync(names[this.kept]);
-      for (let n = this.kept - 1; n >= 0; n--) if (existsSync(names[n])) renameSync(names[n], names[n + 1]);
+      const oldest = rotatedName(this.file, this.kept);
+      if (existsSync(oldest)) unlinkSync(oldest);
+      // Oldest first, so each copy moves into a name already freed.
+      for (let n = this.kept - 1; n >= 0; n--) {
+        const from = rotatedName(this.file, n);
+        if (existsSync(from)) renameSync(from, rotatedName(this.file, n + 1));
+      }
     }
     this.size = 0;
   }

@@ -112,7 +112,8 @@ export function createAuditStore(pool: Pool): AuditStore {
         params,
       );
       const items = rows.slice(0, query.limit).map(toRecord);
-      return { items, nextCursor: rows.length > query.limit ? encodeCursor(items[items.length - 1].id) : null };
+      const last = items.at(-1);
+      return { items, nextCursor: rows.length > query.limit && last ? encodeCursor(last.id) : null };
     },
   };
 }

@@ -107,6 +107,7 @@ describe('two copies behind one port', () => {
 
   it('when a copy is killed with SIGKILL, then the primary starts another and counts the restart', async () => {
     const [victim, survivor] = listedPids();
+    if (victim === undefined || survivor === undefined) throw new Error('two copies were listed before the kill');
     process.kill(victim, 'SIGKILL');
     const pids = await until('a new copy', () => {
       const now = listedPids();

@@ -17,6 +17,7 @@ import { asyncHandler, closeServer, createServiceApp, finishServiceApp, listen }
 import { createRegistry } from '../telemetry/metrics';
 import { parseCallerTokens } from './tokens';
 import { CREDENTIAL_HOLDERS, INTERNAL_SERVICES, writeCredentialDirectory } from './topology';
+import { required } from '../required';
 
 const TOKEN_A = 'a'.repeat(40);
 const TOKEN_B = 'B-b_b.b~b+b/'.repeat(4);
@@ -69,16 +70,17 @@ describe('credential directories', () => {
 
   it('when each holder loads its directory, then every caller presents exactly the token its service accepts for it, and holds no other service’s list', () => {
     writeCredentialDirectory(dir);
-    const configs = Object.fromEntries(CREDENTIAL_HOLDERS.map((holder) => [holder, loadConfig({ SERVICE_TOKENS_DIR: path.join(dir, holder) })]));
+    const loaded = new Map(CREDENTIAL_HOLDERS.map((holder) => [holder, loadConfig({ SERVICE_TOKENS_DIR: path.join(dir, holder) })]));
+    const configOf = (holder: string) => required(loaded.get(holder as (typeof CREDENTIAL_HOLDERS)[number]), `the configuration of ${holder}`);
     for (const [service, spec] of Object.entries(INTERNAL_SERVICES) as [keyof typeof INTERNAL_SERVICES, (typeof INTERNAL_SERVICES)[keyof typeof INTERNAL_SERVICES]][]) {
-      const accepted = configs[service].callerTokens[service];
+      const accepted = configOf(service).callerTokens[service];
       expect(accepted.map((entry) => entry.caller)).toEqual(spec.callers);
-      for (const { caller, token } of accepted) expect({ service, caller, token: configs[caller][spec.tokenVariable] }).toEqual({ service, caller, token });
-      for (const holder of CREDENTIAL_HOLDERS.filter((h) => h !== service)) expect({ holder, service, list: configs[holder].callerTokens[service] }).toEqual({ holder, service, list: [] });
+      for (const { caller, token } of accepted) expect({ service, caller, token: configOf(caller)[spec.tokenVariable] }).toEqual({ service, caller, token });
+      for (const holder of CREDENTIAL_HOLDERS.filter((h) => h !== service)) expect({ holder, service, list: configOf(holder).callerTokens[service] }).toEqual({ holder, service, list: [] });
     }
     // The dashboards and the trace sink hold nothing; a holder calls only its services.
-    expect(configs.operator.ACCOUNTS_CALLER_TOKENS).toBe('');
-    expect(configs['read-model'].ACCOUNTS_TOKEN).toBe('');
+    expect(configOf('operator').ACCOUNTS_CALLER_TOKENS).toBe('');
+    expect(configOf('read-model').ACCOUNTS_TOKEN).toBe('');
   });
 
   it('when a variable is set in the environment too, then the environment wins over the file', () => {

@@ -82,8 +82,9 @@ export function registerOldestAgeGauge(registry: Registry, pool: Pool, gauge: { 
     // Instances of one service sharing a port (lib/cluster) all read the same row: their /metrics shows it once.
     aggregator: 'max',
     async collect() {
-      const { rows } = await pool.query<{ age: number }>(sql);
-      this.set(rows[0].age);
+      // An aggregate without GROUP BY answers one row, 0 when nothing is waiting (COALESCE).
+      const { rows: [row] } = await pool.query<{ age: number }>(sql);
+      this.set(row?.age ?? 0);
     },
   });
 }

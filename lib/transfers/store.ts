@@ -7,6 +7,8 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { inTransaction, migrate, type Pool } from '../pg';
 import { fromDbAmount } from '../money';
+import { lookaheadPage } from '../pages';
+import { required } from '../required';
 import type { TransferStatus } from './status';
 
 export const TRANSFERS_DATABASE = 'transfers';
@@ -274,7 +276,7 @@ async function createOrReplay(pool: Pool, input: CreateTransferInput): Promise<C
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${COLUMNS}`,
       [transferId, t.fromAccountId, t.toAccountId, t.amountMinor.toString(), t.currency, t.description ?? null, t.metadata ?? {}, t.traceId ?? null, t.createdBy ?? null],
     );
-    return toRecord(inserted.rows[0]);
+    return toRecord(required(inserted.rows[0], `the row INSERT … RETURNING gave for transfer ${transferId}`));
   });
   if (created) return { created: true, transfer: created };
 
@@ -285,8 +287,8 @@ async function createOrReplay(pool: Pool, input: CreateTransferInput): Promise<C
     [input.principal, input.idempotencyKey],
   );
   // The key was committed by another request, so its row is visible now (READ COMMITTED, new statement), unless purged since.
-  if (existing.rowCount === 0) return null;
-  const row = existing.rows[0];
+  const [row] = existing.rows;
+  if (!row) return null;
   return { created: false, transfer: toRecord(row), requestHashMatches: row.request_hash === input.requestHash };
 }
 
@@ -319,7 +321,8 @@ async function claimReversal(pool: Pool, transferId: string, claim: ClaimReversa
        SELECT ${COLUMNS} FROM claimed`,
       [transferId, claim.reversalId, claim.idempotencyKey, claim.traceId, claim.principal],
     );
-    if (claimed.rowCount === 1) return { outcome: 'claimed', transfer: toRecord(claimed.rows[0]) };
+    const [row] = claimed.rows;
+    if (row) return { outcome: 'claimed', transfer: toRecord(row) };
   } catch (error) {
     // The key was recorded by a concurrent request (of this transfer or another): the reads below say which.
     if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
@@ -347,7 +350,8 @@ async function keyOwner(pool: Pool, principal: string, key: string): Promise<str
 
 async function getTransfer(pool: Pool, id: string): Promise<TransferRecord | null> {
   const result = await pool.query<TransferRow>(`SELECT ${COLUMNS} FROM transfers WHERE id = $1`, [id]);
-  return result.rowCount === 0 ? null : toRecord(result.rows[0]);
+  const [row] = result.rows;
+  return row ? toRecord(row) : null;
 }
 
 interface Cursor {
@@ -398,8 +402,8 @@ async function listTransfers(pool: Pool, query: ListTransfersQuery): Promise<Tra
     `SELECT ${COLUMNS} FROM transfers ${where} ORDER BY created_at DESC, id DESC LIMIT ${param(limit + 1)}`,
     params,
   );
-  const rows = result.rows.slice(0, limit);
-  const nextCursor = result.rows.length > limit ? encodeCursor(rows[rows.length - 1]) : null;
+  const { items: rows, continueAfter: last } = lookaheadPage(result.rows, limit);
+  const nextCursor = last ? encodeCursor(last) : null;
   return { items: rows.map(toRecord), nextCursor };
 }
 
@@ -427,7 +431,8 @@ async function recordStatus(pool: Pool, transferId: string, update: StatusUpdate
      RETURNING ${COLUMNS}`,
     [transferId, update.status, update.failureCode ?? null, update.failureMessage ?? null, update.entryId ?? null, update.reversalEntryId ?? null, update.decidedBy ?? null],
   );
-  if (result.rowCount === 1) return { applied: true, transfer: toRecord(result.rows[0]) };
+  const [row] = result.rows;
+  if (row) return { applied: true, transfer: toRecord(row) };
   return { applied: false, transfer: await getTransfer(pool, transferId) };
 }
 
@@ -445,6 +450,7 @@ async function recordReversalRefused(pool: Pool, transferId: string, refusal: Re
       RETURNING ${COLUMNS}`,
     [transferId, refusal.failureCode, refusal.failureMessage],
   );
-  if (result.rowCount === 1) return { applied: true, transfer: toRecord(result.rows[0]) };
+  const [row] = result.rows;
+  if (row) return { applied: true, transfer: toRecord(row) };
   return { applied: false, transfer: await getTransfer(pool, transferId) };
 }

@@ -11,6 +11,7 @@ import { TOPICS } from '../../lib/kafka';
 import type { Logger } from '../../lib/logger';
 import { formatAmountMinor } from '../../lib/money';
 import { appendToOutbox, type OutboxEvent } from '../../lib/outbox';
+import { lookaheadPage } from '../../lib/pages';
 import { inTransaction, type Pool, type PoolClient } from '../../lib/pg';
 import { requestHash } from '../../lib/request-hash';
 import {
@@ -115,10 +116,8 @@ export function createAccounts({ pool, logger, metrics }: AccountsDeps) {
   async function listAccounts(page: { limit: number; cursor?: AccountCursor; code?: string; createdBy?: string }): Promise<AccountPage> {
     // One row more than asked tells whether another page follows.
     const records = await repository.listAccounts(pool, { limit: page.limit + 1, after: page.cursor, code: page.code, createdBy: page.createdBy });
-    const items = records.slice(0, page.limit);
-    const last = items[items.length - 1];
-    const nextCursor =
-      records.length > page.limit ? encodeCursor({ createdAt: last.createdAt.toISOString(), id: last.id }) : null;
+    const { items, continueAfter: last } = lookaheadPage(records, page.limit);
+    const nextCursor = last ? encodeCursor({ createdAt: last.createdAt.toISOString(), id: last.id }) : null;
     return { items: items.map(toDto), nextCursor };
   }
 

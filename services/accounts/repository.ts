@@ -65,19 +65,19 @@ function toRecord(row: AccountRow): AccountRecord {
  * gets the row (the other waits for it to commit, then gets null).
  */
 export async function insertAccount(client: PoolClient, account: NewAccount): Promise<AccountRecord | null> {
-  const { rows } = await client.query<AccountRow>(
+  const { rows: [row] } = await client.query<AccountRow>(
     `INSERT INTO accounts (id, code, name, currency, credit_limit_minor, created_by)
      VALUES ($1, $2, $3, $4, $5, $6)
      ON CONFLICT ON CONSTRAINT accounts_code_key DO NOTHING
      RETURNING ${ACCOUNT_COLUMNS}`,
     [account.id, account.code, account.name, account.currency, account.creditLimitMinor?.toString() ?? null, account.createdBy],
   );
-  return rows.length === 0 ? null : toRecord(rows[0]);
+  return row ? toRecord(row) : null;
 }
 
 export async function findAccount(db: Db, id: string): Promise<AccountRecord | null> {
-  const { rows } = await db.query<AccountRow>(`SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE id = $1`, [id]);
-  return rows.length === 0 ? null : toRecord(rows[0]);
+  const { rows: [row] } = await db.query<AccountRow>(`SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE id = $1`, [id]);
+  return row ? toRecord(row) : null;
 }
 
 /** The accounts of `ids` that exist, in no particular order. */
@@ -124,13 +124,13 @@ export async function listAccounts(
  * only one of two concurrent freezes sees a change.
  */
 export async function changeStatus(client: PoolClient, id: string, status: AccountStatus): Promise<AccountRecord | null> {
-  const { rows } = await client.query<AccountRow>(
+  const { rows: [row] } = await client.query<AccountRow>(
     `UPDATE accounts SET status = $2, updated_at = date_trunc('milliseconds', clock_timestamp())
       WHERE id = $1 AND status <> $2
       RETURNING ${ACCOUNT_COLUMNS}`,
     [id, status],
   );
-  return rows.length === 0 ? null : toRecord(rows[0]);
+  return row ? toRecord(row) : null;
 }
 
 /**
@@ -148,9 +148,9 @@ export async function claimIdempotencyKey(client: PoolClient, key: string, recor
 }
 
 export async function findIdempotencyKey(db: Db, key: string): Promise<IdempotencyRecord | null> {
-  const { rows } = await db.query<{ request_hash: string; account_id: string }>(
+  const { rows: [row] } = await db.query<{ request_hash: string; account_id: string }>(
     'SELECT request_hash, account_id FROM account_idempotency_keys WHERE key = $1',
     [key],
   );
-  return rows.length === 0 ? null : { requestHash: rows[0].request_hash, accountId: rows[0].account_id };
+  return row ? { requestHash: row.request_hash, accountId: row.account_id } : null;
 }

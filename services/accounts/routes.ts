@@ -4,7 +4,7 @@
  */
 import { Router, type Request } from 'express';
 import { AppError, notFound, validationError, type FieldError } from '../../lib/errors';
-import { asyncHandler } from '../../lib/http';
+import { asyncHandler, pathParam } from '../../lib/http';
 import { parseOrThrow } from '../../lib/validation';
 import type { Accounts } from './accounts';
 import type { AccountsMetrics } from './metrics';
@@ -90,7 +90,8 @@ function collectFieldErrors<T>(errors: FieldError[], parse: () => T): T | undefi
 
 /** A path id that is not a UUID names no account: 404, as the contract says. */
 function accountIdOf(req: Request): string {
-  const parsed = AccountIdParam.safeParse(req.params.id);
-  if (!parsed.success) throw notFound('Account', req.params.id);
+  const id = pathParam(req, 'id');
+  const parsed = AccountIdParam.safeParse(id);
+  if (!parsed.success) throw notFound('Account', id);
   return parsed.data;
 }

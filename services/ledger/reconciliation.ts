@@ -17,6 +17,7 @@ import type {
   TransferEntriesPageDto,
   TransferReversalsPageDto,
 } from '../../lib/contracts/ledger';
+import { keyAfterFullPage } from '../../lib/pages';
 import type { PageSelection } from '../../lib/reconciliation/page-query';
 
 /** Either a page after `cursor`, or exactly the rows of `ids` (ids that are not UUIDs name nothing here). */
@@ -38,26 +39,21 @@ function where(column: string, selection: Selection): Where {
   return { sql: `($1::uuid IS NULL OR ${column} > $1::uuid)`, limitSql: 'LIMIT $2', params: [selection.cursor ?? null, selection.limit], limit: selection.limit };
 }
 
-/** The cursor after a page: its last key when the page was full (more may follow), else null. */
-function nextCursor(keys: string[], limit: number | null): string | null {
-  return limit !== null && keys.length === limit ? keys[keys.length - 1] : null;
-}
-
 export async function balancePage(pool: Pool, selection: Selection): Promise<BalancePageDto> {
   const { sql, limitSql, params, limit } = where('account_id', selection);
-  const { rows } = await pool.query<Record<string, string>>(
+  const { rows } = await pool.query<BalanceRow>(
     `SELECT account_id::text AS account_id, currency, posted_minor::text AS posted_minor, pending_minor::text AS pending_minor
        FROM ledger_accounts WHERE ${sql} ORDER BY account_id ${limitSql}`,
     params,
   );
   const items = rows.map(balanceRow);
-  return { items, nextCursor: nextCursor(items.map((i) => i.accountId), limit) };
+  return { items, nextCursor: keyAfterFullPage(items.map((i) => i.accountId), limit) };
 }
 
 /** Each balance row beside its recomputation: posted = Σ credits − Σ debits of its lines, pending = Σ its reserved holds. */
 export async function balanceCheckPage(pool: Pool, selection: Selection): Promise<BalanceCheckPageDto> {
   const { sql, limitSql, params, limit } = where('account_id', selection);
-  const { rows } = await pool.query<Record<string, string>>(
+  const { rows } = await pool.query<BalanceRow & { posted_from_lines_minor: string; pending_from_holds_minor: string }>(
     `SELECT a.account_id::text AS account_id, a.currency, a.posted_minor::text AS posted_minor, a.pending_minor::text AS pending_minor,
             COALESCE((SELECT sum(CASE l.direction WHEN 'credit' THEN l.amount_minor ELSE -l.amount_minor END)
                         FROM entry_lines l WHERE l.account_id = a.account_id), 0)::text AS posted_from_lines_minor,
@@ -75,7 +71,7 @@ export async function balanceCheckPage(pool: Pool, selection: Selection): Promis
   return {
     checked: checked.length,
     items: checked.filter((r) => BigInt(r.postedMinor) !== BigInt(r.postedFromLinesMinor) || BigInt(r.pendingMinor) !== BigInt(r.pendingFromHoldsMinor)),
-    nextCursor: nextCursor(checked.map((r) => r.accountId), limit),
+    nextCursor: keyAfterFullPage(checked.map((r) => r.accountId), limit),
   };
 }
 
@@ -90,7 +86,7 @@ export async function transferEntriesPage(pool: Pool, selection: Selection): Pro
     params,
   );
   const items: TransferEntriesDto[] = rows.map((r) => ({ transferId: r.transfer_id, entryIds: r.entry_ids }));
-  return { items, nextCursor: nextCursor(items.map((i) => i.transferId), limit) };
+  return { items, nextCursor: keyAfterFullPage(items.map((i) => i.transferId), limit) };
 }
 
 /** Every entry with the transfer it belongs to: its own, or for a reversal that names none, that of the entry it reverses. */
@@ -103,7 +99,7 @@ export async function entryLinksPage(pool: Pool, selection: Selection): Promise<
     params,
   );
   const items = rows.map((r) => ({ entryId: r.entry_id, transferId: r.transfer_id, reversesEntryId: r.reverses_entry_id }));
-  return { items, nextCursor: nextCursor(items.map((i) => i.entryId), limit) };
+  return { items, nextCursor: keyAfterFullPage(items.map((i) => i.entryId), limit) };
 }
 
 /**
@@ -132,22 +128,30 @@ export async function transferReversalsPage(pool: Pool, selection: Selection): P
     params,
   );
   const items = rows.map((r) => ({ transferId: r.transfer_id, reversalEntryIds: r.reversal_entry_ids, unbalancedAccounts: r.unbalanced }));
-  return { items, nextCursor: nextCursor(items.map((i) => i.transferId), limit) };
+  return { items, nextCursor: keyAfterFullPage(items.map((i) => i.transferId), limit) };
 }
 
 /** Holds still reserved; ids pick those of the given holds that still are. */
 export async function reservedHoldsPage(pool: Pool, selection: Selection): Promise<ReservedHoldsPageDto> {
   const { sql, limitSql, params, limit } = where('hold_id', selection);
-  const { rows } = await pool.query<Record<string, string>>(
+  const { rows } = await pool.query<{ hold_id: string; transfer_id: string; from_account_id: string; amount_minor: string; currency: string }>(
     `SELECT hold_id::text AS hold_id, transfer_id::text AS transfer_id, from_account_id::text AS from_account_id,
             amount_minor::text AS amount_minor, currency
        FROM holds WHERE status = 'reserved' AND NOT tombstone AND ${sql} ORDER BY hold_id ${limitSql}`,
     params,
   );
   const items = rows.map((r) => ({ holdId: r.hold_id, transferId: r.transfer_id, fromAccountId: r.from_account_id, amountMinor: r.amount_minor, currency: r.currency.trim() }));
-  return { items, nextCursor: nextCursor(items.map((i) => i.holdId), limit) };
+  return { items, nextCursor: keyAfterFullPage(items.map((i) => i.holdId), limit) };
 }
 
-function balanceRow(row: Record<string, string>): BalanceRowDto {
+/** A balance as the queries above select it: ids and amounts as text. */
+interface BalanceRow {
+  account_id: string;
+  currency: string;
+  posted_minor: string;
+  pending_minor: string;
+}
+
+function balanceRow(row: BalanceRow): BalanceRowDto {
   return { accountId: row.account_id, currency: row.currency.trim(), postedMinor: row.posted_minor, pendingMinor: row.pending_minor };
 }

@@ -95,13 +95,13 @@ export async function ensureAccounts(client: PoolClient, accounts: KnownAccount[
  * would conflict with (and deadlock on), while NO KEY UPDATE does not.
  */
 export async function lockAccounts(client: PoolClient, accountIds: string[]): Promise<Map<string, LockedBalance>> {
-  const { rows } = await client.query(
+  const { rows } = await client.query<LedgerAccountRow & { version: string }>(
     `SELECT account_id, currency, credit_limit_minor, posted_minor, pending_minor, version
        FROM ledger_accounts WHERE account_id = ANY($1::uuid[])
       ORDER BY account_id FOR NO KEY UPDATE`,
     [[...new Set(accountIds)]],
   );
-  return new Map(rows.map((row) => [row.account_id as string, toLockedBalance(row)]));
+  return new Map(rows.map((row) => [row.account_id, toLockedBalance(row)]));
 }
 
 /**
@@ -117,22 +117,31 @@ export async function saveBalance(client: PoolClient, balance: LockedBalance): P
 }
 
 export async function getBalance(db: Db, accountId: string): Promise<AccountBalance | null> {
-  const { rows } = await db.query(
+  const { rows: [row] } = await db.query<LedgerAccountRow>(
     `SELECT account_id, currency, credit_limit_minor, posted_minor, pending_minor FROM ledger_accounts WHERE account_id = $1`,
     [accountId],
   );
-  return rows[0] ? toBalance(rows[0]) : null;
+  return row ? toBalance(row) : null;
 }
 
-function toLockedBalance(row: Record<string, string | null>): LockedBalance {
+/** A ledger_accounts row as pg reads it: uuid, char and bigint columns as text. */
+interface LedgerAccountRow {
+  account_id: string;
+  currency: string;
+  credit_limit_minor: string | null;
+  posted_minor: string;
+  pending_minor: string;
+}
+
+function toLockedBalance(row: LedgerAccountRow & { version: string }): LockedBalance {
   const balance = toBalance(row);
-  return { ...balance, version: BigInt(row.version as string), lockedPostedMinor: balance.postedMinor, lockedPendingMinor: balance.pendingMinor, saved: false };
+  return { ...balance, version: BigInt(row.version), lockedPostedMinor: balance.postedMinor, lockedPendingMinor: balance.pendingMinor, saved: false };
 }
 
-function toBalance(row: Record<string, string | null>): AccountBalance {
+function toBalance(row: LedgerAccountRow): AccountBalance {
   return {
-    accountId: row.account_id as string,
-    currency: (row.currency as string).trim(),
+    accountId: row.account_id,
+    currency: row.currency.trim(),
     creditLimitMinor: row.credit_limit_minor === null ? null : fromDbAmount(row.credit_limit_minor),
     postedMinor: fromDbAmount(row.posted_minor),
     pendingMinor: fromDbAmount(row.pending_minor),

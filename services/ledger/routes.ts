@@ -1,7 +1,7 @@
 /** The ledger's HTTP routes: parse, call the domain, answer. Nothing else. */
 import { Router, type Request } from 'express';
 import { AppError, notFound } from '../../lib/errors';
-import { asyncHandler } from '../../lib/http';
+import { asyncHandler, pathParam } from '../../lib/http';
 import { parseOrThrow } from '../../lib/validation';
 import type { LedgerDeps } from './deps';
 import { postEntry } from './entries';
@@ -54,8 +54,9 @@ export function ledgerRoutes(deps: LedgerDeps): Router {
   }));
 
   router.get('/holds/:holdId', asyncHandler(async (req, res) => {
-    const hold = await getHold(deps.pool, pathId(req, 'holdId', 'hold'));
-    if (!hold || hold.tombstone) throw notFound('hold', req.params.holdId);
+    const holdId = pathId(req, 'holdId', 'hold');
+    const hold = await getHold(deps.pool, holdId);
+    if (!hold || hold.tombstone) throw notFound('hold', holdId);
     res.json(holdDto(hold));
   }));
 
@@ -71,14 +72,16 @@ export function ledgerRoutes(deps: LedgerDeps): Router {
   }));
 
   router.get('/entries/:entryId', asyncHandler(async (req, res) => {
-    const stored = await getEntry(deps.pool, pathId(req, 'entryId', 'entry'));
-    if (!stored) throw notFound('entry', req.params.entryId);
+    const entryId = pathId(req, 'entryId', 'entry');
+    const stored = await getEntry(deps.pool, entryId);
+    if (!stored) throw notFound('entry', entryId);
     res.json(stored.entry);
   }));
 
   router.get('/accounts/:accountId/balance', asyncHandler(async (req, res) => {
-    const balance = await getBalance(deps.pool, pathId(req, 'accountId', 'account'));
-    if (!balance) throw notFound('account', req.params.accountId);
+    const accountId = pathId(req, 'accountId', 'account');
+    const balance = await getBalance(deps.pool, accountId);
+    if (!balance) throw notFound('account', accountId);
     res.json({
       accountId: balance.accountId,
       currency: balance.currency,
@@ -122,7 +125,7 @@ function capturedBody({ hold, entry }: CaptureResult) {
 
 /** An id in a path that is not a UUID names nothing: 404, as the contract says. */
 function pathId(req: Request, param: string, what: string): string {
-  const value = req.params[param];
+  const value = pathParam(req, param);
   if (!uuidParam.safeParse(value).success) throw notFound(what, value);
   return value;
 }

@@ -12,6 +12,7 @@
 import { SpanStatusCode, type Link } from '@opentelemetry/api';
 import type { Logger } from '../../lib/logger';
 import type { Pool } from '../../lib/pg';
+import { required } from '../../lib/required';
 import type { ApplyGate } from './apply-gate';
 import { applyEvents, type ApplyOutcome, type EventScope, type PositionedEvent } from './apply';
 import { tracer } from './event-span';
@@ -60,21 +61,16 @@ export class ApplyGroup {
   }
 
   private async flush(submissions: Pending[]): Promise<void> {
-    while (submissions.length > 0) {
-      let events = 0;
-      let count = 0;
-      while (count < submissions.length && (count === 0 || events + submissions[count].events.length <= EVENTS_PER_TRANSACTION_MAX)) {
-        events += submissions[count].events.length;
-        count += 1;
-      }
-      await this.applyTogether(submissions.splice(0, count));
-    }
+    for (const group of groupsWithin(submissions, EVENTS_PER_TRANSACTION_MAX)) await this.applyTogether(group);
   }
 
   private applyTogether(group: Pending[]): Promise<void> {
     const events = group.flatMap((s) => s.events);
     const owners = group.flatMap((submission) => submission.events.map((_, index) => ({ submission, index })));
-    const scope: EventScope = (at, work) => owners[at].submission.scope(owners[at].index, work);
+    const scope: EventScope = (at, work) => {
+      const owner = required(owners[at], `the submission of event ${at} of the transaction`);
+      return owner.submission.scope(owner.index, work);
+    };
     const attributes = { 'messaging.batch.message_count': events.length, 'read_model.batch.partitions': group.length };
     const links = group.flatMap((s) => s.links);
     // A root span: the transaction serves many traces, each event's span links here.
@@ -101,13 +97,36 @@ export class ApplyGroup {
   /** The one INFO line of a transaction (events are logged at DEBUG, report.ts). */
   private logApplied(group: Pending[], outcomes: ApplyOutcome[], startedMs: number): void {
     const applied = outcomes.filter((o) => o.applied).length;
-    const partitions = group.map(({ events }) => {
-      const { topic, partition } = events[0].position;
-      return `${topic}/${partition}:${events[0].position.offset}-${events[events.length - 1].position.offset}`;
+    const partitions = group.flatMap(({ events }) => {
+      const [first] = events;
+      const last = events.at(-1);
+      return first && last ? [`${first.position.topic}/${first.position.partition}:${first.position.offset}-${last.position.offset}`] : [];
     });
     this.deps.logger.info(
       { partitions, events: outcomes.length, applied, duplicates: outcomes.length - applied, duration_ms: Date.now() - startedMs },
       'batch applied',
     );
   }
+}
+
+/**
+ * The submissions in order, cut into groups of at most `eventsMax` events; a
+ * submission larger than that on its own is a group of its own (its events are
+ * never split over two transactions).
+ */
+function groupsWithin<S extends { events: unknown[] }>(submissions: S[], eventsMax: number): S[][] {
+  const groups: S[][] = [];
+  let group: S[] = [];
+  let events = 0;
+  for (const submission of submissions) {
+    if (group.length > 0 && events + submission.events.length > eventsMax) {
+      groups.push(group);
+      group = [];
+      events = 0;
+    }
+    group.push(submission);
+    events += submission.events.length;
+  }
+  if (group.length > 0) groups.push(group);
+  return groups;
 }

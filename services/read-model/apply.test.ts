@@ -10,6 +10,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { loadConfig } from '../../lib/config';
 import { createPool, type Pool } from '../../lib/pg';
+import { firstOf, lastOf, required } from '../../lib/required';
 import { accountCreated, entryPosted, holdEvent, newAccount, newHold, TestLedger, type Publication } from '../../test/read-model/support/events';
 import { applyEvents, type PositionedEvent } from './apply';
 import { bindPoolToSchema, dropSchema, prepareSchema } from './db/schema';
@@ -51,7 +52,7 @@ async function transactionsOf(events: PositionedEvent[]): Promise<number> {
   const { rows } = await pool.query<{ n: number }>('SELECT count(DISTINCT xmin::text)::int AS n FROM processed_events WHERE event_id = ANY($1::text[])', [
     events.map((e) => e.event.envelope.eventId),
   ]);
-  return rows[0].n;
+  return firstOf(rows, 'the count').n;
 }
 
 /** Until a session of this test waits on a row lock. */
@@ -60,7 +61,7 @@ async function waitUntilBlocked(): Promise<void> {
     const { rows } = await pool.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'read-model-apply-test' AND wait_event_type = 'Lock'`,
     );
-    if (rows[0].n > 0) return;
+    if (firstOf(rows, 'the count').n > 0) return;
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
   throw new Error('the batch never waited on the held row');
@@ -98,7 +99,7 @@ describe('applying a batch of events', () => {
     const ledger = new TestLedger();
     const entries = [10n, 20n, 30n].map((amountMinor) => ledger.post({ fromAccountId: randomUUID(), toAccountId: account.id, amountMinor, postedAt: new Date().toISOString() }));
     const batch = positioned(...entries.map((entry) => entryPosted(entry).find((p) => p.envelope.aggregateId === account.id)!));
-    const allow = await refuseEntry(entries[1].entryId);
+    const allow = await refuseEntry(required(entries[1], 'the second entry').entryId);
 
     // Act / Assert: the batch fails whole.
     await expect(applyEvents(pool, batch)).rejects.toThrow('refused for the test');
@@ -126,14 +127,15 @@ describe('applying a batch of events', () => {
     const again = await applyEvents(pool, events.slice(0, 3));
     const overlapping = await applyEvents(pool, events.slice(1));
     // The same event twice within one batch (a relay's duplicate) counts once too.
-    const twiceInOne = await applyEvents(pool, [events[4], events[4]]);
+    const last = lastOf(events, 'the events');
+    const twiceInOne = await applyEvents(pool, [last, last]);
 
     expect(again.map((o) => o.applied)).toEqual([false, false, false]);
     expect(overlapping.map((o) => o.applied)).toEqual([false, false, true, true]);
     expect(twiceInOne.map((o) => o.applied)).toEqual([false, false]);
     expect(await balanceOf(account.id)).toEqual({ posted: '31', pending: '0' });
     const { rows } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM statement_lines WHERE account_id = $1', [account.id]);
-    expect(rows[0].n).toBe(5);
+    expect(rows).toEqual([{ n: 5 }]);
   });
 
   it('when a hold is reserved and captured in one batch, then pending nets to 0 and the hold is captured', async () => {
@@ -147,25 +149,26 @@ describe('applying a batch of events', () => {
     expect(outcomes.map((o) => o.applied && o.holdSettled)).toEqual([false, true, false, false]);
     expect(await balanceOf(payer.id)).toEqual({ posted: '-300', pending: '0' });
     const { rows } = await pool.query<{ status: string }>('SELECT status FROM holds WHERE hold_id = $1', [hold.holdId]);
-    expect(rows[0].status).toBe('captured');
+    expect(rows).toEqual([{ status: 'captured' }]);
   });
 
   it('when a batch moves several balances, then it locks their rows in account-id order, so two batches never wait on each other in a cycle', async () => {
     // Arrange: five accounts whose balance rows are created in reverse id order; another session holds the middle one.
     const accounts = Array.from({ length: 5 }, () => newAccount()).sort((a, b) => (a.id < b.id ? -1 : 1));
     await applyEvents(pool, positioned(...[...accounts].reverse().map(accountCreated)));
+    const held = required(accounts[2], 'the middle account');
     const holder = await pool.connect();
     const probe = await pool.connect();
     try {
       await holder.query('BEGIN');
-      await holder.query('SELECT 1 FROM balances WHERE account_id = $1 FOR UPDATE', [accounts[2].id]);
+      await holder.query('SELECT 1 FROM balances WHERE account_id = $1 FOR UPDATE', [held.id]);
 
       // Act: a batch naming the accounts in reverse order moves every balance; it must stop at the held row.
       const applying = applyEvents(pool, positioned(...[...accounts].reverse().map((a) => holdEvent(newHold(a.id, randomUUID(), 5n), 'reserved'))));
       await waitUntilBlocked();
       const lockedByBatch: boolean[] = [];
       await probe.query('BEGIN');
-      for (const account of [accounts[0], accounts[1], accounts[3], accounts[4]]) {
+      for (const account of accounts.filter((a) => a !== held)) {
         await probe.query('SAVEPOINT look');
         const taken = await probe.query('SELECT 1 FROM balances WHERE account_id = $1 FOR UPDATE NOWAIT', [account.id]).then(
           () => false,

@@ -83,7 +83,7 @@ async function markProcessed(client: PoolClient, events: PositionedEvent[], take
   events.forEach(({ event }, index) => {
     if (!firstIndexById.has(event.envelope.eventId)) firstIndexById.set(event.envelope.eventId, index);
   });
-  const candidates = [...firstIndexById.values()].map((index) => events[index]);
+  const candidates = events.filter(({ event }, index) => firstIndexById.get(event.envelope.eventId) === index);
   const { rows } = await client.query<{ event_id: string }>(
     `INSERT INTO processed_events (event_id, event_type, topic, partition, kafka_offset)
      SELECT t.* FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::bigint[]) AS t

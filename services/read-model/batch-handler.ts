@@ -13,6 +13,7 @@ import { ApplyAborted } from './apply-gate';
 import type { ApplyOutcome, EventPosition } from './apply';
 import { startEventSpan, type EventSpan } from './event-span';
 import { parseEvent, type ProjectionEvent } from './events';
+import { lastOf, required } from '../../lib/required';
 import { keepTransactionMark } from '../../lib/telemetry/sampler';
 import { applyAlone, type ConsumerControl, type MessageHandlerDeps } from './message-handler';
 import { reportMalformed, reportOutcome } from './report';
@@ -45,7 +46,8 @@ type ParsedEvent = Parsed & { event: ProjectionEvent };
 export function createBatchHandler(deps: MessageHandlerDeps, group: ApplyGroup): BatchHandler {
   return async (batch, control) => {
     const parsed = batch.messages.map((message) => parse(deps, batch, message));
-    const nextOffset = parsed[parsed.length - 1].position.offset + 1n;
+    // kafkajs hands eachBatch no empty batch (consumer.ts commits past those of control records only).
+    const nextOffset = lastOf(parsed, `the messages of batch ${batch.topic}/${batch.partition}`).position.offset + 1n;
     try {
       await applyInGroup(deps, group, parsed.filter((p): p is ParsedEvent => p.event !== null));
     } catch (error) {
@@ -79,7 +81,7 @@ async function applyInGroup(deps: MessageHandlerDeps, group: ApplyGroup, events:
   try {
     outcomes = await group.submit({
       events: events.map(({ event, position }) => ({ event, position })),
-      scope: (index, work) => context.with(keepTransactionMark(spans[index].context), work),
+      scope: (index, work) => context.with(keepTransactionMark(required(spans[index], `the span of event ${index} of the batch`).context), work),
       links: spans.map(({ span }) => ({ context: span.spanContext() })),
     });
   } catch (error) {
@@ -89,7 +91,9 @@ async function applyInGroup(deps: MessageHandlerDeps, group: ApplyGroup, events:
     }
     throw error;
   }
-  events.forEach(({ event, position }, i) => finishEvent(deps, spans[i], event, position, outcomes[i]));
+  events.forEach(({ event, position }, i) =>
+    finishEvent(deps, required(spans[i], `the span of event ${i} of the batch`), event, position, required(outcomes[i], `the outcome of event ${i} of the batch`)),
+  );
 }
 
 function finishEvent(deps: MessageHandlerDeps, eventSpan: EventSpan, event: ProjectionEvent, position: EventPosition, outcome: ApplyOutcome): void {

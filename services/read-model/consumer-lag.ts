@@ -18,7 +18,8 @@ export async function readConsumerLag(admin: Admin, groupId: string, topics: rea
 
 async function readTopicLag(admin: Admin, groupId: string, topic: string): Promise<PartitionLag[]> {
   const [ends, [committed]] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId, topics: [topic] })]);
-  const committedByPartition = new Map(committed.partitions.map((p) => [p.partition, BigInt(p.offset)]));
+  // One entry per topic asked; without it the group has committed nothing there (-1 below).
+  const committedByPartition = new Map((committed?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
   return ends.map(({ partition, high, low }) => {
     const position = committedByPartition.get(partition) ?? -1n;
     const from = position >= 0n ? position : BigInt(low);

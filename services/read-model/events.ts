@@ -94,12 +94,12 @@ const holdSchema: z.ZodType<HoldFacts> = z.object({
   ledgerTx: ledgerTxSchema.optional(),
 });
 
-const HOLD_STATUS_BY_TYPE: Readonly<Record<string, HoldStatus>> = {
-  'hold.reserved': 'reserved',
-  'hold.captured': 'captured',
-  'hold.voided': 'voided',
-  'hold.expired': 'expired',
-};
+const HOLD_STATUS_BY_TYPE: ReadonlyMap<string, HoldStatus> = new Map([
+  ['hold.reserved', 'reserved'],
+  ['hold.captured', 'captured'],
+  ['hold.voided', 'voided'],
+  ['hold.expired', 'expired'],
+]);
 const ACCOUNT_TYPES: ReadonlySet<string> = new Set<AccountEventType>(['account.created', 'account.frozen', 'account.unfrozen']);
 
 /** Parses and checks one message of one of the three topics. */
@@ -123,8 +123,9 @@ function parsePayload(topic: string, envelope: EventEnvelope<unknown>): ParseRes
   if (topic === TOPICS.entry && envelope.type === 'entry.posted') {
     return withPayload(envelope, entrySchema, (e) => ({ kind: 'entry', envelope: e }));
   }
-  if (topic === TOPICS.hold && envelope.type in HOLD_STATUS_BY_TYPE) {
-    return withPayload(envelope, holdSchema, (e) => ({ kind: 'hold', envelope: e, status: HOLD_STATUS_BY_TYPE[envelope.type] }));
+  const holdStatus = HOLD_STATUS_BY_TYPE.get(envelope.type);
+  if (topic === TOPICS.hold && holdStatus !== undefined) {
+    return withPayload(envelope, holdSchema, (e) => ({ kind: 'hold', envelope: e, status: holdStatus }));
   }
   return { ok: true, event: { kind: 'unknown', envelope } };
 }

@@ -10,6 +10,7 @@ import { context, SpanStatusCode, type Span } from '@opentelemetry/api';
 import type { KafkaMessage } from 'kafkajs';
 import type { Logger } from '../../lib/logger';
 import type { Pool } from '../../lib/pg';
+import { firstOf } from '../../lib/required';
 import { ApplyAborted, type ApplyGate } from './apply-gate';
 import { applyEvents, type ApplyOutcome, type EventPosition } from './apply';
 import { startEventSpan } from './event-span';
@@ -69,7 +70,7 @@ async function applyWithRetry(
   control: ConsumerControl,
   span: Span,
 ): Promise<ApplyOutcome> {
-  const apply = async () => (await applyEvents(deps.pool, [{ event, position }]))[0];
+  const apply = async () => firstOf(await applyEvents(deps.pool, [{ event, position }]), `the outcomes of event ${event.envelope.eventId}`);
   for (let attempt = 1; ; attempt += 1) {
     try {
       return await (deps.gate ? deps.gate.run(apply) : apply());

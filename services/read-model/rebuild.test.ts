@@ -14,6 +14,7 @@
  * A second test proves that a rebuild refuses to run beside another one.
  */
 import { randomUUID } from 'node:crypto';
+import { firstOf } from '../../lib/required';
 import { rebuildProjections } from './rebuild/rebuild-projections';
 import { accountCreated, entryPosted, holdEvent, newAccount, newHold, TestLedger } from '../../test/read-model/support/events';
 import { eventually, ReadModelHarness } from '../../test/read-model/support/harness';
@@ -70,8 +71,9 @@ describe('read model rebuild', () => {
       });
       const accounts = [customer.id, merchant.id, funding.id];
       const before = await Promise.all(accounts.map(viewOf));
-      expect(before[0].statement).toMatchObject({ items: [{ balanceAfter: '5000' }, { balanceAfter: '3800' }], nextCursor: null });
-      expect(before[0].past).toMatchObject({ posted: '5000' });
+      const customerBefore = firstOf(before, 'the views before');
+      expect(customerBefore.statement).toMatchObject({ items: [{ balanceAfter: '5000' }, { balanceAfter: '3800' }], nextCursor: null });
+      expect(customerBefore.past).toMatchObject({ posted: '5000' });
 
       // Damage the live projections, as a bug or a bad manual fix would.
       await readModel.pool.query('UPDATE balances SET posted_minor = posted_minor + 999, pending_minor = 0 WHERE account_id = $1', [customer.id]);

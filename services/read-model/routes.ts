@@ -5,7 +5,7 @@
  */
 import { Router } from 'express';
 import { notFound } from '../../lib/errors';
-import { asyncHandler } from '../../lib/http';
+import { asyncHandler, pathParam } from '../../lib/http';
 import { formatAmountMinor } from '../../lib/money';
 import type { Pool } from '../../lib/pg';
 import { parseOrThrow } from '../../lib/validation';
@@ -28,7 +28,7 @@ export function readModelRoutes({ pool, metrics }: RouteDeps): Router {
   router.get('/accounts/:id/balance', asyncHandler(async (req, res) => {
     metrics.balanceQueries.inc();
     const { asOf } = parseOrThrow(balanceParamsSchema, req.query);
-    const accountId = req.params.id;
+    const accountId = pathParam(req, 'id');
     const balance = asOf ? await readBalanceAsOf(pool, accountId, asOf) : await readCurrentBalance(pool, accountId, new Date());
     if (!balance) throw notFound('Account', accountId);
     res.json(balanceBody(balance));
@@ -37,7 +37,7 @@ export function readModelRoutes({ pool, metrics }: RouteDeps): Router {
   router.get('/accounts/:id/statement', asyncHandler(async (req, res) => {
     metrics.statementQueries.inc();
     const { from, to, limit, cursor } = parseOrThrow(statementParamsSchema, req.query);
-    const accountId = req.params.id;
+    const accountId = pathParam(req, 'id');
     const page = await readStatement(pool, { accountId, from, to, limit, after: cursor });
     if (!page) throw notFound('Account', accountId);
     res.json(statementBody(page));

@@ -9,9 +9,8 @@ const RFC3339 =
 
 /** The instant `value` names, or null when it is not a valid RFC 3339 date-time. Precision beyond ms is dropped. */
 export function parseRfc3339(value: string): Date | null {
-  const match = RFC3339.exec(value);
-  if (!match) return null;
-  const [, year, month, day, hour, minute, second, , offset] = match;
+  const [, year, month, day, hour, minute, second, , offset] = RFC3339.exec(value) ?? [];
+  if (offset === undefined) return null;
   if (Number(hour) > 23 || Number(minute) > 59 || Number(second) > 59) return null;
   if (!/^[Zz]$/.test(offset) && (Number(offset.slice(1, 3)) > 23 || Number(offset.slice(4, 6)) > 59)) return null;
   // The calendar date as written must exist: Date.UTC would roll Feb 30 into March.

@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { parseEnvFile, ROOT_DIR } from '../../lib/config';
+import { required } from '../../lib/required';
 
 const DEPLOY = path.join(ROOT_DIR, 'deploy');
 const defaults = parseEnvFile(readFileSync(path.join(DEPLOY, 'defaults.env'), 'utf8'));
@@ -21,7 +22,7 @@ const defaults = parseEnvFile(readFileSync(path.join(DEPLOY, 'defaults.env'), 'u
 function renderedConfigFile(): string {
   const template = readFileSync(path.join(DEPLOY, 'alertmanager', 'alertmanager.yml'), 'utf8');
   const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'alertmanager-')), 'alertmanager.yml');
-  writeFileSync(file, template.replaceAll('${DASHBOARDS_PORT}', defaults.DASHBOARDS_PORT));
+  writeFileSync(file, template.replaceAll('${DASHBOARDS_PORT}', required(defaults.DASHBOARDS_PORT, 'DASHBOARDS_PORT in deploy/defaults.env')));
   return file;
 }
 

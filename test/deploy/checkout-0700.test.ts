@@ -53,7 +53,7 @@ const env = { ...process.env, ...ports, DATA_DIR: dataDir, TOOLS_DIR: path.join(
 const externalHomes = new Set<string>();
 
 function noteExternalHome(output: string): void {
-  for (const match of output.matchAll(/PostgreSQL's data goes to (\S+)/g)) externalHomes.add(match[1]);
+  for (const [, home] of output.matchAll(/PostgreSQL's data goes to (\S+)/g)) if (home) externalHomes.add(home);
   try {
     const target = readlinkSync(path.join(dataDir, 'postgres'));
     if (target.startsWith(EXTERNAL_ROOT)) externalHomes.add(path.dirname(target));

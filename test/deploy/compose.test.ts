@@ -24,6 +24,7 @@ import path from 'node:path';
 import { parseTopicsFile, type TopicSpec } from '../../deploy/kafka/topics';
 import { loadConfig, parseEnvFile, ROOT_DIR } from '../../lib/config';
 import { CREDENTIAL_HOLDERS } from '../../lib/service-auth/topology';
+import { firstOf } from '../../lib/required';
 import {
   commandOf,
   dependencies,
@@ -110,8 +111,14 @@ function appOfPort(variable: string): string | undefined {
 
 /** The Kafka listener named `name` in KAFKA_LISTENERS ("INTERNAL://:9092,...") → its port. */
 function kafkaListenerPort(name: string): number | undefined {
-  const listener = environmentOf('kafka').KAFKA_LISTENERS.split(',').find((l) => l.startsWith(`${name}://`));
+  const listener = (environmentOf('kafka').KAFKA_LISTENERS ?? '').split(',').find((l) => l.startsWith(`${name}://`));
   return listener ? Number(listener.split(':').pop()) : undefined;
+}
+
+/** The value of a Prometheus-style `--web.listen-address=` flag of the service's command, if it has one. */
+function listenAddressFlag(definition: ComposeService): string | undefined {
+  const flag = '--web.listen-address=';
+  return commandOf(definition).find((arg) => arg.startsWith(flag))?.slice(flag.length);
 }
 
 /** Which compose service listens, inside the compose network, for a port variable of deploy/defaults.env, and on which port. */
@@ -134,12 +141,12 @@ function listenerOf(variable: string): { service: string; port: number | undefin
     case 'TEMPORAL_UI_PORT':
       return { service: 'temporal-ui', port: Number(environmentOf('temporal-ui').TEMPORAL_UI_PORT) };
     case 'PROMETHEUS_PORT': {
-      const flag = commandOf(service('prometheus')).find((arg) => arg.startsWith('--web.listen-address='));
-      return { service: 'prometheus', port: flag ? splitAddress(flag.split('=')[1]).port : 9090 };
+      const address = listenAddressFlag(service('prometheus'));
+      return { service: 'prometheus', port: address !== undefined ? splitAddress(address).port : 9090 };
     }
     case 'ALERTMANAGER_PORT': {
-      const flag = commandOf(service('alertmanager')).find((arg) => arg.startsWith('--web.listen-address='));
-      return { service: 'alertmanager', port: flag ? splitAddress(flag.split('=')[1]).port : 9093 };
+      const address = listenAddressFlag(service('alertmanager'));
+      return { service: 'alertmanager', port: address !== undefined ? splitAddress(address).port : 9093 };
     }
     case 'OTLP_HTTP_PORT':
       return { service: 'jaeger', port: JAEGER_OTLP_HTTP_PORT };
@@ -151,7 +158,7 @@ function listenerOf(variable: string): { service: string; port: number | undefin
 describe('docker-compose.yml agrees with deploy/defaults.env and the native stack', () => {
   it('runs every application process of deploy/stack from the image of the Dockerfile, with its compiled entry', () => {
     expect(apps.map((app) => app.name)).toEqual(expect.arrayContaining(['accounts', 'gateway', 'ledger', 'read-model', 'worker']));
-    const built = Object.keys(services).filter((name) => services[name].build !== undefined);
+    const built = Object.entries(services).filter(([, definition]) => definition.build !== undefined).map(([name]) => name);
     expect(built.sort()).toEqual([...apps.map((app) => app.name), TOKENS_JOB].sort());
     const images = new Set(apps.map((app) => service(app.name).image));
     expect(images.size).toBe(1);
@@ -229,7 +236,7 @@ describe('docker-compose.yml agrees with deploy/defaults.env and the native stac
     }
     for (const variable of portVariables) {
       const listener = listenerOf(variable);
-      const published = (services[listener.service].ports ?? []).map(parsePublishedPort);
+      const published = (service(listener.service).ports ?? []).map(parsePublishedPort);
       const mine = published.filter((port) => port.container === listener.port);
       if (mine.length === 0) continue; // not published (the internal services, the data stores): reached inside the network only
       expect({ variable, host: mine.map((port) => port.host) }).toEqual({ variable, host: [defaultPort(variable)] });
@@ -361,9 +368,9 @@ describe('compose runs the same versions and Temporal setup as the native stack'
 
   it('registers the search attributes the workflows define, with their types', () => {
     const definitions = readFileSync(path.join(ROOT_DIR, 'workflows', 'definitions.ts'), 'utf8');
-    const defined = [...definitions.matchAll(/defineSearchAttributeKey\('(\w+)', SearchAttributeType\.(\w+)\)/g)].map(([, name, type]) => `${name}:${type.toLowerCase()}`);
+    const defined = [...definitions.matchAll(/defineSearchAttributeKey\('(\w+)', SearchAttributeType\.(\w+)\)/g)].map(([, name, type]) => `${name}:${type?.toLowerCase()}`);
     const script = readFileSync(path.join(ROOT_DIR, 'deploy', 'compose', 'temporal-namespace.sh'), 'utf8');
-    const registered = /for attribute in ([^;]+);/.exec(script)?.[1].trim().split(/\s+/) ?? [];
+    const registered = /for attribute in ([^;]+);/.exec(script)?.[1]?.trim().split(/\s+/) ?? [];
     const normalise = (pairs: string[]) => pairs.map((pair) => pair.toLowerCase()).sort();
     expect(normalise(registered)).toEqual(normalise(defined));
     expect(environmentOf('temporal-namespace').TEMPORAL_NAMESPACE).toBe(defaults.TEMPORAL_NAMESPACE);
@@ -390,7 +397,7 @@ describe('compose keeps Kafka topics and offsets as the native stack does', () =
     // Its script, run by bash against stand-ins of Kafka's scripts that print how they were called.
     const stubs = mkdtempSync(path.join(tmpdir(), 'kafka-topics-'));
     for (const tool of ['kafka-topics.sh', 'kafka-configs.sh']) writeFileSync(path.join(stubs, tool), `#!/bin/sh\necho ${tool} "$@"\n`, { mode: 0o755 });
-    const script = commandOf(job)[0]
+    const script = firstOf(commandOf(job), 'the kafka-topics command')
       .replace(/\$\$/g, '$')
       .replaceAll('/opt/kafka/bin/', `${stubs}/`)
       .replaceAll(' /topics.txt', ` ${path.join(ROOT_DIR, 'deploy', 'kafka', 'topics.txt')}`);

@@ -77,7 +77,8 @@ function rotatorsByFile(): Set<string> {
       continue; // exited meanwhile
     }
     const at = argv.findIndex((arg) => arg.endsWith('/rotate-log'));
-    if (at >= 0 && argv[at + 1]) files.add(path.resolve(argv[at + 1]));
+    const file = at >= 0 ? argv[at + 1] : undefined;
+    if (file) files.add(path.resolve(file));
   }
   return files;
 }

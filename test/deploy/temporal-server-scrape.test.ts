@@ -105,7 +105,7 @@ describe('the copy of Temporal\'s server dashboard', () => {
 
 describe('Grafana in compose', () => {
   const providers = (parse(read('deploy/grafana/provisioning/dashboards/dashboards.yml')) as { providers: { name: string; options: { path: string } }[] }).providers;
-  const volumes = readCompose().services.grafana.volumes ?? [];
+  const volumes = readCompose().services.grafana?.volumes ?? [];
   /** The container path compose mounts a checkout folder at. */
   const mountOf = (folder: string) =>
     volumes.flatMap((v) => (typeof v === 'string' ? [v.split(':')] : [])).find(([source]) => source === `./${folder}`)?.[1];

@@ -20,6 +20,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WORKER_PORT_STEP } from '../../lib/cluster/instance';
 import { loadConfig } from '../../lib/config';
+import { firstOf } from '../../lib/required';
 import { portOpen } from '../support/ports';
 import { runDrill, violationsOf, type Check, type DrillContext } from './support/drill';
 import { DATA_DIR, signalComponent, stack } from './support/stack';
@@ -84,7 +85,7 @@ function watchSurvivors(since: Date, observed: { posted: number; lagMax: bigint 
   return async (ctx: DrillContext): Promise<void> => {
     while (!ctx.healing()) {
       const { rows } = await ctx.pools.transfers.query<{ n: string }>(`SELECT count(*) AS n FROM transfers WHERE status = 'posted' AND updated_at >= $1`, [since]);
-      observed.posted = Number(rows[0].n);
+      observed.posted = Number(firstOf(rows, 'the count').n);
       const lag = await ctx.consumerLag().catch(() => -1n);
       if (lag > observed.lagMax) observed.lagMax = lag;
       await sleep(SAMPLE_MS);
@@ -116,9 +117,10 @@ it('when one of two workers and one of two read-model copies are killed with SIG
     holdMs: HOLD_MS,
     inject: async () => {
       const copies = readModelCopies();
-      if (copies.length !== 2) throw new Error(`the read model runs ${copies.length} copies, not 2 (read-model.instances in ${RUN_DIR})`);
+      const [, second] = copies;
+      if (copies.length !== 2 || second === undefined) throw new Error(`the read model runs ${copies.length} copies, not 2 (read-model.instances in ${RUN_DIR})`);
       injectedAt = new Date();
-      killedCopy = copies[1];
+      killedCopy = second;
       const worker = signalComponent('worker-2', 'SIGKILL');
       process.kill(killedCopy, 'SIGKILL');
       return `SIGKILL to worker-2 (pid ${worker}) and to read-model copy pid ${killedCopy} (of ${copies.join(', ')})`;

@@ -96,9 +96,9 @@ describe('a decision the state does not allow is a 409 with code INVALID_STATE',
     const refused = [approve, reject].filter((a) => a.status === 409);
     expect(taken).toHaveLength(1);
     expect(refused).toHaveLength(1);
-    expect(refused[0].body.code).toBe('INVALID_STATE');
-    expect(taken[0].body.status).toBe(taken[0] === approve ? 'posted' : 'cancelled');
-    expect((await api.get(`/v1/transfers/${id}`)).body).toEqual(taken[0].body);
+    expect(refused[0]?.body.code).toBe('INVALID_STATE');
+    expect(taken[0]?.body.status).toBe(taken[0] === approve ? 'posted' : 'cancelled');
+    expect((await api.get(`/v1/transfers/${id}`)).body).toEqual(taken[0]?.body);
   });
 
   it('when two approves race, then the transfer posts once and each answer is the posted transfer or a 409 saying it is posted', async () => {

@@ -12,6 +12,7 @@
  */
 import { loadConfig } from '../../lib/config';
 import { createPool, type Pool } from '../../lib/pg';
+import { firstOf, required } from '../../lib/required';
 import { createAccount, ensureSystem, eventually, GATEWAY_URL, newKey } from '../support/system';
 
 interface Case {
@@ -29,16 +30,20 @@ interface Case {
 
 let from: string;
 let to: string;
-const pools: Record<string, Pool> = {};
+type Database = 'accounts' | 'ledger' | 'transfers';
+const pools: Partial<Record<Database, Pool>> = {};
+const poolOf = (db: Database): Pool => required(pools[db], `the ${db} pool`);
+/** The one row of a count(*) query. */
+const countOf = async (pool: Pool, sql: string): Promise<number> => Number(firstOf((await pool.query<{ n: string | number }>(sql)).rows, sql).n);
 
 beforeAll(async () => {
   ensureSystem();
   const config = loadConfig();
-  for (const db of ['accounts', 'ledger', 'transfers']) pools[db] = createPool(config, db, { applicationName: 'hostile-input-test', maxConnections: 1 });
+  for (const db of ['accounts', 'ledger', 'transfers'] as const) pools[db] = createPool(config, db, { applicationName: 'hostile-input-test', maxConnections: 1 });
   from = await createAccount('USD', '1000');
   to = await createAccount('USD');
   // Counting rows proves nothing while earlier tests' sagas still write: start from a quiet system.
-  const quiet = await eventually(async () => (await pools.transfers.query(`SELECT count(*)::int AS n FROM transfers WHERE status = 'pending'`)).rows[0].n, (n) => n === 0, 60_000);
+  const quiet = await eventually(() => countOf(poolOf('transfers'), `SELECT count(*)::int AS n FROM transfers WHERE status = 'pending'`), (n) => n === 0, 60_000);
   if (quiet !== 0) throw new Error(`${quiet} transfers are still pending; the row counts would not be meaningful`);
 }, 10 * 60_000);
 
@@ -47,15 +52,15 @@ afterAll(async () => {
 });
 
 async function writtenRows(): Promise<string> {
-  const count = async (db: string, table: string) => (await pools[db].query(`SELECT count(*) AS n FROM ${table}`)).rows[0].n;
-  const parts = await Promise.all([
+  const count = (db: Database, table: string) => countOf(poolOf(db), `SELECT count(*) AS n FROM ${table}`);
+  const [accounts, accountsOutbox, transfers, entries, ledgerOutbox] = await Promise.all([
     count('accounts', 'accounts'),
     count('accounts', 'outbox'),
     count('transfers', 'transfers'),
     count('ledger', 'entries'),
     count('ledger', 'outbox'),
   ]);
-  return `accounts=${parts[0]} accounts.outbox=${parts[1]} transfers=${parts[2]} entries=${parts[3]} ledger.outbox=${parts[4]}`;
+  return `accounts=${accounts} accounts.outbox=${accountsOutbox} transfers=${transfers} entries=${entries} ledger.outbox=${ledgerOutbox}`;
 }
 
 const valid = () => ({ fromAccountId: from, toAccountId: to, amount: '100', currency: 'USD' });

@@ -115,6 +115,7 @@ describe('the per-principal write limit', () => {
 
       expect(writes.map((w) => w.status)).toEqual([400, 400, 400, 429]);
       const refused = writes[3];
+      if (!refused) throw new Error('the fourth write is missing');
       expect(refused.headers.get('content-type')).toMatch(/^application\/problem\+json/);
       expect(refused.body).toMatchObject({ status: 429, code: 'RATE_LIMITED', title: 'Too many requests' });
       const retryAfter = Number(refused.headers.get('retry-after'));

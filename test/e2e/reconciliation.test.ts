@@ -39,6 +39,7 @@ import { LedgerClient, ReadModelClient } from '../../lib/clients';
 import { ROOT_DIR } from '../../lib/config';
 import { createLogger } from '../../lib/logger';
 import { createPool, type Pool } from '../../lib/pg';
+import { firstOf } from '../../lib/required';
 import { createReconciliationStore, type ReconciliationCheck } from '../../lib/reconciliation';
 import { transferWorkflowId } from '../../workflows/definitions';
 import { apiClient, startKeyedGateway } from '../support/keyed-gateway';
@@ -341,5 +342,5 @@ describe('reconciliation on demand', () => {
 
 async function reportCount(): Promise<number> {
   const { rows } = await transfers.query<{ n: string }>('SELECT count(*) AS n FROM reconciliation_reports');
-  return Number(rows[0].n);
+  return Number(firstOf(rows, 'the count').n);
 }

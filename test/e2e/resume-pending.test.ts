@@ -26,6 +26,7 @@ import { resumeClaimedReversals, resumePendingTransfers, type ResumeOptions } fr
 import type { TransferDeps } from '../../api/transfers';
 import { databaseUrl } from '../../lib/config';
 import { createPool } from '../../lib/pg';
+import { firstOf } from '../../lib/required';
 import { createLogger } from '../../lib/logger';
 import { createTransferStore, migrateTransfers, startTransferStatusListener, TRANSFERS_DATABASE, type TransferStatusListener } from '../../lib/transfers';
 import { reverseTransferWorkflowId, transferWorkflowId } from '../../workflows/definitions';
@@ -96,7 +97,8 @@ async function resumeState(id: string): Promise<{ attempts: number; dueInS: numb
     `SELECT resume_attempts, extract(epoch FROM resume_after - clock_timestamp())::text AS due_in_s FROM transfers WHERE id = $1`,
     [id],
   );
-  return { attempts: rows[0].resume_attempts, dueInS: rows[0].due_in_s === null ? null : Number(rows[0].due_in_s) };
+  const row = firstOf(rows, `transfer ${id}`);
+  return { attempts: row.resume_attempts, dueInS: row.due_in_s === null ? null : Number(row.due_in_s) };
 }
 
 const makeDue = (id: string) => pools.transfers.query(`UPDATE transfers SET resume_after = clock_timestamp() - interval '1 second' WHERE id = $1`, [id]);
@@ -119,7 +121,8 @@ async function reversalResumeState(id: string): Promise<{ attempts: number; dueI
     `SELECT reversal_resume_attempts AS attempts, extract(epoch FROM reversal_resume_after - clock_timestamp())::text AS due_in_s FROM transfers WHERE id = $1`,
     [id],
   );
-  return { attempts: rows[0].attempts, dueInS: rows[0].due_in_s === null ? null : Number(rows[0].due_in_s) };
+  const row = firstOf(rows, `transfer ${id}`);
+  return { attempts: row.attempts, dueInS: row.due_in_s === null ? null : Number(row.due_in_s) };
 }
 
 const makeReversalDue = (id: string) => pools.transfers.query(`UPDATE transfers SET reversal_resume_after = clock_timestamp() - interval '1 second' WHERE id = $1`, [id]);

@@ -11,6 +11,7 @@
  * entries are read in the ledger's own database (exact, no projection lag).
  */
 import type { JsonAnswer } from '../support/service';
+import { firstOf } from '../../lib/required';
 import { invariantPools, type InvariantPools } from '../support/invariants';
 import { api, createAccount, ensureSystem, fund, newKey, transfer, transferAndSettle } from '../support/system';
 import { WAIT_MS_MAX } from '../../api/transfers';
@@ -46,7 +47,7 @@ async function postedBalances(accountIds: string[]): Promise<Record<string, stri
 
 async function reversalEntries(transferId: string): Promise<number> {
   const { rows } = await pools.ledger.query<{ n: number }>('SELECT count(*)::int AS n FROM entries WHERE transfer_id = $1 AND reverses_entry_id IS NOT NULL', [transferId]);
-  return rows[0].n;
+  return firstOf(rows, 'the count').n;
 }
 
 /**

@@ -7,6 +7,7 @@
  * fail and name the culprit. How: a small builder writes events as the
  * recorder would and a final snapshot to match.
  */
+import { required } from '../../lib/required';
 import { runChecks, type Check } from './checks';
 import type { FinalSnapshot, FinalTransfer, HistoryEvent, StatementItem } from './history';
 
@@ -57,6 +58,8 @@ const transfer = (id: string, status: string, amountMinor = '100', failureCode: 
 });
 
 /** One posted transfer of 100 from A to B, one refused of 5000, a balance read and a statement read of B. */
+const statementOf = (snapshot: FinalSnapshot, account: string): StatementItem[] => required(snapshot.statements[account], `the statement of ${account}`);
+
 function clean(): { b: Builder; snapshot: FinalSnapshot } {
   const b = new Builder();
   b.op(0, 'balance', { group: 'g1', account: B }, 'ok', { postedMinor: '1000', pendingMinor: '0', availableMinor: '1000' });
@@ -114,8 +117,8 @@ it('finds an indeterminate op never resolved, and accepts it once resolved', () 
 it('finds an answer contradicted later: told posted, ended failed', () => {
   const { b, snapshot } = clean();
   snapshot.transfers[T1] = transfer(T1, 'failed', '100', 'WORKFLOW_TERMINATED');
-  snapshot.statements[A].pop();
-  snapshot.statements[B].pop();
+  statementOf(snapshot, A).pop();
+  statementOf(snapshot, B).pop();
   b.events.pop();
   b.events.pop();
   b.events.pop();
@@ -126,8 +129,8 @@ it('finds an answer contradicted later: told posted, ended failed', () => {
 
 it('finds a lost entry and a duplicated entry of a posted transfer', () => {
   const { b, snapshot } = clean();
-  snapshot.statements[A].pop();
-  snapshot.statements[B].push(item('e1b', T1, 'credit', '100', '1200'));
+  statementOf(snapshot, A).pop();
+  statementOf(snapshot, B).push(item('e1b', T1, 'credit', '100', '1200'));
   const found = failing(runChecks(b.events, snapshot));
   expect(found['statements consistent']).toEqual([
     `transfer ${T1} (posted): 0 statement lines "${A} debit 100", expected 1`,
@@ -137,8 +140,8 @@ it('finds a lost entry and a duplicated entry of a posted transfer', () => {
 
 it('finds entries of an unknown transfer and entries of a transfer that failed', () => {
   const { b, snapshot } = clean();
-  snapshot.statements[A].push(item('e9', 'ffffffff-0000-4000-8000-00000000000f', 'debit', '50', '850'));
-  snapshot.statements[B].push(item('e2', T2, 'credit', '5000', '6100'));
+  statementOf(snapshot, A).push(item('e9', 'ffffffff-0000-4000-8000-00000000000f', 'debit', '50', '850'));
+  statementOf(snapshot, B).push(item('e2', T2, 'credit', '5000', '6100'));
   const found = failing(runChecks(b.events, snapshot));
   expect(found['statements consistent']).toEqual([
     `transfer ${T2} (failed): 1 statement lines "${B} credit 5000", expected 0`,
@@ -149,7 +152,7 @@ it('finds entries of an unknown transfer and entries of a transfer that failed',
 it('finds a reversed transfer that does not net to zero', () => {
   const { b, snapshot } = clean();
   snapshot.transfers[T1] = transfer(T1, 'reversed');
-  snapshot.statements[A].push(item('r1', T1, 'credit', '100', '1000'));
+  statementOf(snapshot, A).push(item('r1', T1, 'credit', '100', '1000'));
   const found = failing(runChecks(b.events, snapshot));
   expect(found['statements consistent']).toEqual([`transfer ${T1} (reversed): 0 statement lines "${B} debit 100", expected 1`]);
 });

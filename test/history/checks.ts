@@ -242,7 +242,9 @@ function positionsOf(items: StatementItem[], fundingTransferId: string, openingM
   const start = Math.max(0, items.findIndex((item) => item.transferId === fundingTransferId));
   const add = (value: string, at: number) => positions.set(value, [...(positions.get(value) ?? []), at]);
   if (items.length === 0 || items[start]?.balanceAfterMinor !== openingMinor) add(openingMinor, start - 1);
-  for (let i = start; i < items.length; i++) add(items[i].balanceAfterMinor, i);
+  items.forEach((item, i) => {
+    if (i >= start) add(item.balanceAfterMinor, i);
+  });
   return positions;
 }
 
@@ -252,10 +254,10 @@ function firstAtOrAfter(sorted: number[], from: number): number | undefined {
   let hi = sorted.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if (sorted[mid] < from) lo = mid + 1;
+    if ((sorted[mid] ?? Infinity) < from) lo = mid + 1;
     else hi = mid;
   }
-  return lo < sorted.length ? sorted[lo] : undefined;
+  return sorted[lo];
 }
 
 export function balanceReadsPlausible(history: HistoryEvent[], snapshot: FinalSnapshot): Check {
@@ -300,8 +302,9 @@ export function statementReadsArePrefixes(history: HistoryEvent[], snapshot: Fin
     const differs = read.findIndex((item, i) => final[i]?.entryId !== item.entryId || final[i]?.balanceAfterMinor !== item.balanceAfterMinor);
     if (differs !== -1) {
       const f = final[differs];
+      const r = read[differs];
       violations.push(
-        `op ${op.invoke.index}: account ${account} statement line ${differs} read as entry ${read[differs].entryId} at ${read[differs].balanceAfterMinor}, finally ${f ? `entry ${f.entryId} at ${f.balanceAfterMinor}` : 'absent'}`,
+        `op ${op.invoke.index}: account ${account} statement line ${differs} read as entry ${r?.entryId} at ${r?.balanceAfterMinor}, finally ${f ? `entry ${f.entryId} at ${f.balanceAfterMinor}` : 'absent'}`,
       );
     }
     const reader = `${op.invoke.process} ${account}`;
@@ -329,7 +332,7 @@ export function noMoneyLocked(setup: SetupValue, snapshot: FinalSnapshot): Check
         violations.push(`account ${account}: pending ${balance.pendingMinor} once settled, but its transfers awaiting approval hold ${expectedPending}`);
       }
       const items = snapshot.statements[account] ?? [];
-      const last = items.length > 0 ? items[items.length - 1].balanceAfterMinor : '0';
+      const last = items.at(-1)?.balanceAfterMinor ?? '0';
       if (balance.postedMinor !== last) violations.push(`account ${account}: posted ${balance.postedMinor} once settled, but its statement ends at ${last}`);
     }
   }

@@ -66,7 +66,7 @@ const TERMINATE_SEARCH_MS = 10_000;
 export function targetPid(component: string): number {
   const copies = path.join(RUN_DIR, `${component}.instances`);
   const pids = existsSync(copies) ? readFileSync(copies, 'utf8').split('\n').map(Number).filter((p) => Number.isInteger(p) && p > 1) : [];
-  const pid = pids.length > 0 ? pids[pids.length - 1] : Number(readFileSync(path.join(RUN_DIR, `${component}.pid`), 'utf8').trim());
+  const pid = pids.at(-1) ?? Number(readFileSync(path.join(RUN_DIR, `${component}.pid`), 'utf8').trim());
   if (!Number.isInteger(pid) || pid <= 1) throw new Error(`no pid recorded for ${component}`);
   return pid;
 }

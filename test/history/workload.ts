@@ -11,6 +11,7 @@
  * under a new process id. Choices come from a seeded generator per client.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { required } from '../../lib/required';
 import { decided, decisionOutcome, notPending, pollTransfer, readStatement, reversalOutcome, reversalSettled, transferBody, transferOutcome } from './api';
 import type { ClientFn, Decision, SetupValue } from './history';
 import { describe, indeterminate, type Http, type Reply } from './http';
@@ -140,7 +141,7 @@ export function runClients(recorder: Recorder, groups: Group[], options: Workloa
     const random = seededRandom(options.seed * 1009 + clientNo);
     let process_ = processes++;
     let seq = 0;
-    const pick = <T>(list: T[]): T => list[Math.floor(random() * list.length)];
+    const pick = <T>(list: T[]): T => required(list[Math.floor(random() * list.length)], 'a pick from an empty list');
 
     const perform = async (f: ClientFn, value: object, key: string | undefined, run: () => Promise<Completion>) => {
       ops += 1;
@@ -221,10 +222,10 @@ export function runClients(recorder: Recorder, groups: Group[], options: Workloa
       else if (r < 0.55) await transfer(true);
       else if (r < 0.7) {
         if (decidable === -1) await transfer(false);
-        else await decide(group.awaiting.splice(decidable, 1)[0].id, pick<Decision>(['approve', 'approve', 'reject', 'cancel']));
+        else await decide(required(group.awaiting.splice(decidable, 1)[0], 'the decidable transfer').id, pick<Decision>(['approve', 'approve', 'reject', 'cancel']));
       } else if (r < 0.77) {
         if (group.posted.length === 0) await balance(pick(group.accounts));
-        else await reverse(group.posted.splice(Math.floor(random() * group.posted.length), 1)[0]);
+        else await reverse(required(group.posted.splice(Math.floor(random() * group.posted.length), 1)[0], 'a posted transfer'));
       } else if (r < 0.79) {
         if (group.decided.length === 0) await balance(pick(group.accounts));
         else await decide(pick(group.decided), pick<Decision>(['approve', 'reject', 'cancel']));
@@ -253,5 +254,5 @@ export function runClients(recorder: Recorder, groups: Group[], options: Workloa
 function twoOf(accounts: string[], random: () => number): [string, string] {
   const i = Math.floor(random() * accounts.length);
   const j = (i + 1 + Math.floor(random() * (accounts.length - 1))) % accounts.length;
-  return [accounts[i], accounts[j]];
+  return [required(accounts[i], `account ${i}`), required(accounts[j], `account ${j}`)];
 }

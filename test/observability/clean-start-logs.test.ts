@@ -123,7 +123,7 @@ describe('the logs of a clean start', () => {
       // Act: the README's first transfer, then Alice (5000 cents) tries to send 6000.
       const output = (await execFileAsync('bash', [path.join(ROOT_DIR, 'docs', 'examples', 'first-transfer.sh')], { env: { ...env, API: gateway }, timeout: 60_000 }))
         .stdout;
-      const funding = JSON.parse(output.trim().split('\n')[0]) as { status: string; fromAccountId: string; toAccountId: string };
+      const funding = JSON.parse(output.trim().split('\n')[0] ?? 'null') as { status: string; fromAccountId: string; toAccountId: string };
       expect(funding.status).toBe('posted');
       const refused: JsonAnswer = await call(gateway, 'POST', '/v1/transfers?wait=true', {
         fromAccountId: funding.toAccountId,

@@ -65,8 +65,8 @@ async function panelStates(): Promise<PanelState[]> {
   return (await page.evaluate(PANEL_STATES)) as PanelState[];
 }
 
-describe.each(Object.keys(DASHBOARDS))('the dashboards page, %s', (file) => {
-  const expectedTitles = DASHBOARDS[file].panels.filter((p) => !isRow(p)).map((p) => p.title);
+describe.each(Object.entries(DASHBOARDS))('the dashboards page, %s', (file, dashboard) => {
+  const expectedTitles = dashboard.panels.filter((p) => !isRow(p)).map((p) => p.title);
 
   it('when opened after the load, then it shows every panel of the JSON and each drew at least one series with points', async () => {
     const errors: string[] = [];
@@ -78,7 +78,7 @@ describe.each(Object.keys(DASHBOARDS))('the dashboards page, %s', (file) => {
     const panels = await panelStates();
     expect(panels.map((p) => p.title)).toEqual(expectedTitles);
     expect(panels.filter((p) => p.state !== 'ok' || p.series === 0 || p.points === 0)).toEqual([]);
-    expect(await page.locator('.panel .uplot').count()).toBe(panels.length - DASHBOARDS[file].panels.filter((p) => p.type === 'stat').length);
+    expect(await page.locator('.panel .uplot').count()).toBe(panels.length - dashboard.panels.filter((p) => p.type === 'stat').length);
     expect(errors).toEqual([]);
   }, 2 * 60_000);
 

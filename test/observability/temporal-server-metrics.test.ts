@@ -47,7 +47,7 @@ async function exposedNames(): Promise<Set<string>> {
 async function scrapedSince(names: string[], sinceMs: number): Promise<Set<string>> {
   const counts = names.map((name) => `label_replace(count(timestamp(${name}{job="${SERVER_JOB}"}) > ${sinceMs / 1000}), "name", "${name}", "", "")`);
   const samples = await query(counts.join(' or '));
-  return new Set(samples.map((s) => s.metric.name));
+  return new Set(samples.flatMap((s) => (s.metric.name === undefined ? [] : [s.metric.name])));
 }
 
 let queriedAndExposed: string[];

@@ -15,6 +15,7 @@
  */
 import path from 'node:path';
 import { ROOT_DIR } from '../../lib/config';
+import { firstOf } from '../../lib/required';
 import { TRANSFER_WORKFLOW_TYPE } from '../../workflows/definitions';
 import { api, config, createAccount, ensureSystem, eventually, newKey, transfer } from '../support/system';
 import { FileTail } from './support/file-tail';
@@ -84,8 +85,8 @@ describe('the trace of one transfer', () => {
 
   it('when the Temporal hops are followed, then client → workflow → activity each parent the next', () => {
     const [root] = trace.roots();
-    const [start] = trace.find((s) => s.name === `StartWorkflow:${TRANSFER_WORKFLOW_TYPE}`);
-    const [run] = trace.find((s) => s.name === `RunWorkflow:${TRANSFER_WORKFLOW_TYPE}`);
+    const start = firstOf(trace.find((s) => s.name === `StartWorkflow:${TRANSFER_WORKFLOW_TYPE}`), 'the StartWorkflow spans');
+    const run = firstOf(trace.find((s) => s.name === `RunWorkflow:${TRANSFER_WORKFLOW_TYPE}`), 'the RunWorkflow spans');
     expect(trace.ancestry(start)).toContain(root);
     expect(trace.parentOf(run)).toBe(start);
     for (const activity of trace.find((s) => s.name.startsWith('RunActivity:'))) {
@@ -119,7 +120,7 @@ describe('the trace of one transfer', () => {
       // The outbox row is written inside the request's transaction: its pg.transaction span stands between.
       const above = trace.ancestry(producer).reverse().slice(1);
       const requestAt = above.findIndex((s) => s.kind === Kind.SERVER);
-      expect(label(above[requestAt])).toMatch(/^ledger SERVER POST \/holds/);
+      expect(above.map(label)[requestAt]).toMatch(/^ledger SERVER POST \/holds/);
       expect(above.slice(0, requestAt).map(label)).toEqual(above.slice(0, requestAt).map(() => 'ledger INTERNAL pg.transaction ledger'));
     }
     const applies = trace.find(named('read-model', Kind.INTERNAL, /^read-model apply /));

@@ -82,7 +82,7 @@ describe('read model consumer start on an incomplete log', () => {
     }
     const errors = logLines.filter((line) => line.level === 'error');
     expect(errors).toEqual([expect.objectContaining({ msg: expect.stringContaining(gap) })]);
-    expect(errors[0].msg).toContain("restore the topics' full history");
+    expect(errors[0]?.msg).toContain("restore the topics' full history");
   });
 
   it('when the group has committed the log start, then it starts', async () => {

@@ -4,6 +4,7 @@
  */
 import { loadConfig } from '../../lib/config';
 import { createPool, inTransaction } from '../../lib/pg';
+import { firstOf } from '../../lib/required';
 
 const config = loadConfig();
 
@@ -18,7 +19,7 @@ describe.each(['accounts', 'ledger', 'readmodel'])('PostgreSQL database %s', (da
         const { rows } = await client.query<{ db: string; amount_minor: string }>(
           'SELECT current_database() AS db, amount_minor FROM smoke WHERE id = 1',
         );
-        return rows[0];
+        return firstOf(rows, 'the smoke row');
       });
       expect(readBack.db).toBe(database);
       expect(BigInt(readBack.amount_minor)).toBe(amountMinor);

@@ -48,7 +48,7 @@ export function listeningAddresses(port: number): string[] {
       .split('\n')
       .slice(1)
       .map((line) => line.trim().split(/\s+/))
-      .filter((fields) => fields.length > 3 && fields[3] === TCP_LISTEN && fields[1].endsWith(`:${hexPort}`))
-      .map((fields) => fields[1].split(':')[0]),
+      // sl, local_address (ADDRESS:PORT), rem_address, st
+      .flatMap(([, local, , state]) => (local !== undefined && state === TCP_LISTEN && local.endsWith(`:${hexPort}`) ? [local.slice(0, local.lastIndexOf(':'))] : [])),
   );
 }

@@ -84,7 +84,7 @@ export function keepRegexOf(prometheusConfigFile: string): string {
   const config = parse(readFileSync(path.join(ROOT_DIR, prometheusConfigFile), 'utf8')) as { scrape_configs: { job_name: string; metric_relabel_configs?: RelabelRule[] }[] };
   const rules = config.scrape_configs.find((job) => job.job_name === SERVER_JOB)?.metric_relabel_configs ?? [];
   const [rule] = rules;
-  if (rules.length !== 1 || rule.action !== 'keep' || rule.source_labels?.join() !== '__name__' || !rule.regex) {
+  if (rules.length !== 1 || !rule || rule.action !== 'keep' || rule.source_labels?.join() !== '__name__' || !rule.regex) {
     throw new Error(`${prometheusConfigFile}: job ${SERVER_JOB} should have one metric_relabel_configs rule keeping by __name__`);
   }
   return rule.regex;

@@ -12,6 +12,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities } from '../../activities';
 import { entryIdFor, holdIdFor } from '../../activities/ids';
 import { createLogger } from '../../lib/logger';
+import { firstOf } from '../../lib/required';
 import { FailureTypes, NON_RETRYABLE_ERROR_TYPES } from '../../workflows/definitions';
 import { account } from './support/fakes';
 import { FROM_ACCOUNT_ID, TO_ACCOUNT_ID, metricValue, newFakes, type Fakes } from './support/harness';
@@ -63,7 +64,7 @@ describe('reserveHold expiry', () => {
 
     await env.run(activities.reserveHold, { ...ACCOUNTS, amountMinor: '5', approvalTimeoutMs: 48 * HOUR_MS });
 
-    const expiresAt = Date.parse((fakes.ledger.callsOf('reserveHold')[0].body as { expiresAt: string }).expiresAt);
+    const expiresAt = Date.parse((firstOf(fakes.ledger.callsOf('reserveHold'), 'the reserveHold calls').body as { expiresAt: string }).expiresAt);
     expect(expiresAt).toBeGreaterThanOrEqual(before + 72 * HOUR_MS);
     expect(expiresAt).toBeLessThanOrEqual(Date.now() + 72 * HOUR_MS);
   });
@@ -75,7 +76,7 @@ describe('reserveHold expiry', () => {
 
     await env.run(activities.reserveHold, { ...ACCOUNTS, amountMinor: '5' });
 
-    expect(fakes.ledger.callsOf('reserveHold')[0].body).toMatchObject({ expiresAt: null });
+    expect(fakes.ledger.callsOf('reserveHold')[0]?.body).toMatchObject({ expiresAt: null });
   });
 });
 

@@ -75,7 +75,7 @@ describe('accounts client', () => {
 
     await expect(client.getAccounts(['a1'])).resolves.toEqual(new Map([['a1', ACCOUNT]]));
     expect(seen[0]).toMatchObject({ method: 'POST', url: '/accounts/lookup' });
-    expect(seen[0].headers.authorization).toBe(`Bearer ${TOKEN}`);
+    expect(seen[0]?.headers.authorization).toBe(`Bearer ${TOKEN}`);
     client.close();
   });
 
@@ -136,9 +136,10 @@ describe('ledger client', () => {
 
     await expect(client.reserveHold(RESERVE, { idempotencyKey: 'transfer-t1/reserve' })).resolves.toEqual(HOLD);
     expect(seen[0]).toMatchObject({ method: 'POST', url: '/holds' });
-    expect(seen[0].headers['idempotency-key']).toBe('transfer-t1/reserve');
-    expect(seen[0].headers.authorization).toBe(`Bearer ${TOKEN}`);
-    expect(JSON.parse(seen[0].body)).toEqual(RESERVE);
+    const [request] = seen;
+    expect(request?.headers['idempotency-key']).toBe('transfer-t1/reserve');
+    expect(request?.headers.authorization).toBe(`Bearer ${TOKEN}`);
+    expect(JSON.parse(request?.body ?? 'null')).toEqual(RESERVE);
     client.close();
   });
 

@@ -87,7 +87,7 @@ describe('purgeIdempotencyKeys on PostgreSQL', () => {
     expect(counts.batches).toBe(batches.length);
     const ids = [...old, young].map((k) => k.transferId);
     const { rows } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM transfers WHERE id = ANY($1::uuid[])', [ids]);
-    expect(rows[0].n).toBe(6);
+    expect(rows[0]?.n).toBe(6);
   });
 
   it('when a purged key is sent again, then it creates a new transfer (the contract: a key is free after its retention)', async () => {

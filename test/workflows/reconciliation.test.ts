@@ -155,7 +155,7 @@ describe('reconciliation: every mismatch class', () => {
       ['t-4', 'entry_for_unposted_transfer'],
       ['t-5', 'unknown_transfer'],
     ]);
-    expect(world.store.recorded(reportId, 'readModelBalances')[1].detail).toEqual({
+    expect(world.store.recorded(reportId, 'readModelBalances')[1]?.detail).toEqual({
       ledger: { currency: 'USD', posted: '200', pending: '10' },
       readModel: { currency: 'USD', posted: '201', pending: '10' },
     });
@@ -263,13 +263,13 @@ describe('reconciliation: money and sagas outside their transfer', () => {
       ['t-22', 'workflow_not_found'],
       ['t-23', 'workflow_closed'],
     ]);
-    expect(world.store.recorded(reportId, 'transferWorkflows')[0].detail).toEqual({ status: 'awaiting_approval', workflowStatus: 'TERMINATED' });
+    expect(world.store.recorded(reportId, 'transferWorkflows')[0]?.detail).toEqual({ status: 'awaiting_approval', workflowStatus: 'TERMINATED' });
     expect(kinds('reservedHolds')).toEqual([
       ['h-1', 'transfer_final'],
       ['h-21', 'workflow_closed'],
       ['h-ghost', 'unknown_transfer'],
     ]);
-    expect(world.store.recorded(reportId, 'reservedHolds')[1].detail).toEqual({
+    expect(world.store.recorded(reportId, 'reservedHolds')[1]?.detail).toEqual({
       transferId: 't-21',
       fromAccountId: 'acct-src',
       amount: '100',

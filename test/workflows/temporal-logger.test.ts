@@ -28,6 +28,6 @@ describe('Temporal SDK log lines', () => {
       level: 'warn', service: 'worker', component: 'temporal', sdk_component: 'worker', task_queue: 'transfers', workflow_id: 'transfer-1',
       activity_type: 'reserveHold', is_local: true, duration_ms: 3, err: { message: 'boom' }, msg: 'Activity failed',
     });
-    expect(Object.keys(lines[0]).filter((key) => /[A-Z]/.test(key) || /token/i.test(key))).toEqual([]);
+    expect(Object.keys(lines[0] ?? {}).filter((key) => /[A-Z]/.test(key) || /token/i.test(key))).toEqual([]);
   });
 });

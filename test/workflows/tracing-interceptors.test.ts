@@ -93,6 +93,7 @@ describe('the workflow tracing interceptors', () => {
     const { spans, activityParents } = await runTransfer(newFakes(), `00-${TRACE_ID}-${SENDER_SPAN_ID}-01`);
 
     const [run, ...others] = [...spans].sort((a, b) => (a.name.startsWith('RunWorkflow') ? -1 : b.name.startsWith('RunWorkflow') ? 1 : 0));
+    if (!run) throw new Error('no workflow span was exported');
     expect(run).toMatchObject({ name: 'RunWorkflow:transferWorkflowV2', traceId: TRACE_ID, parentSpanId: SENDER_SPAN_ID, traceFlags: 1, status: { code: SpanStatus.OK } });
     expect(run.spanId).toMatch(/^[0-9a-f]{16}$/);
     expect(run.endTimeMs).toBeGreaterThanOrEqual(run.startTimeMs);

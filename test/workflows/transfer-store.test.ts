@@ -129,15 +129,13 @@ describe('recordStatus', () => {
     const entryId = randomUUID();
     const reversalEntryId = randomUUID();
 
-    const moves = [
-      await store.recordStatus(transfer.id, { status: 'awaiting_approval' }),
-      await store.recordStatus(transfer.id, { status: 'posted', entryId }),
-      await store.recordStatus(transfer.id, { status: 'reversed', reversalEntryId }),
-    ];
+    const awaiting = await store.recordStatus(transfer.id, { status: 'awaiting_approval' });
+    const posted = await store.recordStatus(transfer.id, { status: 'posted', entryId });
+    const reversed = await store.recordStatus(transfer.id, { status: 'reversed', reversalEntryId });
 
-    expect(moves.map((m) => m.applied)).toEqual([true, true, true]);
-    expect(moves[2].transfer).toMatchObject({ status: 'reversed', entryId, reversalEntryId });
-    expect(moves[2].transfer!.updatedAt.getTime()).toBeGreaterThanOrEqual(transfer.createdAt.getTime());
+    expect([awaiting, posted, reversed].map((m) => m.applied)).toEqual([true, true, true]);
+    expect(reversed.transfer).toMatchObject({ status: 'reversed', entryId, reversalEntryId });
+    expect(reversed.transfer!.updatedAt.getTime()).toBeGreaterThanOrEqual(transfer.createdAt.getTime());
   });
 
   it('when a failed, cancelled or expired transfer is recorded with another status, then it stays as it is', async () => {

@@ -70,7 +70,7 @@ describe('transfer workflow: straight through', () => {
 
     expect(result).toEqual({ status: 'posted', failureCode: null, failureMessage: null, entryId: entryIdFor(workflowId), holdId: holdIdFor(workflowId) });
     expect(fakes.transfers.statusesOf(input.transferId)).toEqual(['posted']);
-    expect(fakes.transfers.calls[0].update).toMatchObject({ status: 'posted', entryId: entryIdFor(workflowId) });
+    expect(fakes.transfers.calls[0]?.update).toMatchObject({ status: 'posted', entryId: entryIdFor(workflowId) });
     // Below the threshold, one ledger call reserves and captures.
     expect(fakes.ledger.calls.map((c) => c.op)).toEqual(['reserveAndCaptureHold']);
     expect(fakes.ledger.callsOf('reserveAndCaptureHold')[0]).toMatchObject({
@@ -118,7 +118,7 @@ describe('transfer workflow: straight through', () => {
     // Only the final status: the start request carried the rest.
     const upserts = events.filter((e) => e.eventType === EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES);
     expect(upserts.map((e) => Object.keys(e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {}))).toEqual([['TransferStatus']]);
-    const started = events[0].workflowExecutionStartedEventAttributes?.searchAttributes?.indexedFields ?? {};
+    const started = events[0]?.workflowExecutionStartedEventAttributes?.searchAttributes?.indexedFields ?? {};
     expect(Object.keys(started).sort()).toEqual(['AmountMinor', 'FromAccountId', 'ToAccountId', 'TransferId', 'TransferStatus']);
   });
 
@@ -194,7 +194,7 @@ describe('transfer workflow: refusals', () => {
     expect(fakes.ledger.calls.map((c) => c.op)).toEqual(['reserveHold', 'captureHold', 'voidHold']);
     expect(fakes.ledger.holds.get(holdId)?.status).toBe('voided');
     expect(fakes.transfers.statusesOf(input.transferId)).toEqual(['awaiting_approval', 'failed']);
-    expect(fakes.transfers.calls[1].update).toMatchObject({ status: 'failed', failureCode: 'HOLD_NOT_RESERVED' });
+    expect(fakes.transfers.calls[1]?.update).toMatchObject({ status: 'failed', failureCode: 'HOLD_NOT_RESERVED' });
     expect(await metricValue(fakes.registry, 'transfers_compensated_total')).toBe(1);
   });
 

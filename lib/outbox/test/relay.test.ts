@@ -18,6 +18,7 @@ import { loadConfig } from '../../config';
 import { createKafka, type Topic } from '../../kafka';
 import { createLogger } from '../../logger';
 import { inTransaction } from '../../pg';
+import { firstOf } from '../../required';
 import { OUTBOX_MIGRATIONS_DIR, OutboxRelay, appendToOutbox, type OutboxEvent } from '..';
 import { collectTopic, createIsolatedSchema, createTestTopic, deleteTestTopic, eventually, type IsolatedSchema, type TopicCollector } from './support';
 
@@ -87,13 +88,13 @@ async function unpublishedCount(eventIds: string[]): Promise<number> {
     'SELECT count(*)::int AS count FROM outbox WHERE event_id = ANY($1::uuid[]) AND published_at IS NULL',
     [eventIds],
   );
-  return rows[0].count;
+  return firstOf(rows, 'the count').count;
 }
 
 async function oldestUnpublishedAgeSeconds(registry: Registry): Promise<number> {
   const gauge = registry.getSingleMetric('outbox_oldest_unpublished_age_seconds');
   if (!gauge) throw new Error('outbox_oldest_unpublished_age_seconds is not registered');
-  return (await gauge.get()).values[0].value;
+  return firstOf((await gauge.get()).values, 'the gauge values').value;
 }
 
 function consumedCountById(eventIds: string[]): Map<string, number> {
@@ -128,7 +129,7 @@ describe('outbox relay', () => {
     // Assert: nothing published, nothing lost, and the wait is visible.
     expect(await unpublishedCount(eventIds)).toBe(25);
     expect(await oldestUnpublishedAgeSeconds(downRegistry)).toBeGreaterThan(0);
-    expect(JSON.parse(warnings[0])).toMatchObject({ level: 40, msg: 'outbox relay could not publish; rows wait for the next try' });
+    expect(JSON.parse(firstOf(warnings, 'the warnings'))).toMatchObject({ level: 40, msg: 'outbox relay could not publish; rows wait for the next try' });
     await downRelay.stop();
 
     // Act: a relay with the real broker takes over.
@@ -145,11 +146,10 @@ describe('outbox relay', () => {
     // Arrange: a backlog of 200 rows, small batches so both relays take turns.
     const eventIds = await appendEvents(200);
     const registries = [new Registry(), new Registry()];
-    const [first, second] = registries.map((registry) => newRelay({ kafka, registry, batchSizeMax: 20 }));
+    const relays = registries.map((registry) => newRelay({ kafka, registry, batchSizeMax: 20 }));
 
     // Act
-    first.start();
-    second.start();
+    for (const relay of relays) relay.start();
     await eventually(async () => (await unpublishedCount(eventIds)) === 0, 30_000, 'the backlog to drain');
     await collector.waitFor(() => consumedCountById(eventIds).size === 200);
     // A duplicate, if any, would be produced alongside the original; give it time to arrive.
@@ -161,7 +161,7 @@ describe('outbox relay', () => {
     expect(counts.size).toBe(200);
     expect(duplicated).toEqual([]);
     const publishedByRelay = await Promise.all(registries.map((registry) => publishedTotal(registry)));
-    expect(publishedByRelay[0] + publishedByRelay[1]).toBe(200);
+    expect(publishedByRelay.reduce((sum, n) => sum + n, 0)).toBe(200);
     // Both took part, or the test would not have proven anything about concurrency.
     expect(Math.min(...publishedByRelay)).toBeGreaterThan(0);
   });

@@ -18,6 +18,7 @@ import type { AccountDto } from '../../../lib/contracts/accounts';
 import { createKafka, TOPICS } from '../../../lib/kafka';
 import { createLogger } from '../../../lib/logger';
 import { OutboxRelay } from '../../../lib/outbox';
+import { firstOf } from '../../../lib/required';
 import { collectTopic, type CollectedMessage, type TopicCollector } from '../../../lib/outbox/test/support';
 import { Registry } from '../../../lib/telemetry/metrics';
 import { startTracing, stopTracing } from '../../../lib/telemetry/tracing';
@@ -74,11 +75,11 @@ describe('accounts.account.v1 events', () => {
     await collector.waitFor(() => messagesOf(account.id).length > 0);
 
     // Assert
-    const [message] = messagesOf(account.id);
+    const message = firstOf(messagesOf(account.id), `the messages of account ${account.id}`);
     const { rows } = await service.db.pool.query<{ event_id: string }>('SELECT event_id FROM outbox WHERE message_key = $1', [account.id]);
     expect(message.key).toBe(account.id);
     expect(message.envelope).toEqual({
-      eventId: rows[0].event_id,
+      eventId: firstOf(rows, 'the outbox rows').event_id,
       type: 'account.created',
       occurredAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/),
       aggregateId: account.id,

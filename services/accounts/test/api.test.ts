@@ -14,6 +14,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { AccountDto } from '../../../lib/contracts/accounts';
+import { firstOf } from '../../../lib/required';
 import { request, startAccountsService, type TestAccountsService } from './support';
 
 let service: TestAccountsService;
@@ -49,7 +50,7 @@ async function rowCounts() {
             (SELECT count(*)::int FROM outbox) AS outbox,
             (SELECT count(*)::int FROM account_idempotency_keys) AS keys`,
   );
-  return rows[0];
+  return firstOf(rows, 'the row counts');
 }
 
 async function eventsOf(accountId: string) {
@@ -88,8 +89,9 @@ describe('POST /accounts', () => {
     expect(response.headers.get('location')).toBe(`/accounts/${account.id}`);
     const events = await eventsOf(account.id);
     expect(events).toHaveLength(1);
-    expect(events[0]).toMatchObject({ event_type: 'account.created', topic: 'accounts.account.v1' });
-    expect(events[0].envelope).toEqual({
+    const [event] = events;
+    expect(event).toMatchObject({ event_type: 'account.created', topic: 'accounts.account.v1' });
+    expect(event?.envelope).toEqual({
       eventId: expect.any(String),
       type: 'account.created',
       occurredAt: expect.stringMatching(ISO_MILLIS),
@@ -368,7 +370,7 @@ describe('GET /accounts', () => {
     const response = await get('/accounts');
 
     expect(response.status).toBe(200);
-    expect(response.body.items).toHaveLength(Math.min(50, rows[0].count));
+    expect(response.body.items).toHaveLength(Math.min(50, firstOf(rows, 'the count').count));
   });
 
   it.each([['1'], ['200']])('when limit is %s, then it is accepted', async (limit) => {
@@ -476,7 +478,7 @@ describe('POST /accounts/:id/freeze and /unfreeze', () => {
     expect(frozen.body).toEqual({ ...account, status: 'frozen' });
     const events = await eventsOf(account.id);
     expect(events.map((e) => e.event_type)).toEqual(['account.created', 'account.frozen', 'account.unfrozen']);
-    expect(events[1].envelope).toMatchObject({ aggregateId: account.id, payload: { ...account, status: 'frozen' } });
+    expect(events[1]?.envelope).toMatchObject({ aggregateId: account.id, payload: { ...account, status: 'frozen' } });
   });
 
   it('when 10 freezes of one account arrive at once, then all answer frozen and one event is written', async () => {

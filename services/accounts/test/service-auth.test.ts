@@ -14,6 +14,7 @@ import { badCredentials, guardedRoutes, OPEN_PATHS, refusals, refused } from '..
 import { call } from '../../../test/support/service';
 import { createAccountsApp } from '../server';
 import { request, startAccountsService, type TestAccountsService } from './support';
+import { required } from '../../../lib/required';
 
 let service: TestAccountsService;
 
@@ -36,7 +37,7 @@ it('lists the account-changing routes among those it guards (the enumeration rea
 
 it.each(Object.keys(badCredentials('x'.repeat(43))))('when the credential is %s, then every route is 401 problem+json with a Bearer challenge', async (kind) => {
   const guarded = routes();
-  const answers = await refusals(service.baseUrl, guarded, badCredentials(token())[kind]);
+  const answers = await refusals(service.baseUrl, guarded, required(badCredentials(token())[kind], `the ${kind} credential`));
   expect(answers).toEqual(refused(guarded, 'accounts'));
 });
 
@@ -52,7 +53,7 @@ it('when a freeze comes without the credential, then it is refused and the accou
 
   const refusedAnswer = await call(service.baseUrl, 'POST', `/accounts/${id}/freeze`, {});
   const { rows } = await service.db.pool.query<{ status: string }>('SELECT status FROM accounts WHERE id = $1', [id]);
-  expect({ status: refusedAnswer.status, account: rows[0].status }).toEqual({ status: 401, account: 'active' });
+  expect({ status: refusedAnswer.status, account: rows[0]?.status }).toEqual({ status: 401, account: 'active' });
 
   const frozen = await request(service.baseUrl, 'POST', `/accounts/${id}/freeze`, { body: {} });
   expect({ status: frozen.status, account: frozen.body.status }).toEqual({ status: 200, account: 'frozen' });

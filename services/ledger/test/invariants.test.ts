@@ -9,6 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
+import { firstOf, required } from '../../../lib/required';
 import { startLedger, transferLines, type LedgerHarness } from './harness';
 
 let ledger: LedgerHarness;
@@ -35,12 +36,13 @@ const op: fc.Arbitrary<Op> = fc.oneof(
 
 async function run(ops: Op[], accountIds: string[]): Promise<void> {
   const reserved: string[] = [];
+  const accountOf = (index: number) => required(accountIds[index], `account ${index}`);
   for (const o of ops) {
     if (o.kind === 'entry' && o.from !== o.to) {
-      await ledger.post('/entries', { entryId: randomUUID(), currency: 'EUR', lines: transferLines(accountIds[o.from], accountIds[o.to], BigInt(o.amount)) });
+      await ledger.post('/entries', { entryId: randomUUID(), currency: 'EUR', lines: transferLines(accountOf(o.from), accountOf(o.to), BigInt(o.amount)) });
     } else if (o.kind === 'reserve' && o.from !== o.to) {
       const holdId = randomUUID();
-      const res = await ledger.post('/holds', { holdId, transferId: randomUUID(), fromAccountId: accountIds[o.from], toAccountId: accountIds[o.to], amountMinor: String(o.amount), currency: 'EUR' });
+      const res = await ledger.post('/holds', { holdId, transferId: randomUUID(), fromAccountId: accountOf(o.from), toAccountId: accountOf(o.to), amountMinor: String(o.amount), currency: 'EUR' });
       if (res.status === 201) reserved.push(holdId);
     } else if ((o.kind === 'capture' || o.kind === 'void') && reserved.length > 0) {
       const [holdId] = reserved.splice(o.pick % reserved.length, 1);
@@ -53,7 +55,7 @@ it('when any workload runs, then the double-entry invariants hold', async () => 
   await fc.assert(
     fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 30 }), fc.array(fc.integer({ min: 0, max: 1000 }), { minLength: ACCOUNTS, maxLength: ACCOUNTS }), async (ops, limits) => {
       const accountIds = limits.map((limit) => ledger.directory.add('EUR', String(limit)));
-      await ledger.fund(accountIds[0], 'EUR', 1000n);
+      await ledger.fund(firstOf(accountIds, 'the accounts'), 'EUR', 1000n);
       await run(ops, accountIds);
 
       const { rows: sums } = await ledger.pool.query('SELECT currency, sum(posted_minor)::text AS total FROM ledger_accounts GROUP BY currency');

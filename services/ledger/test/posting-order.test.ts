@@ -12,6 +12,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { PoolClient } from 'pg';
+import { required } from '../../../lib/required';
 import { startLedger, transferLines, type LedgerHarness } from './harness';
 
 let ledger: LedgerHarness;
@@ -128,15 +129,16 @@ describe('an entry held up by one of its accounts, overtaken on the other', () =
 it('when 150 reversals, reserve-and-captures and posts hit one account at once, then its running balances follow its posting order', async () => {
   const busy = ledger.directory.add('USD', 'unlimited');
   const payers = Array.from({ length: 5 }, () => ledger.directory.add('USD', 'unlimited'));
+  const payerOf = (i: number) => required(payers[i % payers.length], `payer ${i % payers.length}`);
   const originals: string[] = [];
   for (let i = 0; i < 50; i++) {
-    const { body } = await ledger.post('/entries', { entryId: randomUUID(), currency: 'USD', lines: transferLines(payers[i % 5], busy, BigInt(100 + i)) });
+    const { body } = await ledger.post('/entries', { entryId: randomUUID(), currency: 'USD', lines: transferLines(payerOf(i), busy, BigInt(100 + i)) });
     originals.push(body.entryId);
   }
 
   const answers = await Promise.all(
     Array.from({ length: 150 }, (_, i) => {
-      const payer = payers[i % 5];
+      const payer = payerOf(i);
       if (i % 3 === 0) return postRetrying(`/entries/${originals[i / 3]}/reverse`, { reversalEntryId: randomUUID() });
       if (i % 3 === 1) {
         return postRetrying('/holds/captured', {

@@ -13,6 +13,7 @@ import { badCredentials, guardedRoutes, OPEN_PATHS, refusals, refused } from '..
 import { call } from '../../../test/support/service';
 import { createLedgerApp } from '../server';
 import { startLedger, transferLines, type LedgerHarness } from './harness';
+import { required } from '../../../lib/required';
 
 let ledger: LedgerHarness;
 
@@ -33,7 +34,7 @@ it('lists the money-moving routes among those it guards (the enumeration reads t
 
 it.each(Object.keys(badCredentials('x'.repeat(43))))('when the credential is %s, then every route is 401 problem+json with a Bearer challenge', async (kind) => {
   const guarded = routes();
-  const answers = await refusals(ledger.app.baseUrl, guarded, badCredentials(ledger.token)[kind]);
+  const answers = await refusals(ledger.app.baseUrl, guarded, required(badCredentials(ledger.token)[kind], `the ${kind} credential`));
   expect(answers).toEqual(refused(guarded, 'ledger'));
 });
 

@@ -10,6 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../../../lib/config';
 import { createPool, type Pool } from '../../../lib/pg';
+import { firstOf } from '../../../lib/required';
 import { newHold, type Publication } from '../../../test/read-model/support/events';
 import { StampedLedger } from '../../../test/read-model/support/ledger-transactions';
 import { applyEvents, type PositionedEvent } from '../apply';
@@ -49,10 +50,11 @@ async function stateOf(accountId: string) {
 
 async function parkedCount(): Promise<number> {
   const { rows } = await pool.query<{ n: number }>('SELECT (SELECT count(*) FROM parked_events) + (SELECT count(*) FROM parked_steps) AS n');
-  return Number(rows[0].n);
+  return Number(firstOf(rows, 'the count').n);
 }
 
-const ids = () => [`acc-${randomBytes(6).toString('hex')}`, `acc-${randomBytes(6).toString('hex')}`, `acc-${randomBytes(6).toString('hex')}`];
+const newId = () => `acc-${randomBytes(6).toString('hex')}`;
+const ids = (): [string, string, string] => [newId(), newId(), newId()];
 
 it('when a capture\'s three events come in three batches, then nothing moves until the last, which applies it whole and unparks it', async () => {
   const [customer, merchant, funding] = ids();
@@ -77,12 +79,14 @@ it('when a capture\'s three events come in three batches, then nothing moves unt
 it('when an account\'s three transactions come newest first, each in its own batch, then the oldest\'s batch applies all three in order', async () => {
   const [customer, funding] = ids();
   const ledger = new StampedLedger();
-  const transfers = [1n, 2n, 4n].map((amount) => ledger.transfer(funding, customer, amount));
+  const oldest = ledger.transfer(funding, customer, 1n);
+  const middle = ledger.transfer(funding, customer, 2n);
+  const newest = ledger.transfer(funding, customer, 4n);
 
-  await applyEvents(pool, positioned(...transfers[2]));
-  await applyEvents(pool, positioned(...transfers[1]));
+  await applyEvents(pool, positioned(...newest));
+  await applyEvents(pool, positioned(...middle));
   expect(await stateOf(customer)).toBeNull();
-  await applyEvents(pool, positioned(...transfers[0]));
+  await applyEvents(pool, positioned(...oldest));
 
   expect(await stateOf(customer)).toEqual({ posted: '7', pending: '0', version: '3' });
   expect(await stateOf(funding)).toEqual({ posted: '-7', pending: '0', version: '3' });
@@ -96,7 +100,7 @@ it('when a batch fails, then none of its events is parked or recorded, and their
   const ledger = new StampedLedger();
   const [waitingLeg] = ledger.transfer(funding, customer, 5n);
   // Accounts of their own, so this transaction can be applied at once.
-  const batch = positioned(waitingLeg, ...ledger.transfer(merchant, ids()[0], 6n));
+  const batch = positioned(waitingLeg, ...ledger.transfer(merchant, newId(), 6n));
   const failing = async <T>(index: number, work: () => Promise<T>): Promise<T> => {
     const result = await work();
     if (index === 2) throw new Error('injected failure after a projection');

@@ -10,6 +10,7 @@
  */
 import type { LedgerTxStamp } from '../../../lib/contracts/ledger';
 import type { PoolClient } from '../../../lib/pg';
+import { firstOf } from '../../../lib/required';
 import type { ApplyOutcome, EventPosition, EventScope } from '../apply';
 import { ledgerTxOf, type ProjectionEvent } from '../events';
 import { projectEvent } from '../project-event';
@@ -89,7 +90,7 @@ function txOf(known: Map<string, LedgerTx<Part>>, stamp: LedgerTxStamp): LedgerT
 async function addParkedParts(client: PoolClient, known: Map<string, LedgerTx<Part>>, txIds: string[], reached: TxStep[]): Promise<Set<string>> {
   const parked = await loadParked(client, txIds, reached);
   for (const [txId, parts] of parked) {
-    const stamp = ledgerTxOf(parts[0].event);
+    const stamp = ledgerTxOf(firstOf(parts, `the parked parts of transaction ${txId}`).event);
     if (stamp?.txId !== txId) throw new Error(`assertion: a parked event of transaction ${txId} carries the stamp of ${stamp?.txId}`);
     const tx = txOf(known, stamp);
     const inHand = new Set(tx.parts.map((part) => part.event.envelope.eventId));
@@ -121,7 +122,7 @@ async function applyTx(client: PoolClient, tx: LedgerTx<Part>, balances: Balance
     if (arrival === null) await work();
     else outcomes.set(arrival, await scope(arrival, work));
   }
-  const currency = currencyOf(tx.parts[0].event);
+  const currency = currencyOf(firstOf(tx.parts, `the parts of transaction ${tx.txId}`).event);
   for (const step of tx.steps) {
     balances.add(step.accountId, currency, { postedMinor: step.postedDeltaMinor, pendingMinor: step.pendingDeltaMinor });
     balances.setVersion(step.accountId, currency, step.version);

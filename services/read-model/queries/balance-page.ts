@@ -5,6 +5,7 @@
  */
 import type { ReadModelBalancePageDto, ReadModelBalanceRowDto } from '../../../lib/contracts/read-model';
 import type { Pool } from '../../../lib/pg';
+import { keyAfterFullPage } from '../../../lib/pages';
 import type { PageSelection } from '../../../lib/reconciliation/page-query';
 
 export async function readBalancePage(pool: Pool, selection: PageSelection): Promise<ReadModelBalancePageDto> {
@@ -15,8 +16,7 @@ export async function readBalancePage(pool: Pool, selection: PageSelection): Pro
         selection.limit,
       ]);
   const items = rows.map(toDto);
-  const full = !selection.ids && items.length === selection.limit;
-  return { items, nextCursor: full ? items[items.length - 1].accountId : null };
+  return { items, nextCursor: selection.ids ? null : keyAfterFullPage(items.map((item) => item.accountId), selection.limit) };
 }
 
 const SELECT = 'SELECT account_id, currency, posted_minor::text AS posted_minor, pending_minor::text AS pending_minor FROM balances';

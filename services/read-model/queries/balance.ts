@@ -18,16 +18,16 @@ export interface BalanceView {
 
 /** null when the read model has never heard of the account. */
 export async function readCurrentBalance(pool: Pool, accountId: string, now: Date): Promise<BalanceView | null> {
-  const { rows } = await pool.query<{ currency: string; posted_minor: string; pending_minor: string }>(
+  const { rows: [row] } = await pool.query<{ currency: string; posted_minor: string; pending_minor: string }>(
     'SELECT currency, posted_minor, pending_minor FROM balances WHERE account_id = $1',
     [accountId],
   );
-  if (rows.length === 0) return null;
-  return balanceView(accountId, rows[0].currency, fromDbAmount(rows[0].posted_minor), fromDbAmount(rows[0].pending_minor), now);
+  if (!row) return null;
+  return balanceView(accountId, row.currency, fromDbAmount(row.posted_minor), fromDbAmount(row.pending_minor), now);
 }
 
 export async function readBalanceAsOf(pool: Pool, accountId: string, asOf: Date): Promise<BalanceView | null> {
-  const { rows } = await pool.query<{ currency: string; posted_minor: string | null }>(
+  const { rows: [row] } = await pool.query<{ currency: string; posted_minor: string | null }>(
     `SELECT b.currency,
             (SELECT s.balance_after_minor
                FROM statement_lines s
@@ -38,9 +38,9 @@ export async function readBalanceAsOf(pool: Pool, accountId: string, asOf: Date)
       WHERE b.account_id = $1`,
     [accountId, asOf.toISOString()],
   );
-  if (rows.length === 0) return null;
-  const postedMinor = rows[0].posted_minor === null ? 0n : fromDbAmount(rows[0].posted_minor);
-  return balanceView(accountId, rows[0].currency, postedMinor, 0n, asOf);
+  if (!row) return null;
+  const postedMinor = row.posted_minor === null ? 0n : fromDbAmount(row.posted_minor);
+  return balanceView(accountId, row.currency, postedMinor, 0n, asOf);
 }
 
 function balanceView(accountId: string, currency: string, postedMinor: bigint, pendingMinor: bigint, asOf: Date): BalanceView {

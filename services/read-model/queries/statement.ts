@@ -5,6 +5,7 @@
  */
 import type { Direction } from '../../../lib/contracts/ledger';
 import { fromDbAmount } from '../../../lib/money';
+import { lookaheadPage } from '../../../lib/pages';
 import type { Pool } from '../../../lib/pg';
 import type { StatementCursor } from './cursor';
 
@@ -51,9 +52,8 @@ export async function readStatement(pool: Pool, query: StatementQuery): Promise<
   const rows = await selectLines(pool, query);
   if (rows.length === 0 && !(await isKnownAccount(pool, query.accountId))) return null;
   // One row more than asked tells whether another page exists.
-  const page = rows.slice(0, query.limit);
-  const last = page[page.length - 1];
-  const next = rows.length > query.limit ? { postedAtKey: last.posted_at_key, entryId: last.entry_id, lineNo: last.line_no } : null;
+  const { items: page, continueAfter: last } = lookaheadPage(rows, query.limit);
+  const next = last ? { postedAtKey: last.posted_at_key, entryId: last.entry_id, lineNo: last.line_no } : null;
   return { items: page.map(toLineView), next };
 }
 

@@ -174,8 +174,8 @@ async function proveComplete(run: RebuildRun, consumed: ConsumedOffsets): Promis
 async function lockOutOtherRebuilds(pool: Pool, liveSchema: string): Promise<() => Promise<void>> {
   const client = await pool.connect();
   const key = `read-model-rebuild:${liveSchema}`;
-  const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [key]);
-  if (!rows[0].locked) {
+  const { rows: [row] } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [key]);
+  if (!row?.locked) {
     client.release();
     throw new Error(`another rebuild of schema ${liveSchema} is running`);
   }

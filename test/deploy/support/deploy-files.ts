@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { parseEnvFile, ROOT_DIR } from '../../../lib/config';
+import { firstOf } from '../../../lib/required';
 
 export interface ComposeService {
   image?: string;
@@ -74,32 +75,35 @@ export function readScrapeJobs(file: string): ScrapeJob[] {
 
 /** The APPS array of deploy/stack: what the native stack starts, on which port variable, from which entry. */
 export function readNativeApps(): NativeApp[] {
-  const block = /^APPS=\(\n([\s\S]*?)^\)/m.exec(read('deploy/stack'));
-  if (!block) throw new Error('deploy/stack has no APPS=( ... ) array');
-  return [...block[1].matchAll(/"([a-z-]+):\$([A-Z_]+):([^"]+)"/g)].map(([, name, portVariable, entry]) => ({ name, portVariable, entry }));
+  const [, block] = /^APPS=\(\n([\s\S]*?)^\)/m.exec(read('deploy/stack')) ?? [];
+  if (block === undefined) throw new Error('deploy/stack has no APPS=( ... ) array');
+  return [...block.matchAll(/"([a-z-]+):\$([A-Z_]+):([^"]+)"/g)].flatMap(([line, name, portVariable, entry]) => {
+    if (name === undefined || portVariable === undefined || entry === undefined) throw new Error(`deploy/stack: APPS entry ${line} is not "name:$PORT_VARIABLE:entry"`);
+    return [{ name, portVariable, entry }];
+  });
 }
 
 /** The Kafka version deploy/kafka/pom.xml resolves for the native broker. */
 export function readNativeKafkaVersion(): string {
-  const match = /<kafka\.version>([^<]+)<\/kafka\.version>/.exec(read('deploy/kafka/pom.xml'));
-  if (!match) throw new Error('deploy/kafka/pom.xml has no kafka.version');
-  return match[1];
+  const [, version] = /<kafka\.version>([^<]+)<\/kafka\.version>/.exec(read('deploy/kafka/pom.xml')) ?? [];
+  if (version === undefined) throw new Error('deploy/kafka/pom.xml has no kafka.version');
+  return version;
 }
 
 /** The ports the Dockerfile's final stage EXPOSEs. */
 export function readDockerfileExposedPorts(): number[] {
-  return [...read('Dockerfile').matchAll(/^EXPOSE\s+(.+)$/gm)].flatMap(([, ports]) => ports.trim().split(/\s+/).map(Number));
+  return [...read('Dockerfile').matchAll(/^EXPOSE\s+(.+)$/gm)].flatMap(([, ports = '']) => ports.trim().split(/\s+/).map(Number));
 }
 
 export function readGrafanaDatasourceUrl(): string {
   const file = parse(read('deploy/grafana/provisioning/datasources/prometheus.yml')) as { datasources: { url: string }[] };
-  return file.datasources[0].url;
+  return firstOf(file.datasources, 'the datasources of prometheus.yml').url;
 }
 
 export function parsePublishedPort(spec: string): PublishedPort {
-  const match = /^(\d+\.\d+\.\d+\.\d+):(\d+):(\d+)$/.exec(spec);
-  if (!match) throw new Error(`published port not in the form IP:HOST:CONTAINER: ${spec}`);
-  return { ip: match[1], host: Number(match[2]), container: Number(match[3]) };
+  const [, ip, host, container] = /^(\d+\.\d+\.\d+\.\d+):(\d+):(\d+)$/.exec(spec) ?? [];
+  if (ip === undefined || host === undefined || container === undefined) throw new Error(`published port not in the form IP:HOST:CONTAINER: ${spec}`);
+  return { ip, host: Number(host), container: Number(container) };
 }
 
 /** "host:port" → its two parts. */

@@ -16,6 +16,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Pool } from '../../../lib/pg';
+import { required } from '../../../lib/required';
 import type { RetryingClient } from './client';
 
 export type Kind = 'normal' | 'overdraw' | 'frozen' | 'approve' | 'reject' | 'undecided';
@@ -45,7 +46,7 @@ interface CurrencyAccounts {
 }
 
 export interface DrillAccounts {
-  byCurrency: Record<string, CurrencyAccounts>;
+  byCurrency: Record<Currency, CurrencyAccounts>;
   treasury: string;
   payee: string;
   /** The funding transfers, which must reach `posted` like any other. */
@@ -53,6 +54,7 @@ export interface DrillAccounts {
 }
 
 const CURRENCIES = ['USD', 'EUR'] as const;
+type Currency = (typeof CURRENCIES)[number];
 const CUSTOMER_CREDIT_LIMITS = ['0', '0', '5000', '5000', '20000', '0'];
 const CUSTOMER_FUNDING_MINOR = 100_000n;
 const APPROVALS = { approve: 12, reject: 6, undecided: 2 } as const;
@@ -79,14 +81,15 @@ export async function createDrillAccounts(client: RetryingClient, tag: string, t
     return res.body.id as string;
   };
 
-  const byCurrency: Record<string, CurrencyAccounts> = {};
-  for (const currency of CURRENCIES) {
+  const accountsIn = async (currency: Currency): Promise<CurrencyAccounts> => {
     const funding = await account(currency, 'unlimited', 'funding');
     const customers = await Promise.all(CUSTOMER_CREDIT_LIMITS.map((limit) => account(currency, limit, 'customer')));
     const frozen = await account(currency, '0', 'frozen');
     await Promise.all([...customers, frozen].map((id) => fund(funding, id, CUSTOMER_FUNDING_MINOR, currency)));
-    byCurrency[currency] = { funding, customers, frozen };
-  }
+    return { funding, customers, frozen };
+  };
+  // One currency after the other, as the account codes number them.
+  const byCurrency: Record<Currency, CurrencyAccounts> = { USD: await accountsIn('USD'), EUR: await accountsIn('EUR') };
   const treasury = await account('USD', '0', 'treasury');
   const payee = await account('USD', '0', 'payee');
   // Enough for every approval at its largest amount, so an approved transfer always posts.
@@ -157,7 +160,9 @@ export function planLoad(accounts: DrillAccounts, options: { count: number; seed
   // Fisher–Yates with the seeded generator: the kinds spread over the whole load.
   for (let i = kinds.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
-    [kinds[i], kinds[j]] = [kinds[j], kinds[i]];
+    const [a, b] = [kinds[i], kinds[j]];
+    if (a === undefined || b === undefined) throw new Error(`shuffle: index ${i} or ${j} outside ${kinds.length} kinds`);
+    [kinds[i], kinds[j]] = [b, a];
   }
 
   let approvalsSeen = 0;
@@ -188,7 +193,7 @@ export function planLoad(accounts: DrillAccounts, options: { count: number; seed
 function twoCustomers(customers: string[], random: () => number): [string, string] {
   const i = Math.floor(random() * customers.length);
   const j = (i + 1 + Math.floor(random() * (customers.length - 1))) % customers.length;
-  return [customers[i], customers[j]];
+  return [required(customers[i], `customer ${i}`), required(customers[j], `customer ${j}`)];
 }
 
 // ---------------------------------------------------------------- run
@@ -242,7 +247,9 @@ export function startLoad(plan: PlannedTransfer[], options: LoadOptions): LoadRu
   const violations: string[] = [];
   const waiters: Array<{ n: number; resolve: () => void }> = [];
   const notify = () => {
-    for (let i = waiters.length - 1; i >= 0; i--) if (progress.submitted >= waiters[i].n) waiters.splice(i, 1)[0].resolve();
+    const due = waiters.filter((waiter) => progress.submitted >= waiter.n);
+    waiters.splice(0, waiters.length, ...waiters.filter((waiter) => !due.includes(waiter)));
+    for (const waiter of due) waiter.resolve();
   };
 
   const send = async (p: PlannedTransfer): Promise<string | null> => {
@@ -273,8 +280,9 @@ export function startLoad(plan: PlannedTransfer[], options: LoadOptions): LoadRu
     }
     const named = [...new Set(answers.filter((a): a is string => a !== null))];
     if (named.length > 1) violations.push(`idempotency: key ${p.key} (transfer #${p.seq}) created transfers ${named.join(' and ')}`);
-    if (named.length > 0) {
-      ids.set(p.seq, named[0]);
+    const [id] = named;
+    if (id !== undefined) {
+      ids.set(p.seq, id);
       progress.submitted += 1;
       notify();
     }

@@ -42,7 +42,7 @@ export function formatTable(rows: DrillRow[]): string {
   const header: DrillRow = { drill: 'drill', fault: 'fault', submitted: 'transfers submitted', recovery: 'recovery time (heal → idle)', drain: 'of it after the load', invariants: 'invariant results' };
   const columns = Object.keys(header) as Array<keyof DrillRow>;
   const widths = columns.map((c) => Math.max(...[header, ...rows].map((r) => r[c].length)));
-  const line = (r: DrillRow) => `| ${columns.map((c, i) => r[c].padEnd(widths[i])).join(' | ')} |`;
+  const line = (r: DrillRow) => `| ${columns.map((c, i) => r[c].padEnd(widths[i] ?? 0)).join(' | ')} |`;
   const rule = `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`;
   return [line(header), rule, ...rows.map(line)].join('\n');
 }

@@ -32,7 +32,7 @@ export async function stack(...args: string[]): Promise<StackRun> {
     // a variable a drill sets (READ_MODEL_INSTANCES=2) would never reach the stack.
     const { stdout, stderr } = await execFileAsync(STACK, args, { env: process.env, timeout: STACK_TIMEOUT_MS, maxBuffer: 10 * 1024 * 1024 });
     const output = stdout + stderr;
-    const started = [...output.matchAll(/^\[stack\] starting ([\w-]+)[: ]/gm)].map((m) => m[1]);
+    const started = [...output.matchAll(/^\[stack\] starting ([\w-]+)[: ]/gm)].flatMap(([, name]) => (name === undefined ? [] : [name]));
     return { output, started };
   } catch (error) {
     const e = error as { stdout?: string; stderr?: string; message: string };

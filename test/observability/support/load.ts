@@ -6,6 +6,7 @@
  * statement queries. Ten transfers run at a time; every one is settled.
  */
 import { api, config, createAccount, eventually, newKey, transfer } from '../../support/system';
+import { required } from '../../../lib/required';
 
 export type Outcome = 'posted' | 'approved' | 'insufficient_funds' | 'account_frozen';
 
@@ -52,7 +53,7 @@ async function openAccounts(): Promise<Accounts> {
 
 /** The request body of the i-th transfer of an outcome. */
 function bodyFor(outcome: Outcome, i: number, accounts: Accounts) {
-  const target = accounts.targets[i % accounts.targets.length];
+  const target = required(accounts.targets[i % accounts.targets.length], 'a target account');
   switch (outcome) {
     case 'posted':
       return transfer(accounts.source, target, String(100 + i));
@@ -85,12 +86,10 @@ async function runOne(outcome: Outcome, body: unknown, key: string): Promise<Loa
 /** Runs `tasks` with at most `limit` in flight, in order of the list. */
 async function inPool<T>(tasks: Array<() => Promise<T>>, limit: number): Promise<T[]> {
   const results: T[] = new Array(tasks.length);
-  let next = 0;
+  // One iterator shared by the workers: each takes the next task not yet taken.
+  const queue = tasks.entries();
   const worker = async () => {
-    while (next < tasks.length) {
-      const at = next++;
-      results[at] = await tasks[at]();
-    }
+    for (const [at, task] of queue) results[at] = await task();
   };
   await Promise.all(Array.from({ length: limit }, worker));
   return results;

@@ -66,7 +66,8 @@ export function growth(before: Map<string, number>, after: Map<string, number>):
 /** Whether Prometheus has scraped every target since `sinceMs` (epoch ms). */
 export async function scrapedSince(sinceMs: number): Promise<boolean> {
   const samples = await query('min(timestamp(up))');
-  return samples.length > 0 && samples[0].value * 1000 > sinceMs;
+  const [oldest] = samples;
+  return oldest !== undefined && oldest.value * 1000 > sinceMs;
 }
 
 /** Reads every `intervalMs` (a scrape is every 5 s: no need to ask more often) until `done` or `timeoutMs`; returns the last reading. */

@@ -5,6 +5,7 @@
  */
 import type { PageRequest } from '../../../lib/clients/ledger';
 import type { BalancePageDto, BalanceRowDto } from '../../../lib/contracts/ledger';
+import { keyAfterFullPage } from '../../../lib/pages';
 import type { LedgerBalances } from '../../../services/read-model/rebuild/ledger-balances';
 
 export function ledgerBalanceRow(accountId: string, posted: bigint, pending = 0n): BalanceRowDto {
@@ -17,7 +18,7 @@ export function fakeLedgerBalances(rows: readonly BalanceRowDto[]): LedgerBalanc
     async listBalances(page: PageRequest): Promise<BalancePageDto> {
       if ('ids' in page) return { items: sorted.filter((row) => page.ids.includes(row.accountId)), nextCursor: null };
       const items = sorted.filter((row) => page.cursor === null || row.accountId > page.cursor).slice(0, page.limit);
-      return { items, nextCursor: items.length === page.limit ? items[items.length - 1].accountId : null };
+      return { items, nextCursor: keyAfterFullPage(items.map((row) => row.accountId), page.limit) };
     },
   };
 }

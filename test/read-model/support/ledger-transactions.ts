@@ -32,22 +32,22 @@ export class StampedLedger {
   }
 
   /** A direct entry from one account to another: its two entry.posted events (source first). */
-  transfer(fromAccountId: string, toAccountId: string, amountMinor: bigint): Publication[] {
+  transfer(fromAccountId: string, toAccountId: string, amountMinor: bigint): [Publication, Publication] {
     const changes = [
       { accountId: fromAccountId, postedDeltaMinor: -amountMinor, pendingDeltaMinor: 0n },
       { accountId: toAccountId, postedDeltaMinor: amountMinor, pendingDeltaMinor: 0n },
     ];
-    return this.transaction(changes, (stamp) => this.entryEvents(this.entry(fromAccountId, toAccountId, amountMinor, null), stamp));
+    return this.transaction(changes, (stamp) => this.entryEvents(this.entry(fromAccountId, toAccountId, amountMinor, null), fromAccountId, toAccountId, stamp));
   }
 
   /** A hold reserved on its source: one hold.reserved. */
-  reserve(hold: HoldDto): Publication[] {
+  reserve(hold: HoldDto): [Publication] {
     const changes = [{ accountId: hold.fromAccountId, postedDeltaMinor: 0n, pendingDeltaMinor: BigInt(hold.amountMinor) }];
     return this.transaction(changes, (stamp) => [this.holdEvent(hold, 'reserved', null, stamp)]);
   }
 
   /** The capture of a reserved hold: the entry's two events (source, destination), then hold.captured. */
-  capture(hold: HoldDto): Publication[] {
+  capture(hold: HoldDto): [Publication, Publication, Publication] {
     const amountMinor = BigInt(hold.amountMinor);
     const changes = [
       { accountId: hold.fromAccountId, postedDeltaMinor: -amountMinor, pendingDeltaMinor: -amountMinor },
@@ -55,12 +55,12 @@ export class StampedLedger {
     ];
     return this.transaction(changes, (stamp) => {
       const entry = this.entry(hold.fromAccountId, hold.toAccountId, amountMinor, hold.holdId);
-      return [...this.entryEvents(entry, stamp), this.holdEvent(hold, 'captured', entry.entryId, stamp)];
+      return [...this.entryEvents(entry, hold.fromAccountId, hold.toAccountId, stamp), this.holdEvent(hold, 'captured', entry.entryId, stamp)];
     });
   }
 
   /** Moves the states by `changes`, then builds the events (balances after are the new states) with the transaction's stamp. */
-  private transaction(changes: Change[], build: (stamp: LedgerTxStamp) => Publication[]): Publication[] {
+  private transaction<Events extends Publication[]>(changes: Change[], build: (stamp: LedgerTxStamp) => Events): Events {
     const accounts = changes.map((change) => {
       const state = this.stateOf(change.accountId);
       const next = {
@@ -99,11 +99,13 @@ export class StampedLedger {
     };
   }
 
-  private entryEvents(entry: EntryDto, ledgerTx: LedgerTxStamp): Publication[] {
-    return entry.lines.map(({ accountId }) => {
+  /** The entry's two events, keyed by its accounts: the source's, then the destination's. */
+  private entryEvents(entry: EntryDto, fromAccountId: string, toAccountId: string, ledgerTx: LedgerTxStamp): [Publication, Publication] {
+    const event = (accountId: string): Publication => {
       const payload: EntryPostedPayload = { ...entry, accountId, ledgerTx };
       return { topic: TOPICS.entry, envelope: envelope('entry.posted', accountId, payload) };
-    });
+    };
+    return [event(fromAccountId), event(toAccountId)];
   }
 
   private holdEvent(hold: HoldDto, status: HoldStatus, entryId: string | null, ledgerTx: LedgerTxStamp): Publication {

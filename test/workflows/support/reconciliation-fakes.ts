@@ -21,6 +21,7 @@ import type { TransferWorkflowsApi } from '../../../activities/reconciliation-sa
 import type { WorkflowState } from '../../../lib/reconciliation/saga-mismatches';
 import type { ReadModelBalancePageDto, ReadModelBalanceRowDto } from '../../../lib/contracts/read-model';
 import type { LedgerReconciliationApi, PageRequest, ReadModelApi } from '../../../lib/clients';
+import { keyAfterFullPage } from '../../../lib/pages';
 import { RECONCILIATION_CHECKS, type Mismatch, type ReconciliationCheck, type ReconciliationCounts, type ReconciliationTrigger } from '../../../lib/reconciliation/report';
 import type { ReconciliationStore, ReportRecord, ReportWithMismatches, TransferRow } from '../../../lib/reconciliation/store';
 
@@ -29,7 +30,7 @@ function select<T>(rows: Map<string, T>, page: PageRequest): { items: T[]; nextC
   const ids = [...rows.keys()].sort();
   if ('ids' in page) return { items: ids.filter((id) => page.ids.includes(id)).map((id) => rows.get(id)!), nextCursor: null };
   const after = ids.filter((id) => page.cursor === null || id > page.cursor).slice(0, page.limit);
-  return { items: after.map((id) => rows.get(id)!), nextCursor: after.length === page.limit ? after[after.length - 1] : null };
+  return { items: after.map((id) => rows.get(id)!), nextCursor: keyAfterFullPage(after, page.limit) };
 }
 
 export interface PageCall {
