@@ -2,9 +2,10 @@
 // dropped promise is a lost error), and workflow code kept deterministic (no
 // Node built-ins, no I/O modules; Temporal's sandbox would fail at run time,
 // this fails at lint time).
+import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';
 
-export default tseslint.config(
+export default defineConfig(
   { ignores: ['node_modules/**', 'dist/**', '.data/**', '.tools/**', 'coverage/**', '**/*.js', '**/*.mjs'] },
   ...tseslint.configs.recommended,
   {
