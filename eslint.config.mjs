@@ -3,9 +3,10 @@
 // Node built-ins, no I/O modules; Temporal's sandbox would fail at run time,
 // this fails at lint time). The one JavaScript file linted is the dashboards
 // page's browser script, typed through tsconfig.browser.json.
+import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';
 
-export default tseslint.config(
+export default defineConfig(
   { ignores: ['node_modules/**', 'dist/**', '.data/**', '.tools/**', 'coverage/**', '**/*.js', '!deploy/dashboards/page.js', '**/*.mjs'] },
   ...tseslint.configs.recommended,
   {

@@ -1,14 +1,17 @@
 /**
  * OpenTelemetry tracing for a Node process: the SDK with OTLP/HTTP export and
- * the instrumentations of HTTP (server and client), Express, pg, kafkajs and
- * pino. Configured only through the standard OTEL_* variables
+ * the instrumentations of HTTP (server and client), Express, pg and kafkajs.
+ * Configured only through the standard OTEL_* variables
  * (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_SERVICE_NAME, OTEL_SDK_DISABLED, ...).
+ * Log lines get their trace_id/span_id from lib/logger.ts, not from an
+ * instrumentation: instrumentation-pino for OpenTelemetry 1.x patches pino <10
+ * only, and its other half, sending each line to the OTLP logs endpoint, had
+ * no receiver (the trace sink takes traces only).
  */
 import { ExpressInstrumentation, ExpressLayerType } from '@opentelemetry/instrumentation-express';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { KafkaJsInstrumentation } from '@opentelemetry/instrumentation-kafkajs';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
-import { PinoInstrumentation } from '@opentelemetry/instrumentation-pino';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
@@ -44,8 +47,6 @@ export function startTracing(options: TracingOptions): void {
       new ExpressInstrumentation({ ignoreLayersType: [ExpressLayerType.MIDDLEWARE] }),
       new PgInstrumentation({ requireParentSpan: true }),
       new KafkaJsInstrumentation(),
-      // Our logger adds trace_id/span_id itself (lib/logger.ts); this keeps pino's own hooks consistent.
-      new PinoInstrumentation({ disableLogCorrelation: true }),
     ],
   });
   sdk.start();
