@@ -5,7 +5,7 @@
  * ceiling worker (bench/e2e), so the engine and the transfers are measured
  * with the same settings.
  *
- * The values and the figures that chose them: README, "Worker settings".
+ * The values and the figures that chose them: bench/README.md, "Worker settings".
  * WORKER_TUNING (a JSON object, e.g. '{"maxCachedWorkflows":100}') is laid
  * over them, to measure others without a code change.
  */

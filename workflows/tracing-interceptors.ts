@@ -12,7 +12,7 @@
  * context manager, a span processor per workflow), and every promise created in
  * workflow code costs a stack trace (the SDK's promise hook for the Web UI's
  * stack-trace query), so they doubled the workflow's share of the worker's CPU
- * per transfer (README, "Performance"). Here a span is a plain object sent out
+ * per transfer (bench/README.md). Here a span is a plain object sent out
  * once, when it ends, through the `tracing` sink; the worker turns it into an
  * OpenTelemetry span (workers/telemetry.ts). The header is the one the
  * package's client and activity interceptors read and write: `_tracer-data`, a

@@ -1,5 +1,5 @@
 /**
- * Proves that the README's curl section (docs/examples/first-transfer.sh) can
+ * Proves that the README's first transfer (docs/examples/first-transfer.sh) can
  * be run twice against the real gateway: the second run finds both accounts by
  * their code (GET /v1/accounts?code=) instead of failing on a taken code, and
  * replays the first run's transfer by its Idempotency-Key instead of moving

@@ -7,7 +7,7 @@
  * is a 409 INVALID_STATE, every problem with its `code`; concurrent requests
  * claim one reversal (distinct keys: one wins; one key: one reversal). Then,
  * through the Temporal client, that both workflows of the transfer carry its
- * `TransferId` search attribute and that the README's visibility query finds
+ * `TransferId` search attribute and that the visibility query of docs/api-guide.md finds
  * it reversed.
  */
 import { randomUUID } from 'node:crypto';
