@@ -17,6 +17,10 @@ import { createPool, type Pool } from '../../lib/pg';
 import { startPrincipalGateway, type PrincipalGateway } from '../support/principal-gateway';
 import { config, createAccount, ensureSystem, eventually, newKey, transfer } from '../support/system';
 
+const ALICE = `alice-${randomUUID()}`;
+const BOB = `bob-${randomUUID()}`;
+const AUDITEE = `auditee-${randomUUID()}`;
+
 let transfers: Pool;
 let gateway: PrincipalGateway;
 let from: string;
@@ -25,7 +29,7 @@ let to: string;
 beforeAll(async () => {
   ensureSystem();
   transfers = createPool(config, 'transfers', { applicationName: 'idempotency-scope-e2e', maxConnections: 2 });
-  gateway = await startPrincipalGateway(transfers);
+  gateway = await startPrincipalGateway(transfers, { principals: [ALICE, BOB, AUDITEE] });
   from = await createAccount('USD', '100000');
   to = await createAccount('USD');
 }, 10 * 60_000);
@@ -35,8 +39,8 @@ afterAll(async () => {
   await transfers?.end();
 });
 
-const alice = () => gateway.as(`alice-${process.pid}`);
-const bob = () => gateway.as(`bob-${process.pid}`);
+const alice = () => gateway.as(ALICE);
+const bob = () => gateway.as(BOB);
 
 describe('Idempotency-Keys are scoped to the principal', () => {
   it("when B sends A's key with A's body, then B gets a transfer of its own, and A's key still replays A's", async () => {
@@ -103,10 +107,11 @@ describe('Idempotency-Keys are scoped to the principal', () => {
 
 describe('the per-principal write limit', () => {
   it('when a principal passes its writes a minute, then 429 problem with Retry-After; its reads and another principal pass', async () => {
-    const limited = await startPrincipalGateway(transfers, { writeRateLimitPerMinute: 3 });
+    const [carolId, daveId] = [`carol-${randomUUID()}`, `dave-${randomUUID()}`];
+    const limited = await startPrincipalGateway(transfers, { principals: [carolId, daveId], writeRateLimitPerMinute: 3 });
     try {
-      const carol = limited.as(`carol-${randomUUID()}`);
-      const dave = limited.as(`dave-${randomUUID()}`);
+      const carol = limited.as(carolId);
+      const dave = limited.as(daveId);
       // Invalid bodies: each counts as a write, none writes anything.
       const writes = [];
       for (let i = 0; i < 4; i += 1) writes.push(await carol('POST', '/v1/transfers', {}, { 'idempotency-key': newKey() }));
@@ -129,7 +134,7 @@ describe('the per-principal write limit', () => {
 
 describe('the audit trail', () => {
   it('when a principal writes, then its request is recorded with route, resource, status and trace, and GET /v1/audit finds it', async () => {
-    const principal = `auditee-${randomUUID()}`;
+    const principal = AUDITEE;
     const as = gateway.as(principal);
     const created = await as('POST', '/v1/transfers', transfer(from, to, '7'), { 'idempotency-key': newKey() });
     const refused = await as('POST', `/v1/transfers/${created.body.id}/approve`);

@@ -1,14 +1,12 @@
 /**
- * A gateway app booted in-process on the stack's services, whose caller is
- * named per request by the header `x-test-principal` (test only: a tiny
- * middleware in front of the app sets the principal that authentication
- * would). `as(principal)` calls it as that principal.
+ * A gateway app booted in-process on the stack's services, with one API client
+ * (every role, a fresh key) per principal named at start: `as(principal)`
+ * calls it with that client's key, through the gateway's own authentication.
  */
 import { Client, Connection } from '@temporalio/client';
-import express from 'express';
 import type { Pool } from 'pg';
+import { randomUUID } from 'node:crypto';
 import { createGatewayMetrics } from '../../api/metrics';
-import { ROLES, setPrincipal } from '../../api/principal';
 import { createGatewayApp } from '../../api/server';
 import { Upstream } from '../../api/upstream';
 import { createAuditStore } from '../../lib/audit/store';
@@ -19,6 +17,7 @@ import { createReconciliationStore } from '../../lib/reconciliation';
 import { createRegistry } from '../../lib/telemetry/metrics';
 import { createTransferStore, startTransferStatusListener } from '../../lib/transfers';
 import { operatorToken } from './credentials';
+import { apiClient, bearer } from './keyed-gateway';
 import { call, startApp, type JsonAnswer } from './service';
 import { config } from './system';
 
@@ -28,7 +27,12 @@ export interface PrincipalGateway {
   close(): Promise<void>;
 }
 
-export async function startPrincipalGateway(transfers: Pool, options: { writeRateLimitPerMinute?: number } = {}): Promise<PrincipalGateway> {
+export async function startPrincipalGateway(
+  transfers: Pool,
+  options: { principals: readonly string[]; writeRateLimitPerMinute?: number },
+): Promise<PrincipalGateway> {
+  const keys = new Map(options.principals.map((id) => [id, `key-${id}-${randomUUID()}`]));
+  const clients = [...keys].map(([id, key]) => apiClient(id, key));
   const registry = createRegistry('gateway-principal-test');
   const logger = createLogger('gateway-principal-test', 'silent');
   const connection = Connection.lazy({ address: config.temporalAddress });
@@ -40,7 +44,7 @@ export async function startPrincipalGateway(transfers: Pool, options: { writeRat
     logger,
     registry,
     readiness: {},
-    clients: [],
+    clients,
     store: createTransferStore(transfers),
     statusListener,
     reconciliations: createReconciliationStore(transfers),
@@ -55,17 +59,14 @@ export async function startPrincipalGateway(transfers: Pool, options: { writeRat
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     ledger,
   });
-  const outer = express();
-  outer.use((req, res, next) => {
-    const id = req.get('x-test-principal');
-    if (id) setPrincipal(res, { id, roles: ROLES, development: false });
-    next();
-  });
-  outer.use(gateway);
-  const app = await startApp(outer);
+  const app = await startApp(gateway);
   return {
     baseUrl: app.baseUrl,
-    as: (principal) => (method, path, body, headers = {}) => call(app.baseUrl, method, path, body, { 'x-test-principal': principal, ...headers }),
+    as: (principal) => {
+      const key = keys.get(principal);
+      if (key === undefined) throw new Error(`${principal} is not one of the principals this gateway was started with`);
+      return (method, path, body, headers = {}) => call(app.baseUrl, method, path, body, { ...bearer(key), ...headers });
+    },
     async close() {
       await app.close();
       await statusListener.close();
