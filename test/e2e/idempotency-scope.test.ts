@@ -56,8 +56,8 @@ describe('Idempotency-Keys are scoped to the principal', () => {
     expect(aAgain.body.id).toBe(a.body.id);
     const { rows } = await transfers.query('SELECT principal, transfer_id FROM idempotency_keys WHERE key = $1 ORDER BY principal', [key]);
     expect(rows).toEqual([
-      { principal: `alice-${process.pid}`, transfer_id: a.body.id },
-      { principal: `bob-${process.pid}`, transfer_id: b.body.id },
+      { principal: ALICE, transfer_id: a.body.id },
+      { principal: BOB, transfer_id: b.body.id },
     ]);
   });
 

@@ -20,12 +20,14 @@ const METRICS_URL = `http://127.0.0.1:${shiftedPorts(0).TEMPORAL_METRICS_PORT}/m
 const SCRAPED_TIMEOUT_MS = 60_000;
 /**
  * Metrics the dashboards query that a server which has run workflows exposes
- * in both modes (Temporal 1.29): if the server did not expose these, the
- * comparison below would have little to compare.
+ * in both modes (Temporal 1.29) right after its workflows: if the server did
+ * not expose these, the comparison below would have little to compare.
+ * Not `approximate_backlog_count`: matching emits it on a timer of its own, so
+ * a server started shortly before may not have it yet (seen in a full run).
  */
 const EXPECTED_EXPOSED = [
   'service_requests', 'service_latency_bucket', 'client_requests', 'client_latency_bucket',
-  'persistence_requests', 'persistence_latency_bucket', 'approximate_backlog_count',
+  'persistence_requests', 'persistence_latency_bucket',
   'action', 'workflow_success', 'state_transition_count_count', 'num_goroutines', 'memory_allocated',
 ];
 
