@@ -33,5 +33,3 @@ export const entryIdFor = (workflowId: string): string => uuidV5(`${workflowId}/
  */
 export const reversalEntryIdFor = (workflowId: string, claimId?: string | null): string =>
   uuidV5(claimId ? `${workflowId}/reversal/${claimId}` : `${workflowId}/reversal`);
-/** Idempotency-Key header of one step of one workflow. */
-export const idempotencyKeyFor = (workflowId: string, step: string): string => `${workflowId}/${step}`;

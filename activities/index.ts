@@ -1,9 +1,9 @@
 /**
  * The transfer activities: thin calls to the accounts and ledger services and
  * to the transfers table. They come from a factory that receives the clients
- * (the worker passes real ones, tests pass fakes). Ids and Idempotency-Keys
- * are derived from the workflow id and the step, never chosen at random, so a
- * retried or replayed step repeats the same request.
+ * (the worker passes real ones, tests pass fakes). The ids the ledger
+ * dedupes on are derived from the workflow id and the step, never chosen at
+ * random, so a retried or replayed step repeats the same request.
  *
  * Errors: a business refusal becomes an ApplicationFailure of type
  * TransferRefusedError carrying `{ code }` (not retried); transport trouble and
@@ -20,7 +20,7 @@ import { accountRefusal } from '../lib/accounts/refusal';
 import { isTerminalStatus, type TransferStatus } from '../lib/transfers/status';
 import type { TransferRecord, TransferStore } from '../lib/transfers/store';
 import { FailureTypes, transferWorkflowId, type HoldCapturedDetails, type RefusalDetails } from '../workflows/definitions';
-import { entryIdFor, holdIdFor, idempotencyKeyFor, reversalEntryIdFor } from './ids';
+import { entryIdFor, holdIdFor, reversalEntryIdFor } from './ids';
 import { createTransferMetrics, type TransferMetrics } from './metrics';
 
 export interface ActivityDeps {
@@ -122,7 +122,7 @@ export function createActivities(deps: ActivityDeps) {
         currency: input.currency,
         expiresAt: holdExpiry(input.approvalTimeoutMs, deps.holdExpiryMarginMs),
       };
-      const hold = await call(() => deps.ledger.reserveHold(request, { idempotencyKey: idempotencyKeyFor(workflowId, 'reserve') }));
+      const hold = await call(() => deps.ledger.reserveHold(request));
       logFor(deps.logger, input.transferId).info({ hold_id: hold.holdId, amount_minor: input.amountMinor, currency: input.currency }, 'hold reserved');
       return { holdId: hold.holdId };
     },
@@ -145,7 +145,7 @@ export function createActivities(deps: ActivityDeps) {
         entryId: entryIdFor(workflowId),
         description: input.description,
       };
-      const { hold, entry } = await call(() => deps.ledger.reserveAndCaptureHold(request, { idempotencyKey: idempotencyKeyFor(workflowId, 'reserve-and-capture') }));
+      const { hold, entry } = await call(() => deps.ledger.reserveAndCaptureHold(request));
       logFor(deps.logger, input.transferId).info({ hold_id: hold.holdId, entry_id: entry.entryId, amount_minor: input.amountMinor, currency: input.currency }, 'hold reserved and captured');
       return { holdId: hold.holdId, entryId: entry.entryId };
     },
@@ -155,7 +155,7 @@ export function createActivities(deps: ActivityDeps) {
       const workflowId = currentWorkflowId();
       const holdId = holdIdFor(workflowId);
       const request = { entryId: entryIdFor(workflowId), description: input.description };
-      const { entry } = await call(() => deps.ledger.captureHold(holdId, request, { idempotencyKey: idempotencyKeyFor(workflowId, 'capture') }));
+      const { entry } = await call(() => deps.ledger.captureHold(holdId, request));
       logFor(deps.logger, input.transferId).info({ hold_id: holdId, entry_id: entry.entryId }, 'hold captured');
       return { holdId, entryId: entry.entryId };
     },
@@ -169,7 +169,7 @@ export function createActivities(deps: ActivityDeps) {
       const workflowId = currentWorkflowId();
       const holdId = holdIdFor(workflowId);
       const log = logFor(deps.logger, input.transferId).child({ hold_id: holdId });
-      const release = await call(() => releaseTransferHold(deps.ledger, { holdId, reason: input.reason, idempotencyKey: idempotencyKeyFor(workflowId, 'void') }));
+      const release = await call(() => releaseTransferHold(deps.ledger, { holdId, reason: input.reason }));
       if (release.captured) {
         log.warn({ entry_id: release.entryId }, 'hold to void was captured: the transfer is posted');
         const details: HoldCapturedDetails = { entryId: release.entryId };
@@ -194,7 +194,7 @@ export function createActivities(deps: ActivityDeps) {
       const workflowId = currentWorkflowId();
       const entryId = entryIdFor(transferWorkflowId(input.transferId));
       const request = { reversalEntryId: reversalEntryIdFor(workflowId, recorded?.reversal?.id), description: input.description };
-      const entry = await call(() => deps.ledger.reverseEntry(entryId, request, { idempotencyKey: idempotencyKeyFor(workflowId, 'reverse') }));
+      const entry = await call(() => deps.ledger.reverseEntry(entryId, request));
       logFor(deps.logger, input.transferId).info({ entry_id: entryId, reversal_entry_id: entry.entryId }, 'entry reversed');
       return { entryId, reversalEntryId: entry.entryId };
     },

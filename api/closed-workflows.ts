@@ -16,7 +16,7 @@
 import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import type { Logger } from 'pino';
-import { holdIdFor, idempotencyKeyFor } from '../activities/ids';
+import { holdIdFor } from '../activities/ids';
 import type { LedgerApi } from '../lib/clients';
 import { releaseTransferHold } from '../lib/transfers/hold-release';
 import { isTerminalStatus, WORKFLOW_TERMINATED_FAILURE_CODE } from '../lib/transfers/status';
@@ -66,7 +66,7 @@ export async function finalizeIfWorkflowClosed(deps: FinalizeDeps, transferId: s
   const transfer = await deps.store.getTransfer(transferId);
   if (!transfer || isTerminalStatus(transfer.status)) return transfer;
   const reason = `workflow ${workflowId} closed as ${closed}`;
-  const release = await releaseTransferHold(deps.ledger, { holdId: holdIdFor(workflowId), reason, idempotencyKey: idempotencyKeyFor(workflowId, 'void') });
+  const release = await releaseTransferHold(deps.ledger, { holdId: holdIdFor(workflowId), reason });
   const update: StatusUpdate = release.captured
     ? { status: 'posted', entryId: release.entryId }
     : { status: 'failed', failureCode: WORKFLOW_TERMINATED_FAILURE_CODE, failureMessage: `${reason} without recording an outcome; its hold was released` };

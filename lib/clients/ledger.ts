@@ -1,7 +1,8 @@
 /**
  * Client of the ledger service's internal API (lib/contracts/ledger.ts). Every
  * write carries the id that makes it replay-safe (holdId, entryId,
- * reversalEntryId) and, when the caller gives one, an Idempotency-Key header.
+ * reversalEntryId): the ledger's unique constraints on those ids are its
+ * idempotency.
  */
 import {
   LEDGER_REFUSAL_CODES,
@@ -23,10 +24,6 @@ import {
 import { ConflictError, LedgerRefusalError, TransientServiceError, UnexpectedResponseError } from './errors';
 import { isTransientStatus, JsonHttpClient, problemOf, type JsonResponse } from './http-json';
 
-export interface CallOptions {
-  idempotencyKey?: string;
-}
-
 export interface CapturedHold {
   hold: HoldDto;
   entry: EntryDto;
@@ -34,13 +31,13 @@ export interface CapturedHold {
 
 /** What the activities need from the ledger; tests pass a fake of it. */
 export interface LedgerApi {
-  reserveHold(request: ReserveHoldRequest, options?: CallOptions): Promise<HoldDto>;
-  captureHold(holdId: string, request: CaptureHoldRequest, options?: CallOptions): Promise<CapturedHold>;
+  reserveHold(request: ReserveHoldRequest): Promise<HoldDto>;
+  captureHold(holdId: string, request: CaptureHoldRequest): Promise<CapturedHold>;
   /** reserveHold then captureHold as one ledger transaction; refusals and conflicts as theirs. */
-  reserveAndCaptureHold(request: ReserveAndCaptureRequest, options?: CallOptions): Promise<CapturedHold>;
+  reserveAndCaptureHold(request: ReserveAndCaptureRequest): Promise<CapturedHold>;
   /** Resolves null when the hold does not exist: voiding nothing is done already. */
-  voidHold(holdId: string, request: VoidHoldRequest, options?: CallOptions): Promise<HoldDto | null>;
-  reverseEntry(entryId: string, request: ReverseEntryRequest, options?: CallOptions): Promise<EntryDto>;
+  voidHold(holdId: string, request: VoidHoldRequest): Promise<HoldDto | null>;
+  reverseEntry(entryId: string, request: ReverseEntryRequest): Promise<EntryDto>;
   getHold(holdId: string): Promise<HoldDto | null>;
 }
 
@@ -73,28 +70,28 @@ export class LedgerClient implements LedgerApi, LedgerReconciliationApi {
     this.http = new JsonHttpClient({ service: 'ledger', baseUrl: options.baseUrl, token: options.token, timeoutMs: options.timeoutMs ?? LEDGER_TIMEOUT_MS_DEFAULT });
   }
 
-  async reserveHold(request: ReserveHoldRequest, options?: CallOptions): Promise<HoldDto> {
-    const response = await this.post('/holds', request, options);
+  async reserveHold(request: ReserveHoldRequest): Promise<HoldDto> {
+    const response = await this.post('/holds', request);
     if (response.status === 200 || response.status === 201) return asHold(response.body);
     throw failure(response, 'POST /holds');
   }
 
-  async captureHold(holdId: string, request: CaptureHoldRequest, options?: CallOptions): Promise<CapturedHold> {
+  async captureHold(holdId: string, request: CaptureHoldRequest): Promise<CapturedHold> {
     const path = `/holds/${encodeURIComponent(holdId)}/capture`;
-    const response = await this.post(path, request, options);
+    const response = await this.post(path, request);
     if (response.status === 200 || response.status === 201) return asCapturedHold(response.body);
     throw failure(response, `POST ${path}`);
   }
 
-  async reserveAndCaptureHold(request: ReserveAndCaptureRequest, options?: CallOptions): Promise<CapturedHold> {
-    const response = await this.post('/holds/captured', request, options);
+  async reserveAndCaptureHold(request: ReserveAndCaptureRequest): Promise<CapturedHold> {
+    const response = await this.post('/holds/captured', request);
     if (response.status === 200 || response.status === 201) return asCapturedHold(response.body);
     throw failure(response, 'POST /holds/captured');
   }
 
-  async voidHold(holdId: string, request: VoidHoldRequest, options?: CallOptions): Promise<HoldDto | null> {
+  async voidHold(holdId: string, request: VoidHoldRequest): Promise<HoldDto | null> {
     const path = `/holds/${encodeURIComponent(holdId)}/void`;
-    const response = await this.post(path, request, options);
+    const response = await this.post(path, request);
     if (response.status === 200) return asHold(response.body);
     if (response.status === 404) return null;
     throw failure(response, `POST ${path}`);
@@ -106,9 +103,9 @@ export class LedgerClient implements LedgerApi, LedgerReconciliationApi {
    * later attempt of it the same, so a repeat never posts what an earlier
    * attempt was refused. Asking again after a refusal takes a new id.
    */
-  async reverseEntry(entryId: string, request: ReverseEntryRequest, options?: CallOptions): Promise<EntryDto> {
+  async reverseEntry(entryId: string, request: ReverseEntryRequest): Promise<EntryDto> {
     const path = `/entries/${encodeURIComponent(entryId)}/reverse`;
-    const response = await this.post(path, request, options);
+    const response = await this.post(path, request);
     if (response.status === 200 || response.status === 201) return asEntry(response.body);
     throw failure(response, `POST ${path}`);
   }
@@ -157,9 +154,8 @@ export class LedgerClient implements LedgerApi, LedgerReconciliationApi {
     return response.body as T;
   }
 
-  private post(path: string, body: unknown, options?: CallOptions): Promise<JsonResponse> {
-    const headers = options?.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : undefined;
-    return this.http.request({ method: 'POST', path, body, headers });
+  private post(path: string, body: unknown): Promise<JsonResponse> {
+    return this.http.request({ method: 'POST', path, body });
   }
 }
 

@@ -14,12 +14,11 @@ export type HoldRelease = { captured: false; holdStatus: string | null } | { cap
 export interface HoldReleaseRequest {
   holdId: string;
   reason: string;
-  idempotencyKey: string;
 }
 
 export async function releaseTransferHold(ledger: Pick<LedgerApi, 'voidHold' | 'getHold'>, request: HoldReleaseRequest): Promise<HoldRelease> {
   try {
-    const hold = await ledger.voidHold(request.holdId, { reason: request.reason }, { idempotencyKey: request.idempotencyKey });
+    const hold = await ledger.voidHold(request.holdId, { reason: request.reason });
     return { captured: false, holdStatus: hold?.status ?? null };
   } catch (error) {
     if (!(error instanceof LedgerRefusalError && error.code === 'HOLD_NOT_RESERVED')) throw error;

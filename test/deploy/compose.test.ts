@@ -4,8 +4,8 @@
  * disagree. The native side is the reference: deploy/defaults.env (ports and
  * the configuration variables), deploy/stack's APPS (the application
  * processes and their entries), deploy/prometheus/prometheus.yml (the scrape
- * jobs), deploy/kafka/pom.xml (Kafka's version), workflows/definitions.ts (the
- * search attributes), deploy/kafka/server.properties and topics.txt (offsets
+ * jobs), deploy/kafka/pom.xml (Kafka's version), deploy/search-attributes.txt
+ * (the search attributes), deploy/kafka/server.properties and topics.txt (offsets
  * kept, topics and their settings). The compose side: its services, their ports, commands,
  * environment and health checks, deploy/prometheus/prometheus.compose.yml,
  * Grafana's datasource, the Dockerfile's EXPOSE and the Temporal namespace job.
@@ -22,6 +22,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseTopicsFile, type TopicSpec } from '../../deploy/kafka/topics';
+import { readSearchAttributes, SEARCH_ATTRIBUTES_FILE } from '../../deploy/search-attributes';
 import { loadConfig, parseEnvFile, ROOT_DIR } from '../../lib/config';
 import { CREDENTIAL_HOLDERS } from '../../lib/service-auth/topology';
 import { firstOf } from '../../lib/required';
@@ -366,14 +367,25 @@ describe('compose runs the same versions and Temporal setup as the native stack'
     }
   });
 
-  it('registers the search attributes the workflows define, with their types', () => {
-    const definitions = readFileSync(path.join(ROOT_DIR, 'workflows', 'definitions.ts'), 'utf8');
-    const defined = [...definitions.matchAll(/defineSearchAttributeKey\('(\w+)', SearchAttributeType\.(\w+)\)/g)].map(([, name, type]) => `${name}:${type?.toLowerCase()}`);
-    const script = readFileSync(path.join(ROOT_DIR, 'deploy', 'compose', 'temporal-namespace.sh'), 'utf8');
-    const registered = /for attribute in ([^;]+);/.exec(script)?.[1]?.trim().split(/\s+/) ?? [];
-    const normalise = (pairs: string[]) => pairs.map((pair) => pair.toLowerCase()).sort();
-    expect(normalise(registered)).toEqual(normalise(defined));
+  it('registers the search attributes of deploy/search-attributes.txt, with their types', () => {
+    const job = service('temporal-namespace');
+    expect(job.volumes).toContain('./deploy/search-attributes.txt:/scripts/search-attributes.txt:ro');
     expect(environmentOf('temporal-namespace').TEMPORAL_NAMESPACE).toBe(defaults.TEMPORAL_NAMESPACE);
+    // Its script, run by sh against a stand-in of the Temporal CLI that prints how it was called (and finds the namespace).
+    const stubs = mkdtempSync(path.join(tmpdir(), 'temporal-namespace-'));
+    writeFileSync(path.join(stubs, 'temporal'), '#!/bin/sh\necho temporal "$@"\n', { mode: 0o755 });
+    const run = spawnSync('sh', [path.join(ROOT_DIR, 'deploy', 'compose', 'temporal-namespace.sh')], {
+      encoding: 'utf8',
+      env: { PATH: `${stubs}:${process.env.PATH}`, TEMPORAL_ADDRESS: 'temporal:7233', TEMPORAL_NAMESPACE: 'default', SEARCH_ATTRIBUTES_FILE },
+    });
+    rmSync(stubs, { recursive: true });
+
+    expect({ status: run.status, stderr: run.stderr }).toEqual({ status: 0, stderr: '' });
+    const created = run.stdout
+      .split('\n')
+      .filter((line) => line.startsWith('temporal operator search-attribute create'))
+      .map((line) => / --name (\S+) --type (\S+)$/.exec(line)?.slice(1).join(':'));
+    expect(created).toEqual(readSearchAttributes().map(({ name, type }) => `${name}:${type}`));
   });
 });
 

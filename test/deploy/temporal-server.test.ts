@@ -12,12 +12,13 @@ import path from 'node:path';
 import { tcpPortsOf, temporalServerPid } from '../../bench/support';
 import { loadConfig, parseEnvFile, ROOT_DIR } from '../../lib/config';
 import { TEMPORAL_CLI_PATH } from '../../lib/tools';
+import { readSearchAttributes } from '../../deploy/search-attributes';
 import { listeningAddresses, LOOPBACK_V4, LOOPBACK_V6, shiftedPorts } from '../support/ports';
 
 const config = loadConfig();
 const mode = process.env.TEMPORAL_MODE || parseEnvFile(readFileSync(path.join(ROOT_DIR, 'deploy', 'defaults.env'), 'utf8')).TEMPORAL_MODE;
-/** The search attributes deploy/stack registers (TEMPORAL_KEYWORD_ATTRIBUTES, TEMPORAL_INT_ATTRIBUTES) and the workflows set. */
-const SEARCH_ATTRIBUTES = { TransferStatus: 'KEYWORD', FromAccountId: 'KEYWORD', ToAccountId: 'KEYWORD', TransferId: 'KEYWORD', AmountMinor: 'INT' };
+/** The search attributes deploy/stack registers and the workflows set (test/deploy/shared-names.test.ts). */
+const SEARCH_ATTRIBUTES = readSearchAttributes();
 
 /** The ports the configuration gives the Temporal server of `mode` (as this run's environment overrides defaults.env). */
 function configuredPorts(): number[] {
@@ -44,6 +45,6 @@ it('when the stack is up, then its namespace has the transfer workflows\' search
     timeout: 30_000,
   });
   const custom = (JSON.parse(answer) as { customAttributes?: Record<string, string> }).customAttributes ?? {};
-  const expected = Object.fromEntries(Object.entries(SEARCH_ATTRIBUTES).map(([name, type]) => [name, `INDEXED_VALUE_TYPE_${type}`]));
+  const expected = Object.fromEntries(SEARCH_ATTRIBUTES.map(({ name, type }) => [name, `INDEXED_VALUE_TYPE_${type.toUpperCase()}`]));
   expect(custom).toEqual(expect.objectContaining(expected));
 });

@@ -130,14 +130,13 @@ describe('accounts client', () => {
 });
 
 describe('ledger client', () => {
-  it('when a hold is reserved, then the request carries the body and the Idempotency-Key', async () => {
+  it('when a hold is reserved, then the request carries the body and the service credential', async () => {
     script = answer(201, HOLD);
     const client = new LedgerClient({ token: TOKEN, baseUrl });
 
-    await expect(client.reserveHold(RESERVE, { idempotencyKey: 'transfer-t1/reserve' })).resolves.toEqual(HOLD);
+    await expect(client.reserveHold(RESERVE)).resolves.toEqual(HOLD);
     expect(seen[0]).toMatchObject({ method: 'POST', url: '/holds' });
     const [request] = seen;
-    expect(request?.headers['idempotency-key']).toBe('transfer-t1/reserve');
     expect(request?.headers.authorization).toBe(`Bearer ${TOKEN}`);
     expect(JSON.parse(request?.body ?? 'null')).toEqual(RESERVE);
     client.close();

@@ -75,7 +75,6 @@ describe('transfer workflow: straight through', () => {
     expect(fakes.ledger.calls.map((c) => c.op)).toEqual(['reserveAndCaptureHold']);
     expect(fakes.ledger.callsOf('reserveAndCaptureHold')[0]).toMatchObject({
       id: holdIdFor(workflowId),
-      idempotencyKey: `${workflowId}/reserve-and-capture`,
       body: { amountMinor: '1250', currency: 'USD', fromAccountId: FROM_ACCOUNT_ID, toAccountId: TO_ACCOUNT_ID, entryId: entryIdFor(workflowId), description: 'rent' },
     });
     expect(fakes.ledger.holds.get(holdIdFor(workflowId))?.status).toBe('captured');
@@ -91,9 +90,9 @@ describe('transfer workflow: straight through', () => {
     const result = await run(fakes, async (taskQueue) => (await startTransfer(env, taskQueue, input, { legacy: true })).result());
 
     expect(result).toMatchObject({ status: 'posted', entryId: entryIdFor(workflowId), holdId: holdIdFor(workflowId) });
-    expect(fakes.ledger.calls.map((c) => [c.op, c.idempotencyKey])).toEqual([
-      ['reserveHold', `${workflowId}/reserve`],
-      ['captureHold', `${workflowId}/capture`],
+    expect(fakes.ledger.calls.map((c) => [c.op, c.id])).toEqual([
+      ['reserveHold', holdIdFor(workflowId)],
+      ['captureHold', holdIdFor(workflowId)],
     ]);
     expect(fakes.transfers.statusesOf(input.transferId)).toEqual(['posted']);
   });
@@ -435,7 +434,7 @@ describe('transfer workflow: transient failures and duplicates', () => {
     expect(result.status).toBe('posted');
     const calls = fakes.ledger.callsOf('reserveAndCaptureHold');
     expect(calls).toHaveLength(3);
-    expect(new Set(calls.map((c) => `${c.id} ${c.idempotencyKey}`)).size).toBe(1);
+    expect(new Set(calls.map((c) => JSON.stringify([c.id, c.body]))).size).toBe(1);
     expect(fakes.ledger.entries.size).toBe(1);
     expect(fakes.transfers.statusesOf(input.transferId)).toEqual(['posted']);
   });

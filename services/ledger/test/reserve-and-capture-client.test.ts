@@ -29,8 +29,8 @@ async function request(amountMinor: string) {
 it('when the ledger does it or replays it, then the client resolves the captured hold and its entry, the same both times', async () => {
   const body = await request('300');
 
-  const done = await client.reserveAndCaptureHold(body, { idempotencyKey: 'k-1' });
-  const replayed = await client.reserveAndCaptureHold(body, { idempotencyKey: 'k-1' });
+  const done = await client.reserveAndCaptureHold(body);
+  const replayed = await client.reserveAndCaptureHold(body);
 
   expect(done.hold).toMatchObject({ holdId: body.holdId, status: 'captured', entryId: body.entryId });
   expect(done.entry).toMatchObject({ entryId: body.entryId, holdId: body.holdId, description: 'rent' });

@@ -17,7 +17,7 @@ import type {
   ReverseEntryRequest,
   VoidHoldRequest,
 } from '../../../lib/contracts/ledger';
-import { LedgerRefusalError, TransientServiceError, type AccountsApi, type CallOptions, type CapturedHold, type LedgerApi } from '../../../lib/clients';
+import { LedgerRefusalError, TransientServiceError, type AccountsApi, type CapturedHold, type LedgerApi } from '../../../lib/clients';
 import { canMoveStatus, type TransferStatus } from '../../../lib/transfers/status';
 import type { RecordStatusResult, ReversalRefusalUpdate, StatusUpdate, TransferRecord, TransferStore } from '../../../lib/transfers/store';
 
@@ -71,7 +71,6 @@ export interface LedgerCall {
   op: LedgerOp;
   id: string;
   body?: unknown;
-  idempotencyKey?: string;
 }
 
 /**
@@ -130,20 +129,20 @@ export class FakeLedger implements LedgerApi {
     return this.calls.filter((c) => c.op === op);
   }
 
-  async reserveHold(request: ReserveHoldRequest, options?: CallOptions): Promise<HoldDto> {
-    this.enter('reserveHold', request.holdId, request, options);
+  async reserveHold(request: ReserveHoldRequest): Promise<HoldDto> {
+    this.enter('reserveHold', request.holdId, request);
     return this.reserve(request);
   }
 
-  async captureHold(holdId: string, request: CaptureHoldRequest, options?: CallOptions): Promise<CapturedHold> {
-    this.enter('captureHold', holdId, request, options);
+  async captureHold(holdId: string, request: CaptureHoldRequest): Promise<CapturedHold> {
+    this.enter('captureHold', holdId, request);
     await this.passGate('captureHold');
     return this.capture(holdId, request);
   }
 
   /** The real ledger does both in one transaction: a refusal of the reserve leaves nothing behind. */
-  async reserveAndCaptureHold(request: ReserveAndCaptureRequest, options?: CallOptions): Promise<CapturedHold> {
-    this.enter('reserveAndCaptureHold', request.holdId, request, options);
+  async reserveAndCaptureHold(request: ReserveAndCaptureRequest): Promise<CapturedHold> {
+    this.enter('reserveAndCaptureHold', request.holdId, request);
     await this.passGate('reserveAndCaptureHold');
     const { entryId, description, ...reserve } = request;
     await this.reserve(reserve);
@@ -197,8 +196,8 @@ export class FakeLedger implements LedgerApi {
     return { hold: captured, entry };
   }
 
-  async voidHold(holdId: string, request: VoidHoldRequest, options?: CallOptions): Promise<HoldDto | null> {
-    this.enter('voidHold', holdId, request, options);
+  async voidHold(holdId: string, request: VoidHoldRequest): Promise<HoldDto | null> {
+    this.enter('voidHold', holdId, request);
     await this.passGate('voidHold');
     const hold = this.holds.get(holdId);
     if (!hold) return null;
@@ -208,8 +207,8 @@ export class FakeLedger implements LedgerApi {
     return voided;
   }
 
-  async reverseEntry(entryId: string, request: ReverseEntryRequest, options?: CallOptions): Promise<EntryDto> {
-    this.enter('reverseEntry', entryId, request, options);
+  async reverseEntry(entryId: string, request: ReverseEntryRequest): Promise<EntryDto> {
+    this.enter('reverseEntry', entryId, request);
     const entry = this.entries.get(entryId);
     if (!entry) throw new Error(`fake ledger: no entry ${entryId}`);
     const reversal: EntryDto = {
@@ -228,8 +227,8 @@ export class FakeLedger implements LedgerApi {
   }
 
   /** Records the call, then fails it if told to (transiently first, then with a refusal). */
-  private enter(op: LedgerOp, id: string, body?: unknown, options?: CallOptions): void {
-    this.calls.push({ op, id, body, idempotencyKey: options?.idempotencyKey });
+  private enter(op: LedgerOp, id: string, body?: unknown): void {
+    this.calls.push({ op, id, body });
     this.failures.maybeFail('ledger', op);
     const code = this.refusals.get(op);
     if (code) throw new LedgerRefusalError(code, `fake ledger refuses ${op}: ${code}`);
