@@ -28,7 +28,12 @@ export const apiClient = (id: string, key: string, roles: readonly Role[] = ROLE
 
 export const bearer = (key: string): Record<string, string> => ({ authorization: `Bearer ${key}` });
 
-export async function startKeyedGateway(clients: ApiClient[], transfersPool: Pool, logger: Logger = createLogger('keyed-gateway-test', 'silent')): Promise<RunningApp> {
+export async function startKeyedGateway(
+  clients: ApiClient[],
+  transfersPool: Pool,
+  logger: Logger = createLogger('keyed-gateway-test', 'silent'),
+  options: { writeRateLimitPerMinute?: number } = {},
+): Promise<RunningApp> {
   const registry = createRegistry('keyed-gateway-test');
   const connection = Connection.lazy({ address: config.temporalAddress });
   const accounts = new Upstream('accounts', `http://127.0.0.1:${config.ACCOUNTS_PORT}`, operatorToken(config.ACCOUNTS_TOKEN));
@@ -49,7 +54,7 @@ export async function startKeyedGateway(clients: ApiClient[], transfersPool: Poo
       statusListener,
       reconciliations: createReconciliationStore(transfersPool),
       audit: createAuditStore(transfersPool),
-      writeRateLimitPerMinute: 0,
+      writeRateLimitPerMinute: options.writeRateLimitPerMinute ?? 0,
       temporal: new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }),
       accounts,
       readModel,
