@@ -10,6 +10,9 @@
  * port's variable, even when the code under test swallowed the error. A test
  * that hangs anyway stops at UNIT_TEST_TIMEOUT_MS. Servers a test starts on a
  * port of its own (listen on 0) are reached as usual.
+ *
+ * The guard is on from this file's load to its last test: `npm test` runs the
+ * stack tier's files in the same process (--runInBand), and they must connect.
  */
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
@@ -75,4 +78,10 @@ function failOnAttempts(): void {
 }
 
 afterEach(failOnAttempts);
-afterAll(failOnAttempts);
+afterAll(() => {
+  try {
+    failOnAttempts();
+  } finally {
+    proto.connect = original;
+  }
+});
