@@ -17,4 +17,7 @@ module.exports = {
   },
   setupFilesAfterEnv: ['<rootDir>/test/support/unit-guard.ts'],
   slowTestThreshold: 5,
+  // One worker per core (jest's default leaves one core idle): the slowest files mostly wait (an idle keep-alive, restarts
+  // after a delay), so they overlap well. Only for `npm run test:unit`: as a project of jest.config.js this is ignored.
+  maxWorkers: '100%',
 };
