@@ -13,11 +13,13 @@
  * come from the environment as for deploy/stack, so the drills can run
  * against a stack of their own.
  */
-const base = require('./jest.config.js');
+// The stack tier's project (transform, test environment); its roots, ignore list and global setup are replaced below.
+const stack = require('./jest.config.js').projects.find((project) => project.displayName === 'stack');
 
 /** @type {import('jest').Config} */
 module.exports = {
-  ...base,
+  ...stack,
+  displayName: 'drills',
   roots: ['<rootDir>/test/drills'],
   testPathIgnorePatterns: ['/node_modules/'],
   globalSetup: '<rootDir>/test/drills/support/global-setup.ts',

@@ -63,7 +63,7 @@ export interface VariableDoc {
   notInDefaultsEnv?: string;
 }
 
-/** Every variable of the schema has one entry (test/deploy/configuration-doc.test.ts): docs/configuration.md and deploy/defaults.env are generated from them. */
+/** Every variable of the schema has one entry (test/deploy/configuration-doc.unit.test.ts): docs/configuration.md and deploy/defaults.env are generated from them. */
 export const CONFIG_DOCS = z.registry<VariableDoc>();
 
 /** The processes that use PostgreSQL (lib/pg.ts createPool). */

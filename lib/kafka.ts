@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config';
 import { pinoLogCreator } from './kafka-log';
 
-/** The topics of deploy/kafka/topics.txt, which creates them (test/deploy/shared-names.test.ts keeps the two the same). */
+/** The topics of deploy/kafka/topics.txt, which creates them (test/deploy/shared-names.unit.test.ts keeps the two the same). */
 export const TOPICS = {
   account: 'accounts.account.v1',
   entry: 'ledger.entry.v1',

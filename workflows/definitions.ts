@@ -167,7 +167,7 @@ export interface InvalidStateDetails {
 }
 export const transferStateQuery = defineQuery<TransferState>('transferState');
 
-/** Custom search attributes registered on the namespace: those of deploy/search-attributes.txt (test/deploy/shared-names.test.ts). */
+/** Custom search attributes registered on the namespace: those of deploy/search-attributes.txt (test/deploy/shared-names.unit.test.ts). */
 export const TransferStatusKey = defineSearchAttributeKey('TransferStatus', SearchAttributeType.KEYWORD);
 export const FromAccountIdKey = defineSearchAttributeKey('FromAccountId', SearchAttributeType.KEYWORD);
 export const ToAccountIdKey = defineSearchAttributeKey('ToAccountId', SearchAttributeType.KEYWORD);

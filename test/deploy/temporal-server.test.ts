@@ -17,7 +17,7 @@ import { listeningAddresses, LOOPBACK_V4, LOOPBACK_V6, shiftedPorts } from '../s
 
 const config = loadConfig();
 const mode = process.env.TEMPORAL_MODE || parseEnvFile(readFileSync(path.join(ROOT_DIR, 'deploy', 'defaults.env'), 'utf8')).TEMPORAL_MODE;
-/** The search attributes deploy/stack registers and the workflows set (test/deploy/shared-names.test.ts). */
+/** The search attributes deploy/stack registers and the workflows set (test/deploy/shared-names.unit.test.ts). */
 const SEARCH_ATTRIBUTES = readSearchAttributes();
 
 /** The ports the configuration gives the Temporal server of `mode` (as this run's environment overrides defaults.env). */

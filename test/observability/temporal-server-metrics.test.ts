@@ -8,7 +8,7 @@
  * the server exposes include what transfers must produce, and Prometheus's
  * job temporal-server has series of every one of them. The static side of the
  * keep rule (against every query, exposed or not) is
- * test/deploy/temporal-server-scrape.test.ts.
+ * test/deploy/temporal-server-scrape.unit.test.ts.
  */
 import { serverDashboardSelectors, nameRegexes, namedMetrics, SERVER_JOB } from '../support/temporal-server-dashboards';
 import { shiftedPorts } from '../support/ports';

@@ -5,7 +5,7 @@
  * queries the server's metrics without a job label) and of the project's
  * dashboards (grafana/*.json) that select job="temporal-server", and the keep
  * rule of that job in a Prometheus configuration. Only reading here; the rules
- * are in test/deploy/temporal-server-scrape.test.ts and
+ * are in test/deploy/temporal-server-scrape.unit.test.ts and
  * test/observability/temporal-server-metrics.test.ts.
  */
 import { readdirSync, readFileSync } from 'node:fs';

@@ -1,5 +1,5 @@
 /**
- * A service for instances.test.ts: FIXTURE_INSTANCES copies (runInstances)
+ * A service for instances.unit.test.ts: FIXTURE_INSTANCES copies (runInstances)
  * behind FIXTURE_PORT, each answering GET /pid with its pid and counting the
  * answers on its registry, so the test can see the copies share the port,
  * the primary sum their metrics, and a dead copy come back.

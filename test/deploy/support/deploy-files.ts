@@ -2,7 +2,7 @@
  * Reads the deployment files that must agree with each other (docker-compose.yml,
  * deploy/defaults.env, the two Prometheus configurations, deploy/stack's list
  * of application processes, the Dockerfile) into plain values, for
- * test/deploy/compose.test.ts. Only parsing here; the rules are in the test.
+ * test/deploy/compose.unit.test.ts. Only parsing here; the rules are in the test.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';

@@ -12,14 +12,14 @@
  *   refuse, naming the account, and leave the live balances alone.
  */
 import { randomBytes } from 'node:crypto';
-import { loadConfig } from '../../lib/config';
-import { createLogger } from '../../lib/logger';
-import { createPool, type Pool } from '../../lib/pg';
-import { bindPoolToSchema, dropSchema, prepareSchema } from '../../services/read-model/db/schema';
-import { rebuildProjections, type RebuildOptions } from '../../services/read-model/rebuild/rebuild-projections';
-import { accountCreated, entryPosted, newAccount, TestLedger } from './support/events';
-import { DedicatedTopics } from './support/dedicated-topics';
-import { fakeLedgerBalances, ledgerBalanceRow } from './support/ledger-balances';
+import { loadConfig } from '../../../lib/config';
+import { createLogger } from '../../../lib/logger';
+import { createPool, type Pool } from '../../../lib/pg';
+import { bindPoolToSchema, dropSchema, prepareSchema } from '../db/schema';
+import { rebuildProjections, type RebuildOptions } from './rebuild-projections';
+import { accountCreated, entryPosted, newAccount, TestLedger } from '../../../test/read-model/support/events';
+import { DedicatedTopics } from '../../../test/read-model/support/dedicated-topics';
+import { fakeLedgerBalances, ledgerBalanceRow } from '../../../test/read-model/support/ledger-balances';
 
 describe('read model rebuild from an incomplete log', () => {
   const config = loadConfig();

@@ -4,8 +4,8 @@
  * `err` with its stack, the activity task token left out.
  */
 import { PassThrough } from 'node:stream';
-import { createLogger } from '../../lib/logger';
-import { temporalLogger } from '../../workers/telemetry';
+import { createLogger } from '../lib/logger';
+import { temporalLogger } from './telemetry';
 
 function capture() {
   const destination = new PassThrough();

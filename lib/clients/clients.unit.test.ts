@@ -16,7 +16,7 @@ import {
   LedgerRefusalError,
   TransientServiceError,
   UnexpectedResponseError,
-} from '../../lib/clients';
+} from '.';
 
 interface Seen {
   method: string;

@@ -16,13 +16,13 @@ import { createKafka } from '../../lib/kafka';
 import { createLogger } from '../../lib/logger';
 import { createPool, type Pool } from '../../lib/pg';
 import { createRegistry } from '../../lib/telemetry/metrics';
-import { bindPoolToSchema, dropSchema, prepareSchema } from '../../services/read-model/db/schema';
-import { createReadModelMetrics } from '../../services/read-model/metrics';
-import { startProjecting } from '../../services/read-model/projection-start';
-import { createReadModelApp } from '../../services/read-model/server';
-import { testCredential } from '../support/credentials';
-import { accountCreated, newAccount } from './support/events';
-import { DedicatedTopics } from './support/dedicated-topics';
+import { bindPoolToSchema, dropSchema, prepareSchema } from './db/schema';
+import { createReadModelMetrics } from './metrics';
+import { startProjecting } from './projection-start';
+import { createReadModelApp } from './server';
+import { testCredential } from '../../test/support/credentials';
+import { accountCreated, newAccount } from '../../test/read-model/support/events';
+import { DedicatedTopics } from '../../test/read-model/support/dedicated-topics';
 
 describe('read model consumer start on an incomplete log', () => {
   const config = loadConfig();

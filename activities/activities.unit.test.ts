@@ -9,13 +9,13 @@
  */
 import { ApplicationFailure } from '@temporalio/activity';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { createActivities } from '../../activities';
-import { entryIdFor, holdIdFor } from '../../activities/ids';
-import { createLogger } from '../../lib/logger';
-import { firstOf } from '../../lib/required';
-import { FailureTypes, NON_RETRYABLE_ERROR_TYPES } from '../../workflows/definitions';
-import { account } from './support/fakes';
-import { FROM_ACCOUNT_ID, TO_ACCOUNT_ID, metricValue, newFakes, type Fakes } from './support/harness';
+import { createActivities } from '.';
+import { entryIdFor, holdIdFor } from './ids';
+import { createLogger } from '../lib/logger';
+import { firstOf } from '../lib/required';
+import { FailureTypes, NON_RETRYABLE_ERROR_TYPES } from '../workflows/definitions';
+import { account } from '../test/workflows/support/fakes';
+import { FROM_ACCOUNT_ID, TO_ACCOUNT_ID, metricValue, newFakes, type Fakes } from '../test/workflows/support/harness';
 
 const TRANSFER_ID = '33333333-3333-4333-8333-333333333333';
 const WORKFLOW_ID = `transfer-${TRANSFER_ID}`;

@@ -12,10 +12,10 @@
  * running meanwhile finds none to start).
  */
 import { randomUUID } from 'node:crypto';
-import { loadConfig } from '../../lib/config';
-import { AMOUNT_MINOR_MAX } from '../../lib/money';
-import { createPool, type Pool } from '../../lib/pg';
-import { requestHash } from '../../lib/request-hash';
+import { loadConfig } from '../config';
+import { AMOUNT_MINOR_MAX } from '../money';
+import { createPool, type Pool } from '../pg';
+import { requestHash } from '../request-hash';
 import {
   createTransferStore,
   InvalidCursorError,
@@ -25,7 +25,7 @@ import {
   type NewTransfer,
   type TransferRecord,
   type TransferStore,
-} from '../../lib/transfers';
+} from '.';
 
 const CONCURRENT_REQUESTS = 20;
 
