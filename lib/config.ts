@@ -65,6 +65,20 @@ const schema = z.object({
   TEMPORAL_NAMESPACE: z.string(),
   /** The transfer workflows' task queue; a benchmark or a test runs its own worker on another. */
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('transfers'),
+  /**
+   * The Worker Deployment the worker joins, as the version its build id names
+   * (Worker Versioning: workers/deployment-version.ts). A worker on a task
+   * queue of its own (a benchmark) names another deployment, so it never
+   * becomes the version the stack's queue is routed to.
+   */
+  TEMPORAL_DEPLOYMENT_NAME: z.string().regex(/^[^.:\s]+$/, 'must not contain ".", ":" or white space').default('credit-ledger'),
+  /**
+   * `start`: the worker makes its version the deployment's current one once it
+   * polls (new workflows start on it). `off`: it only polls, and an operator
+   * makes it current (`temporal worker deployment set-current-version`), e.g.
+   * to ramp a new build.
+   */
+  TEMPORAL_CURRENT_VERSION: z.enum(['start', 'off']).default('start'),
   TEMPORAL_UI_PORT: port,
   PROMETHEUS_PORT: port,
   ALERTMANAGER_PORT: port,
