@@ -15,11 +15,12 @@ import { createLogger } from '../lib/logger';
 import { firstOf } from '../lib/required';
 import { FailureTypes, NON_RETRYABLE_ERROR_TYPES } from '../workflows/definitions';
 import { account } from '../test/workflows/support/fakes';
-import { FROM_ACCOUNT_ID, TO_ACCOUNT_ID, metricValue, newFakes, type Fakes } from '../test/workflows/support/harness';
+import { DAY_MS, FROM_ACCOUNT_ID, TO_ACCOUNT_ID, metricValue, newFakes, type Fakes } from '../test/workflows/support/harness';
 
 const TRANSFER_ID = '33333333-3333-4333-8333-333333333333';
 const WORKFLOW_ID = `transfer-${TRANSFER_ID}`;
 const ACCOUNTS = { transferId: TRANSFER_ID, fromAccountId: FROM_ACCOUNT_ID, toAccountId: TO_ACCOUNT_ID, currency: 'USD' };
+const RESERVE = { ...ACCOUNTS, amountMinor: '5', approvalTimeoutMs: DAY_MS };
 
 function setup(fakes: Fakes = newFakes()) {
   const activities = createActivities({ ...fakes, logger: createLogger('test', 'silent') });
@@ -31,7 +32,7 @@ describe('ids', () => {
   it('when a hold is reserved and captured twice in one workflow, then both attempts send the same ids and bodies', async () => {
     const { fakes, activities, env } = setup();
 
-    const reserved = [await env.run(activities.reserveHold, { ...ACCOUNTS, amountMinor: '5' }), await env.run(activities.reserveHold, { ...ACCOUNTS, amountMinor: '5' })];
+    const reserved = [await env.run(activities.reserveHold, RESERVE), await env.run(activities.reserveHold, RESERVE)];
     const captured = [
       await env.run(activities.captureHold, { transferId: TRANSFER_ID, description: 'd' }),
       await env.run(activities.captureHold, { transferId: TRANSFER_ID, description: 'd' }),
@@ -75,36 +76,34 @@ describe('reserveHold expiry', () => {
     expect(expiresAt).toBeLessThanOrEqual(Date.now() + 72 * HOUR_MS);
   });
 
-  it('when a run from before holds expired passes no approval timeout, then the hold gets no expiry', async () => {
-    const fakes = newFakes();
-    const activities = createActivities({ ...fakes, logger: createLogger('test', 'silent'), holdExpiryMarginMs: 24 * HOUR_MS });
-    const env = new MockActivityEnvironment({ workflowExecution: { workflowId: WORKFLOW_ID, runId: 'run-1' } });
+  it('when the worker is given no expiry margin, then the hold gets no expiry', async () => {
+    const { fakes, activities, env } = setup();
 
-    await env.run(activities.reserveHold, { ...ACCOUNTS, amountMinor: '5' });
+    await env.run(activities.reserveHold, RESERVE);
 
     expect(fakes.ledger.callsOf('reserveHold')[0]?.body).toMatchObject({ expiresAt: null });
   });
 });
 
-describe('validateAccounts', () => {
-  it('when the source account is frozen, then the refusal is a TransferRefusedError with code ACCOUNT_FROZEN, which is not retried', async () => {
+describe('reserveHold refusals', () => {
+  it('when the ledger refuses the reserve (the source account frozen), then the refusal is a TransferRefusedError with code ACCOUNT_FROZEN, which is not retried', async () => {
     const fakes = newFakes();
     fakes.accounts.add(account(FROM_ACCOUNT_ID, { status: 'frozen' }));
     const { activities, env } = setup(fakes);
 
-    const error = await env.run(activities.validateAccounts, ACCOUNTS).catch((e: unknown) => e);
+    const error = await env.run(activities.reserveHold, RESERVE).catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(ApplicationFailure);
     expect(error).toMatchObject({ type: FailureTypes.refused, details: [{ code: 'ACCOUNT_FROZEN' }] });
     expect(NON_RETRYABLE_ERROR_TYPES).toContain((error as ApplicationFailure).type);
   });
 
-  it('when the accounts service is down, then the error is transient (its type is retried)', async () => {
+  it('when the ledger is down, then the error is transient (its type is retried)', async () => {
     const fakes = newFakes();
-    fakes.accounts.failTransiently(2);
+    fakes.ledger.failTransiently('reserveHold', 2);
     const { activities, env } = setup(fakes);
 
-    const error = await env.run(activities.validateAccounts, ACCOUNTS).catch((e: unknown) => e);
+    const error = await env.run(activities.reserveHold, RESERVE).catch((e: unknown) => e);
 
     expect((error as Error).name).toBe('TransientServiceError');
     expect(NON_RETRYABLE_ERROR_TYPES).not.toContain((error as Error).name);
@@ -114,7 +113,7 @@ describe('validateAccounts', () => {
 describe('voidHold', () => {
   it('when the hold was captured, then the void is refused with HoldAlreadyCapturedError, which is not retried', async () => {
     const { activities, env } = setup();
-    await env.run(activities.reserveHold, { ...ACCOUNTS, amountMinor: '5' });
+    await env.run(activities.reserveHold, RESERVE);
     await env.run(activities.captureHold, { transferId: TRANSFER_ID, description: 'd' });
 
     const error = await env.run(activities.voidHold, { transferId: TRANSFER_ID, reason: 'r' }).catch((e: unknown) => e);
@@ -125,7 +124,7 @@ describe('voidHold', () => {
 
   it('when the ledger says the hold is no longer reserved because it expired, then the void succeeds as a no-op', async () => {
     const { fakes, activities, env } = setup();
-    await env.run(activities.reserveHold, { ...ACCOUNTS, amountMinor: '5' });
+    await env.run(activities.reserveHold, RESERVE);
     const holdId = holdIdFor(WORKFLOW_ID);
     fakes.ledger.holds.set(holdId, { ...fakes.ledger.holds.get(holdId)!, status: 'expired' });
     fakes.ledger.refuse('voidHold', 'HOLD_NOT_RESERVED');

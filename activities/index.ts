@@ -1,5 +1,5 @@
 /**
- * The transfer activities: thin calls to the accounts and ledger services and
+ * The transfer activities: thin calls to the ledger service and
  * to the transfers table. They come from a factory that receives the clients
  * (the worker passes real ones, tests pass fakes). The ids the ledger
  * dedupes on are derived from the workflow id and the step, never chosen at
@@ -14,9 +14,8 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { ApplicationFailureCategory } from '@temporalio/common';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { LedgerRefusalError, type AccountsApi, type LedgerApi } from '../lib/clients';
+import { LedgerRefusalError, type LedgerApi } from '../lib/clients';
 import { releaseTransferHold } from '../lib/transfers/hold-release';
-import { accountRefusal } from '../lib/accounts/refusal';
 import { isTerminalStatus, type TransferStatus } from '../lib/transfers/status';
 import type { TransferRecord, TransferStore } from '../lib/transfers/store';
 import { FailureTypes, transferWorkflowId, type HoldCapturedDetails, type RefusalDetails } from '../workflows/definitions';
@@ -24,7 +23,6 @@ import { entryIdFor, holdIdFor, reversalEntryIdFor } from './ids';
 import { createTransferMetrics, type TransferMetrics } from './metrics';
 
 export interface ActivityDeps {
-  accounts: AccountsApi;
   ledger: LedgerApi;
   transfers: Pick<TransferStore, 'recordStatus' | 'recordReversalRefused' | 'getTransfer'>;
   logger: Logger;
@@ -39,20 +37,22 @@ export interface ActivityDeps {
   holdExpiryMarginMs?: number;
 }
 
-export interface ValidateAccountsInput {
+/** The transfer's accounts, as the ledger's reserve checks them. */
+export interface TransferAccountsInput {
   transferId: string;
   fromAccountId: string;
   toAccountId: string;
   currency: string;
 }
 
-export interface ReserveHoldInput extends ValidateAccountsInput {
+export interface ReserveHoldInput extends TransferAccountsInput {
   amountMinor: string;
-  /** The workflow's approval timeout (its input's); absent in runs from before holds expired. */
-  approvalTimeoutMs?: number;
+  /** The workflow's approval timeout (its input's), for the hold's expiry. */
+  approvalTimeoutMs: number;
 }
 
-export interface ReserveAndCaptureInput extends ReserveHoldInput {
+export interface ReserveAndCaptureInput extends TransferAccountsInput {
+  amountMinor: string;
   description: string;
 }
 
@@ -96,19 +96,6 @@ export function createActivities(deps: ActivityDeps) {
   const metrics = deps.registry ? createTransferMetrics(deps.registry) : undefined;
 
   return {
-    /**
-     * Both accounts exist, are active, and hold the transfer's currency;
-     * otherwise a refusal with its code. Only workflows recorded before the
-     * local-steps shape call it (the ledger checks the accounts at reserve
-     * now); it stays registered so they can finish.
-     */
-    async validateAccounts(input: ValidateAccountsInput): Promise<void> {
-      const accountIds = [input.fromAccountId, input.toAccountId];
-      const refusal = accountRefusal(accountIds, await deps.accounts.getAccounts(accountIds), input.currency);
-      // Logged once, by the workflow that receives it.
-      if (refusal) throw refused(refusal.code, refusal.message);
-    },
-
     /** Reserves the amount on the source under the hold id of this workflow. */
     async reserveHold(input: ReserveHoldInput): Promise<{ holdId: string }> {
       const workflowId = currentWorkflowId();
@@ -245,12 +232,12 @@ export function createActivities(deps: ActivityDeps) {
 /**
  * When a hold reserved now may be released by the ledger's expiry pass: the
  * approval timeout (the workflow's timer starts after this reserve, so it
- * fires before) plus the margin; null without either. Read from the clock at
+ * fires before) plus the margin; null without a margin. Read from the clock at
  * each attempt: the ledger keeps the first reserve's expiry and replays it to
  * a retry whose expiry differs (services/ledger/holds.ts).
  */
-function holdExpiry(approvalTimeoutMs: number | undefined, marginMs: number | undefined): string | null {
-  if (approvalTimeoutMs === undefined || marginMs === undefined) return null;
+function holdExpiry(approvalTimeoutMs: number, marginMs: number | undefined): string | null {
+  if (marginMs === undefined) return null;
   return new Date(Date.now() + approvalTimeoutMs + marginMs).toISOString();
 }
 

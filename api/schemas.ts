@@ -158,13 +158,17 @@ export const idempotencyKey = z
   .string(required('1 to 255 printable ASCII characters'))
   .regex(new RegExp(IDEMPOTENCY_KEY_PATTERN), 'must be 1 to 255 printable ASCII characters');
 
-const auditTime = z.iso.datetime({ offset: true, message: 'must be an RFC 3339 time, e.g. 2026-11-26T21:07:57.123Z' });
+/** An RFC 3339 time as the instant it names: PostgreSQL refuses some texts JavaScript reads (an offset past ±15:59), never a Date. */
+const auditTime = z.iso
+  .datetime({ offset: true, message: 'must be an RFC 3339 time, e.g. 2026-11-26T21:07:57.123Z' })
+  .transform((text) => new Date(text))
+  .refine((instant) => !Number.isNaN(instant.getTime()), 'must be an RFC 3339 time, e.g. 2026-11-26T21:07:57.123Z');
 
-/** GET /v1/audit: one principal's events, from `since` (inclusive) until `until` (exclusive), newest first. */
+/** GET /v1/audit: one principal's events, from `since` (inclusive) until `until` (exclusive; the same instant: none), newest first. */
 export const auditQuery = pageQuery
   .extend({
     principal: z.string().min(1, 'must not be empty').max(255, 'must be at most 255 characters').optional(),
     since: auditTime.optional(),
     until: auditTime.optional(),
   })
-  .refine((q) => q.since === undefined || q.until === undefined || Date.parse(q.since) < Date.parse(q.until), { message: 'must be after since', path: ['until'] });
+  .refine((q) => q.since === undefined || q.until === undefined || q.since.getTime() <= q.until.getTime(), { message: 'must not be before since', path: ['until'] });

@@ -296,10 +296,12 @@ const AFTER_UPDATE_MS = 500;
  * under way: 409 with the workflow's reason) and whose answer comes once the
  * outcome is recorded, so the row read then is the outcome (`posted`,
  * `failed`, `cancelled`). When no answer comes within the wait cap (a worker
- * down or busy, a step retrying), the decision is sent as a signal too, which
- * Temporal keeps durably (the update, unaccepted, may be lost), and the answer
- * is the transfer as it stands, for the client to follow at its Location. A
- * run without the update handlers (a worker from before them) gets the signal.
+ * down or busy, a step retrying), or the update failed without the workflow's
+ * refusal (its run closed under it), the decision is sent as a signal too,
+ * which Temporal keeps durably (the update, unaccepted, may be lost), and the
+ * answer is the transfer as it stands, for the client to follow at its
+ * Location (a closed run: the signal finds none, and the answer is the
+ * transfer finalized).
  *
  * A transfer whose workflow closed without an outcome (terminated) takes no
  * decision any more: it is finalized (closed-workflows.ts), and every decision

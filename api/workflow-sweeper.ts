@@ -17,7 +17,7 @@
  * the reversal or records the ledger's refusal.
  */
 import type { Pool } from 'pg';
-import { TRANSFER_WORKFLOW_TYPE, LEGACY_TRANSFER_WORKFLOW_TYPE } from '../workflows/definitions';
+import { TRANSFER_WORKFLOW_TYPE } from '../workflows/definitions';
 import { finalizeIfWorkflowClosed, type FinalizeDeps } from './closed-workflows';
 
 const BATCH_SIZE_MAX = 100;
@@ -84,7 +84,7 @@ export async function sweepClosedTransfers(deps: FinalizeDeps, pool: Pool, since
 /** Transfer id → close time of each transfer workflow closed without an outcome since `since`. */
 async function closedTransferWorkflows(deps: FinalizeDeps, since: Date): Promise<Map<string, Date>> {
   const query =
-    `WorkflowType IN ('${TRANSFER_WORKFLOW_TYPE}', '${LEGACY_TRANSFER_WORKFLOW_TYPE}')` +
+    `WorkflowType = '${TRANSFER_WORKFLOW_TYPE}'` +
     ` AND ExecutionStatus IN ('Terminated', 'TimedOut', 'Failed', 'Canceled')` +
     ` AND CloseTime > '${since.toISOString()}'`;
   const found = new Map<string, Date>();

@@ -11,8 +11,9 @@ must accept. The hook adjusts generated requests; none drops a check or a failur
   (a forged one is a 400 by contract); generated ones are never issued, so a
   cursor that fits the schema is left out. Invalid ones (empty, too long) are
   still sent by the negative cases and must be refused.
-- statement ?from=&to=: `to` must not be before `from` (JSON Schema cannot
-  compare two parameters); a pair the wrong way round is swapped.
+- statement ?from=&to= and audit ?since=&until=: the second must not be
+  before the first (JSON Schema cannot compare two parameters); a pair the
+  wrong way round is swapped.
 """
 import re
 import uuid
@@ -22,6 +23,11 @@ from datetime import datetime
 import schemathesis
 
 KEY = re.compile(r"^[\x20-\x7e]{1,255}$")
+# The operations whose query names a time window: (its start, its end).
+WINDOWS = {
+    "GET /v1/accounts/{id}/statement": ("from", "to"),
+    "GET /v1/audit": ("since", "until"),
+}
 
 
 @schemathesis.hook
@@ -33,10 +39,12 @@ def before_call(context, case, kwargs):
     query = case.query
     if isinstance(query, MutableMapping) and isinstance(query.get("cursor"), str) and 1 <= len(query["cursor"]) <= 1000:
         del query["cursor"]
-    if case.operation.label == "GET /v1/accounts/{id}/statement" and isinstance(query, MutableMapping):
-        start, end = _instant(query.get("from")), _instant(query.get("to"))
+    window = WINDOWS.get(case.operation.label)
+    if window is not None and isinstance(query, MutableMapping):
+        first, second = window
+        start, end = _instant(query.get(first)), _instant(query.get(second))
         if start is not None and end is not None and end < start:
-            query["from"], query["to"] = query["to"], query["from"]
+            query[first], query[second] = query[second], query[first]
     body = case.body
     if case.operation.label == "POST /v1/transfers" and isinstance(body, dict) and isinstance(body.get("fromAccountId"), str):
         if body.get("fromAccountId") == body.get("toAccountId"):

@@ -165,6 +165,25 @@ export const configSchema = z.object({
     readBy: ['gateway', 'worker'],
     meaning: "The workflows' task queue; a benchmark or a test runs its own worker on another.",
   }),
+  TEMPORAL_DEPLOYMENT_NAME: z
+    .string()
+    .regex(/^[^.:\s]+$/, 'must not contain ".", ":" or white space')
+    .default('credit-ledger')
+    .register(CONFIG_DOCS, {
+      readBy: ['worker'],
+      meaning:
+        'The Worker Deployment the worker joins (Worker Versioning, docs/architecture.md "Versioning"); its version is the build id, a hash of its workflow code. ' +
+        "A worker on a task queue of its own (a benchmark) names another deployment, so it never becomes the version the stack's queue is routed to.",
+    }),
+  TEMPORAL_CURRENT_VERSION: z
+    .enum(['start', 'off'])
+    .default('start')
+    .register(CONFIG_DOCS, {
+      readBy: ['worker'],
+      meaning:
+        "start: the worker makes its version the deployment's current one once it polls (new workflows start on it). " +
+        'off: it only polls, and an operator makes it current (`temporal worker deployment set-current-version`), e.g. to ramp a new build.',
+    }),
   TEMPORAL_UI_PORT: port.default(8233).register(CONFIG_DOCS, { readBy: ['deploy/stack'], meaning: 'The Temporal Web UI.' }),
   PROMETHEUS_PORT: port.default(9090).register(CONFIG_DOCS, { readBy: ['dashboards', 'deploy/stack'], meaning: 'Prometheus.' }),
   ALERTMANAGER_PORT: port.default(9097).register(CONFIG_DOCS, {

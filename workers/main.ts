@@ -6,11 +6,14 @@ import '../lib/telemetry/register';
  * (IDEMPOTENCY_PURGE_CRON) in place. Serves /healthz, /readyz and
  * /metrics (transfer counters, reconciliation gauge, pg pool) on
  * WORKER_METRICS_PORT, and the Temporal SDK's own metrics on
- * WORKER_TEMPORAL_METRICS_PORT. On SIGTERM it stops polling, lets in-flight
- * activities finish (up to the grace time), then closes everything.
+ * WORKER_TEMPORAL_METRICS_PORT. It polls as a version of the Worker
+ * Deployment TEMPORAL_DEPLOYMENT_NAME, named by a hash of its workflow code,
+ * and makes that version current (deployment-version.ts). On SIGTERM it stops
+ * polling, lets in-flight activities finish (up to the grace time), then
+ * closes everything.
  */
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities, createReconciliationActivities } from '../activities';
 import { createReconciliationMetrics, type ReconciliationMetrics } from '../activities/metrics';
@@ -27,6 +30,7 @@ import { CHECK_METRIC_LABELS, createReconciliationStore, RECONCILIATION_CHECKS, 
 import { createTransferStore, migrateTransfers, TRANSFERS_DATABASE } from '../lib/transfers';
 import { createIdempotencyPurgeActivities } from '../activities/idempotency-purge';
 import { ensureIdempotencyPurgeSchedule } from './idempotency-purge-schedule';
+import { buildIdOf, makeCurrent } from './deployment-version';
 import { ensureReconciliationSchedule } from './reconciliation-schedule';
 import { installRuntime, tracingWiring } from './telemetry';
 import { workerTuning } from './tuning';
@@ -80,18 +84,46 @@ async function main(): Promise<void> {
   const tracing = tracingWiring(process.env.OTEL_SERVICE_NAME ?? SERVICE_NAME);
   if (!tracing) logger.warn('tracing disabled: workflow and activity spans are not exported');
 
+  // Bundled here rather than by Worker.create: the bundle's hash is the build id.
+  const workflowBundle = await bundleWorkflowCode({
+    workflowsPath: require.resolve('../workflows'),
+    workflowInterceptorModules: tracing?.interceptors.workflowModules,
+    logger: Runtime.instance().logger,
+  });
+  const version = { deploymentName: config.TEMPORAL_DEPLOYMENT_NAME, buildId: buildIdOf(workflowBundle.code) };
   const connection = await NativeConnection.connect(temporalConfig.connection);
   const worker = await Worker.create({
     connection,
     namespace: temporalConfig.namespace,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
-    workflowsPath: require.resolve('../workflows'),
+    workflowBundle,
+    // Each workflow states its own behaviour (PINNED transfers, AUTO_UPGRADE reconciliation and purge); PINNED is the safe default.
+    workerDeploymentOptions: { version, useWorkerVersioning: true, defaultVersioningBehavior: 'PINNED' },
     activities,
-    interceptors: tracing?.interceptors,
+    interceptors: tracing && { activity: tracing.interceptors.activity },
     sinks: tracing?.sinks,
     shutdownGraceTime: SHUTDOWN_GRACE_MS,
     ...workerTuning(),
   });
+
+  const running = worker.run();
+  running.catch((error: unknown) => {
+    logger.fatal({ err: error }, 'worker stopped unexpectedly');
+    process.exit(1);
+  });
+  const deployment = { deployment_name: version.deploymentName, build_id: version.buildId };
+
+  if (config.TEMPORAL_CURRENT_VERSION === 'off') {
+    logger.info(deployment, 'TEMPORAL_CURRENT_VERSION is off: this version gets new workflows once an operator makes it current');
+  } else {
+    // Before /healthz answers, so a stack that is up routes new workflows here. Without a current
+    // version no new workflow reaches this worker: a failure stops it.
+    const outcome = await makeCurrent(temporalClient, temporalConfig.namespace, version, logger, { identity: `${process.pid}@worker` }).catch((error: unknown) => {
+      logger.fatal({ err: error, ...deployment }, 'could not make this worker version current; new workflows would not reach it');
+      process.exit(1);
+    });
+    logger.info(deployment, outcome === 'set' ? 'worker version made current' : 'worker version is current already');
+  }
 
   const app = createServiceApp({
     logger,
@@ -105,9 +137,7 @@ async function main(): Promise<void> {
   });
   finishServiceApp(app, logger);
   const server = await listen(app, config.WORKER_METRICS_PORT, config.INTERNAL_BIND_HOST);
-
-  const running = worker.run();
-  logger.info({ task_queue: config.TEMPORAL_TASK_QUEUE, ...describeTemporal(temporalConfig), port: config.WORKER_METRICS_PORT, node: process.version }, 'worker started');
+  logger.info({ task_queue: config.TEMPORAL_TASK_QUEUE, ...deployment, ...describeTemporal(temporalConfig), port: config.WORKER_METRICS_PORT, node: process.version }, 'worker started');
 
   if (config.RECONCILIATION_CRON === 'off') {
     logger.info('RECONCILIATION_CRON is off: this worker leaves the reconciliation schedule alone');
@@ -145,11 +175,6 @@ async function main(): Promise<void> {
     },
     STOP_DEADLINE_MS,
   );
-
-  running.catch((error: unknown) => {
-    logger.fatal({ err: error }, 'worker stopped unexpectedly');
-    process.exit(1);
-  });
 }
 
 /** The gauge shows the last completed run from the start, not only after the next one. */

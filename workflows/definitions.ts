@@ -18,13 +18,8 @@ import type { TransferStatus } from '../lib/transfers/status';
 export type { TransferStatus } from '../lib/transfers/status';
 export { TERMINAL_STATUSES, isTerminalStatus } from '../lib/transfers/status';
 
-/**
- * Workflow type names, for a client that starts by name instead of importing
- * the functions. New transfers start as `transferWorkflowV2`; the worker still
- * runs `transferWorkflow` for the runs started before it (workflows/transfer.ts).
- */
-export const TRANSFER_WORKFLOW_TYPE = 'transferWorkflowV2';
-export const LEGACY_TRANSFER_WORKFLOW_TYPE = 'transferWorkflow';
+/** Workflow type names, for a client that starts by name instead of importing the functions. */
+export const TRANSFER_WORKFLOW_TYPE = 'transferWorkflow';
 export const REVERSE_TRANSFER_WORKFLOW_TYPE = 'reverseTransferWorkflow';
 
 export const transferWorkflowId = (transferId: string): string => `transfer-${transferId}`;
@@ -62,17 +57,17 @@ export interface TransferWorkflowInput {
   approvalThresholdMinor: string;
   approvalTimeoutMs: number;
   /**
-   * The principal (API client id) that created the transfer. Absent from runs
-   * started before principals were recorded.
+   * The principal (API client id) that created the transfer. Absent when its
+   * row names none (a transfer recorded before principals were).
    */
   createdBy?: string;
   /**
    * Four-eyes approval: an approve or reject must name a principal, and not
-   * `createdBy`. The gateway starts every run with it true, except in
-   * development mode (one principal, so false). Absent from older runs: not
-   * enforced, as then.
+   * `createdBy`. The gateway sets it true, except in development mode (one
+   * principal) and for a transfer with no createdBy (api/transfers.ts
+   * fourEyesApplies).
    */
-  fourEyes?: boolean;
+  fourEyes: boolean;
 }
 
 /** The `transferState` query's answer, and the workflow's result. */
@@ -107,9 +102,10 @@ export const cancelSignal = defineSignal<[DecisionInput]>('cancel');
 
 /**
  * Who takes a decision: the gateway's principal, so the decider is in the
- * workflow's history (the signal's or update's input). Every sender names
- * one; the handlers still take a decision without (`undefined`): those
- * recorded before principals carry none, and must replay.
+ * workflow's history (the signal's or update's input). The gateway always
+ * names one; another Temporal client may leave it out (`undefined`), which
+ * four-eyes refuses and a transfer without four-eyes takes, recording no
+ * decider.
  */
 export interface DecisionInput {
   principalId: string;
@@ -125,10 +121,9 @@ export interface DecisionInput {
  * cancel → `cancelled`. The same decision twice is accepted and answers the
  * same outcome; another decision after one was taken is refused.
  *
- * The signals stay, for workflows run by a worker without the update
- * handlers (the gateway falls back to them when an update finds no handler,
- * and when it cannot be accepted in time: a signal is durable once sent) and
- * for a gateway that still sends signals during a deploy.
+ * The signals are the gateway's fallback when an update is not answered in
+ * time (a worker down or busy): a signal is durable once sent, an update not
+ * yet accepted is not (api/transfers.ts decide).
  */
 export const approveUpdate = defineUpdate<TransferState, [DecisionInput]>('approve');
 export const rejectUpdate = defineUpdate<TransferState, [DecisionInput]>('reject');
@@ -188,8 +183,8 @@ export const transferStartSearchAttributes = (transferId: string): SearchAttribu
 /**
  * A transfer's own search attributes as it begins: `pending`, its accounts and
  * its amount (only when a safe JS integer: the attribute carries a number; the
- * transfers table has the exact amount). `transferWorkflowV2` is started with
- * them; `transferWorkflow` upserts them as its first command.
+ * transfers table has the exact amount). The gateway starts the workflow with
+ * them (start options: no workflow command).
  */
 export function transferSearchAttributes(input: Pick<TransferWorkflowInput, 'fromAccountId' | 'toAccountId' | 'amountMinor'>): SearchAttributePair[] {
   const pairs: SearchAttributePair[] = [
@@ -197,7 +192,7 @@ export function transferSearchAttributes(input: Pick<TransferWorkflowInput, 'fro
     { key: FromAccountIdKey, value: input.fromAccountId },
     { key: ToAccountIdKey, value: input.toAccountId },
   ];
-  // Validated already: by the gateway, and by the workflow (parseMinor) before its upsert.
+  // Validated already, by the gateway.
   if (BigInt(input.amountMinor) <= BigInt(Number.MAX_SAFE_INTEGER)) {
     pairs.push({ key: AmountMinorKey, value: Number(input.amountMinor) });
   }

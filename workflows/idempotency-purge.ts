@@ -4,9 +4,11 @@
  * A workflow only because a Schedule starts workflows; it adds the retries
  * and the record of each run. The heartbeat timeout notices a dead worker
  * within a minute; the start-to-close timeout bounds a run with a huge
- * backlog (the next scheduled run goes on from there).
+ * backlog (the next scheduled run goes on from there). AUTO_UPGRADE: a run
+ * moves to the current worker build (it has one command, so any build
+ * replays it).
  */
-import { proxyActivities } from '@temporalio/workflow';
+import { proxyActivities, setWorkflowOptions } from '@temporalio/workflow';
 import type { IdempotencyPurgeActivities } from '../activities/idempotency-purge';
 import type { PurgeCounts } from '../lib/transfers/idempotency-purge';
 import type { IdempotencyPurgeInput } from './idempotency-purge-definitions';
@@ -20,3 +22,4 @@ const { purgeIdempotencyKeys } = proxyActivities<IdempotencyPurgeActivities>({
 export async function idempotencyPurgeWorkflow(input: IdempotencyPurgeInput): Promise<PurgeCounts> {
   return purgeIdempotencyKeys({ retentionMs: input.retentionMs, batchSize: input.batchSize });
 }
+setWorkflowOptions({ versioningBehavior: 'AUTO_UPGRADE' }, idempotencyPurgeWorkflow);

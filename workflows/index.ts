@@ -1,4 +1,5 @@
 /** The worker's workflowsPath: every workflow the `transfers` task queue runs. */
-export { transferWorkflowV2, transferWorkflow, reverseTransferWorkflow } from './transfer';
+export { transferWorkflow } from './transfer';
+export { reverseTransferWorkflow } from './reverse-transfer';
 export { reconciliationWorkflow } from './reconciliation';
 export { idempotencyPurgeWorkflow } from './idempotency-purge';

@@ -14,14 +14,20 @@
  * seconds later does not show them twice. The run continues as new after
  * `pagesPerRunMax` pages, so its history stays bounded however large the
  * ledger grows; the report id travels with it.
+ *
+ * AUTO_UPGRADE (docs/architecture.md, "Versioning"): a run, and each run it
+ * continues as, moves to the current worker build at its next workflow task,
+ * so a change here must replay the histories of the build before (a patch
+ * marker, or a change that adds no command), unlike the pinned transfer
+ * workflows.
  */
 import {
   ActivityFailure,
   ApplicationFailure,
   continueAsNew,
   log,
-  patched,
   proxyActivities,
+  setWorkflowOptions,
   sleep,
   uuid4,
   workflowInfo,
@@ -72,13 +78,6 @@ const NEEDS_SETTLING: Readonly<Record<ReconciliationCheck, boolean>> = {
   reservedHolds: true,
 };
 
-/**
- * Runs begun before the entry, reversal, workflow and hold checks existed
- * replay with the three checks they had (their histories end after the third).
- */
-const SAGA_CHECKS_PATCH = 'reconciliation-saga-checks';
-const CHECKS_BEFORE_SAGA_CHECKS: readonly ReconciliationCheck[] = ['ledgerBalances', 'readModelBalances', 'transferEntries'];
-
 interface Options {
   pageLimit: number;
   settleMs: number;
@@ -87,7 +86,6 @@ interface Options {
 
 export async function reconciliationWorkflow(input: ReconciliationInput = {}): Promise<ReconciliationResult> {
   const options = optionsOf(input);
-  const checks = patched(SAGA_CHECKS_PATCH) ? RECONCILIATION_CHECKS : CHECKS_BEFORE_SAGA_CHECKS;
   const progress: ReconciliationProgress = input.resume ? { ...input.resume, counts: withAllChecks(input.resume.counts) } : {
     reportId: input.reportId ?? uuid4(),
     checkIndex: 0,
@@ -99,7 +97,7 @@ export async function reconciliationWorkflow(input: ReconciliationInput = {}): P
   if (!input.resume) await activities.openReconciliationReport({ reportId, trigger: input.trigger ?? 'schedule' });
 
   try {
-    await runChecks(checks, progress, options, input);
+    await runChecks(progress, options, input);
   } catch (error) {
     // A contract mismatch between services: the report says the run failed instead of staying `running`.
     if (!(error instanceof ActivityFailure)) throw error;
@@ -111,14 +109,15 @@ export async function reconciliationWorkflow(input: ReconciliationInput = {}): P
   await activities.completeReconciliationReport({ reportId, counts: progress.counts });
   return { reportId, status: 'completed', counts: progress.counts };
 }
+setWorkflowOptions({ versioningBehavior: 'AUTO_UPGRADE' }, reconciliationWorkflow);
 
-async function runChecks(checks: readonly ReconciliationCheck[], progress: ReconciliationProgress, options: Options, input: ReconciliationInput): Promise<void> {
+async function runChecks(progress: ReconciliationProgress, options: Options, input: ReconciliationInput): Promise<void> {
   let pages = 0;
-  while (progress.checkIndex < checks.length) {
+  while (progress.checkIndex < RECONCILIATION_CHECKS.length) {
     if (pages >= options.pagesPerRunMax || workflowInfo().continueAsNewSuggested) {
       await continueAsNew<(input: ReconciliationInput) => Promise<ReconciliationResult>>({ ...input, resume: progress });
     }
-    const check = required(checks[progress.checkIndex], `reconciliation check ${progress.checkIndex}`);
+    const check = required(RECONCILIATION_CHECKS[progress.checkIndex], `reconciliation check ${progress.checkIndex}`);
     const page = await activities.scanReconciliationPage({ check, cursor: progress.cursor, limit: options.pageLimit });
     pages += 1;
     progress.counts[check].checked += page.checked;

@@ -141,10 +141,11 @@ const countsSchema = z
 
 const mismatchSchema = z
   .looseObject({
-    accountId: z.string().optional(),
-    transferId: z.string().optional(),
-    entryId: z.string().optional(),
-    holdId: z.string().optional(),
+    // A check's subject field is always a string; the same names also carry what a side says (an entryId a transfer lacks: null).
+    accountId: z.string().nullable().optional(),
+    transferId: z.string().nullable().optional(),
+    entryId: z.string().nullable().optional(),
+    holdId: z.string().nullable().optional(),
     kind: z.string().meta({
       examples: [
         'posted_differs',
@@ -170,7 +171,7 @@ const mismatchSchema = z
   .meta({
     id: 'ReconciliationMismatch',
     description:
-      'Named by accountId (ledgerBalances, readModelBalances), transferId (transferEntries, transferReversals, transferWorkflows), entryId (entryTransfers) or holdId (reservedHolds); the other fields show what each side says.',
+      'Named by accountId (ledgerBalances, readModelBalances), transferId (transferEntries, transferReversals, transferWorkflows), entryId (entryTransfers) or holdId (reservedHolds), always a string; the other fields show what each side says, null where a side has nothing (a transfer without its entryId).',
   });
 
 const perCheck = <T extends z.ZodType>(schema: T) => z.object(Object.fromEntries(RECONCILIATION_CHECKS.map((check) => [check, schema])) as Record<(typeof RECONCILIATION_CHECKS)[number], T>);

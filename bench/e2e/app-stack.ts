@@ -85,6 +85,8 @@ function appEnv(app: AppProcess, tracing: boolean): NodeJS.ProcessEnv {
     WORKER_METRICS_PORT: String(ports.workerMetrics),
     WORKER_TEMPORAL_METRICS_PORT: String(ports.workerTemporalMetrics),
     TEMPORAL_TASK_QUEUE: settings.taskQueue,
+    // A Worker Deployment of its own: the bench's worker version never becomes the one the stack's queue is routed to.
+    TEMPORAL_DEPLOYMENT_NAME: 'credit-ledger-bench',
     // The Schedules belong to the stack's worker: this one must not point them at its own queue.
     RECONCILIATION_CRON: 'off',
     IDEMPOTENCY_PURGE_CRON: 'off',

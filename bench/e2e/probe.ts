@@ -8,7 +8,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { Config } from '../../lib/config';
-import { LEGACY_TRANSFER_WORKFLOW_TYPE, TRANSFER_WORKFLOW_TYPE } from '../../workflows/definitions';
+import { TRANSFER_WORKFLOW_TYPE } from '../../workflows/definitions';
 import { infraPortsOf, request, tcpPortsOf, temporalServerPid, type CpuSnapshot } from '../support';
 import { appProcesses, workerTemporalMetricsPorts } from './app-stack';
 import { histogramDelta, labelValues, scrape, sumOf, type HistogramDelta, type PromSample } from './prometheus';
@@ -101,14 +101,17 @@ interface StepMetric {
   unit: 'ms' | 's' | 'count';
 }
 
+/** Transfer workflow types of older app checkouts a run may compare against. */
+const OLDER_TRANSFER_WORKFLOW_TYPES = ['transferWorkflowV2', 'transferWorkflow'];
+
 const FIXED_STEPS: StepMetric[] = [
   { source: 'worker', step: 'workflow task: schedule-to-start', metric: 'temporal_workflow_task_schedule_to_start_latency', unit: 'ms' },
   { source: 'worker', step: 'workflow task: execution in the worker', metric: 'temporal_workflow_task_execution_latency', unit: 'ms' },
   { source: 'worker', step: 'workflow task: RespondWorkflowTaskCompleted', metric: 'temporal_request_latency', labels: { operation: 'RespondWorkflowTaskCompleted' }, unit: 'ms' },
   { source: 'worker', step: 'activity task: schedule-to-start', metric: 'temporal_activity_schedule_to_start_latency', unit: 'ms' },
   { source: 'worker', step: 'activity task: RespondActivityTaskCompleted', metric: 'temporal_request_latency', labels: { operation: 'RespondActivityTaskCompleted' }, unit: 'ms' },
-  // Both transfer types: an app checkout from before transferWorkflowV2 (BENCH_APP_ROOT) starts the legacy one.
-  ...[TRANSFER_WORKFLOW_TYPE, LEGACY_TRANSFER_WORKFLOW_TYPE].map((type): StepMetric => ({
+  // Also the names older app checkouts (BENCH_APP_ROOT) start: transferWorkflowV2 until 2026-12-04, transferWorkflow before it.
+  ...[...new Set([TRANSFER_WORKFLOW_TYPE, ...OLDER_TRANSFER_WORKFLOW_TYPES])].map((type): StepMetric => ({
     source: 'worker', step: `workflow end-to-end: ${type}`, metric: 'temporal_workflow_endtoend_latency', labels: { workflow_type: type }, unit: 'ms',
   })),
   { source: 'server', step: 'server: StartWorkflowExecution', metric: 'service_latency', labels: { service_name: 'frontend', operation: 'StartWorkflowExecution' }, unit: 's' },

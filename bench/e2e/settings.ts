@@ -63,7 +63,7 @@ export const settings = {
   /**
    * Local activities of the ceiling's bare workflow: as many as a transfer
    * below the threshold has steps (reserve-and-capture, the status record;
-   * 3 before transferWorkflowV2: reserve, capture, the status record).
+   * 3 in app checkouts from before the one-step post: reserve, capture, the status record).
    */
   ceilingSteps: intFromEnv('BENCH_CEILING_STEPS', 2, 0, 50),
   /** Measured seconds of the ceiling; BENCH_DURATION_S when not given. */

@@ -24,9 +24,9 @@ export interface AuditRecord extends AuditEvent {
 export interface AuditQuery {
   principal?: string;
   /** Inclusive. */
-  since?: string;
+  since?: Date;
   /** Exclusive. */
-  until?: string;
+  until?: Date;
   /** 1..200; the caller validates. */
   limit: number;
   cursor?: string;

@@ -5,7 +5,7 @@ import type { AccountDto } from '../contracts/accounts';
 import { ConflictError, TransientServiceError, UnexpectedResponseError } from './errors';
 import { isTransientStatus, JsonHttpClient, problemOf, type JsonResponse } from './http-json';
 
-/** What the ledger (and the legacy validateAccounts activity) need from the accounts service; tests pass a fake of it. */
+/** What the ledger needs from the accounts service; tests pass a fake of it. */
 export interface AccountsApi {
   /** The existing accounts among `accountIds`, by id (a missing id has no entry), in one request. */
   getAccounts(accountIds: string[]): Promise<Map<string, AccountDto>>;

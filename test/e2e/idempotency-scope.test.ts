@@ -167,6 +167,11 @@ describe('the audit trail', () => {
     const future = new Date(Date.now() + 3_600_000).toISOString();
     expect((await as('GET', `/v1/audit?principal=${principal}&since=${future}`)).body.items).toEqual([]);
     expect((await as('GET', `/v1/audit?principal=${principal}&until=${future}`)).body.items).toHaveLength(2);
+    // An empty window is an empty page, and an offset PostgreSQL would refuse (past ±15:59) still names an instant.
+    const empty = await as('GET', `/v1/audit?principal=${principal}&since=${future}&until=${future}`);
+    expect([empty.status, empty.body.items]).toEqual([200, []]);
+    const farOffset = await as('GET', `/v1/audit?principal=${principal}&until=${encodeURIComponent('8621-02-06T10:31:37.047945-16:19')}`);
+    expect([farOffset.status, farOffset.body.items.length]).toEqual([200, 2]);
   });
 
   it.each([

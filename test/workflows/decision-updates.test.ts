@@ -26,7 +26,7 @@ import {
   type InvalidStateDetails,
   type TransferWorkflowInput,
 } from '../../workflows/definitions';
-import { transferWorkflowV2 } from '../../workflows';
+import { transferWorkflow } from '../../workflows';
 import { APPROVAL_THRESHOLD_MINOR, APPROVER, bundleWorkflows, createTransferTestEnv, newFakes, transferInput, waitForStatus, withWorker, type Fakes } from './support/harness';
 
 let env: TestWorkflowEnvironment;
@@ -54,7 +54,7 @@ const startOptions = (taskQueue: string, input: TransferWorkflowInput) => ({
 });
 
 async function startAwaiting(taskQueue: string, input: TransferWorkflowInput) {
-  const handle = await env.client.workflow.start(transferWorkflowV2, startOptions(taskQueue, input));
+  const handle = await env.client.workflow.start(transferWorkflow, startOptions(taskQueue, input));
   await waitForStatus(handle, 'awaiting_approval');
   return handle;
 }
@@ -127,7 +127,7 @@ describe('decision updates: the answer is the state the decision led to', () => 
     const answer = await run(fakes, (taskQueue) =>
       env.client.workflow.executeUpdateWithStart(cancelUpdate, {
         args: [APPROVER],
-        startWorkflowOperation: new WithStartWorkflowOperation(transferWorkflowV2, { ...startOptions(taskQueue, input), workflowIdConflictPolicy: 'FAIL' as const }),
+        startWorkflowOperation: new WithStartWorkflowOperation(transferWorkflow, { ...startOptions(taskQueue, input), workflowIdConflictPolicy: 'FAIL' as const }),
       }),
     );
 
@@ -145,7 +145,7 @@ describe('decision updates: the validator', () => {
     const input = transferInput();
 
     const { refusal, result } = await run(fakes, async (taskQueue) => {
-      const operation = new WithStartWorkflowOperation(transferWorkflowV2, { ...startOptions(taskQueue, input), workflowIdConflictPolicy: 'FAIL' as const });
+      const operation = new WithStartWorkflowOperation(transferWorkflow, { ...startOptions(taskQueue, input), workflowIdConflictPolicy: 'FAIL' as const });
       const refusal = await refusalOf(env.client.workflow.executeUpdateWithStart(approveUpdate, { args: [APPROVER], startWorkflowOperation: operation }));
       return { refusal, result: await (await operation.workflowHandle()).result() };
     });
@@ -198,7 +198,7 @@ describe('decision updates: the validator', () => {
     const input = transferInput();
 
     const { refusal, result } = await run(fakes, async (taskQueue) => {
-      const handle = await env.client.workflow.start(transferWorkflowV2, startOptions(taskQueue, input));
+      const handle = await env.client.workflow.start(transferWorkflow, startOptions(taskQueue, input));
       await capturing.reached;
       const refusal = await refusalOf(handle.executeUpdate(cancelUpdate, { args: [APPROVER] }));
       capturing.release();

@@ -11,7 +11,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type InjectedSinks, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import { createLogger } from '../../lib/logger';
-import { transferWorkflowV2 } from '../../workflows';
+import { transferWorkflow } from '../../workflows';
 import { TRANSFER_WORKFLOW_ID_REUSE_POLICY, transferWorkflowStartSearchAttributes, transferWorkflowId, type TransferWorkflowInput } from '../../workflows/definitions';
 import { SpanStatus, TRACE_HEADER, parentFromHeaders, type TracingSinks, type WorkflowSpan } from '../../workflows/tracing-interceptors';
 import { account } from './support/fakes';
@@ -77,7 +77,7 @@ async function runTransfer(fakes: Fakes, traceparent: string | undefined, input:
     },
   });
   await worker.runUntil(
-    clientSending(traceparent).workflow.execute(transferWorkflowV2, {
+    clientSending(traceparent).workflow.execute(transferWorkflow, {
       taskQueue,
       workflowId: transferWorkflowId(input.transferId),
       workflowIdReusePolicy: TRANSFER_WORKFLOW_ID_REUSE_POLICY,
@@ -94,7 +94,7 @@ describe('the workflow tracing interceptors', () => {
 
     const [run, ...others] = [...spans].sort((a, b) => (a.name.startsWith('RunWorkflow') ? -1 : b.name.startsWith('RunWorkflow') ? 1 : 0));
     if (!run) throw new Error('no workflow span was exported');
-    expect(run).toMatchObject({ name: 'RunWorkflow:transferWorkflowV2', traceId: TRACE_ID, parentSpanId: SENDER_SPAN_ID, traceFlags: 1, status: { code: SpanStatus.OK } });
+    expect(run).toMatchObject({ name: 'RunWorkflow:transferWorkflow', traceId: TRACE_ID, parentSpanId: SENDER_SPAN_ID, traceFlags: 1, status: { code: SpanStatus.OK } });
     expect(run.spanId).toMatch(/^[0-9a-f]{16}$/);
     expect(run.endTimeMs).toBeGreaterThanOrEqual(run.startTimeMs);
     // the one-step post and the status record: one StartActivity span per activity that ran, each a child of the run.
@@ -127,6 +127,6 @@ describe('the workflow tracing interceptors', () => {
     const { spans } = await runTransfer(fakes, `00-${TRACE_ID}-${SENDER_SPAN_ID}-01`);
     const reserve = spans.find((s) => s.name === 'StartActivity:reserveAndCaptureHold');
     expect(reserve?.status).toEqual({ code: SpanStatus.OK });
-    expect(spans.find((s) => s.name === 'RunWorkflow:transferWorkflowV2')?.status).toEqual({ code: SpanStatus.OK });
+    expect(spans.find((s) => s.name === 'RunWorkflow:transferWorkflow')?.status).toEqual({ code: SpanStatus.OK });
   });
 });

@@ -2,8 +2,7 @@
  * Proves the transfer saga's logic: every path (posted, each failure code,
  * approval, reject, cancel, approval timeout, capture refused, transient
  * failures, duplicate start) ends in the right status with the right ledger
- * calls, and reversal (posted, refused and recorded so, asked again); the legacy `transferWorkflow` type's two-step shape
- * too. How: the real workflows and the real activity factory
+ * calls, and reversal (posted, refused and recorded so, asked again). How: the real workflows and the real activity factory
  * run on the time-skipping test server (a day passes in milliseconds) with the
  * accounts service, the ledger and the transfers table replaced by in-memory
  * fakes; tests assert on the recorded status calls, the ledger calls, the
@@ -25,8 +24,7 @@ import {
   transferStateQuery,
   transferWorkflowId,
 } from '../../workflows/definitions';
-import { reverseTransferWorkflow, transferWorkflowV2 } from '../../workflows';
-import { REVERSAL_REFUSAL_PATCH } from '../../workflows/transfer';
+import { reverseTransferWorkflow, transferWorkflow } from '../../workflows';
 import { account } from './support/fakes';
 import {
   APPROVAL_THRESHOLD_MINOR,
@@ -80,21 +78,6 @@ describe('transfer workflow: straight through', () => {
     expect(fakes.ledger.holds.get(holdIdFor(workflowId))?.status).toBe('captured');
     expect(await metricValue(fakes.registry, 'transfers_completed_total')).toBe(1);
     expect(await metricValue(fakes.registry, 'transfer_latency_seconds', { status: 'posted' })).toBe(1);
-  });
-
-  it('when a transfer runs as the legacy transferWorkflow type (started before V2), then it reserves, then captures, and is posted', async () => {
-    const fakes = newFakes();
-    const input = transferInput();
-    const workflowId = transferWorkflowId(input.transferId);
-
-    const result = await run(fakes, async (taskQueue) => (await startTransfer(env, taskQueue, input, { legacy: true })).result());
-
-    expect(result).toMatchObject({ status: 'posted', entryId: entryIdFor(workflowId), holdId: holdIdFor(workflowId) });
-    expect(fakes.ledger.calls.map((c) => [c.op, c.id])).toEqual([
-      ['reserveHold', holdIdFor(workflowId)],
-      ['captureHold', holdIdFor(workflowId)],
-    ]);
-    expect(fakes.transfers.statusesOf(input.transferId)).toEqual(['posted']);
   });
 
   it('when the amount is below the threshold, then the whole transfer takes one workflow task, two local steps and one search-attribute upsert', async () => {
@@ -371,7 +354,7 @@ describe('transfer workflow: cancel while pending', () => {
   const withStartSignal = (fakes: Fakes, input: ReturnType<typeof transferInput>, signal: typeof approveSignal) =>
     run(fakes, async (taskQueue) => {
       // Signal-with-start puts the signal in the very first workflow task, while the transfer is pending.
-      const handle = await env.client.workflow.signalWithStart(transferWorkflowV2, {
+      const handle = await env.client.workflow.signalWithStart(transferWorkflow, {
         taskQueue,
         workflowId: transferWorkflowId(input.transferId),
         args: [input],
@@ -493,16 +476,15 @@ describe('reverse transfer workflow', () => {
       args: [{ transferId }],
     });
 
-  it('when the ledger refuses the reversal, then the refusal is recorded on the claimed reversal behind its marker and the transfer stays posted', async () => {
+  it('when the ledger refuses the reversal, then the refusal is recorded on the claimed reversal and the transfer stays posted', async () => {
     const fakes = newFakes();
     const input = transferInput();
     fakes.ledger.refuse('reverseEntry', 'INSUFFICIENT_FUNDS');
 
-    const { result, history } = await run(fakes, async (taskQueue) => {
+    const result = await run(fakes, async (taskQueue) => {
       await (await startTransfer(env, taskQueue, input)).result();
       fakes.transfers.claimReversal(input.transferId);
-      const handle = await reverseOnce(taskQueue, input.transferId);
-      return { result: await handle.result(), history: await handle.fetchHistory() };
+      return (await reverseOnce(taskQueue, input.transferId)).result();
     });
 
     expect(result).toEqual({ status: 'refused', failureCode: 'INSUFFICIENT_FUNDS', failureMessage: 'fake ledger refuses reverseEntry: INSUFFICIENT_FUNDS' });
@@ -511,9 +493,6 @@ describe('reverse transfer workflow', () => {
     ]);
     expect(fakes.transfers.rows.get(input.transferId)).toMatchObject({ status: 'posted', reversalEntryId: null, reversal: { refusal: { code: 'INSUFFICIENT_FUNDS' } } });
     expect(fakes.transfers.statusesOf(input.transferId)).toEqual(['posted']);
-    const markers = (history.events ?? []).filter((e) => e.eventType === EventType.EVENT_TYPE_MARKER_RECORDED);
-    const patchIds = markers.map((e) => Buffer.from(e.markerRecordedEventAttributes?.details?.['patch-data']?.payloads?.[0]?.data ?? []).toString('utf8'));
-    expect(patchIds).toEqual([expect.stringContaining(`"${REVERSAL_REFUSAL_PATCH}"`)]);
   });
 
   it('when a refused reversal is claimed again after the cause was fixed, then reverse-<id> runs again and posts the reversal once', async () => {

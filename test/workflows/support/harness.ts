@@ -13,7 +13,6 @@ import { createLogger } from '../../../lib/logger';
 import {
   TRANSFER_SEARCH_ATTRIBUTE_KEYS,
   TRANSFER_WORKFLOW_ID_REUSE_POLICY,
-  transferStartSearchAttributes,
   transferWorkflowStartSearchAttributes,
   transferStateQuery,
   transferWorkflowId,
@@ -21,7 +20,7 @@ import {
   type TransferState,
   type TransferWorkflowInput,
 } from '../../../workflows/definitions';
-import { transferWorkflow, transferWorkflowV2 } from '../../../workflows';
+import { transferWorkflow } from '../../../workflows';
 import { createTimeSkippingEnv } from '../../support/temporal';
 import { account, FakeAccounts, FakeLedger, FakeTransfers } from './fakes';
 
@@ -99,17 +98,14 @@ export function transferInput(overrides: Partial<TransferWorkflowInput> = {}): T
   };
 }
 
-/**
- * Starts a transfer as the gateway does: `transferWorkflowV2` with its search
- * attributes; `legacy` starts `transferWorkflow` as gateways before it did.
- */
-export function startTransfer(env: TestWorkflowEnvironment, taskQueue: string, input: TransferWorkflowInput, { legacy = false } = {}) {
-  return env.client.workflow.start(legacy ? transferWorkflow : transferWorkflowV2, {
+/** Starts a transfer as the gateway does: with its search attributes. */
+export function startTransfer(env: TestWorkflowEnvironment, taskQueue: string, input: TransferWorkflowInput) {
+  return env.client.workflow.start(transferWorkflow, {
     taskQueue,
     workflowId: transferWorkflowId(input.transferId),
     workflowIdReusePolicy: TRANSFER_WORKFLOW_ID_REUSE_POLICY,
     args: [input],
-    typedSearchAttributes: legacy ? transferStartSearchAttributes(input.transferId) : transferWorkflowStartSearchAttributes(input),
+    typedSearchAttributes: transferWorkflowStartSearchAttributes(input),
   });
 }
 
