@@ -48,11 +48,13 @@ import {
   rejectUpdate,
   reverseTransferWorkflowId,
   transferWorkflowId,
+  isDecisionAllowedFrom,
+  type Decision,
   type DecisionInput,
   type InvalidStateDetails,
   type ReverseTransferInput,
   type TransferWorkflowInput,
-} from '../workflows/definitions';
+} from '../lib/workflow-contract';
 import { hiddenFrom, selfApprovalForbidden } from './authorize';
 import { finalizeIfWorkflowClosed } from './closed-workflows';
 import type { GatewayMetrics } from './metrics';
@@ -276,13 +278,6 @@ export async function getTransferOr404(deps: TransferDeps, id: string, owner: st
   return transfer;
 }
 
-export type Decision = 'approve' | 'reject' | 'cancel';
-
-const ALLOWED_FROM: Record<Decision, TransferStatus[]> = {
-  approve: ['awaiting_approval'],
-  reject: ['awaiting_approval'],
-  cancel: ['pending', 'awaiting_approval'],
-};
 const UPDATES = { approve: approveUpdate, reject: rejectUpdate, cancel: cancelUpdate };
 const SIGNALS = { approve: approveSignal, reject: rejectSignal, cancel: cancelSignal };
 /** Left of the wait cap for what follows an update not answered in time (the signal, one read). */
@@ -319,7 +314,7 @@ export async function decide(deps: TransferDeps, id: string, decision: Decision,
   const transfer = await getTransferOr404(deps, id, owner);
   if (decision !== 'cancel' && fourEyesApplies(transfer) && transfer.createdBy === principal.id) throw selfApprovalForbidden(id, decision, principal.id);
   if (endedWithoutOutcome(transfer)) return transfer;
-  if (!ALLOWED_FROM[decision].includes(transfer.status)) {
+  if (!isDecisionAllowedFrom(decision, transfer.status)) {
     // Not final, yet not allowed (approve a pending one): answered by the final state if its workflow is gone.
     const finalized = isTerminalStatus(transfer.status) ? null : await finalizeOrUnavailable(deps, id);
     if (finalized) return finalized;

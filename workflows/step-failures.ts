@@ -3,7 +3,7 @@
  * message recorded for it, and its one log line. Deterministic code.
  */
 import { ActivityFailure, ApplicationFailure, TemporalFailure, log } from '@temporalio/workflow';
-import { FailureTypes, type HoldCapturedDetails, type RefusalDetails } from './definitions';
+import { FailureTypes, type HoldCapturedDetails, type RefusalDetails } from '../lib/workflow-contract/transfer';
 
 /** A failure code for what is not a business refusal (a bug, a contract mismatch); the hold is released all the same. */
 export const INTERNAL_ERROR = 'INTERNAL_ERROR';

@@ -25,7 +25,7 @@
  */
 import { CancellationScope, ApplicationFailure, isCancellation, log, setHandler, setWorkflowOptions, upsertSearchAttributes } from '@temporalio/workflow';
 import { REJECTED_FAILURE_CODE } from '../lib/transfers/status';
-import { TransferStatusKey, transferStateQuery, type TransferState, type TransferStatus, type TransferWorkflowInput, type TransferWorkflowResult } from './definitions';
+import { TransferStatusKey, transferStateQuery, type TransferState, type TransferStatus, type TransferWorkflowInput, type TransferWorkflowResult } from '../lib/workflow-contract/transfer';
 import { Saga } from './saga';
 import { failureOf, logStepFailure, stepFailureCause } from './step-failures';
 import { transferSteps } from './steps';

@@ -1,6 +1,7 @@
 /** The transfer operations of the document (api/routes/transfers.ts). */
 import type { OpenAPIRegistry, ResponseConfig } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
+import { allowedFromText, type Decision } from '../../lib/workflow-contract/decisions';
 import { createTransferBody, idempotencyKey, listTransfersQuery, waitQuery } from '../schemas';
 import { EXAMPLE } from './examples';
 import { bodyProblems, emptyBodyProblems, invalidQuery, invalidState, keyReused, notFound, problemResponse, unavailable } from './responses';
@@ -144,7 +145,8 @@ export function registerTransferPaths(registry: OpenAPIRegistry, common: Common)
     },
   });
 
-  const decision = (action: 'approve' | 'reject' | 'cancel', summary: string, effect: string, allowed: string, example: object) =>
+  // The statuses each decision is allowed from come from the contract's one table, as the gateway and the workflow read them.
+  const decision = (action: Decision, summary: string, effect: string, example: object, allowed = allowedFromText(action)) =>
     registry.registerPath({
       method: 'post',
       path: `/v1/transfers/{id}/${action}`,
@@ -163,15 +165,14 @@ export function registerTransferPaths(registry: OpenAPIRegistry, common: Common)
         503: unavailable('the decision could not be delivered to the workflow (Temporal), or the database'),
       },
     });
-  decision('approve', 'Approve a transfer awaiting approval', 'Posts a transfer in `awaiting_approval`: it answers `posted` (or `failed` with its code), `decidedBy` naming the approver.', 'only awaiting_approval', approved);
+  decision('approve', 'Approve a transfer awaiting approval', 'Posts a transfer in `awaiting_approval`: it answers `posted` (or `failed` with its code), `decidedBy` naming the approver.', approved);
   decision(
     'reject',
     'Reject a transfer awaiting approval',
     'Releases the funds of a transfer in `awaiting_approval`: it ends `cancelled` with failureCode `REJECTED` (a cancel leaves failureCode null).',
-    'only awaiting_approval',
     transfer({ status: 'cancelled', entryId: null, amount: '2500000', failureCode: 'REJECTED', failureMessage: 'rejected by an approver', decidedBy: 'bob' }),
   );
-  decision('cancel', 'Cancel a transfer', 'Cancels a `pending` or `awaiting_approval` transfer and releases its funds: it ends `cancelled` with failureCode null.', 'pending or awaiting_approval', transfer({ status: 'cancelled', entryId: null, decidedBy: 'alice' }));
+  decision('cancel', 'Cancel a transfer', 'Cancels a `pending` or `awaiting_approval` transfer and releases its funds: it ends `cancelled` with failureCode null.', transfer({ status: 'cancelled', entryId: null, decidedBy: 'alice' }));
 
   registry.registerPath({
     method: 'post',

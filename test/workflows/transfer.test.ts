@@ -23,7 +23,7 @@ import {
   reverseTransferWorkflowId,
   transferStateQuery,
   transferWorkflowId,
-} from '../../workflows/definitions';
+} from '../../lib/workflow-contract';
 import { reverseTransferWorkflow, transferWorkflow } from '../../workflows';
 import { account } from './support/fakes';
 import {
