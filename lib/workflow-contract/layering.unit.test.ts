@@ -68,7 +68,7 @@ function tsFiles(folder: string): string[] {
   });
 }
 
-const topFolder = (file: string) => path.relative(ROOT, file).split(path.sep)[0];
+const topFolder = (file: string) => path.relative(ROOT, file).split(path.sep)[0] ?? '';
 const relative = (file: string) => path.relative(ROOT, file);
 
 /** "file:line -> target" for each value import of `files` that lands in one of `forbidden` (top-level folders). */
