@@ -18,6 +18,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { LedgerApi } from '../lib/clients';
 import { AppError, conflict, notFound, unavailable } from '../lib/errors';
+import { amountMinorOf } from '../lib/money';
 import { requestHash } from '../lib/request-hash';
 import {
   isTerminalStatus,
@@ -101,7 +102,7 @@ export async function createTransfer(
     principal,
     idempotencyKey,
     requestHash: requestHash(normalized),
-    transfer: { ...normalized, id, amountMinor: BigInt(body.amount), traceId, createdBy: principal },
+    transfer: { ...normalized, id, amountMinor: amountMinorOf(body.amount, 'amount'), traceId, createdBy: principal },
   });
   if (!result.created && !result.requestHashMatches) {
     throw idempotencyKeyReused('This Idempotency-Key was used with a different request body.');

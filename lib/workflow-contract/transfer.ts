@@ -14,6 +14,7 @@
  */
 import { defineSearchAttributeKey, SearchAttributeType, type SearchAttributePair } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import { amountMinorOf } from '../money';
 import type { TransferStatus } from '../transfers/status';
 import type { Decision } from './decisions';
 
@@ -195,7 +196,7 @@ export function transferSearchAttributes(input: Pick<TransferWorkflowInput, 'fro
     { key: ToAccountIdKey, value: input.toAccountId },
   ];
   // Validated already, by the gateway.
-  if (BigInt(input.amountMinor) <= BigInt(Number.MAX_SAFE_INTEGER)) {
+  if (amountMinorOf(input.amountMinor, 'amountMinor') <= BigInt(Number.MAX_SAFE_INTEGER)) {
     pairs.push({ key: AmountMinorKey, value: Number(input.amountMinor) });
   }
   return pairs;
