@@ -25,7 +25,7 @@
  */
 import { CancellationScope, ApplicationFailure, isCancellation, log, setHandler, setWorkflowOptions, upsertSearchAttributes } from '@temporalio/workflow';
 import { parseAmountMinor } from '../lib/money';
-import { REJECTED_FAILURE_CODE } from '../lib/transfers/status';
+import { REJECTED_FAILURE_CODE } from '../lib/transfers/refusal-codes';
 import { TransferStatusKey, transferStateQuery, type TransferState, type TransferStatus, type TransferWorkflowInput, type TransferWorkflowResult } from '../lib/workflow-contract/transfer';
 import { Saga } from './saga';
 import { failureOf, logStepFailure, stepFailureCause } from './step-failures';

@@ -26,32 +26,3 @@ export function canMoveStatus(from: TransferStatus, to: TransferStatus): boolean
   if (from === 'posted') return to === 'reversed';
   return false;
 }
-
-/** The failure code of a rejected transfer (status `cancelled`), so a rejection is told apart from a cancel. */
-export const REJECTED_FAILURE_CODE = 'REJECTED';
-
-/**
- * The failure code of a transfer whose workflow closed without recording an
- * outcome (terminated or timed out in the Temporal UI or CLI): the gateway
- * records it `failed` and releases its hold (api/closed-workflows.ts).
- */
-export const WORKFLOW_TERMINATED_FAILURE_CODE = 'WORKFLOW_TERMINATED';
-
-/**
- * Failure codes a transfer may end with. The first four are the public
- * contract's, and so is WORKFLOW_TERMINATED; the ledger may also refuse a
- * capture (HOLD_NOT_RESERVED when the hold expired); INTERNAL_ERROR marks a
- * transfer that a bug or a contract mismatch between services stopped (its
- * hold is released all the same); REJECTED goes with `cancelled`, not `failed`.
- */
-export const TRANSFER_FAILURE_CODES = [
-  'ACCOUNT_NOT_FOUND',
-  'ACCOUNT_FROZEN',
-  'CURRENCY_MISMATCH',
-  'INSUFFICIENT_FUNDS',
-  'HOLD_NOT_RESERVED',
-  'INTERNAL_ERROR',
-  WORKFLOW_TERMINATED_FAILURE_CODE,
-  REJECTED_FAILURE_CODE,
-] as const;
-export type TransferFailureCode = (typeof TRANSFER_FAILURE_CODES)[number] | (string & {});
