@@ -1,8 +1,9 @@
 /**
  * The statuses of a transfer and the moves between them. Pure code with no
  * imports: the workflow bundle, the activities, the store and the gateway all
- * share it. The store's UPDATE mirrors `canMoveStatus` in SQL, so the database
- * enforces the rule even when two writers race.
+ * share it. The store's UPDATE guards on STATUS_MOVES (the same rule as a list
+ * of pairs), so the database enforces it even when two writers race
+ * (lib/transfers/status-moves.test.ts checks every pair).
  */
 
 export const TRANSFER_STATUSES = ['pending', 'awaiting_approval', 'posted', 'failed', 'cancelled', 'expired', 'reversed'] as const;
@@ -26,3 +27,8 @@ export function canMoveStatus(from: TransferStatus, to: TransferStatus): boolean
   if (from === 'posted') return to === 'reversed';
   return false;
 }
+
+/** Every move canMoveStatus allows, as (from, to) pairs: the store's SQL guard is built from it. */
+export const STATUS_MOVES: readonly (readonly [TransferStatus, TransferStatus])[] = TRANSFER_STATUSES.flatMap((from) =>
+  TRANSFER_STATUSES.filter((to) => canMoveStatus(from, to)).map((to) => [from, to] as const),
+);
