@@ -18,7 +18,7 @@ import { LedgerRefusalError, type LedgerApi } from '../lib/clients';
 import { releaseTransferHold } from '../lib/transfers/hold-release';
 import { isTerminalStatus, type TransferStatus } from '../lib/transfers/status';
 import type { TransferRecord, TransferStore } from '../lib/transfers/store';
-import { FailureTypes, transferWorkflowId, type HoldCapturedDetails, type RefusalDetails } from '../workflows/definitions';
+import { FailureTypes, transferWorkflowId, type HoldCapturedDetails, type RefusalDetails } from '../lib/workflow-contract';
 import { entryIdFor, holdIdFor, reversalEntryIdFor } from './ids';
 import { createTransferMetrics, type TransferMetrics } from './metrics';
 

@@ -7,7 +7,7 @@
  */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { WORKFLOW_NOT_FOUND, type WorkflowState } from '../lib/reconciliation/saga-mismatches';
-import { transferWorkflowId } from '../workflows/definitions';
+import { transferWorkflowId } from '../lib/workflow-contract';
 import type { TransferWorkflowsApi } from './reconciliation-saga-checks';
 
 const DESCRIBES_AT_ONCE = 8;

@@ -19,9 +19,10 @@ import type { Logger } from 'pino';
 import { holdIdFor } from '../activities/ids';
 import type { LedgerApi } from '../lib/clients';
 import { releaseTransferHold } from '../lib/transfers/hold-release';
-import { isTerminalStatus, WORKFLOW_TERMINATED_FAILURE_CODE } from '../lib/transfers/status';
+import { WORKFLOW_TERMINATED_FAILURE_CODE } from '../lib/transfers/refusal-codes';
+import { isTerminalStatus } from '../lib/transfers/status';
 import type { StatusUpdate, TransferRecord, TransferStore } from '../lib/transfers/store';
-import { transferWorkflowId } from '../workflows/definitions';
+import { transferWorkflowId } from '../lib/workflow-contract';
 
 /** How a workflow can close without running to its end, as the Temporal client names them. */
 export const CLOSED_WITHOUT_OUTCOME = ['TERMINATED', 'TIMED_OUT', 'FAILED', 'CANCELLED'] as const;

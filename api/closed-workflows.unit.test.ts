@@ -12,7 +12,7 @@ import { WorkflowNotFoundError } from '@temporalio/common';
 import type { Client } from '@temporalio/client';
 import { holdIdFor } from '../activities/ids';
 import { createLogger } from '../lib/logger';
-import { transferWorkflowId } from '../workflows/definitions';
+import { transferWorkflowId } from '../lib/workflow-contract';
 import { FROM_ACCOUNT_ID, TO_ACCOUNT_ID, newFakes, type Fakes } from '../test/workflows/support/harness';
 import { finalizeIfWorkflowClosed } from './closed-workflows';
 

@@ -22,7 +22,7 @@ import {
   type ReportRecord,
   type ReportWithMismatches,
 } from '../lib/reconciliation';
-import { RECONCILIATION_WORKFLOW_TYPE, reconciliationWorkflowId, type ReconciliationInput } from '../workflows/reconciliation-definitions';
+import { RECONCILIATION_WORKFLOW_TYPE, reconciliationWorkflowId, type ReconciliationInput } from '../lib/workflow-contract';
 
 export interface ReconciliationDeps {
   reconciliations: ReconciliationStore;

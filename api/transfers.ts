@@ -18,6 +18,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { LedgerApi } from '../lib/clients';
 import { AppError, conflict, notFound, unavailable } from '../lib/errors';
+import { amountMinorOf } from '../lib/money';
 import { requestHash } from '../lib/request-hash';
 import {
   isTerminalStatus,
@@ -48,11 +49,13 @@ import {
   rejectUpdate,
   reverseTransferWorkflowId,
   transferWorkflowId,
+  isDecisionAllowedFrom,
+  type Decision,
   type DecisionInput,
   type InvalidStateDetails,
   type ReverseTransferInput,
   type TransferWorkflowInput,
-} from '../workflows/definitions';
+} from '../lib/workflow-contract';
 import { hiddenFrom, selfApprovalForbidden } from './authorize';
 import { finalizeIfWorkflowClosed } from './closed-workflows';
 import type { GatewayMetrics } from './metrics';
@@ -99,7 +102,7 @@ export async function createTransfer(
     principal,
     idempotencyKey,
     requestHash: requestHash(normalized),
-    transfer: { ...normalized, id, amountMinor: BigInt(body.amount), traceId, createdBy: principal },
+    transfer: { ...normalized, id, amountMinor: amountMinorOf(body.amount, 'amount'), traceId, createdBy: principal },
   });
   if (!result.created && !result.requestHashMatches) {
     throw idempotencyKeyReused('This Idempotency-Key was used with a different request body.');
@@ -276,13 +279,6 @@ export async function getTransferOr404(deps: TransferDeps, id: string, owner: st
   return transfer;
 }
 
-export type Decision = 'approve' | 'reject' | 'cancel';
-
-const ALLOWED_FROM: Record<Decision, TransferStatus[]> = {
-  approve: ['awaiting_approval'],
-  reject: ['awaiting_approval'],
-  cancel: ['pending', 'awaiting_approval'],
-};
 const UPDATES = { approve: approveUpdate, reject: rejectUpdate, cancel: cancelUpdate };
 const SIGNALS = { approve: approveSignal, reject: rejectSignal, cancel: cancelSignal };
 /** Left of the wait cap for what follows an update not answered in time (the signal, one read). */
@@ -319,7 +315,7 @@ export async function decide(deps: TransferDeps, id: string, decision: Decision,
   const transfer = await getTransferOr404(deps, id, owner);
   if (decision !== 'cancel' && fourEyesApplies(transfer) && transfer.createdBy === principal.id) throw selfApprovalForbidden(id, decision, principal.id);
   if (endedWithoutOutcome(transfer)) return transfer;
-  if (!ALLOWED_FROM[decision].includes(transfer.status)) {
+  if (!isDecisionAllowedFrom(decision, transfer.status)) {
     // Not final, yet not allowed (approve a pending one): answered by the final state if its workflow is gone.
     const finalized = isTerminalStatus(transfer.status) ? null : await finalizeOrUnavailable(deps, id);
     if (finalized) return finalized;

@@ -17,7 +17,7 @@
  * the reversal or records the ledger's refusal.
  */
 import type { Pool } from 'pg';
-import { TRANSFER_WORKFLOW_TYPE } from '../workflows/definitions';
+import { TRANSFER_WORKFLOW_TYPE } from '../lib/workflow-contract';
 import { finalizeIfWorkflowClosed, type FinalizeDeps } from './closed-workflows';
 
 const BATCH_SIZE_MAX = 100;

@@ -58,7 +58,7 @@ import { Client as TemporalClient, Connection } from '@temporalio/client';
 import { Client } from 'pg';
 import { databaseUrl } from '../lib/config';
 import { workerTuning } from '../workers/tuning';
-import { RECONCILIATION_SCHEDULE_ID } from '../workflows/reconciliation-definitions';
+import { RECONCILIATION_SCHEDULE_ID } from '../lib/workflow-contract';
 import { startApps, startSink, stopApps, refuseRunningApps } from './e2e/app-stack';
 import { runCeiling } from './e2e/ceiling';
 import { findTemporalMetricsPort, type ProbeContext } from './e2e/probe';

@@ -1,7 +1,7 @@
 /**
  * deploy/search-attributes.txt, the one list of the transfer workflows'
  * custom search attributes that deploy/stack, compose's temporal-namespace job
- * and (through a test) workflows/definitions.ts share.
+ * and (through a test) lib/workflow-contract/transfer.ts share.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';

@@ -9,6 +9,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { AMOUNT_MINOR_MAX, amountMinorOf, parseAmountMinor } from './money';
 import { parseCallerTokens, checkToken, type CallerToken } from './service-auth/tokens';
 import { INTERNAL_SERVICES, readCredentialDirectory, type InternalService } from './service-auth/topology';
 
@@ -210,7 +211,7 @@ export const configSchema = z.object({
   }),
   APPROVAL_THRESHOLD_MINOR: z
     .string()
-    .regex(/^(0|[1-9][0-9]{0,18})$/, 'must be decimal digits')
+    .refine((value) => parseAmountMinor(value, { allowZero: true }).ok, `must be decimal digits, 0 to ${AMOUNT_MINOR_MAX}`)
     .default('1000000')
     .register(CONFIG_DOCS, { readBy: ['gateway'], meaning: 'Transfers at or above this amount (minor units) wait for approval.' }),
   APPROVAL_TIMEOUT: duration.default('24h').register(CONFIG_DOCS, {
@@ -370,7 +371,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ledgerUrl: `http://${c.LEDGER_HOST}:${c.LEDGER_PORT}`,
     readModelUrl: `http://${c.READ_MODEL_HOST}:${c.READ_MODEL_PORT}`,
     prometheusUrl: `http://${c.PROMETHEUS_HOST}:${c.PROMETHEUS_PORT}`,
-    approvalThresholdMinor: BigInt(c.APPROVAL_THRESHOLD_MINOR),
+    approvalThresholdMinor: amountMinorOf(c.APPROVAL_THRESHOLD_MINOR, 'APPROVAL_THRESHOLD_MINOR', { allowZero: true }),
     approvalTimeoutMs: parseDurationMs(c.APPROVAL_TIMEOUT),
     holdExpiryMarginMs: parseDurationMs(c.HOLD_EXPIRY_MARGIN),
     workflowSweepIntervalMs: parseDurationMs(c.WORKFLOW_SWEEP_INTERVAL),

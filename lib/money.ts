@@ -1,6 +1,9 @@
 /**
  * Money is an integer count of a currency's minor units, a `bigint` from the
- * JSON string to the SQL column. Never a JS number, never a float.
+ * JSON string to the SQL column. Never a JS number, never a float. The one
+ * parser of amounts (the gateway, the services, the configuration and the
+ * transfer workflow use it), so pure code with no imports: the workflow bundle
+ * includes it.
  */
 
 /** The largest amount the API accepts: the signed 64-bit maximum. */
@@ -48,6 +51,17 @@ export function parseAmountMinor(value: unknown, { allowZero = false } = {}): Am
     return { ok: false, reason: `must be at most ${AMOUNT_MINOR_MAX}` };
   }
   return { ok: true, amountMinor: BigInt(value) };
+}
+
+/**
+ * The amount of a value validated already (a request body past its schema, a
+ * workflow input the gateway built): the same rule as parseAmountMinor, and a
+ * RangeError naming `field` when the value breaks it, a programmer error.
+ */
+export function amountMinorOf(value: unknown, field: string, { allowZero = false } = {}): bigint {
+  const parsed = parseAmountMinor(value, { allowZero });
+  if (!parsed.ok) throw new RangeError(`${field} ${parsed.reason}: ${JSON.stringify(value)}`);
+  return parsed.amountMinor;
 }
 
 /** The API's string form of a signed amount: "1050", "-250". */

@@ -6,7 +6,7 @@
  * too many digits) are refused, whatever else surrounds them.
  */
 import fc from 'fast-check';
-import { AMOUNT_MINOR_MAX, formatAmountMinor, parseAmountMinor } from './money';
+import { AMOUNT_MINOR_MAX, amountMinorOf, formatAmountMinor, parseAmountMinor } from './money';
 
 const validAmount = fc.bigInt({ min: 1n, max: AMOUNT_MINOR_MAX });
 
@@ -50,4 +50,14 @@ it('when an amount is past 2^63−1 or has other scripts\' digits, then it is re
   expect(parseAmountMinor('0').ok).toBe(false);
   expect(parseAmountMinor('0', { allowZero: true })).toEqual({ ok: true, amountMinor: 0n });
   expect(parseAmountMinor('9223372036854775807')).toEqual({ ok: true, amountMinor: AMOUNT_MINOR_MAX });
+});
+
+it('when a validated amount is read with amountMinorOf, then it is the same rule: 1 to 2^63−1, 0 only where allowed, and a RangeError naming the field otherwise', () => {
+  expect(amountMinorOf('1', 'amount')).toBe(1n);
+  expect(amountMinorOf('9223372036854775807', 'amount')).toBe(AMOUNT_MINOR_MAX);
+  expect(amountMinorOf('0', 'threshold', { allowZero: true })).toBe(0n);
+  expect(() => amountMinorOf('0', 'amount')).toThrow(new RangeError('amount must be greater than zero: "0"'));
+  expect(() => amountMinorOf('9223372036854775808', 'amount')).toThrow(RangeError);
+  expect(() => amountMinorOf('9223372036854775808', 'threshold', { allowZero: true })).toThrow(RangeError);
+  expect(() => amountMinorOf(' 12', 'amount')).toThrow(RangeError);
 });

@@ -12,7 +12,7 @@ import {
   IDEMPOTENCY_PURGE_SCHEDULE_ID,
   IDEMPOTENCY_PURGE_WORKFLOW_TYPE,
   SCHEDULED_IDEMPOTENCY_PURGE_WORKFLOW_ID,
-} from '../workflows/idempotency-purge-definitions';
+} from '../lib/workflow-contract';
 import { ensureSchedule } from './schedule';
 
 export interface IdempotencyPurgeScheduleOptions {

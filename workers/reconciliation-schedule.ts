@@ -10,7 +10,7 @@ import {
   RECONCILIATION_SCHEDULE_ID,
   RECONCILIATION_WORKFLOW_TYPE,
   SCHEDULED_RECONCILIATION_WORKFLOW_ID,
-} from '../workflows/reconciliation-definitions';
+} from '../lib/workflow-contract';
 import { ensureSchedule } from './schedule';
 
 export interface ReconciliationScheduleOptions {

@@ -11,7 +11,7 @@
 import { proxyActivities, setWorkflowOptions } from '@temporalio/workflow';
 import type { IdempotencyPurgeActivities } from '../activities/idempotency-purge';
 import type { PurgeCounts } from '../lib/transfers/idempotency-purge';
-import type { IdempotencyPurgeInput } from './idempotency-purge-definitions';
+import type { IdempotencyPurgeInput } from '../lib/workflow-contract/idempotency-purge';
 
 const { purgeIdempotencyKeys } = proxyActivities<IdempotencyPurgeActivities>({
   startToCloseTimeout: '30 minutes',

@@ -37,8 +37,8 @@ import {
 import type { ReconciliationActivities } from '../activities/reconciliation';
 import { emptyCounts, MISMATCHES_RECORDED_PER_CHECK_MAX, RECONCILIATION_CHECKS, withAllChecks, type ReconciliationCheck } from '../lib/reconciliation/report';
 import { required } from '../lib/required';
-import { NON_RETRYABLE_ERROR_TYPES } from './definitions';
-import type { ReconciliationInput, ReconciliationProgress, ReconciliationResult } from './reconciliation-definitions';
+import { NON_RETRYABLE_ERROR_TYPES } from '../lib/workflow-contract/transfer';
+import type { ReconciliationInput, ReconciliationProgress, ReconciliationResult } from '../lib/workflow-contract/reconciliation';
 
 /**
  * Transport failures and 5xx are retried with backoff and no attempt limit: a

@@ -4,12 +4,12 @@
  * Posts the reversing entry, then records `reversed`; a reversal the ledger
  * refuses (INSUFFICIENT_FUNDS: the destination no longer holds the money) is
  * recorded as refused, the transfer staying `posted`. Started by the gateway
- * under id `reverse-<transferId>` (definitions.ts says why a workflow of its
+ * under id `reverse-<transferId>` (lib/workflow-contract/transfer.ts says why a workflow of its
  * own). PINNED, as the transfer workflow: a run finishes on the build that
  * started it.
  */
 import { log, setWorkflowOptions, upsertSearchAttributes } from '@temporalio/workflow';
-import { TransferStatusKey, type ReverseTransferInput, type ReverseTransferResult } from './definitions';
+import { TransferStatusKey, type ReverseTransferInput, type ReverseTransferResult } from '../lib/workflow-contract/transfer';
 import { failureOf, stepFailureCause } from './step-failures';
 import { reversalSteps } from './steps';
 

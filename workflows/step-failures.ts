@@ -3,10 +3,9 @@
  * message recorded for it, and its one log line. Deterministic code.
  */
 import { ActivityFailure, ApplicationFailure, TemporalFailure, log } from '@temporalio/workflow';
-import { FailureTypes, type HoldCapturedDetails, type RefusalDetails } from './definitions';
+import { INTERNAL_ERROR_FAILURE_CODE } from '../lib/transfers/refusal-codes';
+import { FailureTypes, type HoldCapturedDetails, type RefusalDetails } from '../lib/workflow-contract/transfer';
 
-/** A failure code for what is not a business refusal (a bug, a contract mismatch); the hold is released all the same. */
-export const INTERNAL_ERROR = 'INTERNAL_ERROR';
 
 export interface StepFailure {
   failureCode: string;
@@ -51,7 +50,7 @@ function isRefusal(cause: Error): cause is ApplicationFailure {
 export function failureOf(cause: Error): StepFailure {
   if (isRefusal(cause)) {
     const details = cause.details?.[0] as RefusalDetails | undefined;
-    return { failureCode: details?.code ?? INTERNAL_ERROR, failureMessage: cause.message };
+    return { failureCode: details?.code ?? INTERNAL_ERROR_FAILURE_CODE, failureMessage: cause.message };
   }
-  return { failureCode: INTERNAL_ERROR, failureMessage: cause.message };
+  return { failureCode: INTERNAL_ERROR_FAILURE_CODE, failureMessage: cause.message };
 }

@@ -4,7 +4,7 @@
  */
 import { proxyActivities, proxyLocalActivities, type ActivityOptions, type LocalActivityOptions, type RetryPolicy } from '@temporalio/workflow';
 import type { TransferActivities } from '../activities';
-import { NON_RETRYABLE_ERROR_TYPES } from './definitions';
+import { NON_RETRYABLE_ERROR_TYPES } from '../lib/workflow-contract/transfer';
 
 /**
  * Transport failures and 5xx are retried with backoff and no attempt limit: a

@@ -3,7 +3,7 @@
  * which one was taken and by whom, and the handlers that take them.
  * Deterministic code.
  *
- * Decisions come as Workflow Updates (definitions.ts): the validator refuses
+ * Decisions come as Workflow Updates (lib/workflow-contract/transfer.ts): the validator refuses
  * what the transfer's state does not allow, and the handler answers with the
  * state the decision led to once it is recorded. The same decisions come as
  * signals too: the gateway's fallback when an update is not answered in time
@@ -33,10 +33,9 @@ import {
   type InvalidStateDetails,
   type TransferState,
   type TransferWorkflowInput,
-} from './definitions';
+} from '../lib/workflow-contract/transfer';
+import { DECISION_PAST_TENSE, DECISIONS, isDecisionAllowedFrom, type Decision } from '../lib/workflow-contract/decisions';
 
-export type Decision = 'approve' | 'reject' | 'cancel';
-const PAST_TENSE: Record<Decision, string> = { approve: 'approved', reject: 'rejected', cancel: 'cancelled' };
 
 /** What the decisions need to know of the transfer they decide. */
 export interface DecisionSubject {
@@ -63,11 +62,10 @@ export class TransferDecisions {
 
   /** Sets the signal and update handlers (a signal buffered before is handled at once). */
   listen(): void {
-    const names: Decision[] = ['approve', 'reject', 'cancel'];
     const signals = { approve: approveSignal, reject: rejectSignal, cancel: cancelSignal };
     const updates = { approve: approveUpdate, reject: rejectUpdate, cancel: cancelUpdate };
-    for (const name of names) setHandler(signals[name], (by) => this.onSignal(name, by));
-    for (const name of names) setHandler(updates[name], (by) => this.onUpdate(name, by), { validator: (by) => this.validate(name, by) });
+    for (const name of DECISIONS) setHandler(signals[name], (by) => this.onSignal(name, by));
+    for (const name of DECISIONS) setHandler(updates[name], (by) => this.onUpdate(name, by), { validator: (by) => this.validate(name, by) });
   }
 
   /** No decision changes the outcome from here on. */
@@ -86,27 +84,20 @@ export class TransferDecisions {
   }
 
   /**
-   * Whether an approve or reject may be taken now. The transfers table can
+   * Whether `wanted` may be taken now: the contract's table
+   * (DECISION_ALLOWED_FROM), and one more case. The transfers table can
    * show `awaiting_approval` before this run of the workflow reaches it: a
    * local activity recorded it in a workflow task whose completion was lost
    * (a timeout, a restart), and the retried task delivers the decision the
    * gateway relayed meanwhile first of all, while this run is still pending.
-   * The gateway relays a decision only when the table allowed it, so one that
-   * arrives while a transfer that will need approval is still pending is kept,
-   * and acted on once it awaits approval.
+   * The gateway relays a decision only when the table allowed it, so an
+   * approve or reject that arrives while a transfer that will need approval
+   * is still pending is kept, and acted on once it awaits approval.
    */
-  private approvable(): boolean {
-    const { status } = this.transfer.state;
-    return status === 'awaiting_approval' || (status === 'pending' && this.transfer.needsApproval);
-  }
-
-  private cancellable(): boolean {
-    const { status } = this.transfer.state;
-    return status === 'pending' || status === 'awaiting_approval';
-  }
-
   private fits(wanted: Decision): boolean {
-    return wanted === 'cancel' ? this.cancellable() : this.approvable();
+    const { status } = this.transfer.state;
+    if (isDecisionAllowedFrom(wanted, status)) return true;
+    return wanted !== 'cancel' && status === 'pending' && this.transfer.needsApproval;
   }
 
   /** Four-eyes: why `by` may not take `wanted`, or null when it may (a cancel, or a run without four-eyes, always may). */
@@ -150,7 +141,7 @@ export class TransferDecisions {
     if (this.taken === wanted) return;
     if (this.taken === null && this.open && this.fits(wanted)) return;
     const { status } = this.transfer.state;
-    const reason = this.taken !== null ? `it was ${PAST_TENSE[this.taken]} already` : this.open ? `it is ${status}` : 'its outcome is being settled';
+    const reason = this.taken !== null ? `it was ${DECISION_PAST_TENSE[this.taken]} already` : this.open ? `it is ${status}` : 'its outcome is being settled';
     const details: InvalidStateDetails = { status, decided: this.taken, reason };
     throw ApplicationFailure.create({ type: INVALID_STATE_FAILURE_TYPE, message: `cannot ${wanted} the transfer: ${reason}`, nonRetryable: true, details: [details] });
   }

@@ -24,8 +24,9 @@
  * this build.
  */
 import { CancellationScope, ApplicationFailure, isCancellation, log, setHandler, setWorkflowOptions, upsertSearchAttributes } from '@temporalio/workflow';
-import { REJECTED_FAILURE_CODE } from '../lib/transfers/status';
-import { TransferStatusKey, transferStateQuery, type TransferState, type TransferStatus, type TransferWorkflowInput, type TransferWorkflowResult } from './definitions';
+import { parseAmountMinor } from '../lib/money';
+import { REJECTED_FAILURE_CODE } from '../lib/transfers/refusal-codes';
+import { TransferStatusKey, transferStateQuery, type TransferState, type TransferStatus, type TransferWorkflowInput, type TransferWorkflowResult } from '../lib/workflow-contract/transfer';
 import { Saga } from './saga';
 import { failureOf, logStepFailure, stepFailureCause } from './step-failures';
 import { transferSteps } from './steps';
@@ -56,7 +57,7 @@ class Transfer implements DecisionSubject {
   private readonly saga = new Saga();
 
   constructor(readonly input: TransferWorkflowInput) {
-    this.needsApproval = parseMinor(input.amountMinor, 'amountMinor') >= parseMinor(input.approvalThresholdMinor, 'approvalThresholdMinor');
+    this.needsApproval = parseMinor(input.amountMinor, 'amountMinor') >= parseMinor(input.approvalThresholdMinor, 'approvalThresholdMinor', { allowZero: true });
   }
 
   /** Runs the steps and records where they left the transfer. */
@@ -166,8 +167,13 @@ class Transfer implements DecisionSubject {
   }
 }
 
-/** The gateway validated these; a bad one is a programmer error and fails the workflow, not the task (no endless retry). */
-function parseMinor(value: string, field: string): bigint {
-  if (!/^(0|[1-9][0-9]{0,18})$/.test(value)) throw ApplicationFailure.nonRetryable(`${field} is not a count of minor units: ${value}`, 'InvalidInput');
-  return BigInt(value);
+/**
+ * lib/money's rule (an amount is 1 to 2^63−1, a threshold may be 0). The
+ * gateway validated both; a bad one is a programmer error and fails the
+ * workflow, not the task (no endless retry).
+ */
+function parseMinor(value: string, field: string, { allowZero = false } = {}): bigint {
+  const parsed = parseAmountMinor(value, { allowZero });
+  if (!parsed.ok) throw ApplicationFailure.nonRetryable(`${field} is not a count of minor units (${parsed.reason}): ${value}`, 'InvalidInput');
+  return parsed.amountMinor;
 }

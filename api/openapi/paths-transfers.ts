@@ -1,6 +1,8 @@
 /** The transfer operations of the document (api/routes/transfers.ts). */
 import type { OpenAPIRegistry, ResponseConfig } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
+import { RESERVE_REFUSAL_CODES } from '../../lib/transfers/refusal-codes';
+import { allowedFromText, type Decision } from '../../lib/workflow-contract/decisions';
 import { createTransferBody, idempotencyKey, listTransfersQuery, waitQuery } from '../schemas';
 import { EXAMPLE } from './examples';
 import { bodyProblems, emptyBodyProblems, invalidQuery, invalidState, keyReused, notFound, problemResponse, unavailable } from './responses';
@@ -79,7 +81,7 @@ export function registerTransferPaths(registry: OpenAPIRegistry, common: Common)
     description: [
       'Creates a transfer and runs it as a durable Temporal workflow (`transfer-<id>`).',
       'Shape errors (a missing field, an amount that is not a positive integer string, zero, an unknown currency, the same account on both sides, oversized metadata) are a 400 and create nothing.',
-      'Business failures are not 4xx: the transfer is created and ends `failed` with a `failureCode` (ACCOUNT_NOT_FOUND, ACCOUNT_FROZEN, CURRENCY_MISMATCH, INSUFFICIENT_FUNDS). A transfer whose workflow ends without an outcome (terminated or timed out by an operator in the Temporal UI or CLI) ends `failed` with failureCode WORKFLOW_TERMINATED within a minute, its reserved funds released.',
+      'Business failures are not 4xx: the transfer is created and ends `failed` with a `failureCode` (' + RESERVE_REFUSAL_CODES.join(', ') + '). A transfer whose workflow ends without an outcome (terminated or timed out by an operator in the Temporal UI or CLI) ends `failed` with failureCode WORKFLOW_TERMINATED within a minute, its reserved funds released.',
       '**Approval:** an amount at or above the approval threshold (`APPROVAL_THRESHOLD_MINOR`, default 1000000 minor units) reserves the funds and waits in `awaiting_approval` for approve, reject or cancel; without a decision within `APPROVAL_TIMEOUT` (default 24 h) it ends `expired`.',
       '**Idempotency:** `Idempotency-Key` is required, and is the caller\'s own: keys are scoped to the principal (the API key\'s client), so another client sending the same key creates its own transfer and never sees this one. The same key with the same body answers the same transfer (200, `Idempotent-Replayed: true`) for the retention, `IDEMPOTENCY_RETENTION` (default 7 days, never under 24 hours); concurrent requests with one key never create two transfers; the same key with another body is a 422. After the retention the key is purged (the transfer stays) and the same key creates a new transfer.',
       '**`?wait=true`:** the answer waits until the status is no longer `pending`, at most 10 s; when the cap is reached it answers the transfer as it then stands (still `pending`, same status code) and the client follows `Location`.',
@@ -144,7 +146,8 @@ export function registerTransferPaths(registry: OpenAPIRegistry, common: Common)
     },
   });
 
-  const decision = (action: 'approve' | 'reject' | 'cancel', summary: string, effect: string, allowed: string, example: object) =>
+  // The statuses each decision is allowed from come from the contract's one table, as the gateway and the workflow read them.
+  const decision = (action: Decision, summary: string, effect: string, example: object, allowed = allowedFromText(action)) =>
     registry.registerPath({
       method: 'post',
       path: `/v1/transfers/{id}/${action}`,
@@ -163,15 +166,14 @@ export function registerTransferPaths(registry: OpenAPIRegistry, common: Common)
         503: unavailable('the decision could not be delivered to the workflow (Temporal), or the database'),
       },
     });
-  decision('approve', 'Approve a transfer awaiting approval', 'Posts a transfer in `awaiting_approval`: it answers `posted` (or `failed` with its code), `decidedBy` naming the approver.', 'only awaiting_approval', approved);
+  decision('approve', 'Approve a transfer awaiting approval', 'Posts a transfer in `awaiting_approval`: it answers `posted` (or `failed` with its code), `decidedBy` naming the approver.', approved);
   decision(
     'reject',
     'Reject a transfer awaiting approval',
     'Releases the funds of a transfer in `awaiting_approval`: it ends `cancelled` with failureCode `REJECTED` (a cancel leaves failureCode null).',
-    'only awaiting_approval',
     transfer({ status: 'cancelled', entryId: null, amount: '2500000', failureCode: 'REJECTED', failureMessage: 'rejected by an approver', decidedBy: 'bob' }),
   );
-  decision('cancel', 'Cancel a transfer', 'Cancels a `pending` or `awaiting_approval` transfer and releases its funds: it ends `cancelled` with failureCode null.', 'pending or awaiting_approval', transfer({ status: 'cancelled', entryId: null, decidedBy: 'alice' }));
+  decision('cancel', 'Cancel a transfer', 'Cancels a `pending` or `awaiting_approval` transfer and releases its funds: it ends `cancelled` with failureCode null.', transfer({ status: 'cancelled', entryId: null, decidedBy: 'alice' }));
 
   registry.registerPath({
     method: 'post',

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { ROLES } from '../principal';
 import { RECONCILIATION_CHECKS, RECONCILIATION_STATUSES } from '../../lib/reconciliation/report';
 import { REVERSAL_STATUSES, TRANSFER_STATUSES } from '../../lib/transfers';
+import { codesInWords, REJECTED_FAILURE_CODE, RESERVE_REFUSAL_CODES, WORKFLOW_TERMINATED_FAILURE_CODE } from '../../lib/transfers/refusal-codes';
 import { CREDIT_LIMIT_PATTERN, SIGNED_AMOUNT_PATTERN } from './patterns';
 import { EXAMPLE } from './examples';
 
@@ -98,7 +99,7 @@ export const transferResource = z
         'pending → posted, or failed (failureCode says why), or cancelled; at or above the approval threshold: pending → awaiting_approval → posted (approve), cancelled (reject or cancel) or expired (no decision within APPROVAL_TIMEOUT); posted → reversed. posted, failed, cancelled, expired and reversed are terminal except posted → reversed.',
     }),
     failureCode: z.string().nullable().meta({
-      description: 'failed: ACCOUNT_NOT_FOUND, ACCOUNT_FROZEN, CURRENCY_MISMATCH or INSUFFICIENT_FUNDS; WORKFLOW_TERMINATED when its workflow ended without an outcome (terminated or timed out by an operator in the Temporal UI or CLI; its reserved funds are released). cancelled: REJECTED when an approver rejected it, null when it was cancelled. Otherwise null.',
+      description: `failed: ${codesInWords(RESERVE_REFUSAL_CODES)}; ${WORKFLOW_TERMINATED_FAILURE_CODE} when its workflow ended without an outcome (terminated or timed out by an operator in the Temporal UI or CLI; its reserved funds are released). cancelled: ${REJECTED_FAILURE_CODE} when an approver rejected it, null when it was cancelled. Otherwise null.`,
       examples: ['INSUFFICIENT_FUNDS'],
     }),
     failureMessage: z.string().nullable(),

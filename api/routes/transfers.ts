@@ -8,11 +8,12 @@ import { z } from 'zod';
 import { notFound, validationError } from '../../lib/errors';
 import { asyncHandler, pathParam } from '../../lib/http';
 import { InvalidCursorError, toTransferResource, type TransferRecord } from '../../lib/transfers';
+import { DECISIONS } from '../../lib/workflow-contract/decisions';
 import { check, throwIfInvalid } from '../../lib/validation';
 import { allow, ownerScope } from '../authorize';
 import { createTransferBody, emptyBody, idempotencyKey, listTransfersQuery, waitQuery } from '../schemas';
 import { principalOf } from '../principal';
-import { createTransfer, createTransferAndWait, decide, getTransferOr404, reverse, type Decision, type TransferDeps, type WriteOrigin } from '../transfers';
+import { createTransfer, createTransferAndWait, decide, getTransferOr404, reverse, type TransferDeps, type WriteOrigin } from '../transfers';
 
 export function transferRoutes(deps: TransferDeps): Router {
   const router = Router();
@@ -46,7 +47,7 @@ export function transferRoutes(deps: TransferDeps): Router {
     sendTransfer(res, await getTransferOr404(deps, pathId(req), ownerScope(res)));
   }));
 
-  for (const decision of ['approve', 'reject', 'cancel'] as Decision[]) {
+  for (const decision of DECISIONS) {
     router.post(`/transfers/:id/${decision}`, allow(`${decision}Transfer`), asyncHandler(async (req, res) => {
       const id = pathId(req);
       throwIfInvalid(check(emptyBody, req.body));

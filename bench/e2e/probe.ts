@@ -8,7 +8,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { Config } from '../../lib/config';
-import { TRANSFER_WORKFLOW_TYPE } from '../../workflows/definitions';
+import { TRANSFER_WORKFLOW_TYPE } from '../../lib/workflow-contract';
 import { infraPortsOf, request, tcpPortsOf, temporalServerPid, type CpuSnapshot } from '../support';
 import { appProcesses, workerTemporalMetricsPorts } from './app-stack';
 import { histogramDelta, labelValues, scrape, sumOf, type HistogramDelta, type PromSample } from './prometheus';

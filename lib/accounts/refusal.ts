@@ -8,8 +8,9 @@
  * several faults always reports the same one.
  */
 import type { AccountDto } from '../contracts/accounts';
+import type { AccountRefusalCode } from '../transfers/refusal-codes';
 
-export type AccountRefusalCode = 'ACCOUNT_NOT_FOUND' | 'ACCOUNT_FROZEN' | 'CURRENCY_MISMATCH';
+export type { AccountRefusalCode } from '../transfers/refusal-codes';
 
 export interface AccountRefusal {
   code: AccountRefusalCode;

@@ -38,18 +38,8 @@
 export type Direction = 'debit' | 'credit';
 export type HoldStatus = 'reserved' | 'captured' | 'voided' | 'expired';
 
-export const LEDGER_REFUSAL_CODES = [
-  'ACCOUNT_NOT_FOUND',
-  'ACCOUNT_FROZEN',
-  'CURRENCY_MISMATCH',
-  'INSUFFICIENT_FUNDS',
-  'HOLD_NOT_RESERVED',
-  'ENTRY_ALREADY_REVERSED',
-  'UNBALANCED_ENTRY',
-  'TOO_FEW_LINES',
-  'MIXED_CURRENCY',
-] as const;
-export type LedgerRefusalCode = (typeof LEDGER_REFUSAL_CODES)[number];
+/** The ledger's refusal codes: lib/transfers/refusal-codes.ts, their one list. */
+export { LEDGER_REFUSAL_CODES, type LedgerRefusalCode } from '../transfers/refusal-codes';
 
 export interface ReserveHoldRequest {
   holdId: string;

@@ -9,7 +9,7 @@ import { inTransaction, migrate, type Pool } from '../pg';
 import { fromDbAmount } from '../money';
 import { lookaheadPage } from '../pages';
 import { required } from '../required';
-import type { TransferStatus } from './status';
+import { STATUS_MOVES, type TransferStatus } from './status';
 
 export const TRANSFERS_DATABASE = 'transfers';
 export const TRANSFERS_MIGRATIONS_DIR = path.join(__dirname, 'migrations');
@@ -408,10 +408,17 @@ async function listTransfers(pool: Pool, query: ListTransfersQuery): Promise<Tra
 }
 
 /**
- * Records a status move. The WHERE clause is the guard (the SQL form of
- * `canMoveStatus`): a terminal status is never moved backwards, even by a
- * late or repeated write; such a write changes nothing and reports
- * `applied: false` with the row as it stands.
+ * canMoveStatus in SQL: the row's status and the one wanted ($2) must be one
+ * of STATUS_MOVES. The pairs are literals of TRANSFER_STATUSES, our own
+ * constants, so they are written into the text rather than sent as values.
+ */
+const STATUS_MOVE_GUARD = `(status, $2::text) IN (${STATUS_MOVES.map(([from, to]) => `('${from}', '${to}')`).join(', ')})`;
+
+/**
+ * Records a status move. The WHERE clause is the guard (STATUS_MOVE_GUARD):
+ * a terminal status is never moved backwards, even by a late or repeated
+ * write; such a write changes nothing and reports `applied: false` with the
+ * row as it stands.
  */
 async function recordStatus(pool: Pool, transferId: string, update: StatusUpdate): Promise<RecordStatusResult> {
   const result = await pool.query<TransferRow>(
@@ -423,11 +430,7 @@ async function recordStatus(pool: Pool, transferId: string, update: StatusUpdate
        reversal_entry_id = COALESCE($6, reversal_entry_id),
        decided_by = COALESCE($7, decided_by),
        updated_at = now()
-     WHERE id = $1 AND (
-       (status = 'pending' AND $2 <> 'pending')
-       OR (status = 'awaiting_approval' AND $2 NOT IN ('pending', 'awaiting_approval', 'reversed'))
-       OR (status = 'posted' AND $2 = 'reversed')
-     )
+     WHERE id = $1 AND ${STATUS_MOVE_GUARD}
      RETURNING ${COLUMNS}`,
     [transferId, update.status, update.failureCode ?? null, update.failureMessage ?? null, update.entryId ?? null, update.reversalEntryId ?? null, update.decidedBy ?? null],
   );

@@ -9,6 +9,7 @@ import type { EntryDto, HoldDto } from '../../lib/contracts/ledger';
 import { AppError, conflict, notFound, ruleViolation } from '../../lib/errors';
 import { inTransaction } from '../../lib/pg';
 import { requestHash } from '../../lib/request-hash';
+import { RESERVE_REFUSAL_CODES } from '../../lib/transfers/refusal-codes';
 import { requireActiveAccounts, type KnownAccount } from './accounts-directory';
 import type { LedgerDeps } from './deps';
 import { holdEvent } from './events';
@@ -43,8 +44,8 @@ export interface CaptureResult {
   replayed: boolean;
 }
 
-/** The refusals of a reserve that a repeat of it must get again (lib/contracts/ledger.ts codes). */
-const REMEMBERED_REFUSALS = new Set(['ACCOUNT_NOT_FOUND', 'ACCOUNT_FROZEN', 'CURRENCY_MISMATCH', 'INSUFFICIENT_FUNDS']);
+/** The refusals of a reserve that a repeat of it must get again. */
+const REMEMBERED_REFUSALS: ReadonlySet<string> = new Set(RESERVE_REFUSAL_CODES);
 
 export async function reserveHold(deps: LedgerDeps, request: ReserveHold): Promise<HoldResult> {
   // The expiry is left out of the fingerprint: a retried reserve computes its expiry from its own clock

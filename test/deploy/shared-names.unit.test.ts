@@ -14,7 +14,7 @@ import { ROOT_DIR } from '../../lib/config';
 import { TOPICS } from '../../lib/kafka';
 import { parseTopicsFile } from '../../deploy/kafka/topics';
 import { readSearchAttributes } from '../../deploy/search-attributes';
-import * as definitions from '../../workflows/definitions';
+import * as definitions from '../../lib/workflow-contract';
 
 /** A defineSearchAttributeKey result (signals, queries and updates have a name and a type too: not one of these). */
 const isSearchAttributeKey = (value: unknown): value is { name: string; type: string } =>

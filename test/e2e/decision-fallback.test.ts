@@ -25,7 +25,7 @@ import {
   type TransferStatusListener,
   type TransferStore,
 } from '../../lib/transfers';
-import { transferWorkflowId } from '../../workflows/definitions';
+import { transferWorkflowId } from '../../lib/workflow-contract';
 import { invariantPools, type InvariantPools } from '../support/invariants';
 import { config, ensureSystem, eventually } from '../support/system';
 import type { SignalOnlyActivities } from './fixtures/signal-only-transfer-workflow';

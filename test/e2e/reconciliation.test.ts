@@ -41,7 +41,7 @@ import { createLogger } from '../../lib/logger';
 import { createPool, type Pool } from '../../lib/pg';
 import { firstOf } from '../../lib/required';
 import { createReconciliationStore, type ReconciliationCheck } from '../../lib/reconciliation';
-import { transferWorkflowId } from '../../workflows/definitions';
+import { transferWorkflowId } from '../../lib/workflow-contract';
 import { apiClient, startKeyedGateway } from '../support/keyed-gateway';
 import { operatorHeaders } from '../support/credentials';
 import { call } from '../support/service';

@@ -29,7 +29,7 @@ import { createPool } from '../../lib/pg';
 import { firstOf } from '../../lib/required';
 import { createLogger } from '../../lib/logger';
 import { createTransferStore, migrateTransfers, startTransferStatusListener, TRANSFERS_DATABASE, type TransferStatusListener } from '../../lib/transfers';
-import { reverseTransferWorkflowId, transferWorkflowId } from '../../workflows/definitions';
+import { reverseTransferWorkflowId, transferWorkflowId } from '../../lib/workflow-contract';
 import { gatewayDeps } from '../support/gateway-deps';
 import { config, ensureSystem } from '../support/system';
 

@@ -15,7 +15,7 @@ import { Client, Connection } from '@temporalio/client';
 import { RESUME_DEFAULTS, resumeClaimedReversals } from '../../api/resume-pending';
 import { createLogger } from '../../lib/logger';
 import { createTransferStore } from '../../lib/transfers';
-import { reverseTransferWorkflowId, transferWorkflowId } from '../../workflows/definitions';
+import { reverseTransferWorkflowId, transferWorkflowId } from '../../lib/workflow-contract';
 import { invariantPools, type InvariantPools } from '../support/invariants';
 import { api, config, createAccount, ensureSystem, eventually, newKey, transfer, transferAndSettle } from '../support/system';
 

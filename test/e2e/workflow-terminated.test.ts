@@ -16,7 +16,7 @@ import { createTransfer } from '../../api/transfers';
 import { databaseUrl } from '../../lib/config';
 import { createLogger } from '../../lib/logger';
 import { createTransferStore, startTransferStatusListener, TRANSFERS_DATABASE, type TransferStatusListener } from '../../lib/transfers';
-import { transferWorkflowId } from '../../workflows/definitions';
+import { transferWorkflowId } from '../../lib/workflow-contract';
 import { gatewayDeps } from '../support/gateway-deps';
 import { invariantPools, type InvariantPools } from '../support/invariants';
 import { api, config, createAccount, ensureSystem, eventually, newKey, transfer, transferAndSettle } from '../support/system';

@@ -3,12 +3,13 @@
  * JSON object per line, in the order events happened. Money stays a decimal
  * string from the API to the file; the checks turn it into bigint.
  */
+import type { Decision } from '../../lib/workflow-contract/decisions';
 
 export type EventType = 'setup' | 'invoke' | 'ok' | 'fail' | 'info' | 'resolve';
 export type Process = number | 'nemesis' | 'setup';
-export type ClientFn = 'transfer' | 'approve' | 'reject' | 'cancel' | 'reverse' | 'balance' | 'statement';
+export type ClientFn = 'transfer' | Decision | 'reverse' | 'balance' | 'statement';
 export type Fn = ClientFn | 'terminate' | 'fault-start' | 'fault-stop';
-export type Decision = 'approve' | 'reject' | 'cancel';
+export type { Decision } from '../../lib/workflow-contract/decisions';
 
 export interface HistoryEvent {
   index: number;

@@ -20,7 +20,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
 import type { Config } from '../../lib/config';
-import { transferWorkflowId } from '../../workflows/definitions';
+import { transferWorkflowId } from '../../lib/workflow-contract';
 import { DATA_DIR, stack } from '../drills/support/stack';
 import type { Recorder } from './recorder';
 import type { ClientRun } from './workload';

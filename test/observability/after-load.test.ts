@@ -28,7 +28,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DASHBOARDS, DATASOURCE, isRow, type Dashboard, type Panel } from '../../grafana/build-dashboards';
 import { expandVariables, variablesIn } from '../../grafana/variables';
-import { TRANSFER_WORKFLOW_TYPE } from '../../workflows/definitions';
+import { TRANSFER_WORKFLOW_TYPE } from '../../lib/workflow-contract';
 import { ensureSystem, eventually } from '../support/system';
 import { EXPECTED_END, PLAN, REPLAYS, runLoad, type LoadResult, type Outcome } from './support/load';
 import { growth, labelKey, parseError, query, readUntil, scrapedSince, valuesOf } from './support/prometheus';

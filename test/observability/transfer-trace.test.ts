@@ -16,7 +16,7 @@
 import path from 'node:path';
 import { ROOT_DIR } from '../../lib/config';
 import { firstOf } from '../../lib/required';
-import { TRANSFER_WORKFLOW_TYPE } from '../../workflows/definitions';
+import { TRANSFER_WORKFLOW_TYPE } from '../../lib/workflow-contract';
 import { api, config, createAccount, ensureSystem, eventually, newKey, transfer } from '../support/system';
 import { FileTail } from './support/file-tail';
 import { Kind, SpanCollector, Trace, label, named, type FlatSpan } from './support/spans';

@@ -25,7 +25,7 @@ import {
   transferWorkflowId,
   type InvalidStateDetails,
   type TransferWorkflowInput,
-} from '../../workflows/definitions';
+} from '../../lib/workflow-contract';
 import { transferWorkflow } from '../../workflows';
 import { APPROVAL_THRESHOLD_MINOR, APPROVER, bundleWorkflows, createTransferTestEnv, newFakes, transferInput, waitForStatus, withWorker, type Fakes } from './support/harness';
 

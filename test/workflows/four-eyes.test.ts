@@ -24,7 +24,7 @@ import {
   type DecisionInput,
   type FourEyesDetails,
   type TransferWorkflowInput,
-} from '../../workflows/definitions';
+} from '../../lib/workflow-contract';
 import {
   APPROVAL_THRESHOLD_MINOR,
   APPROVER,

@@ -29,7 +29,7 @@ import { createReconciliationMetrics } from '../../activities/metrics';
 import { UnexpectedResponseError } from '../../lib/clients';
 import { MISMATCHES_RECORDED_PER_CHECK_MAX } from '../../lib/reconciliation/report';
 import { reconciliationWorkflow } from '../../workflows';
-import type { ReconciliationInput, ReconciliationResult } from '../../workflows/reconciliation-definitions';
+import type { ReconciliationInput, ReconciliationResult } from '../../lib/workflow-contract';
 import { createTimeSkippingEnv } from '../support/temporal';
 import { bundleWorkflows, metricValue } from './support/harness';
 import { FakeLedgerReconciliation, FakeReadModel, FakeReconciliationStore, FakeTransferWorkflows } from './support/reconciliation-fakes';

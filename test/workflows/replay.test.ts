@@ -48,7 +48,7 @@ import {
   type DecisionInput,
   type TransferState,
   type TransferWorkflowInput,
-} from '../../workflows/definitions';
+} from '../../lib/workflow-contract';
 import { idempotencyPurgeWorkflow, reconciliationWorkflow, reverseTransferWorkflow, transferWorkflow } from '../../workflows';
 import { account } from './support/fakes';
 import {

@@ -12,7 +12,7 @@ import { bundleWorkflowCode, Worker, type InjectedSinks, type WorkflowBundleWith
 import { createActivities } from '../../activities';
 import { createLogger } from '../../lib/logger';
 import { transferWorkflow } from '../../workflows';
-import { TRANSFER_WORKFLOW_ID_REUSE_POLICY, transferWorkflowStartSearchAttributes, transferWorkflowId, type TransferWorkflowInput } from '../../workflows/definitions';
+import { TRANSFER_WORKFLOW_ID_REUSE_POLICY, transferWorkflowStartSearchAttributes, transferWorkflowId, type TransferWorkflowInput } from '../../lib/workflow-contract';
 import { SpanStatus, TRACE_HEADER, parentFromHeaders, type TracingSinks, type WorkflowSpan } from '../../workflows/tracing-interceptors';
 import { account } from './support/fakes';
 import { FROM_ACCOUNT_ID, createTransferTestEnv, newFakes, quietLogger, transferInput, type Fakes } from './support/harness';

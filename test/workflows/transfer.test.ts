@@ -8,7 +8,7 @@
  * fakes; tests assert on the recorded status calls, the ledger calls, the
  * `transferState` query and the metrics.
  */
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
@@ -21,9 +21,11 @@ import {
   cancelSignal,
   rejectSignal,
   reverseTransferWorkflowId,
+  transferStartSearchAttributes,
   transferStateQuery,
   transferWorkflowId,
-} from '../../workflows/definitions';
+  type TransferWorkflowInput,
+} from '../../lib/workflow-contract';
 import { reverseTransferWorkflow, transferWorkflow } from '../../workflows';
 import { account } from './support/fakes';
 import {
@@ -192,6 +194,45 @@ describe('transfer workflow: refusals', () => {
     expect(result).toMatchObject({ status: 'failed', failureCode: 'INTERNAL_ERROR' });
     expect(fakes.ledger.callsOf('voidHold')).toHaveLength(1);
     expect(fakes.ledger.holds.size).toBe(0);
+  });
+});
+
+describe('transfer workflow: input', () => {
+  // The gateway never starts one of these (lib/money's rule refuses them there too); another client could.
+  const badAmounts: Array<[string, Partial<TransferWorkflowInput>]> = [
+    ['an amount of "0"', { amountMinor: '0' }],
+    ['an amount of 2^63', { amountMinor: '9223372036854775808' }],
+    ['a threshold of 2^63', { approvalThresholdMinor: '9223372036854775808' }],
+  ];
+
+  it.each(badAmounts)('when it is started with %s, then the workflow fails with InvalidInput and touches no account', async (_case, overrides) => {
+    const fakes = newFakes();
+    const input = transferInput(overrides);
+
+    const failure = await run(fakes, (taskQueue) =>
+      env.client.workflow
+        .execute(transferWorkflow, { taskQueue, workflowId: transferWorkflowId(input.transferId), args: [input], typedSearchAttributes: transferStartSearchAttributes(input.transferId) })
+        .catch((error: unknown) => error),
+    );
+
+    expect(failure).toBeInstanceOf(WorkflowFailedError);
+    expect((failure as WorkflowFailedError).cause).toMatchObject({ type: 'InvalidInput' });
+    expect(fakes.ledger.calls).toEqual([]);
+  });
+
+  it('when the threshold is "0", then every amount waits for approval', async () => {
+    const fakes = newFakes();
+    const input = transferInput({ approvalThresholdMinor: '0' });
+
+    const state = await run(fakes, async (taskQueue) => {
+      const handle = await startTransfer(env, taskQueue, input);
+      const waiting = await waitForStatus(handle, 'awaiting_approval');
+      await handle.signal(cancelSignal, APPROVER);
+      await handle.result();
+      return waiting;
+    });
+
+    expect(state.status).toBe('awaiting_approval');
   });
 });
 

@@ -5,7 +5,7 @@
  * model's apply). Used to wait for a trace to be whole and to check it.
  */
 import { Kind, named, type FlatSpan } from './spans';
-import { TRANSFER_WORKFLOW_TYPE } from '../../../workflows/definitions';
+import { TRANSFER_WORKFLOW_TYPE } from '../../../lib/workflow-contract';
 
 export interface SpanExpectation {
   what: string;

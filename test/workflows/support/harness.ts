@@ -19,7 +19,7 @@ import {
   type DecisionInput,
   type TransferState,
   type TransferWorkflowInput,
-} from '../../../workflows/definitions';
+} from '../../../lib/workflow-contract';
 import { transferWorkflow } from '../../../workflows';
 import { createTimeSkippingEnv } from '../../support/temporal';
 import { account, FakeAccounts, FakeLedger, FakeTransfers } from './fakes';

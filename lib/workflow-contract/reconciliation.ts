@@ -2,7 +2,7 @@
  * What the gateway, the worker and the reconciliation workflow share: the
  * workflow's type name and ids, the schedule's id, input and result.
  */
-import type { ReconciliationCheck, ReconciliationCounts, ReconciliationTrigger } from '../lib/reconciliation/report';
+import type { ReconciliationCheck, ReconciliationCounts, ReconciliationTrigger } from '../reconciliation/report';
 
 export const RECONCILIATION_WORKFLOW_TYPE = 'reconciliationWorkflow';
 

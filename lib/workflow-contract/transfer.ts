@@ -1,5 +1,6 @@
 /**
- * What the gateway, the worker and the workflows share about transfers: the
+ * What the gateway, the worker, the activities and the workflows share about
+ * transfers (the contract's home, so no layer imports another's code): the
  * workflow ids, signal, update and query definitions, search attribute
  * keys, inputs and results, and the error types that are not retried.
  *
@@ -13,10 +14,12 @@
  */
 import { defineSearchAttributeKey, SearchAttributeType, type SearchAttributePair } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { TransferStatus } from '../lib/transfers/status';
+import { amountMinorOf } from '../money';
+import type { TransferStatus } from '../transfers/status';
+import type { Decision } from './decisions';
 
-export type { TransferStatus } from '../lib/transfers/status';
-export { TERMINAL_STATUSES, isTerminalStatus } from '../lib/transfers/status';
+export type { TransferStatus } from '../transfers/status';
+export { TERMINAL_STATUSES, isTerminalStatus } from '../transfers/status';
 
 /** Workflow type names, for a client that starts by name instead of importing the functions. */
 export const TRANSFER_WORKFLOW_TYPE = 'transferWorkflow';
@@ -156,7 +159,7 @@ export interface InvalidStateDetails {
   /** The transfer's status in the workflow when the decision was refused. */
   status: TransferStatus;
   /** The decision taken already, when one was (the refused one differs from it). */
-  decided: 'approve' | 'reject' | 'cancel' | null;
+  decided: Decision | null;
   /** Why, for the 409's detail: "it is posted", "it was rejected already", "its outcome is being settled". */
   reason: string;
 }
@@ -193,7 +196,7 @@ export function transferSearchAttributes(input: Pick<TransferWorkflowInput, 'fro
     { key: ToAccountIdKey, value: input.toAccountId },
   ];
   // Validated already, by the gateway.
-  if (BigInt(input.amountMinor) <= BigInt(Number.MAX_SAFE_INTEGER)) {
+  if (amountMinorOf(input.amountMinor, 'amountMinor') <= BigInt(Number.MAX_SAFE_INTEGER)) {
     pairs.push({ key: AmountMinorKey, value: Number(input.amountMinor) });
   }
   return pairs;
