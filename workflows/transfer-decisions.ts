@@ -36,7 +36,6 @@ import {
 } from '../lib/workflow-contract/transfer';
 import { DECISION_PAST_TENSE, DECISIONS, isDecisionAllowedFrom, type Decision } from '../lib/workflow-contract/decisions';
 
-
 /** What the decisions need to know of the transfer they decide. */
 export interface DecisionSubject {
   readonly input: TransferWorkflowInput;
