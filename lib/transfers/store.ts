@@ -8,8 +8,8 @@ import path from 'node:path';
 import { inTransaction, migrate, type Pool } from '../pg';
 import { fromDbAmount } from '../money';
 import { lookaheadPage } from '../pages';
-import { required } from '../required';
-import type { TransferStatus } from './status';
+import { assert, required } from '../assert';
+import { canMoveStatus, type TransferStatus } from './status';
 
 export const TRANSFERS_DATABASE = 'transfers';
 export const TRANSFERS_MIGRATIONS_DIR = path.join(__dirname, 'migrations');
@@ -411,11 +411,15 @@ async function listTransfers(pool: Pool, query: ListTransfersQuery): Promise<Tra
  * Records a status move. The WHERE clause is the guard (the SQL form of
  * `canMoveStatus`): a terminal status is never moved backwards, even by a
  * late or repeated write; such a write changes nothing and reports
- * `applied: false` with the row as it stands.
+ * `applied: false` with the row as it stands. The row is locked first (the
+ * lock the UPDATE takes anyway) so the status it moved from comes back too,
+ * and the move the database allowed is asserted against `canMoveStatus`: the
+ * two forms of the rule cannot drift apart unnoticed.
  */
 async function recordStatus(pool: Pool, transferId: string, update: StatusUpdate): Promise<RecordStatusResult> {
-  const result = await pool.query<TransferRow>(
-    `UPDATE transfers SET
+  const result = await pool.query<TransferRow & { status_before: TransferStatus }>(
+    `WITH before AS (SELECT status AS status_before FROM transfers WHERE id = $1 FOR NO KEY UPDATE)
+     UPDATE transfers SET
        status = $2,
        failure_code = COALESCE($3, failure_code),
        failure_message = COALESCE($4, failure_message),
@@ -423,17 +427,24 @@ async function recordStatus(pool: Pool, transferId: string, update: StatusUpdate
        reversal_entry_id = COALESCE($6, reversal_entry_id),
        decided_by = COALESCE($7, decided_by),
        updated_at = now()
+     FROM before
      WHERE id = $1 AND (
        (status = 'pending' AND $2 <> 'pending')
        OR (status = 'awaiting_approval' AND $2 NOT IN ('pending', 'awaiting_approval', 'reversed'))
        OR (status = 'posted' AND $2 = 'reversed')
      )
-     RETURNING ${COLUMNS}`,
+     RETURNING ${COLUMNS}, status_before`,
     [transferId, update.status, update.failureCode ?? null, update.failureMessage ?? null, update.entryId ?? null, update.reversalEntryId ?? null, update.decidedBy ?? null],
   );
   const [row] = result.rows;
-  if (row) return { applied: true, transfer: toRecord(row) };
-  return { applied: false, transfer: await getTransfer(pool, transferId) };
+  if (!row) return { applied: false, transfer: await getTransfer(pool, transferId) };
+  assertMoveAllowed(transferId, row.status_before, update.status);
+  return { applied: true, transfer: toRecord(row) };
+}
+
+/** A status move the database applied is one `canMoveStatus` allows. */
+export function assertMoveAllowed(transferId: string, from: TransferStatus, to: TransferStatus): void {
+  assert(canMoveStatus(from, to), `transfer ${transferId}'s move from ${from} to ${to} allowed by canMoveStatus`);
 }
 
 /**
