@@ -12,7 +12,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities } from '.';
 import { entryIdFor, holdIdFor } from './ids';
 import { createLogger } from '../lib/logger';
-import { firstOf } from '../lib/required';
+import { firstOf } from '../lib/assert';
 import { FailureTypes, NON_RETRYABLE_ERROR_TYPES } from '../lib/workflow-contract';
 import { account } from '../test/workflows/support/fakes';
 import { DAY_MS, FROM_ACCOUNT_ID, TO_ACCOUNT_ID, metricValue, newFakes, type Fakes } from '../test/workflows/support/harness';

@@ -27,7 +27,7 @@ import { validationError } from '../lib/errors';
 import { asyncHandler } from '../lib/http';
 import { InvalidAuditCursorError, type AuditEvent, type AuditRecord, type AuditStore } from '../lib/audit/store';
 import { matchedRoute } from '../lib/telemetry/metrics';
-import { check, throwIfInvalid } from '../lib/validation';
+import { check, throwIfInvalid, validData } from '../lib/validation';
 import { allow } from './authorize';
 import { principalOf } from './principal';
 import { WRITE_METHODS } from './rate-limit';
@@ -88,7 +88,7 @@ export function auditRoutes(deps: Pick<AuditDeps, 'audit'>): Router {
     const query = check(auditQuery, req.query);
     throwIfInvalid(query);
     try {
-      const page = await deps.audit.list(query.data!);
+      const page = await deps.audit.list(validData(query, 'the audit query'));
       res.json({ items: page.items.map(toAuditResource), nextCursor: page.nextCursor });
     } catch (error) {
       if (error instanceof InvalidAuditCursorError) throw validationError([{ field: 'cursor', message: error.message }]);

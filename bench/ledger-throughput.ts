@@ -45,7 +45,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
 import { databaseUrl, loadConfig, type Config } from '../lib/config';
-import { firstOf, required } from '../lib/required';
+import { firstOf, required } from '../lib/assert';
 import { TOPICS } from '../lib/kafka';
 import {
   benchAuthorization,

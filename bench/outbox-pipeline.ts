@@ -43,7 +43,7 @@ import type { EntryDto, HoldDto, HoldStatus } from '../lib/contracts/ledger';
 import { createKafka, TOPICS } from '../lib/kafka';
 import { appendToOutbox, OUTBOX_MIGRATIONS_DIR, type OutboxEvent } from '../lib/outbox';
 import { inTransaction, migrate } from '../lib/pg';
-import { firstOf, required } from '../lib/required';
+import { firstOf, required } from '../lib/assert';
 import { readConsumerLag } from '../services/read-model/consumer-lag';
 import { CONSUMED_TOPICS, READ_MODEL_GROUP_ID } from '../services/read-model/consumer';
 import {

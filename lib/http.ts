@@ -15,7 +15,7 @@ import { metricsText } from './cluster/metrics';
 import { AppError, PROBLEM_TYPE_BASE, type Problem } from './errors';
 import { requireServiceCaller } from './service-auth/middleware';
 import type { CallerToken } from './service-auth/tokens';
-import { required } from './required';
+import { required } from './assert';
 import { httpMetricsMiddleware, rememberRoute } from './telemetry/metrics';
 
 export type ReadinessChecks = Record<string, () => Promise<unknown>>;

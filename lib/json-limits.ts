@@ -24,8 +24,8 @@ export const UNSTORABLE_KEY_MESSAGE = 'is a key that cannot be stored as sent (_
  */
 export function exceedsDepth(value: unknown, maxDepth: number): boolean {
   const stack: Array<{ value: unknown; depth: number }> = [{ value, depth: 0 }];
-  while (stack.length > 0) {
-    const { value: current, depth } = stack.pop()!;
+  for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
+    const { value: current, depth } = next;
     if (current === null || typeof current !== 'object') continue;
     if (depth + 1 > maxDepth) return true;
     for (const item of Object.values(current)) stack.push({ value: item, depth: depth + 1 });
@@ -37,8 +37,8 @@ export function exceedsDepth(value: unknown, maxDepth: number): boolean {
 export function unstorableKeyPaths(value: unknown): JsonPath[] {
   const found: JsonPath[] = [];
   const stack: Array<{ value: unknown; path: JsonPath }> = [{ value, path: [] }];
-  while (stack.length > 0) {
-    const { value: current, path } = stack.pop()!;
+  for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
+    const { value: current, path } = next;
     if (current === null || typeof current !== 'object') continue;
     for (const key of Object.keys(current)) {
       const at = [...path, Array.isArray(current) ? Number(key) : key];

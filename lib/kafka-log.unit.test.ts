@@ -8,7 +8,7 @@ import { PassThrough } from 'node:stream';
 import { logLevel, type LogEntry } from 'kafkajs';
 import { createLogger } from './logger';
 import { kafkaLogLevel, pinoLogCreator } from './kafka-log';
-import { firstOf } from './required';
+import { firstOf } from './assert';
 
 function entry(level: logLevel, namespace: string, message: string, fields: Record<string, unknown> = {}): LogEntry {
   return { level, namespace, label: logLevel[level], log: { timestamp: new Date().toISOString(), message, ...fields } };

@@ -7,7 +7,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig } from './config';
 import { createPool, inTransaction, type Pool } from './pg';
-import { firstOf } from './required';
+import { firstOf } from './assert';
 
 const config = loadConfig();
 let pool: Pool;

@@ -6,6 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { context, SpanStatusCode, trace } from '@opentelemetry/api';
 import { Pool, type PoolClient } from 'pg';
+import { required } from './assert';
 import { databaseUrl, type Config } from './config';
 import { IN_TRANSACTION } from './telemetry/sampler';
 
@@ -71,10 +72,24 @@ function databaseOf(pool: Pool): string {
   return connectionString ? new URL(connectionString).pathname.slice(1) : '';
 }
 
+/** The clients between their BEGIN and their COMMIT or ROLLBACK in `inTransaction`. */
+const openTransactions = new WeakSet<PoolClient>();
+
+/**
+ * Whether `client` is inside `inTransaction`'s work: what the writers that
+ * must share their change's transaction (the outbox's rows, a ledger entry's
+ * lines) assert, so a write outside one fails at once instead of publishing an
+ * event for a change that may roll back.
+ */
+export function inOpenTransaction(client: PoolClient): boolean {
+  return openTransactions.has(client);
+}
+
 async function runTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
+    openTransactions.add(client);
     const result = await work(client);
     await client.query('COMMIT');
     return result;
@@ -82,6 +97,7 @@ async function runTransaction<T>(pool: Pool, work: (client: PoolClient) => Promi
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
   } finally {
+    openTransactions.delete(client);
     client.release();
   }
 }
@@ -116,7 +132,7 @@ export async function migrate(pool: Pool, ...directories: string[]): Promise<str
     for (const file of files.filter((f) => !done.has(f))) {
       await client.query('BEGIN');
       try {
-        await client.query(readFileSync(pathOf.get(file)!, 'utf8'));
+        await client.query(readFileSync(required(pathOf.get(file), `the path of migration ${file}`), 'utf8'));
         await client.query('INSERT INTO schema_migrations (name) VALUES ($1)', [file]);
         await client.query('COMMIT');
         applied.push(file);

@@ -4,6 +4,7 @@
  * a 400 problem listing every invalid field.
  */
 import type { z } from 'zod';
+import { assert } from './assert';
 import { validationError, type FieldError } from './errors';
 
 export type Checked<T> = { ok: true; data: T; errors: [] } | { ok: false; data: undefined; errors: FieldError[] };
@@ -26,6 +27,12 @@ export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, pre
 }
 
 /** Throws one 400 listing the errors of every part, so a client sees all of them at once. */
+/** The data of a part `throwIfInvalid` has let through (a check that was skipped fails here, naming `what`). */
+export function validData<T>(checked: Checked<T>, what: string): T {
+  assert(checked.ok, `${what} validated before use`);
+  return checked.data;
+}
+
 export function throwIfInvalid(...parts: Checked<unknown>[]): void {
   const errors = parts.flatMap((part) => part.errors);
   if (errors.length > 0) throw validationError(errors);
@@ -63,8 +70,8 @@ export type JsonPath = Array<string | number>;
 export function unstorableTextPaths(value: unknown): JsonPath[] {
   const found: JsonPath[] = [];
   const stack: Array<{ value: unknown; path: JsonPath }> = [{ value, path: [] }];
-  while (stack.length > 0) {
-    const { value: current, path } = stack.pop()!;
+  for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
+    const { value: current, path } = next;
     if (typeof current === 'string') {
       if (!isStorableText(current)) found.push(path);
     } else if (Array.isArray(current)) {

@@ -36,7 +36,7 @@ import {
 } from '@temporalio/workflow';
 import type { ReconciliationActivities } from '../activities/reconciliation';
 import { emptyCounts, MISMATCHES_RECORDED_PER_CHECK_MAX, RECONCILIATION_CHECKS, withAllChecks, type ReconciliationCheck } from '../lib/reconciliation/report';
-import { required } from '../lib/required';
+import { required } from '../lib/assert';
 import { NON_RETRYABLE_ERROR_TYPES } from '../lib/workflow-contract/transfer';
 import type { ReconciliationInput, ReconciliationProgress, ReconciliationResult } from '../lib/workflow-contract/reconciliation';
 

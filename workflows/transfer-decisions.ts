@@ -18,6 +18,7 @@
  * `decidedBy` memo.
  */
 import { ApplicationFailure, allHandlersFinished, condition, log, setHandler, upsertMemo } from '@temporalio/workflow';
+import { present } from '../lib/assert';
 import {
   DECIDED_BY_MEMO,
   INVALID_STATE_FAILURE_TYPE,
@@ -149,6 +150,6 @@ export class TransferDecisions {
     if (this.taken === null) this.take(wanted, by);
     this.byUpdate = true;
     await condition(() => this.transfer.outcome !== null);
-    return this.transfer.outcome!;
+    return present(this.transfer.outcome, 'the transfer outcome the condition waited for');
   }
 }

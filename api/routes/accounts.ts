@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { notFound } from '../../lib/errors';
 import { asyncHandler, sendProblem, pathParam } from '../../lib/http';
 import type { Problem } from '../../lib/errors';
-import { check, throwIfInvalid } from '../../lib/validation';
+import { check, throwIfInvalid, validData } from '../../lib/validation';
 import { accountIdempotencyKey } from '../account-idempotency';
 import { allow, hiddenFrom, ownerScope } from '../authorize';
 import type { GatewayMetrics } from '../metrics';
@@ -50,7 +50,7 @@ export function accountRoutes(deps: AccountRouteDeps): Router {
     const query = check(listAccountsQuery, req.query);
     throwIfInvalid(query);
     const owner = ownerScope(res);
-    const filters = { ...stringValues(query.data!), ...(owner === null ? {} : { createdBy: owner }) };
+    const filters = { ...stringValues(validData(query, 'the account list query')), ...(owner === null ? {} : { createdBy: owner }) };
     pass(res, await deps.accounts.call('GET', `/accounts?${new URLSearchParams(filters)}`));
   }));
 
@@ -75,7 +75,7 @@ export function accountRoutes(deps: AccountRouteDeps): Router {
     const query = check(asOfQuery, req.query);
     throwIfInvalid(query);
     const account = await existingAccount(deps, id, ownerScope(res));
-    res.json(await balanceOf(deps, id, account.currency, query.data!.asOf));
+    res.json(await balanceOf(deps, id, account.currency, validData(query, 'the balance query').asOf));
   }));
 
   router.get('/accounts/:id/statement', allow('getStatement'), asyncHandler(async (req, res) => {
@@ -83,7 +83,7 @@ export function accountRoutes(deps: AccountRouteDeps): Router {
     const query = check(statementQuery, req.query);
     throwIfInvalid(query);
     await existingAccount(deps, id, ownerScope(res));
-    const answer = await deps.readModel.call('GET', `/accounts/${id}/statement?${new URLSearchParams(stringValues(query.data!))}`);
+    const answer = await deps.readModel.call('GET', `/accounts/${id}/statement?${new URLSearchParams(stringValues(validData(query, 'the statement query')))}`);
     // An account the read model has not seen yet has no posted entries.
     if (answer.status === 404) return void res.json({ items: [], nextCursor: null });
     pass(res, answer);

@@ -9,7 +9,7 @@ import { notFound, validationError } from '../../lib/errors';
 import { asyncHandler, pathParam } from '../../lib/http';
 import { InvalidCursorError, toTransferResource, type TransferRecord } from '../../lib/transfers';
 import { DECISIONS } from '../../lib/workflow-contract/decisions';
-import { check, throwIfInvalid } from '../../lib/validation';
+import { check, throwIfInvalid, validData } from '../../lib/validation';
 import { allow, ownerScope } from '../authorize';
 import { createTransferBody, emptyBody, idempotencyKey, listTransfersQuery, waitQuery } from '../schemas';
 import { principalOf } from '../principal';
@@ -23,8 +23,8 @@ export function transferRoutes(deps: TransferDeps): Router {
     const body = check(createTransferBody, req.body);
     const query = check(waitQuery, req.query);
     throwIfInvalid(key, body, query);
-    const create = query.data!.wait === 'true' ? createTransferAndWait : createTransfer;
-    const { transfer, replayed } = await create(deps, body.data!, writeOrigin(res, key.data!));
+    const create = validData(query, 'the wait query').wait === 'true' ? createTransferAndWait : createTransfer;
+    const { transfer, replayed } = await create(deps, validData(body, 'the transfer body'), writeOrigin(res, validData(key, 'the Idempotency-Key')));
     res.location(transferPath(transfer.id));
     if (replayed) res.setHeader('Idempotent-Replayed', 'true');
     sendTransfer(res, transfer, replayed ? 200 : 201);
@@ -35,7 +35,7 @@ export function transferRoutes(deps: TransferDeps): Router {
     throwIfInvalid(query);
     const owner = ownerScope(res);
     try {
-      const page = await deps.store.listTransfers({ ...query.data!, ...(owner === null ? {} : { createdBy: owner }) });
+      const page = await deps.store.listTransfers({ ...validData(query, 'the transfer list query'), ...(owner === null ? {} : { createdBy: owner }) });
       res.json({ items: page.items.map(toTransferResource), nextCursor: page.nextCursor });
     } catch (error) {
       if (error instanceof InvalidCursorError) throw validationError([{ field: 'cursor', message: error.message }]);
@@ -62,7 +62,7 @@ export function transferRoutes(deps: TransferDeps): Router {
     const id = pathId(req);
     const key = check(idempotencyKey, req.get('Idempotency-Key'), 'Idempotency-Key');
     throwIfInvalid(key, check(emptyBody, req.body));
-    const { transfer, replayed } = await reverse(deps, id, writeOrigin(res, key.data!));
+    const { transfer, replayed } = await reverse(deps, id, writeOrigin(res, validData(key, 'the Idempotency-Key')));
     res.location(transferPath(id));
     if (replayed) res.setHeader('Idempotent-Replayed', 'true');
     sendTransfer(res, transfer);

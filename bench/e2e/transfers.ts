@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client as TemporalClient } from '@temporalio/client';
 import type { Client } from 'pg';
 import type { Config } from '../../lib/config';
-import { firstOf } from '../../lib/required';
+import { firstOf } from '../../lib/assert';
 import { failureOf, randomIndex, randomPairOf, request } from '../support';
 import { drainLimitS, run, settings } from './settings';
 

@@ -7,6 +7,7 @@
  * before any frozen one, before any currency mismatch), so a movement with
  * several faults always reports the same one.
  */
+import { required } from '../assert';
 import type { AccountDto } from '../contracts/accounts';
 import type { AccountRefusalCode } from '../transfers/refusal-codes';
 
@@ -21,7 +22,7 @@ export interface AccountRefusal {
 export function accountRefusal(accountIds: string[], found: ReadonlyMap<string, AccountDto>, currency: string): AccountRefusal | null {
   const missing = accountIds.find((id) => !found.has(id));
   if (missing) return { code: 'ACCOUNT_NOT_FOUND', message: `account ${missing} does not exist` };
-  const accounts = accountIds.map((id) => found.get(id)!);
+  const accounts = accountIds.map((id) => required(found.get(id), `account ${id}, found`));
   const frozen = accounts.find((a) => a.status !== 'active');
   if (frozen) return { code: 'ACCOUNT_FROZEN', message: `account ${frozen.id} is frozen` };
   const other = accounts.find((a) => a.currency !== currency);

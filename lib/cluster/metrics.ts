@@ -14,6 +14,7 @@
  */
 import cluster from 'node:cluster';
 import { AggregatorRegistry, Counter, Gauge, Registry } from 'prom-client';
+import { assert } from '../assert';
 
 const REQUEST = 'credit-ledger:cluster-metrics-request';
 const RESPONSE = 'credit-ledger:cluster-metrics-response';
@@ -62,7 +63,8 @@ export function metricsText(registry: Registry): Promise<string> {
       resolve: (text) => (clearTimeout(timer), resolve(text)),
       reject: (error) => (clearTimeout(timer), reject(error)),
     });
-    process.send!({ type: REQUEST, id });
+    assert(process.send !== undefined, 'an IPC channel to the primary in a copy of a clustered service');
+    process.send({ type: REQUEST, id });
   });
 }
 

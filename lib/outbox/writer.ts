@@ -6,7 +6,9 @@
 import { randomUUID } from 'node:crypto';
 import { context, propagation } from '@opentelemetry/api';
 import type { PoolClient } from 'pg';
+import { assert } from '../assert';
 import type { EventEnvelope, Topic } from '../kafka';
+import { inOpenTransaction } from '../pg';
 
 export interface OutboxEvent<P> {
   topic: Topic;
@@ -24,6 +26,7 @@ export function currentTraceparent(): string | null {
 
 export async function appendToOutbox<P>(client: PoolClient, events: OutboxEvent<P>[]): Promise<void> {
   if (events.length === 0) return;
+  assert(inOpenTransaction(client), `the outbox rows of ${events.map((e) => e.type).join(', ')} written in the transaction of their change (lib/pg inTransaction)`);
   const traceparent = currentTraceparent();
   const occurredAt = new Date().toISOString();
   const values: unknown[] = [];

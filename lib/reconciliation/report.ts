@@ -161,7 +161,7 @@ export interface BalanceSnapshot {
 export function readModelMismatch(accountId: string, ledger: BalanceSnapshot | null, readModel: BalanceSnapshot | null): Mismatch | null {
   if (ledger === null && readModel === null) return null;
   const detail = { ledger: shown(ledger), readModel: shown(readModel) };
-  if (ledger === null) return isZero(readModel!) ? null : { subjectId: accountId, kind: 'missing_in_ledger', detail };
+  if (ledger === null) return readModel === null || isZero(readModel) ? null : { subjectId: accountId, kind: 'missing_in_ledger', detail };
   if (readModel === null) return isZero(ledger) ? null : { subjectId: accountId, kind: 'missing_in_read_model', detail };
   if (ledger.currency !== readModel.currency) return { subjectId: accountId, kind: 'currency_differs', detail };
   const posted = BigInt(ledger.postedMinor) !== BigInt(readModel.postedMinor);

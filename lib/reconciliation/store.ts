@@ -5,6 +5,7 @@
  * opens a report for a run on demand and serves it) and the worker's
  * activities (which record and finish it). Plain objects out.
  */
+import { present } from '../assert';
 import type { Pool } from '../pg';
 import type { TransferStatus } from '../transfers/status';
 import {
@@ -138,7 +139,7 @@ export function createReconciliationStore(pool: Pool): ReconciliationStore {
       } catch (error) {
         throw isOneRunningViolation(error) ? new ReconciliationRunningError() : error;
       }
-      return (await getHeader(id))!;
+      return present(await getHeader(id), `reconciliation report ${id}, inserted or there already`);
     },
 
     async runningReportOnDemand() {

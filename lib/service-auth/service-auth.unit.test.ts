@@ -17,7 +17,7 @@ import { asyncHandler, closeServer, createServiceApp, finishServiceApp, listen }
 import { createRegistry } from '../telemetry/metrics';
 import { parseCallerTokens } from './tokens';
 import { CREDENTIAL_HOLDERS, INTERNAL_SERVICES, writeCredentialDirectory } from './topology';
-import { required } from '../required';
+import { required } from '../assert';
 
 const TOKEN_A = 'a'.repeat(40);
 const TOKEN_B = 'B-b_b.b~b+b/'.repeat(4);

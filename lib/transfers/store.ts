@@ -8,7 +8,7 @@ import path from 'node:path';
 import { inTransaction, migrate, type Pool } from '../pg';
 import { fromDbAmount } from '../money';
 import { lookaheadPage } from '../pages';
-import { required } from '../required';
+import { required } from '../assert';
 import { STATUS_MOVES, type TransferStatus } from './status';
 
 export const TRANSFERS_DATABASE = 'transfers';
@@ -435,8 +435,8 @@ async function recordStatus(pool: Pool, transferId: string, update: StatusUpdate
     [transferId, update.status, update.failureCode ?? null, update.failureMessage ?? null, update.entryId ?? null, update.reversalEntryId ?? null, update.decidedBy ?? null],
   );
   const [row] = result.rows;
-  if (row) return { applied: true, transfer: toRecord(row) };
-  return { applied: false, transfer: await getTransfer(pool, transferId) };
+  if (!row) return { applied: false, transfer: await getTransfer(pool, transferId) };
+  return { applied: true, transfer: toRecord(row) };
 }
 
 /**

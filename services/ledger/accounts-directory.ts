@@ -13,6 +13,7 @@
  * trusted for status.
  */
 import { accountRefusal } from '../../lib/accounts/refusal';
+import { required } from '../../lib/assert';
 import { TransientServiceError, type AccountsApi } from '../../lib/clients';
 import type { AccountDto } from '../../lib/contracts/accounts';
 import { UNLIMITED } from '../../lib/contracts/accounts';
@@ -44,7 +45,8 @@ export async function requireActiveAccounts(
   const refusal = accountRefusal(unique, found, currency);
   if (refusal) throw ruleViolation(refusal.code, refusal.message);
   return unique.map((id) => {
-    const account = found.get(id)!;
+    // accountRefusal refused any id the directory did not find.
+    const account = required(found.get(id), `account ${id} in the directory's answer`);
     return {
       accountId: account.id,
       currency: account.currency,

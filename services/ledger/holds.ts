@@ -6,6 +6,7 @@
  */
 import type { PoolClient } from 'pg';
 import type { EntryDto, HoldDto } from '../../lib/contracts/ledger';
+import { present, required } from '../../lib/assert';
 import { AppError, conflict, notFound, ruleViolation } from '../../lib/errors';
 import { inTransaction } from '../../lib/pg';
 import { requestHash } from '../../lib/request-hash';
@@ -29,7 +30,7 @@ import {
   type LockedBalance,
   type HoldRow,
 } from './repository';
-import { withinCreditLimit } from './rules';
+import { movePending, withinCreditLimit } from './rules';
 import type { CaptureHold, ReserveAndCapture, ReserveHold } from './schemas';
 
 export interface HoldResult {
@@ -58,7 +59,7 @@ export async function reserveHold(deps: LedgerDeps, request: ReserveHold): Promi
   } catch (error) {
     await rememberRefusal(deps, request.holdId, error);
     // The row decides: this refusal, or a twin's reserve or void that got there first.
-    return replayReserve((await getHold(deps.pool, request.holdId))!, hash);
+    return replayReserve(await holdAfterRace(deps, request.holdId), hash);
   }
 }
 
@@ -68,7 +69,7 @@ async function reserveNew(deps: LedgerDeps, request: ReserveHold, hash: string):
     const inserted = await insertNewHold(client, accounts, request, hash);
     if (!inserted) return null; // a twin or a tombstone got there first
     const locked = await lockAccounts(client, [request.fromAccountId]);
-    const source = locked.get(request.fromAccountId)!;
+    const source = lockedSource(locked, request.fromAccountId);
     reserveOn(source, inserted);
     await saveBalance(client, source);
     await appendTransactionEvents(client, locked, [holdEvent(holdDto(inserted))]);
@@ -79,7 +80,22 @@ async function reserveNew(deps: LedgerDeps, request: ReserveHold, hash: string):
     deps.logger.info({ hold_id: hold.holdId, transfer_id: hold.transferId, account_id: hold.fromAccountId, amount_minor: hold.amountMinor.toString(), currency: hold.currency }, 'hold reserved');
     return { hold: holdDto(hold), replayed: false };
   }
-  return replayReserve((await getHold(deps.pool, request.holdId))!, hash);
+  return replayReserve(await holdAfterRace(deps, request.holdId), hash);
+}
+
+/** The hold row after an insert lost to a twin, a refusal or a tombstone: one of them wrote it, so it is there. */
+async function holdAfterRace(deps: LedgerDeps, holdId: string): Promise<HoldRow> {
+  return present(await getHold(deps.pool, holdId), `hold ${holdId}, written by the call that got there first`);
+}
+
+/** Re-reads, locked, a hold this transaction has seen: holds are never deleted. */
+async function lockedHold(client: PoolClient, holdId: string): Promise<HoldRow> {
+  return present(await getHold(client, holdId, { forUpdate: true }), `hold ${holdId}, read before in this transaction`);
+}
+
+/** The hold's source account among those this transaction locked. */
+function lockedSource(locked: Map<string, LockedBalance>, accountId: string): LockedBalance {
+  return required(locked.get(accountId), `the locked balance of account ${accountId}`);
 }
 
 /** The hold's row (and its accounts' balance rows, on a first movement); null when the id is taken already. */
@@ -103,7 +119,7 @@ function reserveOn(source: LockedBalance, hold: HoldRow): void {
   if (!withinCreditLimit(availableAfterMinor, source.creditLimitMinor)) {
     throw ruleViolation('INSUFFICIENT_FUNDS', `account ${hold.fromAccountId} would have ${availableAfterMinor} available, below its credit limit`);
   }
-  source.pendingMinor += hold.amountMinor;
+  movePending(source, hold.amountMinor);
 }
 
 /** Records a refusal that a repeat of the reserve must get again; rethrows anything else. */
@@ -147,7 +163,7 @@ async function captureKnown(deps: LedgerDeps, before: HoldRow, request: CaptureH
 
   const result = await inTransaction(deps.pool, async (client) => {
     const locked = await lockAccounts(client, [before.fromAccountId, before.toAccountId]);
-    const hold = (await getHold(client, holdId, { forUpdate: true }))!;
+    const hold = await lockedHold(client, holdId);
     if (hold.status === 'captured') return null;
     if (hold.status !== 'reserved') throw ruleViolation('HOLD_NOT_RESERVED', `hold ${holdId} is ${hold.status}`);
     if (hold.expiresAt && hold.expiresAt.getTime() <= Date.now()) {
@@ -155,7 +171,7 @@ async function captureKnown(deps: LedgerDeps, before: HoldRow, request: CaptureH
     }
     return captureLocked(client, hold, request, locked);
   });
-  if (!result) return replayCapture(deps, (await getHold(deps.pool, holdId))!, request.entryId);
+  if (!result) return replayCapture(deps, await holdAfterRace(deps, holdId), request.entryId);
   deps.metrics.entryCreated('capture');
   deps.metrics.holdChanged('captured');
   deps.logger.info({ hold_id: holdId, entry_id: result.entry.entryId, transfer_id: before.transferId, amount_minor: before.amountMinor.toString(), currency: before.currency }, 'hold captured');
@@ -172,7 +188,7 @@ async function captureLocked(client: PoolClient, hold: HoldRow, request: Capture
     description: request.description,
     requestHash: requestHash({ capture: hold.holdId }),
   };
-  locked.get(hold.fromAccountId)!.pendingMinor -= hold.amountMinor;
+  movePending(lockedSource(locked, hold.fromAccountId), -hold.amountMinor);
   const posted = await postLines(
     client,
     header,
@@ -214,7 +230,7 @@ export async function reserveAndCapture(deps: LedgerDeps, request: ReserveAndCap
     return null;
   });
   // null: refused (now remembered), or a twin, a reserve or a void took the id first. The row decides.
-  return done ?? captureAsReserved(deps, (await getHold(deps.pool, request.holdId))!, hash, request);
+  return done ?? captureAsReserved(deps, await holdAfterRace(deps, request.holdId), hash, request);
 }
 
 /** The fields a hold id stands for (no expiry): what a replay of a reserve, alone or with its capture, must repeat. */
@@ -244,7 +260,7 @@ async function reserveAndCaptureNew(deps: LedgerDeps, request: ReserveAndCapture
     const locked = await lockAccounts(client, [hold.fromAccountId, hold.toAccountId]);
     // Pending grows here and shrinks in the capture, so only the net posting reaches the row. The posting
     // checks the limit too, but this check comes first: a refusal reads (and is remembered) as a reserve's.
-    reserveOn(locked.get(hold.fromAccountId)!, hold);
+    reserveOn(lockedSource(locked, hold.fromAccountId), hold);
     return captureLocked(client, hold, request, locked);
   });
   if (!result) return null;
@@ -288,15 +304,15 @@ async function releaseHold(deps: LedgerDeps, holdId: string, to: 'voided' | 'exp
     }
     if (found.tombstone) return { holdId, status: 'voided' as const, tombstone: true as const };
     const locked = await lockAccounts(client, [found.fromAccountId]);
-    const hold = (await getHold(client, holdId, { forUpdate: true }))!;
+    const hold = await lockedHold(client, holdId);
     if (hold.status === 'voided' || hold.status === 'expired') return holdDto(hold);
     if (hold.status === 'captured') {
       if (to === 'expired') return holdDto(hold);
       throw ruleViolation('HOLD_NOT_RESERVED', `hold ${holdId} was captured into entry ${hold.entryId}`);
     }
     if (to === 'expired' && (!hold.expiresAt || hold.expiresAt.getTime() > Date.now())) return holdDto(hold);
-    const source = locked.get(hold.fromAccountId)!;
-    source.pendingMinor -= hold.amountMinor;
+    const source = lockedSource(locked, hold.fromAccountId);
+    movePending(source, -hold.amountMinor);
     await saveBalance(client, source);
     const released = holdDto(await setHoldStatus(client, holdId, to));
     await appendTransactionEvents(client, locked, [holdEvent(released)]);

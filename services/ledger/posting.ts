@@ -6,12 +6,14 @@
  * written once.
  */
 import type { PoolClient } from 'pg';
+import { assert, required } from '../../lib/assert';
 import type { EntryDto } from '../../lib/contracts/ledger';
 import { ruleViolation } from '../../lib/errors';
 import type { OutboxEvent } from '../../lib/outbox';
+import { inOpenTransaction } from '../../lib/pg';
 import { entryPostedEvents } from './events';
 import { claimEntry, insertLines, saveBalance, type LockedBalance, type NewEntry, type NewLine } from './repository';
-import { signedAmount, totals, withinCreditLimit } from './rules';
+import { assertBalanced, signedAmount, withinCreditLimit } from './rules';
 import type { EntryLine } from './schemas';
 
 export interface PostedLines {
@@ -40,8 +42,9 @@ export async function postLines(
   lines: Pick<EntryLine, 'accountId' | 'direction' | 'amountMinor'>[],
   locked: Map<string, LockedBalance>,
 ): Promise<PostedLines | null> {
-  const { debitsMinor, creditsMinor } = totals(lines);
-  if (debitsMinor !== creditsMinor) throw new Error(`assertion: unbalanced lines reached posting (${debitsMinor} vs ${creditsMinor})`);
+  assertBalanced(lines, `entry ${entry.entryId} before its insert`);
+  // Its events go to the outbox in this same transaction (transaction-events.ts): both commit or neither.
+  assert(inOpenTransaction(client), `entry ${entry.entryId} posted inside a transaction (lib/pg inTransaction)`);
   for (const line of lines) lockedBalance(locked, line.accountId);
   const postedAt = await claimEntry(client, entry);
   if (!postedAt) return null;
@@ -86,15 +89,11 @@ function toEntryDto(entry: NewEntry & { postedAt: Date }, lines: NewLine[]): Ent
 }
 
 function lockedBalance(locked: Map<string, LockedBalance>, accountId: string): LockedBalance {
-  const balance = locked.get(accountId);
-  if (!balance) throw new Error(`assertion: account ${accountId} was not locked before posting`);
-  return balance;
+  return required(locked.get(accountId), `account ${accountId} locked before posting`);
 }
 
 /** The pair of the check before the insert: what the database stored is complete and balanced. */
 function assertStoredBalanced(entryId: string, storedSigned: bigint[], expectedLines: number): void {
   const sum = storedSigned.reduce((total, amount) => total + amount, 0n);
-  if (storedSigned.length !== expectedLines || sum !== 0n) {
-    throw new Error(`assertion: entry ${entryId} stored ${storedSigned.length} lines summing to ${sum}`);
-  }
+  assert(storedSigned.length === expectedLines && sum === 0n, `entry ${entryId} stored as ${expectedLines} lines summing to 0 (got ${storedSigned.length} summing to ${sum})`);
 }

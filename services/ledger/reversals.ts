@@ -12,6 +12,7 @@
  * cannot post once the money is there. Asking again takes a new id.
  */
 import type { PoolClient } from 'pg';
+import { present } from '../../lib/assert';
 import type { EntryDto } from '../../lib/contracts/ledger';
 import { AppError, conflict, notFound, ruleViolation } from '../../lib/errors';
 import { inTransaction } from '../../lib/pg';
@@ -100,11 +101,9 @@ async function decide(client: PoolClient, original: EntryDto, request: ReverseEn
 
 /** An attempt of this id decided the reversal first: its refusal again, or its entry as a replay. */
 async function replayDecided(deps: LedgerDeps, entryId: string, reversalEntryId: string, hash: string): Promise<EntryResult> {
-  const outcome = await getReversalOutcome(deps.pool, reversalEntryId);
-  if (!outcome) throw new Error(`assertion: reversal ${reversalEntryId} was decided but its outcome cannot be read`);
+  const outcome = present(await getReversalOutcome(deps.pool, reversalEntryId), `the outcome of reversal ${reversalEntryId}, decided`);
   answerRefusal(outcome, entryId);
-  const twin = await getEntry(deps.pool, reversalEntryId);
-  if (!twin) throw new Error(`assertion: reversal ${reversalEntryId} was posted but cannot be read`);
+  const twin = present(await getEntry(deps.pool, reversalEntryId), `the entry of reversal ${reversalEntryId}, posted`);
   return replayReversal(twin, hash, entryId, reversalEntryId);
 }
 
@@ -114,7 +113,8 @@ function answerRefusal(outcome: ReversalOutcome, entryId: string): void {
   if (outcome.reversesEntryId !== entryId) {
     throw conflict('entry-id-reused', `entry ${outcome.reversalEntryId} is the reversal of ${outcome.reversesEntryId}, not of ${entryId}`);
   }
-  throw ruleViolation(outcome.refusalCode!, outcome.refusalMessage ?? outcome.refusalCode!);
+  const code = present(outcome.refusalCode, `the refusal code of refused reversal ${outcome.reversalEntryId}`);
+  throw ruleViolation(code, outcome.refusalMessage ?? code);
 }
 
 function replayReversal(existing: StoredEntry, hash: string, entryId: string, reversalEntryId: string): EntryResult {

@@ -2,6 +2,7 @@
  * The double-entry rules, as pure functions: each refusal names its rule, so a
  * caller (and a test) sees which one was broken.
  */
+import { assert } from '../../lib/assert';
 import { ruleViolation } from '../../lib/errors';
 import type { EntryLine } from './schemas';
 
@@ -35,6 +36,24 @@ export function totals(lines: Pick<EntryLine, 'direction' | 'amountMinor'>[]): {
 /** Balance = credits − debits: a debit lowers it, a credit raises it. */
 export function signedAmount(line: Pick<EntryLine, 'direction' | 'amountMinor'>): bigint {
   return line.direction === 'credit' ? line.amountMinor : -line.amountMinor;
+}
+
+/**
+ * Moves an account's pending sum by `deltaMinor` (a reserve adds the hold's
+ * amount, a capture, void or expiry takes it off) and asserts what every hold
+ * move keeps: pending never below zero, since it is the sum of the account's
+ * reserved holds. A release that took more than was reserved is a bug.
+ */
+export function movePending(balance: { accountId: string; pendingMinor: bigint }, deltaMinor: bigint): void {
+  const pendingMinor = balance.pendingMinor + deltaMinor;
+  assert(pendingMinor >= 0n, `pendingMinor >= 0 on account ${balance.accountId} after a hold move of ${deltaMinor} (got ${pendingMinor})`);
+  balance.pendingMinor = pendingMinor;
+}
+
+/** Asserts the lines of a posting balance (debits = credits): the rules refused unbalanced input before, so this is a bug if it fails. */
+export function assertBalanced(lines: Pick<EntryLine, 'direction' | 'amountMinor'>[], what: string): void {
+  const { debitsMinor, creditsMinor } = totals(lines);
+  assert(debitsMinor === creditsMinor, `the lines of ${what} balanced (debits ${debitsMinor} = credits ${creditsMinor})`);
 }
 
 /** null credit limit = unlimited. */

@@ -4,11 +4,14 @@
  * one currency) is accepted; changing any one amount by any non-zero delta
  * makes it UNBALANCED_ENTRY; fewer than two lines is TOO_FEW_LINES; a line in
  * another currency is MIXED_CURRENCY; and the credit-limit check holds
- * exactly at the boundary.
+ * exactly at the boundary. Beside them, the assertions of the posting path:
+ * a hold move never takes pending below zero (exactly zero passes, one unit
+ * more throws), and lines off balance by any amount never reach an insert.
  */
 import fc from 'fast-check';
 import { AppError } from '../../lib/errors';
-import { assertValidEntry, signedAmount, withinCreditLimit } from './rules';
+import { AssertionError } from '../../lib/assert';
+import { assertBalanced, assertValidEntry, movePending, signedAmount, withinCreditLimit } from './rules';
 import type { EntryLine } from './schemas';
 
 const accountId = fc.uuid();
@@ -79,4 +82,41 @@ it('when available lands exactly on −creditLimit, then it is within; one unit 
       expect(withinCreditLimit(-(10n ** 30n), null)).toBe(true);
     }),
   );
+});
+
+describe('hold moves keep pending at or above zero (movePending)', () => {
+  it('when a release takes exactly what is reserved, then pending lands on zero', () => {
+    const balance = { accountId: 'a-1', pendingMinor: 500n };
+    movePending(balance, -500n);
+    expect(balance.pendingMinor).toBe(0n);
+  });
+
+  it('when a release takes one minor unit more than is reserved, then it throws naming the account and leaves pending as it was', () => {
+    const balance = { accountId: 'a-1', pendingMinor: 500n };
+    expect(() => movePending(balance, -501n)).toThrow(AssertionError);
+    expect(() => movePending(balance, -501n)).toThrow('pendingMinor >= 0 on account a-1');
+    expect(balance.pendingMinor).toBe(500n);
+  });
+
+  it('when a reserve adds, then pending grows by the amount', () => {
+    const balance = { accountId: 'a-1', pendingMinor: 0n };
+    movePending(balance, 250n);
+    expect(balance.pendingMinor).toBe(250n);
+  });
+});
+
+describe('a posting is balanced before its insert (assertBalanced)', () => {
+  it('when debits equal credits, then it passes', () => {
+    fc.assert(fc.property(balancedLines, (lines) => expect(() => assertBalanced(lines, 'entry e-1')).not.toThrow()));
+  });
+
+  it('when a line is off by any amount, then it throws naming the entry', () => {
+    fc.assert(
+      fc.property(balancedLines, amount, (lines, delta) => {
+        const [first, ...rest] = lines as [EntryLine, ...EntryLine[]];
+        const skewed = [{ ...first, amountMinor: first.amountMinor + delta }, ...rest];
+        expect(() => assertBalanced(skewed, 'entry e-1')).toThrow('the lines of entry e-1 balanced');
+      }),
+    );
+  });
 });

@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { PoolClient } from 'pg';
+import { assert } from '../../lib/assert';
 import { appendToOutbox, type OutboxEvent } from '../../lib/outbox';
 import { stampTransaction } from './events';
 import type { LockedBalance } from './repository';
@@ -16,6 +17,6 @@ export async function appendTransactionEvents<P extends object>(
   events: OutboxEvent<P>[],
 ): Promise<void> {
   const saved = [...locked.values()].filter((balance) => balance.saved);
-  if (saved.length === 0) throw new Error('assertion: a ledger transaction writes events without having changed a balance');
+  assert(saved.length > 0, 'a ledger transaction that writes events to have changed a balance');
   await appendToOutbox(client, stampTransaction(randomUUID(), saved, events));
 }

@@ -12,7 +12,7 @@
 import { SpanStatusCode, type Link } from '@opentelemetry/api';
 import type { Logger } from '../../lib/logger';
 import type { Pool } from '../../lib/pg';
-import { required } from '../../lib/required';
+import { required } from '../../lib/assert';
 import type { ApplyGate } from './apply-gate';
 import { applyEvents, type ApplyOutcome, type EventScope, type PositionedEvent } from './apply';
 import { tracer } from './event-span';

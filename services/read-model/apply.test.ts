@@ -10,7 +10,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { loadConfig } from '../../lib/config';
 import { createPool, type Pool } from '../../lib/pg';
-import { firstOf, lastOf, required } from '../../lib/required';
+import { firstOf, lastOf, required } from '../../lib/assert';
 import { accountCreated, entryPosted, holdEvent, newAccount, newHold, TestLedger, type Publication } from '../../test/read-model/support/events';
 import { applyEvents, type PositionedEvent } from './apply';
 import { bindPoolToSchema, dropSchema, prepareSchema } from './db/schema';

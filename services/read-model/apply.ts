@@ -8,6 +8,7 @@
  * they can be (ledger-tx/apply-transactions.ts); account events and ledger
  * events written before the stamp existed are applied one by one.
  */
+import { required } from '../../lib/assert';
 import { inTransaction, type Pool, type PoolClient } from '../../lib/pg';
 import { ledgerTxOf, type ProjectionEvent } from './events';
 import { applyLedgerTransactions, type Arrival } from './ledger-tx/apply-transactions';
@@ -98,7 +99,7 @@ async function markProcessed(client: PoolClient, events: PositionedEvent[], take
       candidates.map(({ position }) => position.offset.toString()),
     ],
   );
-  return new Set(rows.map((row) => firstIndexById.get(row.event_id)!));
+  return new Set(rows.map((row) => required(firstIndexById.get(row.event_id), `the candidate of event ${row.event_id}`)));
 }
 
 /** How far each partition has been applied: past the last event of the batch. */

@@ -13,7 +13,7 @@ import { ApplyAborted } from './apply-gate';
 import type { ApplyOutcome, EventPosition } from './apply';
 import { startEventSpan, type EventSpan } from './event-span';
 import { parseEvent, type ProjectionEvent } from './events';
-import { lastOf, required } from '../../lib/required';
+import { lastOf, required } from '../../lib/assert';
 import { keepTransactionMark } from '../../lib/telemetry/sampler';
 import { applyAlone, type ConsumerControl, type MessageHandlerDeps } from './message-handler';
 import { reportMalformed, reportOutcome } from './report';

@@ -15,7 +15,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import type { PoolClient } from '../../lib/pg';
-import { firstOf, required } from '../../lib/required';
+import { firstOf, required } from '../../lib/assert';
 import { entryPosted, holdEvent, newAccount, newHold, TestLedger, type Publication } from '../../test/read-model/support/events';
 import { eventually, ReadModelHarness } from '../../test/read-model/support/harness';
 

@@ -10,7 +10,7 @@ import { context, SpanStatusCode, type Span } from '@opentelemetry/api';
 import type { KafkaMessage } from 'kafkajs';
 import type { Logger } from '../../lib/logger';
 import type { Pool } from '../../lib/pg';
-import { firstOf } from '../../lib/required';
+import { firstOf } from '../../lib/assert';
 import { ApplyAborted, type ApplyGate } from './apply-gate';
 import { applyEvents, type ApplyOutcome, type EventPosition } from './apply';
 import { startEventSpan } from './event-span';

@@ -14,7 +14,7 @@
  * A second test proves that a rebuild refuses to run beside another one.
  */
 import { randomUUID } from 'node:crypto';
-import { firstOf } from '../../lib/required';
+import { firstOf } from '../../lib/assert';
 import { rebuildProjections } from './rebuild/rebuild-projections';
 import { accountCreated, entryPosted, holdEvent, newAccount, newHold, TestLedger } from '../../test/read-model/support/events';
 import { eventually, ReadModelHarness } from '../../test/read-model/support/harness';

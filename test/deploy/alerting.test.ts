@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { parseEnvFile, ROOT_DIR } from '../../lib/config';
-import { required } from '../../lib/required';
+import { required } from '../../lib/assert';
 
 const DEPLOY = path.join(ROOT_DIR, 'deploy');
 const defaults = parseEnvFile(readFileSync(path.join(DEPLOY, 'defaults.env'), 'utf8'));

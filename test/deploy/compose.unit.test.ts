@@ -25,7 +25,7 @@ import { parseTopicsFile, type TopicSpec } from '../../deploy/kafka/topics';
 import { readSearchAttributes, SEARCH_ATTRIBUTES_FILE } from '../../deploy/search-attributes';
 import { loadConfig, parseEnvFile, ROOT_DIR } from '../../lib/config';
 import { CREDENTIAL_HOLDERS } from '../../lib/service-auth/topology';
-import { firstOf } from '../../lib/required';
+import { firstOf } from '../../lib/assert';
 import {
   commandOf,
   dependencies,

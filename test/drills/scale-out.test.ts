@@ -20,7 +20,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WORKER_PORT_STEP } from '../../lib/cluster/instance';
 import { loadConfig } from '../../lib/config';
-import { firstOf } from '../../lib/required';
+import { firstOf } from '../../lib/assert';
 import { portOpen } from '../support/ports';
 import { runDrill, violationsOf, type Check, type DrillContext } from './support/drill';
 import { DATA_DIR, signalComponent, stack } from './support/stack';

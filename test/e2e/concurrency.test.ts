@@ -5,7 +5,7 @@
  * real databases (posted sums zero, one entry per posted transfer, no
  * available below its limit, read model equal to the ledger).
  */
-import { required } from '../../lib/required';
+import { required } from '../../lib/assert';
 import {
   availableWithinLimits,
   invariantPools,

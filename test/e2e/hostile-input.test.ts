@@ -12,7 +12,7 @@
  */
 import { loadConfig } from '../../lib/config';
 import { createPool, type Pool } from '../../lib/pg';
-import { firstOf, required } from '../../lib/required';
+import { firstOf, required } from '../../lib/assert';
 import { createAccount, ensureSystem, eventually, GATEWAY_URL, newKey } from '../support/system';
 
 interface Case {

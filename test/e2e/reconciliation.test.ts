@@ -39,7 +39,7 @@ import { LedgerClient, ReadModelClient } from '../../lib/clients';
 import { ROOT_DIR } from '../../lib/config';
 import { createLogger } from '../../lib/logger';
 import { createPool, type Pool } from '../../lib/pg';
-import { firstOf } from '../../lib/required';
+import { firstOf } from '../../lib/assert';
 import { createReconciliationStore, type ReconciliationCheck } from '../../lib/reconciliation';
 import { transferWorkflowId } from '../../lib/workflow-contract';
 import { apiClient, startKeyedGateway } from '../support/keyed-gateway';

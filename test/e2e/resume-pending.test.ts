@@ -26,7 +26,7 @@ import { resumeClaimedReversals, resumePendingTransfers, type ResumeOptions } fr
 import type { TransferDeps } from '../../api/transfers';
 import { databaseUrl } from '../../lib/config';
 import { createPool } from '../../lib/pg';
-import { firstOf } from '../../lib/required';
+import { firstOf } from '../../lib/assert';
 import { createLogger } from '../../lib/logger';
 import { createTransferStore, migrateTransfers, startTransferStatusListener, TRANSFERS_DATABASE, type TransferStatusListener } from '../../lib/transfers';
 import { reverseTransferWorkflowId, transferWorkflowId } from '../../lib/workflow-contract';

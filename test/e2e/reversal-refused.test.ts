@@ -11,7 +11,7 @@
  * entries are read in the ledger's own database (exact, no projection lag).
  */
 import type { JsonAnswer } from '../support/service';
-import { firstOf } from '../../lib/required';
+import { firstOf } from '../../lib/assert';
 import { invariantPools, type InvariantPools } from '../support/invariants';
 import { api, createAccount, ensureSystem, fund, newKey, transfer, transferAndSettle } from '../support/system';
 import { WAIT_MS_MAX } from '../../api/transfers';

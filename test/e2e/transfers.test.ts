@@ -5,7 +5,7 @@
  * failure codes, idempotency, approval and reversal behave as the contract
  * says.
  */
-import { firstOf } from '../../lib/required';
+import { firstOf } from '../../lib/assert';
 import { api, createAccount, ensureSystem, eventually, fund, newKey, settle, transfer, transferAndSettle } from '../support/system';
 
 beforeAll(() => ensureSystem(), 10 * 60_000);

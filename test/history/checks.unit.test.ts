@@ -7,7 +7,7 @@
  * fail and name the culprit. How: a small builder writes events as the
  * recorder would and a final snapshot to match.
  */
-import { required } from '../../lib/required';
+import { required } from '../../lib/assert';
 import { runChecks, type Check } from './checks';
 import type { FinalSnapshot, FinalTransfer, HistoryEvent, StatementItem } from './history';
 

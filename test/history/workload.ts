@@ -11,7 +11,7 @@
  * under a new process id. Choices come from a seeded generator per client.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { required } from '../../lib/required';
+import { required } from '../../lib/assert';
 import { decided, decisionOutcome, notPending, pollTransfer, readStatement, reversalOutcome, reversalSettled, transferBody, transferOutcome } from './api';
 import type { ClientFn, Decision, SetupValue } from './history';
 import { describe, indeterminate, type Http, type Reply } from './http';

@@ -15,7 +15,7 @@
  */
 import path from 'node:path';
 import { ROOT_DIR } from '../../lib/config';
-import { firstOf } from '../../lib/required';
+import { firstOf } from '../../lib/assert';
 import { TRANSFER_WORKFLOW_TYPE } from '../../lib/workflow-contract';
 import { api, config, createAccount, ensureSystem, eventually, newKey, transfer } from '../support/system';
 import { FileTail } from './support/file-tail';

@@ -4,7 +4,7 @@
  */
 import { loadConfig } from '../../lib/config';
 import { createPool, inTransaction } from '../../lib/pg';
-import { firstOf } from '../../lib/required';
+import { firstOf } from '../../lib/assert';
 
 const config = loadConfig();
 

@@ -34,7 +34,7 @@ import { Registry } from 'prom-client';
 import { createReconciliationActivities } from '../../activities';
 import { createReconciliationMetrics } from '../../activities/metrics';
 import { createLogger } from '../../lib/logger';
-import { required } from '../../lib/required';
+import { required } from '../../lib/assert';
 import {
   approveSignal,
   approveUpdate,

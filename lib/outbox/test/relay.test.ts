@@ -18,7 +18,7 @@ import { loadConfig } from '../../config';
 import { createKafka, type Topic } from '../../kafka';
 import { createLogger } from '../../logger';
 import { inTransaction } from '../../pg';
-import { firstOf } from '../../required';
+import { firstOf } from '../../assert';
 import { OUTBOX_MIGRATIONS_DIR, OutboxRelay, appendToOutbox, type OutboxEvent } from '..';
 import { collectTopic, createIsolatedSchema, createTestTopic, deleteTestTopic, eventually, type IsolatedSchema, type TopicCollector } from './support';
 

@@ -18,7 +18,7 @@ import type { AccountDto } from '../../../lib/contracts/accounts';
 import { createKafka, TOPICS } from '../../../lib/kafka';
 import { createLogger } from '../../../lib/logger';
 import { OutboxRelay } from '../../../lib/outbox';
-import { firstOf } from '../../../lib/required';
+import { firstOf } from '../../../lib/assert';
 import { collectTopic, type CollectedMessage, type TopicCollector } from '../../../lib/outbox/test/support';
 import { Registry } from '../../../lib/telemetry/metrics';
 import { startTracing, stopTracing } from '../../../lib/telemetry/tracing';

@@ -14,7 +14,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { AccountDto } from '../../../lib/contracts/accounts';
-import { firstOf } from '../../../lib/required';
+import { firstOf } from '../../../lib/assert';
 import { request, startAccountsService, type TestAccountsService } from './support';
 
 let service: TestAccountsService;

@@ -14,7 +14,7 @@ import { badCredentials, guardedRoutes, OPEN_PATHS, refusals, refused } from '..
 import { call } from '../../../test/support/service';
 import { createAccountsApp } from '../server';
 import { request, startAccountsService, type TestAccountsService } from './support';
-import { required } from '../../../lib/required';
+import { required } from '../../../lib/assert';
 
 let service: TestAccountsService;
 

@@ -9,7 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
-import { firstOf, required } from '../../../lib/required';
+import { firstOf, required } from '../../../lib/assert';
 import { startLedger, transferLines, type LedgerHarness } from './harness';
 
 let ledger: LedgerHarness;

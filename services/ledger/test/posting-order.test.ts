@@ -12,7 +12,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { PoolClient } from 'pg';
-import { required } from '../../../lib/required';
+import { required } from '../../../lib/assert';
 import { startLedger, transferLines, type LedgerHarness } from './harness';
 
 let ledger: LedgerHarness;

@@ -13,7 +13,7 @@ import { badCredentials, guardedRoutes, OPEN_PATHS, refusals, refused } from '..
 import { call } from '../../../test/support/service';
 import { createLedgerApp } from '../server';
 import { startLedger, transferLines, type LedgerHarness } from './harness';
-import { required } from '../../../lib/required';
+import { required } from '../../../lib/assert';
 
 let ledger: LedgerHarness;
 

@@ -9,7 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { LedgerTxStamp } from '../../../lib/contracts/ledger';
-import { firstOf } from '../../../lib/required';
+import { firstOf } from '../../../lib/assert';
 import { startLedger, transferLines, type LedgerHarness } from './harness';
 
 let ledger: LedgerHarness;

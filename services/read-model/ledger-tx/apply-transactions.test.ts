@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../../../lib/config';
 import { createPool, type Pool } from '../../../lib/pg';
-import { firstOf } from '../../../lib/required';
+import { firstOf } from '../../../lib/assert';
 import { newHold, type Publication } from '../../../test/read-model/support/events';
 import { StampedLedger } from '../../../test/read-model/support/ledger-transactions';
 import { applyEvents, type PositionedEvent } from '../apply';

@@ -10,7 +10,7 @@
  */
 import type { LedgerTxStamp } from '../../../lib/contracts/ledger';
 import type { PoolClient } from '../../../lib/pg';
-import { firstOf } from '../../../lib/required';
+import { firstOf, required } from '../../../lib/assert';
 import type { ApplyOutcome, EventPosition, EventScope } from '../apply';
 import { ledgerTxOf, type ProjectionEvent } from '../events';
 import { projectEvent } from '../project-event';
@@ -63,7 +63,7 @@ export async function applyLedgerTransactions(
     const loaded = await addParkedParts(client, known, [], reached.flatMap((tx) => tx.steps));
     if (loaded.size === 0) break;
     loaded.forEach((txId) => stored.add(txId));
-    const loadedTxs = [...loaded].map((txId) => known.get(txId)!);
+    const loadedTxs = [...loaded].map((txId) => required(known.get(txId), `ledger transaction ${txId}, loaded`));
     await addVersions(client, versions, accountsOf(loadedTxs));
     candidates = [...waiting, ...loadedTxs.filter((tx) => !waiting.includes(tx))];
   }

@@ -29,16 +29,23 @@ export class BalanceChanges {
 
   /** Adds `delta` to the account's sums (creating its row, in `currency`, if this is the account's first event). */
   add(accountId: string, currency: string, delta: BalanceDelta): void {
-    const change = this.byAccount.get(accountId) ?? { currency, postedMinor: 0n, pendingMinor: 0n, version: null };
+    const change = this.changeOf(accountId, currency);
     change.postedMinor += delta.postedMinor;
     change.pendingMinor += delta.pendingMinor;
-    this.byAccount.set(accountId, change);
   }
 
   /** Records that the account now stands at the ledger's `version` (after `add` of that transaction's deltas). */
   setVersion(accountId: string, currency: string, version: bigint): void {
-    this.add(accountId, currency, NO_CHANGE);
-    this.byAccount.get(accountId)!.version = version;
+    this.changeOf(accountId, currency).version = version;
+  }
+
+  /** The account's change so far, created (in `currency`, nothing moved) on its first event. */
+  private changeOf(accountId: string, currency: string): Change {
+    const known = this.byAccount.get(accountId);
+    if (known) return known;
+    const change: Change = { currency, postedMinor: 0n, pendingMinor: 0n, version: null };
+    this.byAccount.set(accountId, change);
+    return change;
   }
 
   /**
@@ -49,18 +56,16 @@ export class BalanceChanges {
    */
   async write(client: PoolClient): Promise<void> {
     if (this.byAccount.size === 0) return;
-    const ids = [...this.byAccount.keys()];
+    const changes = [...this.byAccount];
+    const ids = changes.map(([id]) => id);
     await client.query(
       `INSERT INTO balances (account_id, currency)
        SELECT id, currency FROM unnest($1::text[], $2::text[]) AS t(id, currency)
         ORDER BY id COLLATE "C"
        ON CONFLICT (account_id) DO NOTHING`,
-      [ids, ids.map((id) => this.byAccount.get(id)!.currency)],
+      [ids, changes.map(([, change]) => change.currency)],
     );
-    const moved = ids.filter((id) => {
-      const change = this.byAccount.get(id)!;
-      return change.postedMinor !== 0n || change.pendingMinor !== 0n || change.version !== null;
-    });
+    const moved = changes.filter(([, change]) => change.postedMinor !== 0n || change.pendingMinor !== 0n || change.version !== null);
     if (moved.length === 0) return;
     // Separate from the insert: PostgreSQL checks CHECK constraints on the row
     // an upsert proposes, so a negative delta (a released hold) would fail even
@@ -75,10 +80,10 @@ export class BalanceChanges {
          FROM locked JOIN unnest($1::text[], $2::numeric[], $3::numeric[], $4::bigint[]) AS d(id, posted, pending, version) ON d.id = locked.account_id
         WHERE b.account_id = locked.account_id`,
       [
-        moved,
-        moved.map((id) => this.byAccount.get(id)!.postedMinor.toString()),
-        moved.map((id) => this.byAccount.get(id)!.pendingMinor.toString()),
-        moved.map((id) => this.byAccount.get(id)!.version?.toString() ?? null),
+        moved.map(([id]) => id),
+        moved.map(([, change]) => change.postedMinor.toString()),
+        moved.map(([, change]) => change.pendingMinor.toString()),
+        moved.map(([, change]) => change.version?.toString() ?? null),
       ],
     );
   }

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { parseEnvFile, ROOT_DIR } from '../../../lib/config';
-import { firstOf } from '../../../lib/required';
+import { firstOf } from '../../../lib/assert';
 
 export interface ComposeService {
   image?: string;

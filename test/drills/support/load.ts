@@ -16,7 +16,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Pool } from '../../../lib/pg';
-import { required } from '../../../lib/required';
+import { required } from '../../../lib/assert';
 import type { RetryingClient } from './client';
 
 export type Kind = 'normal' | 'overdraw' | 'frozen' | 'approve' | 'reject' | 'undecided';

@@ -6,7 +6,7 @@
  * statement queries. Ten transfers run at a time; every one is settled.
  */
 import { api, config, createAccount, eventually, newKey, transfer } from '../../support/system';
-import { required } from '../../../lib/required';
+import { required } from '../../../lib/assert';
 
 export type Outcome = 'posted' | 'approved' | 'insufficient_funds' | 'account_frozen';
 

@@ -3,7 +3,7 @@
  * included: only undefined is "missing"), an absent one throws an Error that
  * names what the caller expected.
  */
-import { firstOf, lastOf, required } from './required';
+import { firstOf, lastOf, required } from './assert';
 
 it('when the value is there, even falsy, then required returns it', () => {
   expect(required(0, 'count')).toBe(0);
