@@ -23,9 +23,17 @@ import { createDashboardsApp } from '../../deploy/dashboards/server';
 import { launchChromium } from '../support/browser';
 import { config, ensureSystem } from '../support/system';
 import { runLoad } from './support/load';
-import { readUntil, scrapedSince } from './support/prometheus';
+import { query, readUntil, scrapedSince } from './support/prometheus';
 
 const DRAWN_TIMEOUT_MS = 90_000;
+/**
+ * Temporal's matching service emits the task-queue backlog gauges about a
+ * minute after a queue is loaded, then once a minute (test/observability/
+ * after-load.test.ts waits the same way): on a fresh stack the page would draw
+ * those two panels empty however correct it is.
+ */
+const BACKLOG_GAUGES_TIMEOUT_MS = 120_000;
+const BACKLOG_GAUGES = 'approximate_backlog_count{job="temporal-server", taskqueue!~"temporal_sys.*"}';
 const SCREENSHOTS_DIR = path.join(process.env.DATA_DIR ?? path.join(ROOT_DIR, '.data'), 'dashboards-page');
 
 interface PanelState {
@@ -44,12 +52,13 @@ beforeAll(async () => {
   ensureSystem();
   const load = await runLoad();
   await readUntil(() => scrapedSince(load.finishedAtMs), Boolean, 30_000);
+  await readUntil(() => query(BACKLOG_GAUGES), (series) => series.length > 0, BACKLOG_GAUGES_TIMEOUT_MS);
   server = await listen(createDashboardsApp({ prometheusUrl: config.prometheusUrl, logger: pino({ level: 'silent' }) }), 0, '127.0.0.1');
   baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1600, height: 1200 } });
   mkdirSync(SCREENSHOTS_DIR, { recursive: true });
-}, 5 * 60_000);
+}, 5 * 60_000 + BACKLOG_GAUGES_TIMEOUT_MS);
 
 afterAll(async () => {
   await browser?.close();
