@@ -171,4 +171,5 @@ export const auditQuery = pageQuery
     since: auditTime.optional(),
     until: auditTime.optional(),
   })
-  .refine((q) => q.since === undefined || q.until === undefined || q.since.getTime() <= q.until.getTime(), { message: 'must not be before since', path: ['until'] });
+  // zod runs this even when a field failed (its raw text is here then): compare only two instants.
+  .refine((q) => !(q.since instanceof Date && q.until instanceof Date) || q.since.getTime() <= q.until.getTime(), { message: 'must not be before since', path: ['until'] });

@@ -178,6 +178,8 @@ describe('the audit trail', () => {
     ['since=yesterday', 'since'],
     ['until=2026-13-01T00:00:00Z', 'until'],
     ['since=2026-02-01T00:00:00Z&until=2026-01-01T00:00:00Z', 'until'],
+    ['since=2000-01-01T00:00:00Z&until=', 'until'],
+    ['since=soon&until=2026-01-01T00:00:00Z', 'since'],
     ['limit=0', 'limit'],
     ['cursor=forged', 'cursor'],
     ['principal=', 'principal'],
