@@ -32,28 +32,19 @@ import {
   uuid4,
   workflowInfo,
   type ActivityOptions,
-  type RetryPolicy,
 } from '@temporalio/workflow';
 import type { ReconciliationActivities } from '../activities/reconciliation';
 import { emptyCounts, MISMATCHES_RECORDED_PER_CHECK_MAX, RECONCILIATION_CHECKS, withAllChecks, type ReconciliationCheck } from '../lib/reconciliation/report';
 import { required } from '../lib/assert';
-import { NON_RETRYABLE_ERROR_TYPES } from '../lib/workflow-contract/transfer';
 import type { ReconciliationInput, ReconciliationProgress, ReconciliationResult } from '../lib/workflow-contract/reconciliation';
+import { SERVICE_RETRY_POLICY } from './steps';
 
 /**
- * Transport failures and 5xx are retried with backoff and no attempt limit: a
- * service that is down delays the report, it does not fail it. Contract
- * mismatches (an unexpected answer) are not retried and fail the run.
+ * A page is two or three internal calls of at most 500 rows each (30 s deadline each), or a few of up to 100 ids.
+ * Retried as the transfer's steps are (steps.ts): a service that is down delays the report, it does not fail it;
+ * a contract mismatch (an unexpected answer) is not retried and fails the run.
  */
-const RETRY_POLICY: RetryPolicy = {
-  initialInterval: '1 second',
-  backoffCoefficient: 2,
-  maximumInterval: '1 minute',
-  nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES,
-};
-
-/** A page is two or three internal calls of at most 500 rows each (30 s deadline each), or a few of up to 100 ids. */
-const ACTIVITY_OPTIONS: ActivityOptions = { startToCloseTimeout: '1 minute', retry: RETRY_POLICY };
+const ACTIVITY_OPTIONS: ActivityOptions = { startToCloseTimeout: '1 minute', retry: SERVICE_RETRY_POLICY };
 
 const activities = proxyActivities<ReconciliationActivities>(ACTIVITY_OPTIONS);
 

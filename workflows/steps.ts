@@ -11,7 +11,7 @@ import { NON_RETRYABLE_ERROR_TYPES } from '../lib/workflow-contract/transfer';
  * service that is down delays a transfer, it never loses or duplicates one
  * (every step is idempotent). Business refusals and bugs are not retried.
  */
-const RETRY_POLICY: RetryPolicy = {
+export const SERVICE_RETRY_POLICY: RetryPolicy = {
   initialInterval: '1 second',
   backoffCoefficient: 2,
   maximumInterval: '1 minute',
@@ -20,14 +20,14 @@ const RETRY_POLICY: RetryPolicy = {
 };
 
 /** One HTTP call (5 s client deadline) or one SQL update per attempt. */
-const ACTIVITY_OPTIONS: ActivityOptions = { startToCloseTimeout: '10 seconds', retry: RETRY_POLICY };
+const ACTIVITY_OPTIONS: ActivityOptions = { startToCloseTimeout: '10 seconds', retry: SERVICE_RETRY_POLICY };
 /**
  * The same deadline and retries for the local steps. Retries more than a
  * minute apart (a service down for long) wait on durable timers rather than in
  * the worker (the SDK's localRetryThreshold), so a long outage costs no worker
  * slot and survives a worker restart.
  */
-const LOCAL_ACTIVITY_OPTIONS: LocalActivityOptions = { startToCloseTimeout: '10 seconds', retry: RETRY_POLICY };
+const LOCAL_ACTIVITY_OPTIONS: LocalActivityOptions = { startToCloseTimeout: '10 seconds', retry: SERVICE_RETRY_POLICY };
 
 /**
  * The transfer's steps: local activities, run by the worker inside the
