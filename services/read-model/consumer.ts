@@ -20,6 +20,7 @@ import { createBatchHandler, type BatchHandler } from './batch-handler';
 import { IncompleteLogError, partitionsSkippedByGroup, topicList, type TopicNames } from './log-start';
 import type { ReadModelMetrics } from './metrics';
 import { CommitProgress, OffsetCommitter, type PositionListener } from './offset-commits';
+import { ConsumerRestarter } from './consumer-restart';
 import type { BackoffPolicy } from './retry';
 
 export const CONSUMED_TOPICS: readonly string[] = topicList(TOPICS);
@@ -81,18 +82,24 @@ export async function startProjectionConsumer(options: ProjectionConsumerOptions
   const committer = new OffsetCommitter(consumer);
   logGroupEvents(consumer, logger, groupId);
   commitControlOnlyBatches(consumer, committer, logger, onPosition);
-  await consumer.connect();
-  await consumer.subscribe({ topics, fromBeginning: options.fromBeginning ?? true });
-  await consumer.run({
-    autoCommit: false,
-    // Resolving by hand, so a batch cut short by a stop or a rebalance never marks unapplied messages as done.
-    eachBatchAutoResolve: false,
-    partitionsConsumedConcurrently: PARTITIONS_CONSUMED_CONCURRENTLY,
-    eachBatch: (payload) => processBatch(committer, handle, onPosition, payload, eventTopics.get(payload.batch.topic)),
-  });
+  const start = async () => {
+    await consumer.connect();
+    await consumer.subscribe({ topics, fromBeginning: options.fromBeginning ?? true });
+    await consumer.run({
+      autoCommit: false,
+      // Resolving by hand, so a batch cut short by a stop or a rebalance never marks unapplied messages as done.
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: PARTITIONS_CONSUMED_CONCURRENTLY,
+      eachBatch: (payload) => processBatch(committer, handle, onPosition, payload, eventTopics.get(payload.batch.topic)),
+    });
+  };
+  const restarter = new ConsumerRestarter({ start, disconnect: () => consumer.disconnect(), logger, groupId });
+  consumer.on(consumer.events.CRASH, ({ payload }) => restarter.crashed(payload.restart));
+  await start();
   logger.info({ group_id: groupId, topics }, 'projection consumer started');
   return {
     stop: async () => {
+      restarter.stop();
       await consumer.disconnect();
       logger.info({ group_id: groupId }, 'projection consumer stopped');
     },
@@ -171,7 +178,7 @@ function commitControlOnlyBatches(consumer: Consumer, committer: OffsetCommitter
  * INFO for the group's life cycle; per-batch lines are INFO, per-event lines DEBUG (report.ts).
  * A crash kafkajs recovers from by restarting the consumer (a retriable error:
  * the group coordinator still loading after Kafka starts, a broker restart) is
- * a WARN; one it gives up on leaves the read model behind: ERROR.
+ * a WARN; one it gives up on is an ERROR, and consumer-restart.ts starts it again.
  */
 function logGroupEvents(consumer: Consumer, logger: Logger, groupId: string): void {
   const { GROUP_JOIN, REBALANCING, CRASH } = consumer.events;
