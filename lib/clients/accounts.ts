@@ -1,13 +1,13 @@
 /**
  * Client of the accounts service's internal API (lib/contracts/accounts.ts).
  */
-import type { AccountDto } from '../contracts/accounts';
+import { LOOKUP_IDS_MAX, type AccountDto } from '../contracts/accounts';
 import { ConflictError, TransientServiceError, UnexpectedResponseError } from './errors';
 import { isTransientStatus, JsonHttpClient, problemOf, type JsonResponse } from './http-json';
 
 /** What the ledger needs from the accounts service; tests pass a fake of it. */
 export interface AccountsApi {
-  /** The existing accounts among `accountIds`, by id (a missing id has no entry), in one request. */
+  /** The existing accounts among `accountIds`, by id (a missing id has no entry). */
   getAccounts(accountIds: string[]): Promise<Map<string, AccountDto>>;
 }
 
@@ -27,7 +27,16 @@ export class AccountsClient implements AccountsApi {
     this.http = new JsonHttpClient({ service: 'accounts', baseUrl: options.baseUrl, token: options.token, timeoutMs: options.timeoutMs ?? ACCOUNTS_TIMEOUT_MS_DEFAULT });
   }
 
+  /** In pages of LOOKUP_IDS_MAX ids (a batch of transfers names up to two accounts per item), one after another. */
   async getAccounts(accountIds: string[]): Promise<Map<string, AccountDto>> {
+    const found = new Map<string, AccountDto>();
+    for (let from = 0; from < accountIds.length; from += LOOKUP_IDS_MAX) {
+      for (const [id, account] of await this.lookup(accountIds.slice(from, from + LOOKUP_IDS_MAX))) found.set(id, account);
+    }
+    return found;
+  }
+
+  private async lookup(accountIds: string[]): Promise<Map<string, AccountDto>> {
     const response = await this.http.request({ method: 'POST', path: '/accounts/lookup', body: { ids: accountIds } });
     if (response.status !== 200) throw failure(response, 'POST /accounts/lookup');
     const items = (response.body as { items?: unknown } | undefined)?.items;

@@ -13,6 +13,8 @@ import {
   type EntryLinksPageDto,
   type HoldDto,
   type LedgerRefusalCode,
+  type PostBatchRequest,
+  type PostBatchResponse,
   type ReservedHoldsPageDto,
   type ReserveAndCaptureRequest,
   type ReserveHoldRequest,
@@ -41,6 +43,12 @@ export interface LedgerApi {
   getHold(holdId: string): Promise<HoldDto | null>;
 }
 
+/** What the batch activities need from the ledger. */
+export interface LedgerBatchApi {
+  /** A batch's items (or a chunk of them) in one ledger transaction; refusals come back as item outcomes. */
+  postBatch(request: PostBatchRequest): Promise<PostBatchResponse>;
+}
+
 /** A keyset page after `cursor`, or exactly the given ids (at most RECONCILIATION_IDS_MAX). */
 export type PageRequest = { cursor: string | null; limit: number } | { ids: string[] };
 
@@ -63,7 +71,7 @@ export interface LedgerClientOptions {
 
 export const LEDGER_TIMEOUT_MS_DEFAULT = 5_000;
 
-export class LedgerClient implements LedgerApi, LedgerReconciliationApi {
+export class LedgerClient implements LedgerApi, LedgerBatchApi, LedgerReconciliationApi {
   private readonly http: JsonHttpClient;
 
   constructor(options: LedgerClientOptions) {
@@ -108,6 +116,14 @@ export class LedgerClient implements LedgerApi, LedgerReconciliationApi {
     const response = await this.post(path, request);
     if (response.status === 200 || response.status === 201) return asEntry(response.body);
     throw failure(response, `POST ${path}`);
+  }
+
+  async postBatch(request: PostBatchRequest): Promise<PostBatchResponse> {
+    const response = await this.post('/batches', request);
+    const body = response.body as Partial<PostBatchResponse> | undefined;
+    if (response.status === 200 && Array.isArray(body?.items) && body.refusal !== undefined) return body as PostBatchResponse;
+    if (response.status === 200) throw new UnexpectedResponseError('ledger', 'batch answer lacks items or refusal', response.status);
+    throw failure(response, 'POST /batches');
   }
 
   async getHold(holdId: string): Promise<HoldDto | null> {

@@ -36,6 +36,9 @@ export const UNLIMITED = 'unlimited';
  *   POST /accounts/:id/freeze      → 200 AccountDto (idempotent)
  *   POST /accounts/:id/unfreeze    → 200 AccountDto (idempotent)
  */
+/** The most ids one POST /accounts/lookup names; a client with more asks in pages of this many. */
+export const LOOKUP_IDS_MAX = 100;
+
 export const ACCOUNT_EVENT_TYPES = ['account.created', 'account.frozen', 'account.unfrozen'] as const;
 export type AccountEventType = (typeof ACCOUNT_EVENT_TYPES)[number];
 

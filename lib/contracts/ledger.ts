@@ -16,6 +16,10 @@
  *   GET  /holds/:holdId             → HoldDto | 404
  *   POST /entries                   PostEntryRequest → 201 EntryDto (200 on replay)
  *   POST /entries/:entryId/reverse  ReverseEntryRequest → 201 EntryDto (200 on replay)
+ *   POST /batches                   PostBatchRequest → 200 PostBatchResponse: up to 1,000 transfers posted as direct
+ *                                   entries in one transaction; `independent` posts each item it can and says why
+ *                                   not of the others, `atomic` posts all or none (the refusal names the item);
+ *                                   replay-safe per item (entry ids); refusals are outcomes here, never a 422
  *   GET  /entries/:entryId          → EntryDto | 404
  *   GET  /accounts/:accountId/balance → BalanceDto (authoritative, from the ledger's balance rows)
  *
@@ -102,6 +106,33 @@ export interface ReverseEntryRequest {
   /** Names this reversal request: the ledger decides it once (posted or refused) and answers every attempt of it so. */
   reversalEntryId: string;
   description?: string;
+}
+
+export interface BatchItemRequest {
+  /** Derived from the batch and the item's index: the same item always posts under the same id. */
+  entryId: string;
+  transferId: string;
+  fromAccountId: string;
+  toAccountId: string;
+  amountMinor: string;
+  currency: string;
+  description?: string;
+}
+
+export interface PostBatchRequest {
+  mode: 'atomic' | 'independent';
+  items: BatchItemRequest[];
+}
+
+export type BatchItemResultDto =
+  | { status: 'posted'; entryId: string; replayed: boolean }
+  | { status: 'refused'; code: string; message: string };
+
+export interface PostBatchResponse {
+  /** Each item's outcome, in the request's order; empty when an atomic batch was refused. */
+  items: BatchItemResultDto[];
+  /** An atomic batch's refusal (nothing posted): the item's index and why; null otherwise. */
+  refusal: { index: number; code: string; message: string } | null;
 }
 
 export interface EntryLineDto extends EntryLineInput {

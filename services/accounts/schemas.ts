@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { CURRENCY_EXPONENTS, isSupportedCurrency, parseAmountMinor } from '../../lib/money';
-import { UNLIMITED } from '../../lib/contracts/accounts';
+import { LOOKUP_IDS_MAX, UNLIMITED } from '../../lib/contracts/accounts';
 import { storableText } from '../../lib/validation';
 
 export const CODE_LENGTH_MAX = 100;
@@ -124,8 +124,6 @@ export const ListAccountsQuery = z.object({
     .optional(),
 });
 export type ListAccountsInput = z.infer<typeof ListAccountsQuery>;
-
-export const LOOKUP_IDS_MAX = 100;
 
 /** POST /accounts/lookup body: the ids of the accounts a money movement touches. */
 export const LookupAccountsBody = z.object({

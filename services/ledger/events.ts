@@ -25,7 +25,10 @@ export function holdEvent(hold: HoldDto, status: HoldStatus = hold.status): Outb
  * saved (the version it left the row at, and the change of posted and pending
  * since the row was locked).
  */
-export function stampTransaction<P extends object>(txId: string, saved: LockedBalance[], events: OutboxEvent<P>[]): OutboxEvent<P & { ledgerTx: LedgerTxStamp }>[] {
+/** What a stamp reads of an account's balance row: its version before the transaction, its sums then and now. */
+export type StampedBalance = Pick<LockedBalance, 'accountId' | 'version' | 'postedMinor' | 'lockedPostedMinor' | 'pendingMinor' | 'lockedPendingMinor'>;
+
+export function stampTransaction<P extends object>(txId: string, saved: StampedBalance[], events: OutboxEvent<P>[]): OutboxEvent<P & { ledgerTx: LedgerTxStamp }>[] {
   const ledgerTx: LedgerTxStamp = {
     txId,
     eventCount: events.length,

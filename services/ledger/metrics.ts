@@ -2,7 +2,7 @@
 import { Counter, type Registry } from 'prom-client';
 
 export interface LedgerMetrics {
-  entryCreated(kind: 'direct' | 'capture' | 'reversal'): void;
+  entryCreated(kind: 'direct' | 'capture' | 'reversal' | 'batch', count?: number): void;
   validationError(errorType: string): void;
   holdChanged(status: 'reserved' | 'captured' | 'voided' | 'expired'): void;
 }
@@ -10,7 +10,7 @@ export interface LedgerMetrics {
 export function createLedgerMetrics(registry: Registry): LedgerMetrics {
   const entries = new Counter({
     name: 'ledger_entries_created_total',
-    help: 'Journal entries posted, by kind (direct, capture, reversal).',
+    help: 'Journal entries posted, by kind (direct, capture, reversal, batch: the items of a transfer batch).',
     labelNames: ['kind'],
     registers: [registry],
   });
@@ -27,7 +27,7 @@ export function createLedgerMetrics(registry: Registry): LedgerMetrics {
     registers: [registry],
   });
   return {
-    entryCreated: (kind) => entries.inc({ kind }),
+    entryCreated: (kind, count = 1) => entries.inc({ kind }, count),
     validationError: (errorType) => validationErrors.inc({ error_type: errorType }),
     holdChanged: (status) => holds.inc({ status }),
   };

@@ -4,6 +4,7 @@ import { AppError, notFound } from '../../lib/errors';
 import { asyncHandler, pathParam } from '../../lib/http';
 import { parseOrThrow } from '../../lib/validation';
 import type { LedgerDeps } from './deps';
+import { postBatch } from './batches';
 import { postEntry } from './entries';
 import { captureHold, reserveAndCapture, reserveHold, voidHold, type CaptureResult } from './holds';
 import { getBalance, getEntry, getHold, holdDto } from './repository';
@@ -14,6 +15,7 @@ import {
   captureHoldSchema,
   entriesPageQuery,
   holdsPageQuery,
+  postBatchSchema,
   postEntrySchema,
   reserveAndCaptureSchema,
   reserveHoldSchema,
@@ -63,6 +65,10 @@ export function ledgerRoutes(deps: LedgerDeps): Router {
   router.post('/entries', asyncHandler(async (req, res) => {
     const result = await counted(() => postEntry(deps, parseOrThrow(postEntrySchema, req.body)));
     res.status(result.replayed ? 200 : 201).json(result.entry);
+  }));
+
+  router.post('/batches', asyncHandler(async (req, res) => {
+    res.json(await counted(() => postBatch(deps, parseOrThrow(postBatchSchema, req.body))));
   }));
 
   router.post('/entries/:entryId/reverse', asyncHandler(async (req, res) => {

@@ -73,3 +73,15 @@ export const accountsPageQuery = reconciliationQuery('accountId');
 export const transfersPageQuery = reconciliationQuery('transferId');
 export const entriesPageQuery = reconciliationQuery('entryId');
 export const holdsPageQuery = reconciliationQuery('holdId');
+
+/** The most items one POST /batches takes: a whole atomic batch (the contract's 1,000) fits. */
+export const BATCH_ITEMS_MAX = 1000;
+
+/** One item of a batch: a transfer posted as a direct entry under the entry id its batch and index give. */
+const batchItemSchema = withDistinctAccounts(z.object({ entryId: id, transferId: id, fromAccountId: id, toAccountId: id, amountMinor, currency, description }));
+
+export const postBatchSchema = z.object({
+  mode: z.enum(['atomic', 'independent']),
+  items: z.array(batchItemSchema).min(1, 'at least one item').max(BATCH_ITEMS_MAX, `at most ${BATCH_ITEMS_MAX} items`),
+});
+export type PostBatch = z.infer<typeof postBatchSchema>;
