@@ -33,3 +33,10 @@ export const entryIdFor = (workflowId: string): string => uuidV5(`${workflowId}/
  */
 export const reversalEntryIdFor = (workflowId: string, claimId?: string | null): string =>
   uuidV5(claimId ? `${workflowId}/reversal/${claimId}` : `${workflowId}/reversal`);
+
+/**
+ * The journal entry of item `index` (from 0) of transfer batch `batchId`:
+ * every run and attempt of the batch's workflow posts the item under it, so
+ * the ledger posts it at most once.
+ */
+export const batchEntryIdFor = (batchId: string, index: number): string => uuidV5(`transfer-batch-${batchId}/entry/${index}`);

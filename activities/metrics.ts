@@ -63,3 +63,38 @@ export function createReconciliationMetrics(registry: Registry): ReconciliationM
     },
   };
 }
+
+/** The transfer batches' counters, counted when the status is first recorded (a retry or a second run counts nothing). */
+export interface BatchMetrics {
+  itemsRecorded(outcomes: ReadonlyArray<{ status: 'posted' | 'failed' }>): void;
+  batchFinished(batch: { status: string; createdAt: Date; updatedAt: Date }): void;
+}
+
+/** A batch of 1,000 posts in seconds; one waiting on a service that is down, minutes. */
+const BATCH_LATENCY_BUCKETS_SECONDS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600];
+
+export function createBatchMetrics(registry: Registry): BatchMetrics {
+  const items = new Counter({
+    name: 'batch_items_total',
+    help: 'Items of transfer batches by outcome (posted, failed), counted when recorded.',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  const latency = new Histogram({
+    name: 'batch_latency_seconds',
+    help: 'Time from a transfer batch being created to its final status (completed, failed), by that status.',
+    labelNames: ['status'],
+    buckets: BATCH_LATENCY_BUCKETS_SECONDS,
+    registers: [registry],
+  });
+  return {
+    itemsRecorded(outcomes) {
+      const posted = outcomes.filter((o) => o.status === 'posted').length;
+      if (posted > 0) items.inc({ outcome: 'posted' }, posted);
+      if (outcomes.length > posted) items.inc({ outcome: 'failed' }, outcomes.length - posted);
+    },
+    batchFinished(batch) {
+      latency.observe({ status: batch.status }, Math.max(0, (batch.updatedAt.getTime() - batch.createdAt.getTime()) / 1000));
+    },
+  };
+}

@@ -11,7 +11,7 @@ import { LedgerClient } from '../lib/clients';
 import { createReconciliationStore } from '../lib/reconciliation';
 import { runService } from '../lib/service/run-service';
 import { describeTemporal, temporalSettings } from '../lib/temporal-connection';
-import { createTransferStore, migrateTransfers, startTransferStatusListener, TRANSFERS_DATABASE } from '../lib/transfers';
+import { createBatchStore, createTransferStore, migrateTransfers, startTransferStatusListener, TRANSFERS_DATABASE } from '../lib/transfers';
 import { loadApiClients, refuseLegacyApiKeys } from './clients';
 import { createGatewayMetrics, registerPendingAgeGauge } from './metrics';
 import { DEVELOPMENT_MODE_WARNING } from './principal';
@@ -58,6 +58,8 @@ runService({
       logger,
       registry,
       store: createTransferStore(pool),
+      batches: createBatchStore(pool),
+      batchChunkSize: config.BATCH_CHUNK_SIZE,
       statusListener,
       reconciliations: createReconciliationStore(pool),
       temporal,

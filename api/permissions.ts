@@ -26,6 +26,9 @@ export const OPERATION_IDS = [
   'rejectTransfer',
   'cancelTransfer',
   'reverseTransfer',
+  'createTransferBatch',
+  'getTransferBatch',
+  'listTransferBatchTransfers',
   'startReconciliation',
   'getReconciliation',
   'listAuditEvents',
@@ -59,6 +62,10 @@ export const PERMISSIONS: Readonly<Record<OperationId, Permission>> = {
   // Its creator may withdraw a transfer; an operator may stop any.
   cancelTransfer: { roles: ['submitter', 'operator'], own: ['submitter'] },
   reverseTransfer: { roles: ['operator'] },
+  // A batch is transfers: created as transfers are, read as they are.
+  createTransferBatch: { roles: ['submitter'] },
+  getTransferBatch: READ_TRANSFERS,
+  listTransferBatchTransfers: READ_TRANSFERS,
   startReconciliation: { roles: ['operator'] },
   getReconciliation: { roles: ['operator', 'auditor'] },
   // Who did what is for the auditors alone: it names every client and resource.

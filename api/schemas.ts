@@ -110,18 +110,46 @@ export const createAccountBody = z
   .meta({ id: 'CreateAccount' });
 export type CreateAccountBody = z.infer<typeof createAccountBody>;
 
+/** What a transfer is, alone or as an item of a batch. */
+const transferFields = {
+  fromAccountId: uuid,
+  toAccountId: uuid,
+  amount: amountString,
+  currency: currencyCode,
+  description: storableText(z.string({ error: 'must be a string' }).max(500, 'must be at most 500 characters')).optional(),
+  metadata: metadata.optional(),
+};
+const distinctAccounts = (t: { fromAccountId: string; toAccountId: string }) => t.fromAccountId !== t.toAccountId;
+const DISTINCT_ACCOUNTS = { message: 'must differ from fromAccountId', path: ['toAccountId'] };
+
 export const createTransferBody = z
-  .object({
-    fromAccountId: uuid,
-    toAccountId: uuid,
-    amount: amountString,
-    currency: currencyCode,
-    description: storableText(z.string({ error: 'must be a string' }).max(500, 'must be at most 500 characters')).optional(),
-    metadata: metadata.optional(),
-  }, { error: 'must be a JSON object' })
-  .refine((t) => t.fromAccountId !== t.toAccountId, { message: 'must differ from fromAccountId', path: ['toAccountId'] })
+  .object(transferFields, { error: 'must be a JSON object' })
+  .refine(distinctAccounts, DISTINCT_ACCOUNTS)
   .meta({ id: 'CreateTransfer' });
 export type CreateTransferBody = z.infer<typeof createTransferBody>;
+
+/** The most transfers one batch holds (the contract's limit). */
+export const BATCH_TRANSFERS_MAX = 1000;
+
+/** An item of a batch: a transfer, with the client's own reference of it if it likes (its payroll line, its invoice). */
+export const batchTransferItem = z
+  .object({
+    ...transferFields,
+    reference: storableText(z.string({ error: 'must be a string' }).min(1, 'must not be empty').max(255, 'must be at most 255 characters')).optional(),
+  }, { error: 'must be a JSON object' })
+  .refine(distinctAccounts, DISTINCT_ACCOUNTS)
+  .meta({ id: 'BatchTransferItem' });
+
+export const createTransferBatchBody = z
+  .object({
+    mode: z.enum(['atomic', 'independent'], { error: 'must be atomic or independent' }),
+    transfers: z
+      .array(batchTransferItem, { error: 'must be an array of transfers' })
+      .min(1, 'must hold at least one transfer')
+      .max(BATCH_TRANSFERS_MAX, `must hold at most ${BATCH_TRANSFERS_MAX} transfers (the limit of one batch)`),
+  }, { error: 'must be a JSON object' })
+  .meta({ id: 'CreateTransferBatch' });
+export type CreateTransferBatchBody = z.infer<typeof createTransferBatchBody>;
 
 /** Actions take an empty JSON object or no body at all. */
 export const emptyBody = z.strictObject({}, { error: 'takes an empty JSON object or no body' }).optional();

@@ -13,11 +13,13 @@ import { openApiDocument } from './openapi/document';
 import type { ReconciliationDeps } from './reconciliations';
 import { accountRoutes, type AccountRouteDeps } from './routes/accounts';
 import { reconciliationRoutes } from './routes/reconciliations';
+import { BATCH_BODY_LIMIT_BYTES, BATCH_PATH, transferBatchRoutes } from './routes/transfer-batches';
 import { transferRoutes } from './routes/transfers';
+import type { BatchDeps } from './transfer-batches';
 import { writeRateLimit } from './rate-limit';
 import type { TransferDeps } from './transfers';
 
-export interface GatewayDeps extends TransferDeps, AccountRouteDeps, ReconciliationDeps {
+export interface GatewayDeps extends TransferDeps, BatchDeps, AccountRouteDeps, ReconciliationDeps {
   logger: Logger;
   registry: Registry;
   readiness: ReadinessChecks;
@@ -30,7 +32,12 @@ export interface GatewayDeps extends TransferDeps, AccountRouteDeps, Reconciliat
 }
 
 export function createGatewayApp(deps: GatewayDeps): Express {
-  const app = createServiceApp({ logger: deps.logger, registry: deps.registry, readiness: deps.readiness });
+  const app = createServiceApp({
+    logger: deps.logger,
+    registry: deps.registry,
+    readiness: deps.readiness,
+    bodyLimitsByPath: [{ path: BATCH_PATH, bytes: BATCH_BODY_LIMIT_BYTES }],
+  });
   const document = openApiDocument({ auth: deps.clients.length > 0 });
   app.get('/openapi.json', (_req, res) => void res.json(document));
   app.use(docsRoutes());
@@ -40,6 +47,7 @@ export function createGatewayApp(deps: GatewayDeps): Express {
   app.use('/v1', auditTrail(deps));
   app.use('/v1', accountRoutes(deps));
   app.use('/v1', transferRoutes(deps));
+  app.use('/v1', transferBatchRoutes(deps));
   app.use('/v1', reconciliationRoutes(deps));
   app.use('/v1', auditRoutes(deps));
   app.use(methodNotAllowed(document as Parameters<typeof methodNotAllowed>[0]));

@@ -214,6 +214,12 @@ export const configSchema = z.object({
     .refine((value) => parseAmountMinor(value, { allowZero: true }).ok, `must be decimal digits, 0 to ${AMOUNT_MINOR_MAX}`)
     .default('1000000')
     .register(CONFIG_DOCS, { readBy: ['gateway'], meaning: 'Transfers at or above this amount (minor units) wait for approval.' }),
+  BATCH_CHUNK_SIZE: z.coerce.number().int().min(1).max(1000).default(250).register(CONFIG_DOCS, {
+    readBy: ['gateway'],
+    meaning:
+      'Items of an independent transfer batch posted per ledger transaction (one workflow step each). Larger chunks cost fewer steps and ' +
+      'statements per item and hold their balance rows locked longer (bench/README.md has the measurement).',
+  }),
   APPROVAL_TIMEOUT: duration.default('24h').register(CONFIG_DOCS, {
     readBy: ['gateway'],
     meaning: 'How long a transfer waits for a decision: "24h", "30m", "90s" or milliseconds.',

@@ -26,6 +26,8 @@ export interface ServiceAppOptions {
   /** Each dependency's check; /readyz answers 503 naming the first that fails. */
   readiness: ReadinessChecks;
   bodyLimitBytes?: number;
+  /** Larger limits for the routes under some paths (a batch of transfers), parsed before the general limit applies. */
+  bodyLimitsByPath?: ReadonlyArray<{ path: string; bytes: number }>;
   /** An internal service: its name and the callers it accepts; every route but the probes and /metrics wants one's token. */
   internal?: { service: string; callers: readonly CallerToken[] };
 }
@@ -46,6 +48,8 @@ export function createServiceApp(options: ServiceAppOptions): Express {
   }));
   if (options.internal) app.use(requireServiceCaller({ ...options.internal, logger: options.logger, registry: options.registry }));
   app.use(requireJsonBody);
+  // express.json parses a body once: the general limit below skips a body a path's own limit parsed.
+  for (const { path, bytes } of options.bodyLimitsByPath ?? []) app.use(path, express.json({ limit: bytes, type: () => true, strict: false }));
   app.use(express.json({ limit: options.bodyLimitBytes ?? 64 * 1024, type: () => true, strict: false }));
   return app;
 }
@@ -120,6 +124,8 @@ function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T> {
 interface BodyParserError extends Error {
   type?: string;
   status?: number;
+  /** The limit a body went over, in bytes (body-parser's entity.too.large). */
+  limit?: number;
 }
 
 function problemMiddleware(logger: Logger) {
@@ -136,7 +142,8 @@ function problemMiddleware(logger: Logger) {
 function toProblem(error: BodyParserError): Problem {
   if (error instanceof AppError) return error.toProblem();
   if (error.type === 'entity.too.large') {
-    return { type: PROBLEM_TYPE_BASE + 'payload-too-large', title: 'Payload too large', status: 413, detail: 'The body is larger than 64 KiB.' };
+    const limitKib = Math.round((error.limit ?? 64 * 1024) / 1024);
+    return { type: PROBLEM_TYPE_BASE + 'payload-too-large', title: 'Payload too large', status: 413, detail: `The body is larger than ${limitKib} KiB.` };
   }
   if (error.type === 'entity.parse.failed') {
     return { type: PROBLEM_TYPE_BASE + 'malformed-json', title: 'Malformed JSON', status: 400, detail: 'The body is not valid JSON.' };

@@ -26,6 +26,8 @@ import { describeTemporal, temporalSettings } from '../lib/temporal-connection';
 import { CHECK_METRIC_LABELS, createReconciliationStore, RECONCILIATION_CHECKS, type ReconciliationStore } from '../lib/reconciliation';
 import { createTransferStore, migrateTransfers, TRANSFERS_DATABASE } from '../lib/transfers';
 import { createIdempotencyPurgeActivities } from '../activities/idempotency-purge';
+import { createBatchActivities } from '../activities/transfer-batch';
+import { createBatchStore } from '../lib/transfers/batch-store';
 import { ensureIdempotencyPurgeSchedule } from './idempotency-purge-schedule';
 import { buildIdOf, makeCurrent } from './deployment-version';
 import { ensureReconciliationSchedule } from './reconciliation-schedule';
@@ -73,6 +75,7 @@ runService({
         metrics: reconciliationMetrics,
       }),
       ...createIdempotencyPurgeActivities({ pool, logger, registry }),
+      ...createBatchActivities({ ledger: clients.ledger, batches: createBatchStore(pool), logger, registry }),
     };
     const tracing = tracingWiring(process.env.OTEL_SERVICE_NAME ?? SERVICE_NAME);
     if (!tracing) logger.warn('tracing disabled: workflow and activity spans are not exported');

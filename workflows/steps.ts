@@ -4,6 +4,7 @@
  */
 import { proxyActivities, proxyLocalActivities, type ActivityOptions, type LocalActivityOptions, type RetryPolicy } from '@temporalio/workflow';
 import type { TransferActivities } from '../activities';
+import type { BatchActivities } from '../activities/transfer-batch';
 import { NON_RETRYABLE_ERROR_TYPES } from '../lib/workflow-contract/transfer';
 
 /**
@@ -37,3 +38,10 @@ export const transferSteps = proxyLocalActivities<TransferActivities>(LOCAL_ACTI
 
 /** The reversal's steps: ordinary activities (a reversal is rare; each step is its own task). */
 export const reversalSteps = proxyActivities<TransferActivities>(ACTIVITY_OPTIONS);
+
+/**
+ * The batch's steps: local activities too (a chunk is one ledger call and one
+ * status statement), so a batch of 1,000 independent items in chunks of
+ * BATCH_CHUNK_SIZE is a few workflow tasks.
+ */
+export const batchSteps = proxyLocalActivities<BatchActivities>(LOCAL_ACTIVITY_OPTIONS);

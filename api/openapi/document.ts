@@ -15,6 +15,7 @@ import { CURRENCY_EXPONENTS } from '../../lib/money';
 import { registerAccountPaths } from './paths-accounts';
 import { registerAuditPaths } from './paths-audit';
 import { registerReconciliationPaths } from './paths-reconciliations';
+import { registerTransferBatchPaths } from './paths-transfer-batches';
 import { registerTransferPaths } from './paths-transfers';
 import { applyAccess } from './access';
 import { commonFor } from './common';
@@ -71,6 +72,7 @@ export function openApiDocument(options: DocumentOptions): object {
   const common = commonFor(options.auth);
   registerAccountPaths(registry, common);
   registerTransferPaths(registry, common);
+  registerTransferBatchPaths(registry, common);
   registerReconciliationPaths(registry, common);
   registerAuditPaths(registry, common);
 
@@ -88,6 +90,7 @@ export function openApiDocument(options: DocumentOptions): object {
       { name: 'Accounts', description: 'Open, list, find by code, freeze and unfreeze accounts.' },
       { name: 'Balances', description: 'Balances (now or as of a time) and statements, from the read model.' },
       { name: 'Transfers', description: 'Transfers as durable sagas: create (idempotent), follow, approve, reject, cancel, reverse.' },
+      { name: 'Transfer batches', description: 'Up to 1,000 transfers in one request and one workflow: atomic (all or none) or independent (each on its own).' },
       { name: 'Reconciliation', description: 'Ledger, read model and transfers checked against each other, on demand (one run at a time) and nightly.' },
       { name: 'Audit', description: 'The append-only trail of every state-changing request: who, what, when, outcome.' },
     ],

@@ -36,6 +36,9 @@ const transfer = (overrides: Record<string, unknown> = {}) => ({
   createdAt: EXAMPLE.time,
   updatedAt: '2026-11-26T21:07:57.456Z',
   reversal: null,
+  batchId: null,
+  batchIndex: null,
+  reference: null,
   ...overrides,
 });
 const pending = transfer({ status: 'pending', entryId: null, updatedAt: EXAMPLE.time });

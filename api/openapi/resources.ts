@@ -113,6 +113,9 @@ export const transferResource = z
     createdAt: time('When it was created'),
     updatedAt: time('When its status last changed'),
     reversal: z.union([reversalResource, z.null()]).meta({ description: 'The reversal asked for, or null.' }),
+    batchId: uuid('The transfer batch it was created in (POST /v1/transfer-batches); null for a transfer created alone.', EXAMPLE.batchId).nullable(),
+    batchIndex: z.int().min(0).nullable().meta({ description: "Its place in its batch, from 0 (the order of the request's `transfers`); null for a transfer created alone.", examples: [0] }),
+    reference: z.string().nullable().meta({ description: "A batch item's own reference, as its client sent it; null when none was, and for a transfer created alone.", examples: ['payroll-2026-12/line-17'] }),
   })
   .meta({ id: 'Transfer', description: 'A transfer; it runs as a durable Temporal workflow (transfer-<id>).' });
 
@@ -219,6 +222,29 @@ export const problemResource = z
   .meta({ id: 'Problem', description: 'An error (RFC 9457, application/problem+json).' });
 
 export const transferPage = pageOf('TransferPage', transferResource);
+
+export const transferBatchResource = z
+  .object({
+    id: uuid('Chosen by the server.', EXAMPLE.batchId),
+    mode: z.enum(['atomic', 'independent']).meta({ description: 'atomic: every transfer posts in one ledger transaction, or none does. independent: each posts or fails on its own.' }),
+    status: z.enum(['pending', 'completed', 'failed']).meta({
+      description: 'pending while its workflow (transfer-batch-<id>) posts it; completed once every transfer posted or failed (independent, or atomic with all posted); failed when an atomic batch posted nothing (failureCode and failureIndex say which transfer was refused and why).',
+    }),
+    itemCount: z.int().min(1).max(1000).meta({ description: 'How many transfers the batch holds.', examples: [3] }),
+    counts: z
+      .object({
+        posted: z.int().min(0).meta({ examples: [2] }),
+        failed: z.int().min(0).meta({ examples: [1] }),
+      })
+      .meta({ description: 'Its transfers posted and failed: so far while pending, final once the batch is.' }),
+    failureCode: z.string().nullable().meta({ description: `An atomic batch that failed: the refused transfer's code (${codesInWords(RESERVE_REFUSAL_CODES)}). Otherwise null.`, examples: ['INSUFFICIENT_FUNDS'] }),
+    failureIndex: z.int().min(0).nullable().meta({ description: "An atomic batch that failed: the refused transfer's index in `transfers`, from 0. Otherwise null.", examples: [2] }),
+    traceId: traceId.nullable().meta({ description: 'The trace of the request that created the batch: its workflow, one span per chunk and the ledger writes belong to it.' }),
+    createdBy: principal('The principal (API client id) that created it; `development` in development mode. A submitter sees only the batches it created.', 'alice'),
+    createdAt: time('When it was created'),
+    updatedAt: time('When its status last changed'),
+  })
+  .meta({ id: 'TransferBatch', description: 'A batch of up to 1,000 transfers, run as one durable Temporal workflow (transfer-batch-<id>).' });
 
 export const auditEventResource = z
   .object({

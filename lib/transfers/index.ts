@@ -4,3 +4,5 @@ export * from './refusal-codes';
 export * from './store';
 export * from './resource';
 export * from './status-notifications';
+export * from './batch-store';
+export * from './batch-resource';

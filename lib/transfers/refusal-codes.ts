@@ -45,10 +45,18 @@ export const WORKFLOW_TERMINATED_FAILURE_CODE = 'WORKFLOW_TERMINATED';
 export const INTERNAL_ERROR_FAILURE_CODE = 'INTERNAL_ERROR';
 
 /**
+ * The failure code of an item of an atomic batch that was not refused itself:
+ * another item was (the batch's `failureCode` and `failureIndex` name it),
+ * and an atomic batch posts all of its items or none.
+ */
+export const BATCH_ABORTED_FAILURE_CODE = 'BATCH_ABORTED';
+
+/**
  * Failure codes a transfer may end with: a refused reserve (the public
  * contract's), and WORKFLOW_TERMINATED; the ledger may also refuse a capture
- * (HOLD_NOT_RESERVED when the hold expired); INTERNAL_ERROR; REJECTED goes
- * with `cancelled`, not `failed`.
+ * (HOLD_NOT_RESERVED when the hold expired); INTERNAL_ERROR; BATCH_ABORTED (an
+ * item of an atomic batch another item failed); REJECTED goes with
+ * `cancelled`, not `failed`.
  */
 export const TRANSFER_FAILURE_CODES = [
   ...RESERVE_REFUSAL_CODES,
@@ -56,6 +64,7 @@ export const TRANSFER_FAILURE_CODES = [
   INTERNAL_ERROR_FAILURE_CODE,
   WORKFLOW_TERMINATED_FAILURE_CODE,
   REJECTED_FAILURE_CODE,
+  BATCH_ABORTED_FAILURE_CODE,
 ] as const;
 export type TransferFailureCode = (typeof TRANSFER_FAILURE_CODES)[number] | (string & {});
 

@@ -27,6 +27,11 @@ export interface TransferResource {
   updatedAt: string;
   /** The reversal asked for, or null (an extension of the contract's resource: docs/api-contract.md). */
   reversal: ReversalResource | null;
+  /** The batch it was created in and its place there (from 0); both null for a transfer created alone. */
+  batchId: string | null;
+  batchIndex: number | null;
+  /** A batch item's own reference, as sent; null when none was (always, for a transfer created alone). */
+  reference: string | null;
 }
 
 /**
@@ -68,6 +73,9 @@ export function toTransferResource(record: TransferRecord): TransferResource {
     createdAt: record.createdAt.toISOString(),
     updatedAt: record.updatedAt.toISOString(),
     reversal: toReversalResource(record),
+    batchId: record.batchId,
+    batchIndex: record.batchIndex,
+    reference: record.reference,
   };
 }
 

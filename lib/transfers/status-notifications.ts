@@ -22,6 +22,13 @@ import type { TransferRecord } from './store';
 
 /** The channel of migrations/003_transfer_status_notify.sql. */
 export const TRANSFER_STATUS_CHANNEL = 'transfer_status';
+/**
+ * The channel of a batch's status moves (migrations/013_transfer_batches.sql).
+ * Its notification wakes every watch on the batch's id unconditionally: the
+ * waiter reads the batch's row and decides (batch statuses are not transfer
+ * statuses, so a transfer condition cannot judge them).
+ */
+export const BATCH_STATUS_CHANNEL = 'transfer_batch_status';
 
 export interface StatusNotification {
   id: string;
@@ -53,6 +60,16 @@ export function parseStatusNotification(payload: string | undefined): StatusNoti
     // falls through
   }
   return null;
+}
+
+/** The batch id of the batch trigger's payload `{"id": …, "status": …}`; null for anything else. */
+export function batchIdOf(payload: string | undefined): string | null {
+  try {
+    const parsed = JSON.parse(payload ?? '') as { id?: unknown };
+    return typeof parsed.id === 'string' ? parsed.id : null;
+  } catch {
+    return null;
+  }
 }
 
 /** One waiting request's view of one transfer. */
@@ -147,6 +164,15 @@ export function startTransferStatusListener(options: TransferStatusListenerOptio
     for (const watch of watches.get(notification.id) ?? []) watch.hear(notification);
   };
 
+  const dispatchBatch = (payload: string | undefined) => {
+    const id = batchIdOf(payload);
+    if (id === null) {
+      options.logger.warn({ payload }, 'unreadable batch status notification ignored');
+      return;
+    }
+    for (const watch of watches.get(id) ?? []) watch.hear(null);
+  };
+
   const countWatches = () => {
     let count = 0;
     for (const set of watches.values()) count += set.size;
@@ -164,10 +190,11 @@ export function startTransferStatusListener(options: TransferStatusListenerOptio
     });
     connection.on('notification', (message) => {
       if (message.channel === TRANSFER_STATUS_CHANNEL) dispatch(message.payload);
+      if (message.channel === BATCH_STATUS_CHANNEL) dispatchBatch(message.payload);
     });
     try {
       await connection.connect();
-      await connection.query(`LISTEN ${TRANSFER_STATUS_CHANNEL}`);
+      await connection.query(`LISTEN ${TRANSFER_STATUS_CHANNEL}; LISTEN ${BATCH_STATUS_CHANNEL}`);
       if (stopping.signal.aborted) return true;
       listening = true;
       options.logger.info({ watches: countWatches() }, 'listening for transfer status changes');
@@ -205,6 +232,7 @@ export function startTransferStatusListener(options: TransferStatusListenerOptio
 
   return {
     watch(transferId, wanted) {
+      // A batch id is watched the same way (BATCH_STATUS_CHANNEL): ids are UUIDs, never shared by a transfer and a batch.
       const watch = new Watch(wanted, remove(transferId));
       const set = watches.get(transferId) ?? new Set<Watch>();
       set.add(watch);

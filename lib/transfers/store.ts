@@ -41,6 +41,11 @@ export interface TransferRecord {
   updatedAt: Date;
   /** The reversal asked for (POST …/reverse), or null; its entry is `reversalEntryId` once `status` is `reversed`. */
   reversal: ReversalClaim | null;
+  /** The batch it was created in (POST /v1/transfer-batches) and its place there (from 0), or null for a single transfer. */
+  batchId: string | null;
+  batchIndex: number | null;
+  /** A batch item's reference, as its client sent it; null when none was. */
+  reference: string | null;
 }
 
 export interface ReversalClaim {
@@ -70,6 +75,8 @@ export interface NewTransfer {
   metadata?: Record<string, unknown>;
   traceId?: string | null;
   createdBy?: string | null;
+  /** A batch item's own reference. */
+  reference?: string | null;
 }
 
 export interface CreateTransferInput {
@@ -163,13 +170,14 @@ export class InvalidCursorError extends Error {
 }
 
 // created_at with its full microsecond precision, for the keyset cursor (a JS Date keeps only milliseconds).
-const COLUMNS = `id, from_account_id, to_account_id, amount_minor, currency, description, metadata, status,
+export const COLUMNS = `id, from_account_id, to_account_id, amount_minor, currency, description, metadata, status,
   failure_code, failure_message, entry_id, reversal_entry_id, trace_id, created_by, decided_by, created_at, updated_at,
   reversal_id, reversal_idempotency_key, reversal_trace_id, reversal_requested_at,
-  reversal_failure_code, reversal_failure_message, reversal_refused_at,
+  reversal_failure_code, reversal_failure_message, reversal_refused_at, batch_id, batch_index, reference,
   to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_at_exact`;
 
-interface TransferRow {
+/** A transfers row as COLUMNS reads it. */
+export interface TransferRow {
   id: string;
   from_account_id: string;
   to_account_id: string;
@@ -194,10 +202,13 @@ interface TransferRow {
   reversal_failure_code: string | null;
   reversal_failure_message: string | null;
   reversal_refused_at: Date | null;
+  batch_id: string | null;
+  batch_index: number | null;
+  reference: string | null;
   created_at_exact: string;
 }
 
-function toRecord(row: TransferRow): TransferRecord {
+export function toRecord(row: TransferRow): TransferRecord {
   return {
     id: row.id,
     fromAccountId: row.from_account_id,
@@ -226,6 +237,9 @@ function toRecord(row: TransferRow): TransferRecord {
             requestedAt: row.reversal_requested_at,
             refusal: refusalOf(row),
           },
+    batchId: row.batch_id,
+    batchIndex: row.batch_index,
+    reference: row.reference,
   };
 }
 
@@ -408,11 +422,15 @@ async function listTransfers(pool: Pool, query: ListTransfersQuery): Promise<Tra
 }
 
 /**
- * canMoveStatus in SQL: the row's status and the one wanted ($2) must be one
- * of STATUS_MOVES. The pairs are literals of TRANSFER_STATUSES, our own
- * constants, so they are written into the text rather than sent as values.
+ * canMoveStatus in SQL: the status in `from` and the one wanted in `to` must
+ * be one of STATUS_MOVES. The pairs are literals of TRANSFER_STATUSES, our
+ * own constants, so they are written into the text rather than sent as values.
  */
-const STATUS_MOVE_GUARD = `(status, $2::text) IN (${STATUS_MOVES.map(([from, to]) => `('${from}', '${to}')`).join(', ')})`;
+export function statusMoveGuard(from: string, to: string): string {
+  return `(${from}, ${to}) IN (${STATUS_MOVES.map(([a, b]) => `('${a}', '${b}')`).join(', ')})`;
+}
+
+const STATUS_MOVE_GUARD = statusMoveGuard('status', '$2::text');
 
 /**
  * Records a status move. The WHERE clause is the guard (STATUS_MOVE_GUARD):

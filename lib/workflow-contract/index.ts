@@ -7,6 +7,7 @@
  * includes it.
  */
 export * from './transfer';
+export * from './transfer-batch';
 export * from './decisions';
 export * from './reconciliation';
 export * from './idempotency-purge';

@@ -178,7 +178,13 @@ export const AmountMinorKey = defineSearchAttributeKey('AmountMinor', SearchAttr
  * the transfer reversed (a closed transfer-<id> keeps its last status, `posted`).
  */
 export const TransferIdKey = defineSearchAttributeKey('TransferId', SearchAttributeType.KEYWORD);
-export const TRANSFER_SEARCH_ATTRIBUTE_KEYS = [TransferStatusKey, FromAccountIdKey, ToAccountIdKey, AmountMinorKey, TransferIdKey] as const;
+/**
+ * A transfer batch's id, on its workflow (transfer-batch-<id>): with
+ * TransferStatus (`pending`, `completed`, `failed` for a batch), the Temporal
+ * UI lists batches by status: `WorkflowType = 'transferBatchWorkflow' AND TransferStatus = 'failed'`.
+ */
+export const BatchIdKey = defineSearchAttributeKey('BatchId', SearchAttributeType.KEYWORD);
+export const TRANSFER_SEARCH_ATTRIBUTE_KEYS = [TransferStatusKey, FromAccountIdKey, ToAccountIdKey, AmountMinorKey, TransferIdKey, BatchIdKey] as const;
 
 /** The search attributes a transfer's workflows start with (start options, so no workflow command and nothing to replay). */
 export const transferStartSearchAttributes = (transferId: string): SearchAttributePair[] => [{ key: TransferIdKey, value: transferId }];

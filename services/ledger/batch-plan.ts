@@ -15,6 +15,7 @@
 import { accountRefusal } from '../../lib/accounts/refusal';
 import { assert, required } from '../../lib/assert';
 import type { AccountDto } from '../../lib/contracts/accounts';
+import type { ReserveRefusalCode } from '../../lib/transfers/refusal-codes';
 import type { StampedBalance } from './events';
 import type { LockedBalance, NewLine } from './repository';
 import { withinCreditLimit } from './rules';
@@ -35,7 +36,7 @@ export type ItemStep = StampedBalance;
 export type ItemDecision =
   | { kind: 'replayed'; entryId: string }
   | { kind: 'post'; item: BatchItemRequest; lines: NewLine[]; steps: ItemStep[] }
-  | { kind: 'refused'; code: string; message: string };
+  | { kind: 'refused'; code: ReserveRefusalCode; message: string };
 
 export interface PlanInput {
   items: BatchItemRequest[];

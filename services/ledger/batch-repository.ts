@@ -6,7 +6,7 @@
 import type { PoolClient } from 'pg';
 import { assert } from '../../lib/assert';
 import type { BatchItemRequest } from './batch-plan';
-import type { LockedBalance, NewLine } from './repository';
+import { POSTED_AT_EXACT, type LockedBalance, type NewLine } from './repository';
 
 /** The request hash of each entry among `entryIds` that exists, by entry id. */
 export async function existingEntryHashes(client: PoolClient, entryIds: string[]): Promise<Map<string, string>> {
@@ -24,22 +24,28 @@ export interface NewBatchEntry {
 }
 
 /**
- * Inserts the entries' headers in the batch's order (posted_at is each row's
- * clock_timestamp(), so it follows that order, as the balances after each
- * line do), then their lines; returns each entry's posting time. The entry
- * id's unique key still guards: a row it refused would leave the count short,
- * which is asserted (the caller holds every account's lock and read the ids
- * after taking them, so no twin can have written one since).
+ * Inserts the entries' headers in the batch's order, then their lines;
+ * returns each entry's posting time (POSTED_AT_EXACT). The posting times are
+ * one instant taken at the insert plus a microsecond per entry, so they are
+ * strictly increasing in the batch's order (as the balances after each line
+ * are) even where the clock would give several rows the same microsecond;
+ * and all of them are before the commit, so an account's later entries come
+ * after them: asserted, as the clock has moved on by more than the offsets
+ * once the rows are in. The entry id's unique key still guards: a row it
+ * refused would leave the count short, which is asserted (the caller holds
+ * every account's lock and read the ids after taking them, so no twin can
+ * have written one since).
  */
-export async function insertBatchEntries(client: PoolClient, entries: NewBatchEntry[]): Promise<Map<string, Date>> {
+export async function insertBatchEntries(client: PoolClient, entries: NewBatchEntry[]): Promise<Map<string, string>> {
   if (entries.length === 0) return new Map();
-  const { rows } = await client.query<{ entry_id: string; posted_at: Date }>(
-    `INSERT INTO entries (entry_id, transfer_id, hold_id, reverses_entry_id, currency, description, request_hash)
-     SELECT u.entry_id, u.transfer_id, NULL, NULL, u.currency, u.description, u.request_hash
-       FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS u(entry_id, transfer_id, currency, description, request_hash, ord)
+  const { rows } = await client.query<{ entry_id: string; posted_at: string }>(
+    `WITH start AS (SELECT clock_timestamp() AS at)
+     INSERT INTO entries (entry_id, transfer_id, hold_id, reverses_entry_id, currency, description, request_hash, posted_at)
+     SELECT u.entry_id, u.transfer_id, NULL, NULL, u.currency, u.description, u.request_hash, start.at + (u.ord - 1) * interval '1 microsecond'
+       FROM start, unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS u(entry_id, transfer_id, currency, description, request_hash, ord)
       ORDER BY u.ord
      ON CONFLICT (entry_id) DO NOTHING
-     RETURNING entry_id, posted_at`,
+     RETURNING entry_id, ${POSTED_AT_EXACT} AS posted_at`,
     [
       entries.map((e) => e.item.entryId),
       entries.map((e) => e.item.transferId),
@@ -49,6 +55,10 @@ export async function insertBatchEntries(client: PoolClient, entries: NewBatchEn
     ],
   );
   assert(rows.length === entries.length, `every batch entry inserted under its own id (${rows.length} of ${entries.length})`);
+  const { rows: [clock] } = await client.query<{ after: boolean }>('SELECT clock_timestamp() > max(posted_at) AS after FROM entries WHERE entry_id = ANY($1::uuid[])', [
+    entries.map((e) => e.item.entryId),
+  ]);
+  assert(clock?.after === true, "the clock past the batch's last posting time once its entries are in");
   await insertBatchLines(client, entries);
   return new Map(rows.map((row) => [row.entry_id, row.posted_at]));
 }

@@ -97,7 +97,7 @@ async function write(client: PoolClient, decisions: ItemDecision[], locked: Map<
       reversesEntryId: null,
       currency: p.item.currency,
       description: p.item.description,
-      postedAt: required(postedAt.get(p.item.entryId), `the posting time of batch entry ${p.item.entryId}`).toISOString(),
+      postedAt: required(postedAt.get(p.item.entryId), `the posting time of batch entry ${p.item.entryId}`),
       lines: p.lines.map((line) => ({
         accountId: line.accountId,
         direction: line.direction,

@@ -70,7 +70,7 @@ export async function postLines(
   return { entry: posted, events: entryPostedEvents(posted) };
 }
 
-function toEntryDto(entry: NewEntry & { postedAt: Date }, lines: NewLine[]): EntryDto {
+function toEntryDto(entry: NewEntry & { postedAt: string }, lines: NewLine[]): EntryDto {
   return {
     entryId: entry.entryId,
     transferId: entry.transferId,
@@ -78,7 +78,7 @@ function toEntryDto(entry: NewEntry & { postedAt: Date }, lines: NewLine[]): Ent
     reversesEntryId: entry.reversesEntryId,
     currency: entry.currency,
     description: entry.description,
-    postedAt: entry.postedAt.toISOString(),
+    postedAt: entry.postedAt,
     lines: lines.map((line) => ({
       accountId: line.accountId,
       direction: line.direction,

@@ -70,6 +70,8 @@ interface Fixtures {
   /** Never decided: the target of every refused decision. */
   awaiting: string;
   reconciliation: string;
+  /** A batch of one transfer, created by the submitter. */
+  batch: string;
 }
 let fx: Fixtures;
 
@@ -117,6 +119,14 @@ const CALLS: Record<OperationId, (granted: boolean) => Promise<Call>> = {
   rejectTransfer: async (granted) => ({ method: 'POST', path: `/v1/transfers/${granted ? await awaitingTransfer() : fx.awaiting}/reject` }),
   cancelTransfer: async (granted) => ({ method: 'POST', path: `/v1/transfers/${granted ? await awaitingTransfer() : fx.awaiting}/cancel` }),
   reverseTransfer: async (granted) => ({ method: 'POST', path: `/v1/transfers/${granted ? await postedTransfer() : fx.posted}/reverse`, headers: { 'Idempotency-Key': newKey() } }),
+  createTransferBatch: async () => ({
+    method: 'POST',
+    path: '/v1/transfer-batches',
+    body: { mode: 'independent', transfers: [{ fromAccountId: fx.funding, toAccountId: fx.account, amount: '1', currency: 'USD' }] },
+    headers: { 'Idempotency-Key': newKey() },
+  }),
+  getTransferBatch: async () => ({ method: 'GET', path: `/v1/transfer-batches/${fx.batch}` }),
+  listTransferBatchTransfers: async () => ({ method: 'GET', path: `/v1/transfer-batches/${fx.batch}/transfers?limit=5` }),
   // One run at a time (a second POST while one runs is 409 RECONCILIATION_RUNNING): the granted call waits for the fixture's run to end.
   startReconciliation: async (granted) => {
     if (granted) await reconciliationEnded(fx.reconciliation);
@@ -137,9 +147,11 @@ beforeAll(async () => {
   const funding = await openAccount('submitter', 'unlimited');
   const account = await openAccount('submitter');
   const spare = await openAccount('submitter');
-  fx = { funding, account, spare, posted: '', awaiting: '', reconciliation: '' };
+  fx = { funding, account, spare, posted: '', awaiting: '', reconciliation: '', batch: '' };
   fx.posted = await postedTransfer();
   fx.awaiting = await awaitingTransfer();
+  const batch = await as('submitter').post('/v1/transfer-batches?wait=true', { mode: 'atomic', transfers: [{ fromAccountId: funding, toAccountId: account, amount: '1', currency: 'USD' }] }, { 'Idempotency-Key': newKey() });
+  fx.batch = expectOk(batch, 'create a batch').body.id;
   fx.reconciliation = expectOk(await as('operator').post('/v1/reconciliations'), 'start a reconciliation').body.id;
 }, 10 * 60_000);
 

@@ -17,7 +17,7 @@ import { createLogger } from '../../lib/logger';
 import type { Pool } from '../../lib/pg';
 import { createAuditStore } from '../../lib/audit/store';
 import { createReconciliationStore } from '../../lib/reconciliation';
-import { createTransferStore, startTransferStatusListener } from '../../lib/transfers';
+import { createBatchStore, createTransferStore, startTransferStatusListener } from '../../lib/transfers';
 import { createRegistry } from '../../lib/telemetry/metrics';
 import { operatorToken } from './credentials';
 import { startApp, type RunningApp } from './service';
@@ -51,6 +51,8 @@ export async function startKeyedGateway(
       readiness: {},
       clients,
       store: createTransferStore(transfersPool),
+      batches: createBatchStore(transfersPool),
+      batchChunkSize: config.BATCH_CHUNK_SIZE,
       statusListener,
       reconciliations: createReconciliationStore(transfersPool),
       audit: createAuditStore(transfersPool),

@@ -4,8 +4,9 @@
  * earlier one brought), and says why not of the others; an atomic batch posts
  * all or nothing and names the refused item; a batch sent again posts nothing
  * twice; each item is a ledger transaction of its own in the outbox (its own
- * stamp, each account's versions running on by one per item), and balances,
- * running balances and stamps agree with the ledger.
+ * stamp, each account's versions running on by one per item), its posting
+ * times strictly increasing to the microsecond, and balances, running
+ * balances and stamps agree with the ledger.
  */
 import { randomUUID } from 'node:crypto';
 import type { LedgerTxStamp } from '../../../lib/contracts/ledger';
@@ -99,7 +100,7 @@ it('when a batch posts, then each item is its own ledger transaction: one stamp 
 
   await postBatch({ mode: 'atomic', items });
 
-  const { rows } = await ledger.pool.query<{ envelope: { payload: { ledgerTx: LedgerTxStamp; entryId: string; lines: Array<{ accountId: string; balanceAfterMinor: string }> } } }>(
+  const { rows } = await ledger.pool.query<{ envelope: { payload: { ledgerTx: LedgerTxStamp; entryId: string; postedAt: string; lines: Array<{ accountId: string; balanceAfterMinor: string }> } } }>(
     `SELECT envelope FROM outbox WHERE message_key = $1 ORDER BY id`,
     [payer],
   );
@@ -110,6 +111,11 @@ it('when a batch posts, then each item is its own ledger transaction: one stamp 
   // The funding entry took the payer to version 1; the batch's items to 2, 3, 4.
   expect(batchEvents.map((p) => p.ledgerTx.accounts.find((a) => a.accountId === payer)?.version)).toEqual(['2', '3', '4']);
   expect(batchEvents.map((p) => p.lines.find((l) => l.accountId === payer)?.balanceAfterMinor)).toEqual(['900', '700', '400']);
+  // Posted within one transaction, microseconds apart: the times carry their microseconds and follow the batch's order.
+  const postedAt = batchEvents.map((p) => p.postedAt);
+  expect(postedAt.every((t) => /\.\d{6}Z$/.test(t))).toBe(true);
+  expect([...postedAt].sort()).toEqual(postedAt);
+  expect(new Set(postedAt).size).toBe(3);
   const { rows: [row] } = await ledger.pool.query('SELECT version::text, posted_minor::text FROM ledger_accounts WHERE account_id = $1', [payer]);
   expect(row).toEqual({ version: '4', posted_minor: '400' });
   const { rows: [payee0] } = await ledger.pool.query('SELECT version::text FROM ledger_accounts WHERE account_id = $1', [payees[0]]);
