@@ -14,6 +14,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { ApplicationFailureCategory } from '@temporalio/common';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { present } from '../lib/assert';
 import { LedgerRefusalError, type LedgerApi } from '../lib/clients';
 import { releaseTransferHold } from '../lib/transfers/hold-release';
 import { isTerminalStatus, type TransferStatus } from '../lib/transfers/status';
@@ -179,7 +180,8 @@ export function createActivities(deps: ActivityDeps) {
       const refusal = recorded?.status === 'posted' ? recorded.reversal?.refusal : null;
       if (refusal) throw refused(refusal.code, refusal.message ?? `the reversal of transfer ${input.transferId} was refused`);
       const workflowId = currentWorkflowId();
-      const entryId = entryIdFor(transferWorkflowId(input.transferId));
+      // A batch's item was posted under its batch's entry id (ids.ts), recorded on its row; a transfer's is derived.
+      const entryId = recorded?.batchId ? present(recorded.entryId, `the entry of posted batch item ${input.transferId}`) : entryIdFor(transferWorkflowId(input.transferId));
       const request = { reversalEntryId: reversalEntryIdFor(workflowId, recorded?.reversal?.id), description: input.description };
       const entry = await call(() => deps.ledger.reverseEntry(entryId, request));
       logFor(deps.logger, input.transferId).info({ entry_id: entryId, reversal_entry_id: entry.entryId }, 'entry reversed');

@@ -111,10 +111,14 @@ export function transferReversalsCheck(deps: SagaDeps): Check {
 
 // ------------------------------------------------------------ unfinished transfers vs their workflows
 
-/** Every transfer not yet final, in id order, against what Temporal says of its workflow. */
+/**
+ * Every transfer not yet final, in id order, against what Temporal says of its
+ * workflow. Not a batch's items: they have no workflow of their own (their
+ * batch's runs them, and the gateway's resumer restarts a batch left pending).
+ */
 export function transferWorkflowsCheck(deps: SagaDeps): Check {
   const judge = async (rows: TransferRow[]) => {
-    const unfinished = rows.filter((t) => !isTerminalStatus(t.status));
+    const unfinished = rows.filter((t) => !isTerminalStatus(t.status) && !t.batchId);
     const states = unfinished.length === 0 ? new Map<string, WorkflowState>() : await deps.workflows.states(unfinished.map((t) => t.id));
     return unfinished.map((t) => transferWorkflowMismatch(t.id, t.status, states.get(t.id) ?? WORKFLOW_NOT_FOUND));
   };

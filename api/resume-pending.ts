@@ -11,11 +11,14 @@
  * one whose reversal the ledger refused: that one is finished); one whose run
  * closed without an outcome (terminated) gets a new run, as that id may run
  * again. Both passes back off per row: each attempt that reached Temporal
- * doubles the wait before the next.
+ * doubles the wait before the next. A batch left pending gets its workflow
+ * too (resume-batches.ts); its items are never started alone.
  */
 import type { Pool } from 'pg';
 import type { TransferRecord } from '../lib/transfers';
 import { finalizeIfWorkflowClosed } from './closed-workflows';
+import { resumePendingBatches } from './resume-batches';
+import type { BatchDeps } from './transfer-batches';
 import { startReversalWorkflow, startTransferWorkflow, type StartDeps, type TransferDeps } from './transfers';
 
 const BATCH_SIZE_MAX = 100;
@@ -35,11 +38,12 @@ export const RESUME_DEFAULTS: ResumeOptions & { intervalMs: number } = {
   maxBackoffMs: 60 * 60_000,
 };
 
-export function startPendingResumer(deps: TransferDeps, pool: Pool, options = RESUME_DEFAULTS): { stop(): void } {
+export function startPendingResumer(deps: TransferDeps & BatchDeps, pool: Pool, options = RESUME_DEFAULTS): { stop(): void } {
   let running = false;
   const pass = async () => {
     await resumePendingTransfers(deps, pool, options);
     await resumeClaimedReversals(deps, pool, options);
+    await resumePendingBatches(deps, options.olderThanMs);
   };
   const timer = setInterval(() => {
     if (running) return;
@@ -66,13 +70,15 @@ export async function resumePendingTransfers(deps: TransferDeps, pool: Pool, opt
   const { rows } = await pool.query<{ id: string }>(
     `SELECT id FROM transfers
       WHERE status = 'pending' AND created_at < clock_timestamp() - make_interval(secs => $1)
+        AND batch_id IS NULL
         AND (resume_after IS NULL OR resume_after <= clock_timestamp())
       ORDER BY coalesce(resume_after, created_at) LIMIT $2`,
     [options.olderThanMs / 1000, BATCH_SIZE_MAX],
   );
   for (const { id } of rows) {
     const transfer = await deps.store.getTransfer(id);
-    if (transfer?.status !== 'pending') continue;
+    // A batch's item is never started alone: a transfer workflow would post it under another entry id than its batch's.
+    if (transfer?.status !== 'pending' || transfer.batchId !== null) continue;
     // One failed start must not keep the others of this pass from being resumed.
     const reached = await resumeTransfer(deps, transfer).then(
       () => true,

@@ -313,6 +313,7 @@ const AFTER_UPDATE_MS = 500;
 export async function decide(deps: TransferDeps, id: string, decision: Decision, principal: Principal, owner: string | null = null): Promise<TransferRecord> {
   const deadline = Date.now() + WAIT_MS_MAX;
   const transfer = await getTransferOr404(deps, id, owner);
+  if (transfer.batchId !== null) throw batchItemConflict(decision, transfer);
   if (decision !== 'cancel' && fourEyesApplies(transfer) && transfer.createdBy === principal.id) throw selfApprovalForbidden(id, decision, principal.id);
   if (endedWithoutOutcome(transfer)) return transfer;
   if (!isDecisionAllowedFrom(decision, transfer.status)) {
@@ -436,6 +437,19 @@ export const ALREADY_REVERSED = 'ALREADY_REVERSED';
 
 function stateConflict(action: string, transfer: TransferRecord): AppError {
   return conflict('transfer-state-conflict', `Cannot ${action} transfer ${transfer.id}: it is ${transfer.status}.`, INVALID_STATE);
+}
+
+/**
+ * A batch's item takes no decision: it never waits for approval (a batch
+ * refuses such items), and it posts with its chunk, not on its own, so there
+ * is nothing a cancel could stop. It may be reversed once posted.
+ */
+function batchItemConflict(decision: Decision, transfer: TransferRecord): AppError {
+  return conflict(
+    'transfer-state-conflict',
+    `Cannot ${decision} transfer ${transfer.id}: it is item ${transfer.batchIndex} of transfer batch ${transfer.batchId}, and batch items take no decisions.`,
+    INVALID_STATE,
+  );
 }
 
 function alreadyReversed(transfer: TransferRecord): AppError {

@@ -38,6 +38,8 @@ export interface ReportWithMismatches extends ReportRecord {
 
 export interface TransferRow extends TransferSnapshot, ReversalSnapshot {
   id: string;
+  /** The batch whose workflow runs it (a batch item has no workflow of its own); null or absent for a transfer created alone. */
+  batchId?: string | null;
 }
 
 export interface ReconciliationStore {
@@ -101,7 +103,7 @@ function toReport(row: ReportRow): ReportRecord {
   };
 }
 
-const TRANSFER_COLUMNS = 'id, status, entry_id, reversal_entry_id, reversal_failure_code';
+const TRANSFER_COLUMNS = 'id, status, entry_id, reversal_entry_id, reversal_failure_code, batch_id';
 
 interface TransferDbRow {
   id: string;
@@ -109,10 +111,11 @@ interface TransferDbRow {
   entry_id: string | null;
   reversal_entry_id: string | null;
   reversal_failure_code: string | null;
+  batch_id: string | null;
 }
 
 function toTransferRow(r: TransferDbRow): TransferRow {
-  return { id: r.id, status: r.status, entryId: r.entry_id, reversalEntryId: r.reversal_entry_id, reversalFailureCode: r.reversal_failure_code };
+  return { id: r.id, status: r.status, entryId: r.entry_id, reversalEntryId: r.reversal_entry_id, reversalFailureCode: r.reversal_failure_code, batchId: r.batch_id };
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -15,13 +15,14 @@ export const TRANSFER_BATCH_WORKFLOW_TYPE = 'transferBatchWorkflow';
 export const transferBatchWorkflowId = (batchId: string): string => `transfer-batch-${batchId}`;
 
 /**
- * A closed batch workflow may run again under its id: the gateway's resumer
- * starts a batch left pending (its start failed, or an operator terminated
- * its run), and the new run finishes it. Safe because every step repeats the
- * same idempotent request (entry ids come from the batch id and the item's
- * index, status moves are guarded), so a second run posts nothing twice.
+ * A batch workflow whose run closed without completing (terminated, timed
+ * out, failed, cancelled) may run again under its id: the gateway's resumer
+ * starts a batch left pending, and the new run finishes it. Safe because
+ * every step repeats the same idempotent request (entry ids come from the
+ * batch id and the item's index, status moves are guarded), so a second run
+ * posts nothing twice. A run that completed recorded the outcome: never again.
  */
-export const TRANSFER_BATCH_WORKFLOW_ID_REUSE_POLICY = 'ALLOW_DUPLICATE' as const;
+export const TRANSFER_BATCH_WORKFLOW_ID_REUSE_POLICY = 'ALLOW_DUPLICATE_FAILED_ONLY' as const;
 
 export type BatchMode = 'atomic' | 'independent';
 
