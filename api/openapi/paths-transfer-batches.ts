@@ -39,6 +39,30 @@ const batchAnswer = (description: string, examples: Record<string, object>, head
   content: { [JSON_TYPE]: { schema: transferBatchResource, examples: Object.fromEntries(Object.entries(examples).map(([k, v]) => [k, { value: v }])) } },
 });
 
+/** A transfer of the batch, as GET /v1/transfers/{id} answers it. */
+const batchItemExample = {
+  id: EXAMPLE.transferId,
+  fromAccountId: EXAMPLE.accountId,
+  toAccountId: EXAMPLE.otherAccountId,
+  amount: '250000',
+  currency: 'USD',
+  description: null,
+  metadata: {},
+  status: 'posted',
+  failureCode: null,
+  failureMessage: null,
+  entryId: EXAMPLE.entryId,
+  traceId: EXAMPLE.traceId,
+  createdBy: 'alice',
+  decidedBy: null,
+  createdAt: EXAMPLE.time,
+  updatedAt: '2026-11-26T21:07:57.456Z',
+  reversal: null,
+  batchId: EXAMPLE.batchId,
+  batchIndex: 0,
+  reference: 'payroll-2026-12/1',
+};
+
 const item = (amount: string, reference: string) => ({ fromAccountId: EXAMPLE.accountId, toAccountId: EXAMPLE.otherAccountId, amount, currency: 'USD', reference });
 
 /** A batch body may be up to 5 MiB (1,000 transfers with their metadata); other bodies 64 KiB. */
@@ -121,7 +145,10 @@ export function registerTransferBatchPaths(registry: OpenAPIRegistry, common: Co
     description: "The batch's transfers in the order of the request (`batchIndex` 0, 1, 2...), each the transfer resource of GET /v1/transfers/{id}; paged by `limit` and the opaque `cursor` of the previous page.",
     request: { params: idParams, query: pageQuery },
     responses: {
-      200: { description: 'A page of the batch\'s transfers.', content: { [JSON_TYPE]: { schema: transferPage } } },
+      200: {
+        description: "A page of the batch's transfers.",
+        content: { [JSON_TYPE]: { schema: transferPage, examples: { page: { value: { items: [batchItemExample], nextCursor: null } } } } },
+      },
       400: invalidQuery('limit', 'must be an integer from 1 to 200'),
       ...common.auth,
       404: notFound('transfer batch'),
