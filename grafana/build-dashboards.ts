@@ -404,6 +404,29 @@ const ledgerRows: RowSpec[] = [
     ],
   },
   {
+    // A batch's items are transfers, but posted chunk by chunk by one workflow: counted by the worker's batch activities.
+    row: 'Transfer batches',
+    panels: [
+      {
+        title: 'Batch items by outcome',
+        description: 'Items of transfer batches recorded per second, posted or failed (an atomic batch refused fails every item; the ledger counts posted ones as entries of kind batch), from batch_items_total.',
+        unit: 'ops',
+        w: 12,
+        queries: [[rateOrZero('batch_items_total', 'outcome', 'transfers_initiated_total'), '{{outcome}}']],
+      },
+      {
+        title: 'Batch latency p50 / p95',
+        description: 'From a transfer batch being created to its final status (completed, failed), by that status, from batch_latency_seconds.',
+        unit: 's',
+        w: 12,
+        queries: [0.5, 0.95].map((q): Query => [
+          quantileOrZero(q, 'batch_latency_seconds_bucket', ['status'], 'transfers_initiated_total'),
+          `p${Math.round(q * 100)} {{status}}`,
+        ]),
+      },
+    ],
+  },
+  {
     row: 'Ledger and accounts',
     panels: [
       {

@@ -1,8 +1,8 @@
 /**
  * After a load of 100 transfers through the gateway (test/observability/support/load.ts:
  * posted, refused for funds, refused for a frozen account, approved after a
- * wait; plus idempotent replays, a refused account creation and read-model
- * queries), against the running native stack and its real Prometheus:
+ * wait; plus idempotent replays, a refused account creation, read-model
+ * queries and one independent transfer batch), against the running native stack and its real Prometheus:
  *
  * - metrics: every metric the design names is scraped by Prometheus from the
  *   process that owns it, with the labels the design names, and every counter
@@ -30,7 +30,7 @@ import { DASHBOARDS, DATASOURCE, isRow, type Dashboard, type Panel } from '../..
 import { expandVariables, variablesIn } from '../../grafana/variables';
 import { TRANSFER_WORKFLOW_TYPE } from '../../lib/workflow-contract';
 import { ensureSystem, eventually } from '../support/system';
-import { EXPECTED_END, PLAN, REPLAYS, runLoad, type LoadResult, type Outcome } from './support/load';
+import { BATCH, EXPECTED_END, PLAN, REPLAYS, runLoad, type LoadResult, type Outcome } from './support/load';
 import { growth, labelKey, parseError, query, readUntil, scrapedSince, valuesOf } from './support/prometheus';
 import { SpanCollector, Trace, label } from './support/spans';
 import { FAILED_AT_RESERVE, POSTED, POSTED_AFTER_APPROVAL, REFUSED_AT_ACCOUNT_CHECK, minimumSpans, unmet, type SpanExpectation } from './support/transfer-shape';
@@ -74,6 +74,10 @@ const GROWTH: Array<{ expr: string; atLeast: Record<string, number> }> = [
   { expr: 'sum(transfers_compensated_total)', atLeast: { '{}': PLAN.insufficient_funds + PLAN.account_frozen } },
   { expr: 'sum by (status) (transfer_latency_seconds_count)', atLeast: { '{status="posted"}': POSTED_COUNT, '{status="failed"}': PLAN.insufficient_funds + PLAN.account_frozen } },
   { expr: 'sum by (route) (idempotency_hits_total)', atLeast: { '{route="POST /v1/transfers"}': REPLAYS } },
+  // The batch: its items counted by outcome when recorded (worker), its posted items as ledger entries of kind batch, its latency once final.
+  { expr: 'sum by (outcome) (batch_items_total)', atLeast: { '{outcome="posted"}': BATCH.posted, '{outcome="failed"}': BATCH.failed } },
+  { expr: 'sum by (kind) (ledger_entries_created_total)', atLeast: { '{kind="batch"}': BATCH.posted } },
+  { expr: 'sum by (status) (batch_latency_seconds_count)', atLeast: { '{status="completed"}': 1 } },
   // Read model.
   { expr: 'sum by (topic) (events_processed_total)', atLeast: { '{topic="accounts.account.v1"}': 7, '{topic="ledger.entry.v1"}': POSTED_COUNT, '{topic="ledger.hold.v1"}': HOLD_EVENTS } },
   { expr: 'sum by (topic) (projection_latency_seconds_count)', atLeast: { '{topic="accounts.account.v1"}': 7, '{topic="ledger.entry.v1"}': POSTED_COUNT, '{topic="ledger.hold.v1"}': HOLD_EVENTS } },
@@ -113,6 +117,7 @@ const PRESENT: Array<{ expr: string; series: string[] }> = [
   { expr: 'count by (service) (http_request_duration_seconds_bucket)', series: ['{service="gateway"}', '{service="accounts"}', '{service="ledger"}', '{service="read-model"}', '{service="worker"}'] },
   { expr: 'count by (service) (outbox_relay_latency_seconds_bucket)', series: ['{service="accounts"}', '{service="ledger"}'] },
   { expr: 'count by (service) (transfer_latency_seconds_bucket)', series: ['{service="worker"}'] },
+  { expr: 'count by (service) (batch_latency_seconds_bucket)', series: ['{service="worker"}'] },
   { expr: 'count by (service) (projection_latency_seconds_bucket)', series: ['{service="read-model"}'] },
 ];
 
@@ -158,11 +163,12 @@ beforeAll(async () => {
 }, 10 * 60_000);
 
 describe('the load', () => {
-  it('when 100 transfers of every kind have run, then each ended as planned and the replays were answered from the first request', () => {
+  it('when 100 transfers of every kind have run, then each ended as planned, the replays were answered from the first request and the batch completed with its counts', () => {
     expect(load.transfers).toHaveLength(TRANSFERS);
     expect(load.transfers.filter((t) => t.ended !== EXPECTED_END[t.outcome])).toEqual([]);
     expect(load.replayStatuses).toEqual(Array(REPLAYS).fill(200));
     expect(load.duplicateCodeStatus).toBe(409);
+    expect(load.batchEnded).toBe(`completed:${BATCH.posted}:${BATCH.failed}`);
   });
 });
 

@@ -2,8 +2,10 @@
  * The load the metrics, dashboard and dropped-span tests run through the
  * gateway: 100 transfers of every kind the design counts (posted, refused by
  * the ledger for funds, refused for a frozen account, held for approval and
- * approved), idempotent replays, a refused account creation, and balance and
- * statement queries. Ten transfers run at a time; every one is settled.
+ * approved), idempotent replays, a refused account creation, balance and
+ * statement queries, and one independent transfer batch (BATCH: items that
+ * post and one refused for funds), through the public API like the rest.
+ * Ten transfers run at a time; every one, and the batch, is settled.
  */
 import { api, config, createAccount, eventually, newKey, transfer } from '../../support/system';
 import { required } from '../../../lib/assert';
@@ -12,6 +14,8 @@ export type Outcome = 'posted' | 'approved' | 'insufficient_funds' | 'account_fr
 
 export const PLAN: Record<Outcome, number> = { posted: 80, approved: 5, insufficient_funds: 10, account_frozen: 5 };
 export const REPLAYS = 10;
+/** The transfer batch of the load: independent, so its posted items and its refused one are counted apart. */
+export const BATCH = { posted: 4, failed: 1 };
 const CONCURRENCY = 10;
 /** How long one transfer may take to settle: generous, because a benchmark may share the stack. */
 const SETTLE_TIMEOUT_MS = 120_000;
@@ -30,6 +34,8 @@ export interface LoadResult {
   transfers: LoadedTransfer[];
   replayStatuses: number[];
   duplicateCodeStatus: number;
+  /** The batch as it ended: its status and counts, e.g. "completed:4:1". */
+  batchEnded: string;
 }
 
 interface Accounts {
@@ -83,6 +89,19 @@ async function runOne(outcome: Outcome, body: unknown, key: string): Promise<Loa
   return { outcome, id: created.body.id, traceId: created.body.traceId, ended: `${ended.body.status}:${ended.body.failureCode}` };
 }
 
+/** An independent batch of BATCH.posted items from the funding account and BATCH.failed from the poor one, run until final. */
+async function runBatch(accounts: Accounts): Promise<string> {
+  const target = (i: number) => required(accounts.targets[i % accounts.targets.length], 'a target account');
+  const transfers = [
+    ...Array.from({ length: BATCH.posted }, (_, i) => ({ ...transfer(accounts.source, target(i), String(200 + i)), reference: `obs-line-${i}` })),
+    ...Array.from({ length: BATCH.failed }, (_, i) => ({ ...transfer(accounts.poor, target(i), '500'), reference: `obs-refused-${i}` })),
+  ];
+  const created = await api.post('/v1/transfer-batches?wait=true', { mode: 'independent', transfers }, { 'Idempotency-Key': newKey() });
+  if (created.status !== 201) throw new Error(`batch not created: ${created.status} ${JSON.stringify(created.body)}`);
+  const ended = await eventually(() => api.get(`/v1/transfer-batches/${created.body.id}`), (r) => r.status === 200 && r.body.status !== 'pending', SETTLE_TIMEOUT_MS);
+  return `${ended.body.status}:${ended.body.counts?.posted}:${ended.body.counts?.failed}`;
+}
+
 /** Runs `tasks` with at most `limit` in flight, in order of the list. */
 async function inPool<T>(tasks: Array<() => Promise<T>>, limit: number): Promise<T[]> {
   const results: T[] = new Array(tasks.length);
@@ -102,6 +121,7 @@ export async function runLoad(): Promise<LoadResult> {
     Array.from({ length: count }, (_, i) => ({ outcome, body: bodyFor(outcome, i, accounts), key: newKey() })),
   );
   const transfers = await inPool(plan.map((p) => () => runOne(p.outcome, p.body, p.key)), CONCURRENCY);
+  const batchEnded = await runBatch(accounts);
 
   // The same key and body again: answered from the first request, counted as idempotency hits.
   const replayed = plan.filter((p) => p.outcome === 'posted').slice(0, REPLAYS);
@@ -122,6 +142,7 @@ export async function runLoad(): Promise<LoadResult> {
     transfers,
     replayStatuses: replays.map((r) => (r.headers.get('idempotent-replayed') === 'true' ? r.status : -r.status)),
     duplicateCodeStatus: duplicate.status,
+    batchEnded,
   };
 }
 
