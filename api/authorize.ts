@@ -1,7 +1,7 @@
 /**
  * Authorization of each /v1 operation by the table of api/permissions.ts: a
  * principal without a role the operation needs gets a 403 problem with code
- * FORBIDDEN_ROLE naming the roles that would do, before anything is read or
+ * FORBIDDEN naming the roles that would do, before anything is read or
  * validated. A principal whose only granting roles are "own only" roles
  * (a submitter) is let through with its access recorded on `res.locals`, and
  * the route then shows it only what it created: another principal's account
@@ -13,8 +13,8 @@ import { AppError } from '../lib/errors';
 import { accessOf, describeRoles, PERMISSIONS, type Access, type OperationId } from './permissions';
 import { principalOf, type Principal } from './principal';
 
-export const FORBIDDEN_ROLE = 'FORBIDDEN_ROLE';
-export const SELF_APPROVAL_FORBIDDEN = 'SELF_APPROVAL_FORBIDDEN';
+export const FORBIDDEN = 'FORBIDDEN';
+export const SAME_PRINCIPAL = 'SAME_PRINCIPAL';
 
 /** The route guard of one operation. */
 export function allow(operationId: OperationId) {
@@ -43,10 +43,10 @@ function forbiddenRole(principal: Principal, operationId: OperationId): AppError
   const requiredRoles = PERMISSIONS[operationId].roles;
   return new AppError(
     403,
-    'forbidden-role',
+    'forbidden',
     'Forbidden',
     `${operationId} needs the role ${requiredRoles.join(' or ')} (${describeRoles(operationId)}); ${principal.id} has ${principal.roles.join(', ')}.`,
-    { code: FORBIDDEN_ROLE, requiredRoles: [...requiredRoles] },
+    { code: FORBIDDEN, requiredRoles: [...requiredRoles] },
   );
 }
 
@@ -54,9 +54,9 @@ function forbiddenRole(principal: Principal, operationId: OperationId): AppError
 export function selfApprovalForbidden(transferId: string, decision: string, principalId: string): AppError {
   return new AppError(
     403,
-    'self-approval-forbidden',
+    'same-principal',
     'Forbidden',
     `Transfer ${transferId} was created by ${principalId}, who may not ${decision} it: another approver must decide it.`,
-    { code: SELF_APPROVAL_FORBIDDEN },
+    { code: SAME_PRINCIPAL },
   );
 }

@@ -120,7 +120,7 @@ export async function getBatchOr404(deps: Pick<BatchDeps, 'batches'>, id: string
 function refuseApprovalItems(deps: Pick<BatchDeps, 'approvalThresholdMinor'>, body: CreateTransferBatchBody): void {
   const errors = body.transfers.flatMap((item, index) =>
     amountMinorOf(item.amount, 'amount') >= deps.approvalThresholdMinor
-      ? [{ field: `transfers.${index}.amount`, message: `is at or above the approval threshold (${deps.approvalThresholdMinor}): a batch takes no transfer that needs approval; send it alone` }]
+      ? [{ field: `transfers[${index}].amount`, message: `is at or above the approval threshold (${deps.approvalThresholdMinor}): a batch takes no transfer that needs approval; send it alone` }]
       : [],
   );
   if (errors.length > 0) throw validationError(errors);

@@ -13,11 +13,22 @@ export type Checked<T> = { ok: true; data: T; errors: [] } | { ok: false; data: 
 export function check<S extends z.ZodType>(schema: S, value: unknown, prefix = ''): Checked<z.infer<S>> {
   const result = schema.safeParse(value);
   if (result.success) return { ok: true, data: result.data, errors: [] };
-  const errors: FieldError[] = result.error.issues.map((issue) => ({
-    field: [prefix, ...issue.path.map(String)].filter(Boolean).join('.') || '(body)',
-    message: issue.message,
-  }));
+  const errors: FieldError[] = result.error.issues.map((issue) => ({ field: fieldPath(prefix, issue.path) || '(body)', message: issue.message }));
   return { ok: false, data: undefined, errors };
+}
+
+/**
+ * A field as the contract names it: object keys dot-separated, array
+ * positions in brackets (`transfers[3].amount`, `metadata.a.b[1].c`); a
+ * key that looks like a number is still a key (`metadata.0`).
+ */
+export function fieldPath(prefix: string, path: readonly PropertyKey[]): string {
+  let field = prefix;
+  for (const segment of path) {
+    if (typeof segment === 'number') field += `[${segment}]`;
+    else field += field === '' ? String(segment) : `.${String(segment)}`;
+  }
+  return field;
 }
 
 export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, prefix = ''): z.infer<S> {

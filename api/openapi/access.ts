@@ -7,7 +7,7 @@
  * and its 403. An operation the table lacks, or a table entry no operation
  * has, fails the build of the document: the two cannot drift apart.
  */
-import { FORBIDDEN_ROLE, SELF_APPROVAL_FORBIDDEN } from '../authorize';
+import { FORBIDDEN, SAME_PRINCIPAL } from '../authorize';
 import { describeRoles, OPERATION_IDS, PERMISSIONS, type OperationId } from '../permissions';
 import { problemResponse } from './responses';
 
@@ -61,25 +61,25 @@ function forbidden(id: OperationId) {
   const roles = PERMISSIONS[id].roles;
   const examples = {
     role: {
-      slug: 'forbidden-role',
+      slug: 'forbidden',
       title: 'Forbidden',
-      code: FORBIDDEN_ROLE,
+      code: FORBIDDEN,
       detail: `${id} needs the role ${roles.join(' or ')} (${describeRoles(id)}); carol has auditor.`,
       extra: { requiredRoles: [...roles] },
     },
   };
   if (!DECISIONS.includes(id)) {
-    return problemResponse(403, `The key's client holds none of the roles ${roles.join(', ')} (code ${FORBIDDEN_ROLE}, \`requiredRoles\` lists them).`, examples);
+    return problemResponse(403, `The key's client holds none of the roles ${roles.join(', ')} (code ${FORBIDDEN}, \`requiredRoles\` lists them).`, examples);
   }
   return problemResponse(
     403,
-    `The key's client holds none of the roles ${roles.join(', ')} (code ${FORBIDDEN_ROLE}), or it created this transfer (code ${SELF_APPROVAL_FORBIDDEN}: four-eyes, another approver must decide it).`,
+    `The key's client holds none of the roles ${roles.join(', ')} (code ${FORBIDDEN}), or it created this transfer (code ${SAME_PRINCIPAL}: four-eyes, another approver must decide it).`,
     {
       ...examples,
       selfApproval: {
-        slug: 'self-approval-forbidden',
+        slug: 'same-principal',
         title: 'Forbidden',
-        code: SELF_APPROVAL_FORBIDDEN,
+        code: SAME_PRINCIPAL,
         detail: 'Transfer 3a1c2e4f-6b7d-4e8f-9a0b-1c2d3e4f5a6b was created by alice, who may not approve it: another approver must decide it.',
       },
     },

@@ -65,9 +65,9 @@ const batchItemExample = {
 
 const item = (amount: string, reference: string) => ({ fromAccountId: EXAMPLE.accountId, toAccountId: EXAMPLE.otherAccountId, amount, currency: 'USD', reference });
 
-/** A batch body may be up to 5 MiB (1,000 transfers with their metadata); other bodies 64 KiB. */
-const tooLarge = problemResponse(413, 'The body is larger than 5 MiB (code PAYLOAD_TOO_LARGE).', {
-  tooLarge: { slug: 'payload-too-large', title: 'Payload too large', code: 'PAYLOAD_TOO_LARGE', detail: 'The body is larger than 5120 KiB.' },
+/** A batch body may be up to 1 MiB (the contract's limit); other bodies 64 KiB. */
+const tooLarge = problemResponse(413, 'The body is larger than 1 MiB (code PAYLOAD_TOO_LARGE).', {
+  tooLarge: { slug: 'payload-too-large', title: 'Payload too large', code: 'PAYLOAD_TOO_LARGE', detail: 'The body is larger than 1024 KiB.' },
 });
 
 export function registerTransferBatchPaths(registry: OpenAPIRegistry, common: Common): void {
@@ -79,7 +79,7 @@ export function registerTransferBatchPaths(registry: OpenAPIRegistry, common: Co
     summary: 'Create a transfer batch',
     description: [
       `Creates up to ${BATCH_TRANSFERS_MAX} transfers in one request and runs them as one durable Temporal workflow (\`transfer-batch-<id>\`), posting many transfers per ledger transaction. Each transfer of the batch is an ordinary transfer (GET /v1/transfers/{id}, statements, reverse) carrying \`batchId\` and \`batchIndex\`.`,
-      '**Validation:** each transfer is validated as POST /v1/transfers validates one; an invalid one is a 400 whose `errors` name its index and field (`transfers.3.amount`), and nothing is created. A transfer at or above the approval threshold (`APPROVAL_THRESHOLD_MINOR`) is refused the same way: batches are for routine volume, approvals stay per transfer. More than 1,000 transfers is a 400 naming the limit.',
+      '**Validation:** each transfer is validated as POST /v1/transfers validates one; an invalid one is a 400 whose `errors` name its index and field (`transfers[3].amount`), and nothing is created. A transfer at or above the approval threshold (`APPROVAL_THRESHOLD_MINOR`) is refused the same way: batches are for routine volume, approvals stay per transfer. More than 1,000 transfers is a 400 naming the limit.',
       `**atomic:** every transfer posts in one ledger transaction, or none does: the first refusal (${codesInWords(RESERVE_REFUSAL_CODES)}) ends the batch \`failed\` with that code and the transfer's index (\`failureCode\`, \`failureIndex\`); that transfer fails with its code, every other with ${BATCH_ABORTED_FAILURE_CODE}.`,
       '**independent:** each transfer posts or fails on its own (its own failureCode), in the order given (a later transfer may spend what an earlier one brought); the batch ends `completed` with its counts.',
       '**Idempotency:** `Idempotency-Key` is required and is the caller\'s own, as for POST /v1/transfers: the same key with the same body answers the same batch (200, `Idempotent-Replayed: true`); with another body it is a 422. Each transfer posts at most once, whatever is retried.',
@@ -110,7 +110,7 @@ export function registerTransferBatchPaths(registry: OpenAPIRegistry, common: Co
         },
       },
       200: batchAnswer('A replay of an earlier request with the same Idempotency-Key and body: that batch as it stands now.', { replayed: batch() }, { ...location, ...replayed }),
-      400: invalidRequest('transfers.2.amount', 'is at or above the approval threshold (1000000): a batch takes no transfer that needs approval; send it alone'),
+      400: invalidRequest('transfers[2].amount', 'is at or above the approval threshold (1000000): a batch takes no transfer that needs approval; send it alone'),
       413: tooLarge,
       415: unsupportedMediaType,
       ...common.auth,

@@ -205,7 +205,7 @@ export const problemResource = z
     status: z.int().meta({ examples: [400] }),
     code: z.string().meta({
       description:
-        'Machine-readable: a business code (ACCOUNT_CODE_TAKEN, INVALID_STATE, ALREADY_REVERSED, IDEMPOTENCY_KEY_REUSED, RECONCILIATION_RUNNING, FORBIDDEN_ROLE, SELF_APPROVAL_FORBIDDEN) or the slug in upper snake case (VALIDATION_ERROR, MALFORMED_JSON, NOT_FOUND, UNAUTHORIZED, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, RATE_LIMITED, DEPENDENCY_UNAVAILABLE).',
+        'Machine-readable: a business code (ACCOUNT_CODE_TAKEN, INVALID_STATE, ALREADY_REVERSED, IDEMPOTENCY_KEY_REUSED, RECONCILIATION_RUNNING, FORBIDDEN, SAME_PRINCIPAL) or the slug in upper snake case (VALIDATION_ERROR, MALFORMED_JSON, NOT_FOUND, UNAUTHORIZED, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, RATE_LIMITED, DEPENDENCY_UNAVAILABLE).',
       examples: ['VALIDATION_ERROR'],
     }),
     detail: z.string().optional().meta({ examples: ['The request has invalid fields.'] }),
@@ -217,7 +217,7 @@ export const problemResource = z
     requiredRoles: z
       .array(z.enum(ROLES))
       .optional()
-      .meta({ description: 'A 403 FORBIDDEN_ROLE lists the roles that would grant the operation (any one of them).', examples: [['approver']] }),
+      .meta({ description: 'A 403 FORBIDDEN lists the roles that would grant the operation (any one of them).', examples: [['approver']] }),
   })
   .meta({ id: 'Problem', description: 'An error (RFC 9457, application/problem+json).' });
 

@@ -121,7 +121,7 @@ function cases(): Case[] {
   list.push({ name: 'account name 30,000 levels deep', path: '/v1/accounts', raw: `{"code":"deep","currency":"USD","name":${deep}}`, status: 400, field: 'name' });
   // Keys an object cannot keep as sent: refused at any depth, never silently dropped.
   list.push({ name: 'metadata key __proto__', raw: transferRaw('"metadata":{"__proto__":{"isAdmin":true}}'), status: 400, field: 'metadata.__proto__' });
-  list.push({ name: 'nested metadata key __proto__', raw: transferRaw('"metadata":{"a":{"b":[{"__proto__":1}]}}'), status: 400, field: 'metadata.a.b.0.__proto__' });
+  list.push({ name: 'nested metadata key __proto__', raw: transferRaw('"metadata":{"a":{"b":[{"__proto__":1}]}}'), status: 400, field: 'metadata.a.b[0].__proto__' });
   list.push(transferWith('description over 500 characters', { description: 'd'.repeat(501) }, 'description'));
   list.push({ name: 'body over 64 KiB', body: { ...valid(), description: 'x'.repeat(66_000) }, status: 413 });
   list.push({ name: 'form-encoded body', raw: 'amount=1', headers: { 'content-type': 'application/x-www-form-urlencoded' }, status: 415 });
@@ -154,8 +154,8 @@ function cases(): Case[] {
     list.push(transferWith(`${what} in description`, { description: text }, 'description'));
     list.push(transferWith(`${what} in a metadata value`, { metadata: { invoice: text } }, 'metadata.invoice'));
     list.push(transferWith(`${what} in a metadata key`, { metadata: { [text]: 'x' } }, `metadata.${text}`));
-    list.push(transferWith(`${what} deep in metadata`, { metadata: { a: { b: [1, { c: text }] } } }, 'metadata.a.b.1.c'));
-    list.push(transferWith(`${what} in a nested metadata key`, { metadata: { a: [{ [text]: 1 }] } }, `metadata.a.0.${text}`));
+    list.push(transferWith(`${what} deep in metadata`, { metadata: { a: { b: [1, { c: text }] } } }, 'metadata.a.b[1].c'));
+    list.push(transferWith(`${what} in a nested metadata key`, { metadata: { a: [{ [text]: 1 }] } }, `metadata.a[0].${text}`));
     list.push({ name: `${what} in an account's code`, path: '/v1/accounts', body: { code: text, name: 'x', currency: 'USD' }, status: 400, field: 'code' });
     list.push({ name: `${what} in an account's name`, path: '/v1/accounts', body: { code: `hostile-${newKey()}`, name: text, currency: 'USD' }, status: 400, field: 'name' });
     // Actions take no fields at all, so any field is refused, whatever its text.

@@ -2,14 +2,14 @@
  * Who may do what (api/permissions.ts), through a gateway with API clients:
  * every /v1 operation is called by a client of each role, and the table the
  * routes enforce decides the expected answer (granted: a 2xx; not: a 403
- * problem with code FORBIDDEN_ROLE listing the roles that would do), so the
+ * problem with code FORBIDDEN listing the roles that would do), so the
  * test and the routes read the same table. Granted calls act on real
  * resources the submitter created (a fresh transfer awaiting approval for each
  * decision, a posted one for each reversal); refused ones on real resources
  * too, so a 403 is never a missing resource's answer. Then: a submitter sees
  * only what it created (another's account or transfer is a 404, lists hold
  * only its own), four-eyes (the creator's approve or reject is a 403
- * SELF_APPROVAL_FORBIDDEN and leaves the transfer awaiting approval; another
+ * SAME_PRINCIPAL and leaves the transfer awaiting approval; another
  * approver's is taken), `createdBy` and `decidedBy` in the resources, and the
  * served document stating each operation's roles. How: a second gateway in
  * the test's process (test/support/keyed-gateway.ts) on the running stack,
@@ -166,7 +166,7 @@ const principalOfRole = (role: Role) => ({ id: id(role), roles: [role], developm
 const CASES: Array<[OperationId, Role, boolean]> = OPERATION_IDS.flatMap((op) => ROLES.map((role): [OperationId, Role, boolean] => [op, role, accessOf(principalOfRole(role), op) !== null]));
 
 describe('every operation, every role, as the permissions table says', () => {
-  it.each(CASES)('when %s is called by the %s role (granted: %s), then it succeeds, or is a 403 FORBIDDEN_ROLE naming the roles', async (op, role, granted) => {
+  it.each(CASES)('when %s is called by the %s role (granted: %s), then it succeeds, or is a 403 FORBIDDEN naming the roles', async (op, role, granted) => {
     const { method, path, body, headers } = await CALLS[op](granted);
 
     const answer = await call(gateway.baseUrl, method, path, body, { ...bearer(keyOf(role)), ...headers });
@@ -177,7 +177,7 @@ describe('every operation, every role, as the permissions table says', () => {
     } else {
       expect(answer.status).toBe(403);
       expect(answer.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-      expect(answer.body).toMatchObject({ status: 403, code: 'FORBIDDEN_ROLE', requiredRoles: [...PERMISSIONS[op].roles] });
+      expect(answer.body).toMatchObject({ status: 403, code: 'FORBIDDEN', requiredRoles: [...PERMISSIONS[op].roles] });
       expect(answer.body.detail).toContain(PERMISSIONS[op].roles.join(' or '));
     }
   }, 6 * 60_000);
@@ -226,7 +226,7 @@ describe('a submitter sees only what it created', () => {
 });
 
 describe('four-eyes, createdBy and decidedBy', () => {
-  it('when a principal holding submitter and approver approves or rejects its own transfer, then 403 SELF_APPROVAL_FORBIDDEN, and another approver approval posts it with decidedBy', async () => {
+  it('when a principal holding submitter and approver approves or rejects its own transfer, then 403 SAME_PRINCIPAL, and another approver approval posts it with decidedBy', async () => {
     const from = await openAccount('submitting-approver', 'unlimited');
     const to = await openAccount('submitting-approver');
     const created = await transferBy('submitting-approver', APPROVAL_AMOUNT, from, to);
@@ -238,7 +238,7 @@ describe('four-eyes, createdBy and decidedBy', () => {
     for (const answer of [approve, reject]) {
       expect(answer.status).toBe(403);
       expect(answer.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-      expect(answer.body).toMatchObject({ code: 'SELF_APPROVAL_FORBIDDEN', detail: expect.stringContaining(id('submitting-approver')) });
+      expect(answer.body).toMatchObject({ code: 'SAME_PRINCIPAL', detail: expect.stringContaining(id('submitting-approver')) });
     }
     expect((await as('auditor').get(`/v1/transfers/${created.body.id}`)).body.status).toBe('awaiting_approval');
 

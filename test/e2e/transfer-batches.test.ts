@@ -100,6 +100,9 @@ it('when an independent batch holds transfers the rules refuse, then the others 
     ['100', '100'],
     ['400', '500'],
   ]);
+  // As of the last line's time (to the millisecond, as clients see it), the balance is the one that line left.
+  const last = statement.body.items[1] as { postedAt: string; balanceAfter: string };
+  expect((await api.get(`/v1/accounts/${bob}/balance?asOf=${encodeURIComponent(last.postedAt)}`)).body.posted).toBe(last.balanceAfter);
   expect(await readModelMatchesLedger(pools, [employer, alice, bob])).toEqual([]);
 });
 
@@ -164,8 +167,8 @@ it('when an item is invalid or needs approval, then the batch is a 400 naming it
   const empty = await postBatch({ mode: 'atomic', transfers: [] });
 
   const fields = (answer: { body: { errors?: Array<{ field: string }> } }) => answer.body.errors?.map((e) => e.field);
-  expect([invalid.status, fields(invalid)]).toEqual([400, ['transfers.1.amount', 'transfers.2.toAccountId']]);
-  expect([approval.status, fields(approval)]).toEqual([400, ['transfers.1.amount']]);
+  expect([invalid.status, fields(invalid)]).toEqual([400, ['transfers[1].amount', 'transfers[2].toAccountId']]);
+  expect([approval.status, fields(approval)]).toEqual([400, ['transfers[1].amount']]);
   expect([tooMany.status, fields(tooMany)]).toEqual([400, ['transfers']]);
   expect(tooMany.body.errors[0].message).toContain('1000');
   expect([empty.status, fields(empty)]).toEqual([400, ['transfers']]);

@@ -118,7 +118,7 @@ describe('metadata depth and keys', () => {
     ['33 levels deep in objects', `${'{"a":'.repeat(32)}{}${'}'.repeat(32)}`, 'metadata'],
     ['a __proto__ key', '{"__proto__":{"admin":true},"invoice":"A-17"}', 'metadata.__proto__'],
     ['a __proto__ key holding null', '{"__proto__":null}', 'metadata.__proto__'],
-    ['a nested __proto__ key', '{"a":[{"b":1},{"__proto__":{"x":1}}]}', 'metadata.a.1.__proto__'],
+    ['a nested __proto__ key', '{"a":[{"b":1},{"__proto__":{"x":1}}]}', 'metadata.a[1].__proto__'],
   ])('when metadata has %s, then 400 naming it and nothing is written', async (_name, metadataJson, field) => {
     const before = await writtenRows();
     const res = await postRaw(withRawMetadata(metadataJson));

@@ -26,12 +26,19 @@ export async function readCurrentBalance(pool: Pool, accountId: string, now: Dat
   return balanceView(accountId, row.currency, fromDbAmount(row.posted_minor), fromDbAmount(row.pending_minor), now);
 }
 
+/**
+ * The posted balance after the last entry posted at or before `asOf`, as
+ * clients see posting times: to the millisecond. The ledger stamps entries to
+ * the microsecond (a batch posts many within one millisecond, and they must
+ * keep their order), so an entry counts as posted at `asOf` when its time is
+ * anywhere within that millisecond.
+ */
 export async function readBalanceAsOf(pool: Pool, accountId: string, asOf: Date): Promise<BalanceView | null> {
   const { rows: [row] } = await pool.query<{ currency: string; posted_minor: string | null }>(
     `SELECT b.currency,
             (SELECT s.balance_after_minor
                FROM statement_lines s
-              WHERE s.account_id = b.account_id AND s.posted_at <= $2
+              WHERE s.account_id = b.account_id AND s.posted_at < $2::timestamptz + interval '1 millisecond'
               ORDER BY s.posted_at DESC, s.entry_id DESC, s.line_no DESC
               LIMIT 1) AS posted_minor
        FROM balances b
