@@ -11,6 +11,7 @@
  * activity failure; transport trouble and 5xx are retried without limit, as
  * for transfers (workflows/steps.ts).
  */
+import { trace } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { LedgerBatchApi } from '../lib/clients';
@@ -45,6 +46,9 @@ export function createBatchActivities(deps: BatchActivityDeps) {
       const items = await deps.batches.batchItems(input.batchId, input.fromIndex, input.count);
       assert(items.length === input.count, `batch ${input.batchId} holds items ${input.fromIndex} to ${input.fromIndex + input.count - 1} (found ${items.length})`);
       const log = deps.logger.child({ batch_id: input.batchId, from_index: input.fromIndex, items: input.count });
+      // One span per chunk (this activity's), never one per item: the chunk's size and outcome are its attributes.
+      const span = trace.getActiveSpan();
+      span?.setAttributes({ 'ledger.batch.id': input.batchId, 'ledger.batch.mode': input.mode, 'ledger.batch.from_index': input.fromIndex, 'ledger.batch.items': input.count });
       // Recorded in one statement, so a chunk is recorded whole or not at all.
       if (items.every((item) => isTerminalStatus(item.status))) {
         log.info('batch chunk recorded already; read back');
@@ -55,6 +59,7 @@ export function createBatchActivities(deps: BatchActivityDeps) {
       const moved = await deps.batches.recordItemOutcomes(outcomes);
       const result = countOutcomes(outcomes, answer, items);
       log.info({ posted: result.posted, failed: result.failed, recorded: moved, failure_code: result.refusal?.code }, 'batch chunk posted');
+      span?.setAttributes({ 'ledger.batch.posted': result.posted, 'ledger.batch.failed': result.failed });
       if (metrics && moved > 0) metrics.itemsRecorded(outcomes);
       return result;
     },

@@ -9,7 +9,7 @@
  * named `<date>-<what changed>`, and every committed generation is replayed
  * against the current code. Which must replay what (docs/architecture.md,
  * "Versioning"):
- * - The transfer and reversal workflows are PINNED to the worker build that
+ * - The transfer, reversal and transfer batch workflows are PINNED to the worker build that
  *   started them, so an incompatible change of them is allowed: it comes with
  *   a new generation and the deletion of those it breaks, in one commit, and
  *   the builds that recorded them keep their workers until their pinned runs
@@ -41,7 +41,9 @@ import {
   cancelUpdate,
   rejectUpdate,
   TRANSFER_WORKFLOW_ID_REUSE_POLICY,
+  batchStartSearchAttributes,
   reverseTransferWorkflowId,
+  transferBatchWorkflowId,
   transferStartSearchAttributes,
   transferWorkflowId,
   transferWorkflowStartSearchAttributes,
@@ -49,7 +51,9 @@ import {
   type TransferState,
   type TransferWorkflowInput,
 } from '../../lib/workflow-contract';
-import { idempotencyPurgeWorkflow, reconciliationWorkflow, reverseTransferWorkflow, transferWorkflow } from '../../workflows';
+import { idempotencyPurgeWorkflow, reconciliationWorkflow, reverseTransferWorkflow, transferBatchWorkflow, transferWorkflow } from '../../workflows';
+import { createBatchActivities } from '../../activities/transfer-batch';
+import { FakeBatchLedger, FakeBatchStore } from './support/batch-fakes';
 import { account } from './support/fakes';
 import {
   APPROVAL_THRESHOLD_MINOR,
@@ -113,6 +117,8 @@ const SCENARIOS: Scenario[] = [
   transfer('reverse-refused', { arrange: (f) => f.ledger.refuse('reverseEntry', 'INSUFFICIENT_FUNDS'), drive: reversed }),
   { name: 'reconciliation-completed', record: reconciled },
   { name: 'idempotency-purge', record: purged },
+  { name: 'batch-independent', record: batch('independent', 250n) },
+  { name: 'batch-atomic-refused', record: batch('atomic', 150n) },
 ];
 
 function transfer(name: string, scenario: TransferScenario): Scenario {
@@ -209,6 +215,26 @@ async function purged(env: TestWorkflowEnvironment, workflowBundle: WorkflowBund
     await handle.result();
     return handle.workflowId;
   });
+}
+
+/** A batch of three items of 100 from one payer holding `balanceMinor`, in chunks of two: some refused unless it holds 300. */
+function batch(mode: 'atomic' | 'independent', balanceMinor: bigint): Record {
+  return (env, workflowBundle) => {
+    const store = new FakeBatchStore(randomUUID()).add(3, 'payer', 100n);
+    const ledger = new FakeBatchLedger();
+    ledger.balances.set('payer', balanceMinor);
+    const activities = createBatchActivities({ ledger, batches: store, logger: createLogger('test', 'silent') });
+    return runWorker(env, workflowBundle, activities, async (taskQueue) => {
+      const handle = await env.client.workflow.start(transferBatchWorkflow, {
+        taskQueue,
+        workflowId: transferBatchWorkflowId(store.batchId),
+        args: [{ batchId: store.batchId, mode, itemCount: 3, chunkSize: 2 }],
+        typedSearchAttributes: batchStartSearchAttributes(store.batchId),
+      });
+      await handle.result();
+      return handle.workflowId;
+    });
+  };
 }
 
 async function runWorker<T>(env: TestWorkflowEnvironment, workflowBundle: WorkflowBundleWithSourceMap, activities: object, work: (taskQueue: string) => Promise<T>): Promise<T> {
