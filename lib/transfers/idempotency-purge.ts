@@ -1,9 +1,10 @@
 /**
  * The purge of Idempotency-Keys past their retention (IDEMPOTENCY_RETENTION,
  * at least 24 hours: the contract's replay window). Purging a key removes only
- * its mapping, key → transfer (idempotency_keys) or key → reversal
- * (reversal_idempotency_keys): the transfer and its reversal are the record
- * and stay. The same key may then be used again by its principal, for a new
+ * its mapping, key → transfer (idempotency_keys), key → reversal
+ * (reversal_idempotency_keys) or key → transfer batch
+ * (batch_idempotency_keys): the transfer, its reversal and the batch are the
+ * record and stay. The same key may then be used again by its principal, for a new
  * transfer (docs/api-contract.md, "Idempotency").
  *
  * In bounded batches, each one statement and so its own transaction: a large
@@ -17,7 +18,7 @@ import type { Pool } from '../pg';
 export const IDEMPOTENCY_RETENTION_MIN_MS = 24 * 3_600_000;
 export const PURGE_BATCH_SIZE_DEFAULT = 1000;
 
-export const IDEMPOTENCY_KEY_TABLES = ['idempotency_keys', 'reversal_idempotency_keys'] as const;
+export const IDEMPOTENCY_KEY_TABLES = ['idempotency_keys', 'reversal_idempotency_keys', 'batch_idempotency_keys'] as const;
 export type IdempotencyKeyTable = (typeof IDEMPOTENCY_KEY_TABLES)[number];
 
 export interface PurgeOptions {
@@ -31,7 +32,7 @@ export interface PurgeOptions {
 export type PurgeCounts = Record<IdempotencyKeyTable, number> & { batches: number };
 
 export async function purgeIdempotencyKeys(pool: Pool, { olderThan, batchSize = PURGE_BATCH_SIZE_DEFAULT, onBatch }: PurgeOptions): Promise<PurgeCounts> {
-  const counts: PurgeCounts = { idempotency_keys: 0, reversal_idempotency_keys: 0, batches: 0 };
+  const counts: PurgeCounts = { idempotency_keys: 0, reversal_idempotency_keys: 0, batch_idempotency_keys: 0, batches: 0 };
   for (const table of IDEMPOTENCY_KEY_TABLES) {
     for (;;) {
       const { rowCount } = await pool.query(

@@ -20,7 +20,7 @@ import { createIdempotencyPurgeActivities, type PurgeInput } from '../../activit
 import { loadConfig } from '../../lib/config';
 import { createLogger } from '../../lib/logger';
 import { createPool, type Pool } from '../../lib/pg';
-import { createTransferStore, migrateTransfers, TRANSFERS_DATABASE } from '../../lib/transfers';
+import { createBatchStore, createTransferStore, migrateTransfers, TRANSFERS_DATABASE } from '../../lib/transfers';
 import { purgeIdempotencyKeys, type IdempotencyKeyTable, type PurgeCounts } from '../../lib/transfers/idempotency-purge';
 import { idempotencyPurgeWorkflow } from '../../workflows';
 import { createTimeSkippingEnv } from '../support/temporal';
@@ -40,7 +40,7 @@ afterAll(async () => {
 const principal = () => `purge-test-${randomUUID()}`;
 
 /** A transfer and its key, the key created `age` ago (an SQL interval); with `reversal`, a reversal key too. */
-async function keyAged(owner: string, age: string, { reversal = false } = {}): Promise<{ key: string; transferId: string }> {
+async function keyAged(owner: string, age: string, { reversal = false, batch = false } = {}): Promise<{ key: string; transferId: string }> {
   const key = `purge-${randomUUID()}`;
   const { transfer } = await createTransferStore(pool).createTransfer({
     principal: owner,
@@ -55,21 +55,30 @@ async function keyAged(owner: string, age: string, { reversal = false } = {}): P
       [owner, key, transfer.id, randomUUID(), age],
     );
   }
+  if (batch) {
+    const item = { fromAccountId: randomUUID(), toAccountId: randomUUID(), amountMinor: 1n, currency: 'USD' };
+    await createBatchStore(pool).createBatch({ principal: owner, idempotencyKey: key, requestHash: 'h', batch: { mode: 'atomic', traceId: null, createdBy: owner, items: [item] } });
+    await pool.query(`UPDATE batch_idempotency_keys SET created_at = now() - $3::interval WHERE principal = $1 AND key = $2`, [owner, key, age]);
+  }
   return { key, transferId: transfer.id };
 }
 
 async function keysLeft(owner: string): Promise<Record<IdempotencyKeyTable, string[]>> {
   const keys = async (table: IdempotencyKeyTable) =>
     (await pool.query<{ key: string }>(`SELECT key FROM ${table} WHERE principal = $1 ORDER BY key`, [owner])).rows.map((r) => r.key);
-  return { idempotency_keys: await keys('idempotency_keys'), reversal_idempotency_keys: await keys('reversal_idempotency_keys') };
+  return {
+    idempotency_keys: await keys('idempotency_keys'),
+    reversal_idempotency_keys: await keys('reversal_idempotency_keys'),
+    batch_idempotency_keys: await keys('batch_idempotency_keys'),
+  };
 }
 
 describe('purgeIdempotencyKeys on PostgreSQL', () => {
   it('when keys are older than the cutoff, then they go in batches of at most the batch size, newer keys and every transfer stay', async () => {
     const owner = principal();
     const old = [];
-    for (let i = 0; i < 5; i += 1) old.push(await keyAged(owner, '3 days', { reversal: i < 3 }));
-    const young = await keyAged(owner, '1 hour', { reversal: true });
+    for (let i = 0; i < 5; i += 1) old.push(await keyAged(owner, '3 days', { reversal: i < 3, batch: i < 2 }));
+    const young = await keyAged(owner, '1 hour', { reversal: true, batch: true });
     const batches: Array<[IdempotencyKeyTable, number]> = [];
 
     const counts = await purgeIdempotencyKeys(pool, {
@@ -78,7 +87,8 @@ describe('purgeIdempotencyKeys on PostgreSQL', () => {
       onBatch: (table, deleted) => void batches.push([table, deleted]),
     });
 
-    expect(await keysLeft(owner)).toEqual({ idempotency_keys: [young.key], reversal_idempotency_keys: [young.key] });
+    expect(await keysLeft(owner)).toEqual({ idempotency_keys: [young.key], reversal_idempotency_keys: [young.key], batch_idempotency_keys: [young.key] });
+    expect(counts.batch_idempotency_keys).toBeGreaterThanOrEqual(2);
     expect(batches.every(([, deleted]) => deleted >= 1 && deleted <= 2)).toBe(true);
     expect(batches.filter(([table]) => table === 'idempotency_keys').length).toBeGreaterThanOrEqual(3);
     expect(batches.filter(([table]) => table === 'reversal_idempotency_keys').length).toBeGreaterThanOrEqual(2);
@@ -117,7 +127,7 @@ describe('the purge activity', () => {
 
     const counts = await purge({ retentionMs: 1 });
 
-    expect(await keysLeft(owner)).toEqual({ idempotency_keys: [young.key], reversal_idempotency_keys: [young.key] });
+    expect(await keysLeft(owner)).toEqual({ idempotency_keys: [young.key], reversal_idempotency_keys: [young.key], batch_idempotency_keys: [] });
     expect(old.key).not.toBe(young.key);
     expect(await metricValue(registry, 'idempotency_keys_purged_total', { table: 'idempotency_keys' })).toBe(counts.idempotency_keys);
     expect(await metricValue(registry, 'idempotency_keys_purged_total', { table: 'reversal_idempotency_keys' })).toBe(counts.reversal_idempotency_keys);
@@ -139,7 +149,7 @@ describe('idempotencyPurgeWorkflow', () => {
 
   it('when run, then its activity gets the retention and the run returns what the activity purged', async () => {
     const inputs: PurgeInput[] = [];
-    const purged: PurgeCounts = { idempotency_keys: 1500, reversal_idempotency_keys: 2, batches: 3 };
+    const purged: PurgeCounts = { idempotency_keys: 1500, reversal_idempotency_keys: 2, batch_idempotency_keys: 0, batches: 3 };
     const taskQueue = `purge-test-${randomUUID()}`;
     const activities = {
       purgeIdempotencyKeys: async (input: PurgeInput) => {
