@@ -4,6 +4,10 @@ must accept. The hook adjusts generated requests; none drops a check or a failur
 
 - POST /v1/transfers: fromAccountId must differ from toAccountId (JSON Schema
   cannot compare two properties); a body with both equal gets another toAccountId.
+- POST /v1/transfer-batches: the same rule for each item of `transfers`; and
+  an item at or above the approval threshold (APPROVAL_THRESHOLD_MINOR, what
+  the document says in words: batches take no transfer that needs approval)
+  gets an amount below it.
 - Idempotency-Key: a valid key is replaced by a fresh one per request. The
   contract refuses a key reused with another body (422), and generated keys
   repeat (the examples phase sends the document's example key every time).
@@ -15,6 +19,7 @@ must accept. The hook adjusts generated requests; none drops a check or a failur
   before the first (JSON Schema cannot compare two parameters); a pair the
   wrong way round is swapped.
 """
+import os
 import re
 import uuid
 from collections.abc import MutableMapping
@@ -23,6 +28,8 @@ from datetime import datetime
 import schemathesis
 
 KEY = re.compile(r"^[\x20-\x7e]{1,255}$")
+DIGITS = re.compile(r"^(0|[1-9][0-9]*)$")
+APPROVAL_THRESHOLD_MINOR = int(os.environ.get("APPROVAL_THRESHOLD_MINOR", "1000000"))
 # The operations whose query names a time window: (its start, its end).
 WINDOWS = {
     "GET /v1/accounts/{id}/statement": ("from", "to"),
@@ -46,9 +53,25 @@ def before_call(context, case, kwargs):
         if start is not None and end is not None and end < start:
             query[first], query[second] = query[second], query[first]
     body = case.body
-    if case.operation.label == "POST /v1/transfers" and isinstance(body, dict) and isinstance(body.get("fromAccountId"), str):
-        if body.get("fromAccountId") == body.get("toAccountId"):
-            body["toAccountId"] = str(uuid.uuid4())
+    if case.operation.label == "POST /v1/transfers":
+        _distinct_accounts(body)
+    if case.operation.label == "POST /v1/transfer-batches" and isinstance(body, dict) and isinstance(body.get("transfers"), list):
+        for item in body["transfers"]:
+            _distinct_accounts(item)
+            _below_threshold(item)
+
+
+def _distinct_accounts(transfer):
+    """A transfer whose two accounts are one gets another destination."""
+    if isinstance(transfer, dict) and isinstance(transfer.get("fromAccountId"), str) and transfer.get("fromAccountId") == transfer.get("toAccountId"):
+        transfer["toAccountId"] = str(uuid.uuid4())
+
+
+def _below_threshold(transfer):
+    """A batch item's valid amount at or above the approval threshold gets one below it."""
+    amount = transfer.get("amount") if isinstance(transfer, dict) else None
+    if isinstance(amount, str) and DIGITS.match(amount) and len(amount) <= 19 and int(amount) >= APPROVAL_THRESHOLD_MINOR:
+        transfer["amount"] = "1250"
 
 
 def _instant(value):
