@@ -29,7 +29,7 @@
  *
  * Knobs (environment), besides bench/transfers-e2e.ts's (BENCH_CLIENTS,
  * BENCH_WARMUP_S, BENCH_DURATION_S, BENCH_ACCOUNTS, BENCH_LABEL, ports):
- * BENCH_BATCH_CLIENTS (4), BENCH_BATCHES ("1:400,10:120,100:40,1000:12"),
+ * BENCH_BATCH_CLIENTS (2), BENCH_BATCHES ("1:300,10:120,100:40,1000:12"),
  * BENCH_ATOMIC_BATCHES (2), BENCH_CHUNK_SIZES ("100,250,500,1000"; "none"
  * skips them), BENCH_CHUNK_BATCHES (12).
  */
@@ -74,8 +74,8 @@ function chunkSizesFromEnv(name: string, fallback: number[]): number[] {
 }
 
 const batchSettings = {
-  clients: intFromEnv('BENCH_BATCH_CLIENTS', 4, 1, 64),
-  plan: batchPlanFromEnv('BENCH_BATCHES', '1:400,10:120,100:40,1000:12'),
+  clients: intFromEnv('BENCH_BATCH_CLIENTS', 2, 1, 64),
+  plan: batchPlanFromEnv('BENCH_BATCHES', '1:300,10:120,100:40,1000:12'),
   atomicBatches: intFromEnv('BENCH_ATOMIC_BATCHES', 2, 0, 100),
   chunkSizes: chunkSizesFromEnv('BENCH_CHUNK_SIZES', [100, 250, 500, 1000]),
   chunkBatches: intFromEnv('BENCH_CHUNK_BATCHES', 12, 1, 1000),
