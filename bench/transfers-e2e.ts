@@ -50,24 +50,16 @@
  * (19467), BENCH_TEMPORAL_METRICS_PORT (found when 0); BENCH_OTLP_ENDPOINT
  * sends the spans elsewhere instead of the bench's collector (no span counts).
  */
-import { randomUUID } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { Client as TemporalClient, Connection } from '@temporalio/client';
-import { Client } from 'pg';
-import { databaseUrl } from '../lib/config';
-import { workerTuning } from '../workers/tuning';
-import { RECONCILIATION_SCHEDULE_ID } from '../lib/workflow-contract';
-import { startApps, startSink, stopApps, refuseRunningApps } from './e2e/app-stack';
-import { runCeiling } from './e2e/ceiling';
-import { findTemporalMetricsPort, type ProbeContext } from './e2e/probe';
-import { report, type Host, type Results } from './e2e/report';
+import { startApps, stopApps } from './e2e/app-stack';
+import type { ProbeContext } from './e2e/probe';
+import { report, type Results } from './e2e/report';
 import { runClosedLoop, runOpenLoop } from './e2e/scenarios';
+import { checkSchedule } from './e2e/schedule';
+import { closeSession, openSession, startRun, writeResults } from './e2e/session';
 import { remainingS, run, settings } from './e2e/settings';
-import { StackCpu } from './e2e/stack-cpu';
-import { openBook, settle, type Harness } from './e2e/transfers';
-import { agent, fixed, ROOT_DIR, ServiceGroup, stopOnSignals, uptimeLine } from './support';
+import { settle, type Harness } from './e2e/transfers';
+import { fixed, ROOT_DIR, ServiceGroup, stopOnSignals } from './support';
 
 const RESULTS_FILE = path.join(ROOT_DIR, 'bench', 'results', `transfers-e2e-${settings.label}.json`);
 /** A scenario starts only if this much of the run is left beyond its warm-up and measured part (settle, drain, quiet). */
@@ -77,27 +69,6 @@ const services = new ServiceGroup('transfers-e2e');
 stopOnSignals(services, () => {
   run.stopping = true;
 });
-
-/** The task queue the reconciliation Schedule starts its workflow on; null when there is no Schedule (or no answer). */
-async function scheduleTaskQueue(temporal: TemporalClient): Promise<string | null> {
-  try {
-    return (await temporal.schedule.getHandle(RECONCILIATION_SCHEDULE_ID).describe()).action.taskQueue;
-  } catch {
-    return null;
-  }
-}
-
-/**
- * After the bench's worker started: the Schedule must still point where it
- * did. Should a worker have moved it to the bench's queue (RECONCILIATION_CRON
- * not honoured), it is put back, and the run says so.
- */
-async function checkSchedule(temporal: TemporalClient, before: string | null): Promise<void> {
-  const now = await scheduleTaskQueue(temporal);
-  if (before === null || now !== settings.taskQueue || before === settings.taskQueue) return;
-  await temporal.schedule.getHandle(RECONCILIATION_SCHEDULE_ID).update((previous) => ({ ...previous, action: { ...previous.action, taskQueue: before } }));
-  console.warn(`  WARNING: the bench's worker moved the reconciliation Schedule to ${now}; put back on ${before}`);
-}
 
 /** The open loops' backlog limit: what the closed loop's rate drains in half the drain timeout. */
 function backlogLimitFrom(transfersPerS: number): number {
@@ -132,38 +103,15 @@ async function measure(h: Harness, ctx: ProbeContext, results: Results, schedule
 }
 
 async function main(): Promise<void> {
-  const { config } = settings;
-  await refuseRunningApps();
-  const host: Host = { startedAt: new Date().toISOString(), nproc: os.availableParallelism(), node: process.version, uptimeBefore: uptimeLine(), temporalMetricsPort: 0, missingInfra: [], workerTuning: workerTuning() };
-  const watch = new Client({ connectionString: databaseUrl(config, 'transfers'), application_name: 'transfers-e2e-watch' });
-  await watch.connect();
-  const connection = await Connection.connect({ address: config.temporalAddress });
-  const temporal = new TemporalClient({ connection, namespace: config.TEMPORAL_NAMESPACE });
-  const cpu = new StackCpu(services, config);
-  host.missingInfra = cpu.missing;
-  host.temporalMetricsPort = await findTemporalMetricsPort(config);
-  const ctx: ProbeContext = { cpu, temporalMetricsPort: host.temporalMetricsPort };
-  const runId = randomUUID().slice(0, 8);
-  const results: Results = { host, ceiling: null, closedLoops: [], openLoops: [], skipped: [] };
-  const scheduleQueue = await scheduleTaskQueue(temporal);
+  const session = await openSession(services, 'transfers-e2e-watch');
+  const results: Results = { host: session.host, ceiling: null, closedLoops: [], openLoops: [], skipped: [] };
   try {
-    await startSink(services);
-    results.ceiling = await runCeiling({ services, temporal, cpu, temporalMetricsPort: host.temporalMetricsPort, runId, isStopping: () => run.stopping });
-    if (run.stopping) return;
-    await startApps(services, true);
-    await checkSchedule(temporal, scheduleQueue);
-    console.log(`opening and funding ${settings.accountCount + 1} accounts through the gateway (run ${runId})`);
-    const h: Harness = { config, watch, temporal, runId, book: { fundingId: '', ids: [] } };
-    h.book = await openBook(h);
-    console.log(`scenarios (Temporal dev server metrics ${host.temporalMetricsPort ? `on :${host.temporalMetricsPort}` : 'not found'})`);
-    await measure(h, ctx, results, scheduleQueue);
-    const leftovers = await settle(h);
-    host.uptimeAfter = uptimeLine();
-    host.runS = Math.round((Date.now() - Date.parse(host.startedAt)) / 1000);
-    mkdirSync(path.dirname(RESULTS_FILE), { recursive: true });
-    const { config: _config, ...shownSettings } = settings;
-    writeFileSync(RESULTS_FILE, JSON.stringify({ settings: shownSettings, ...results }, null, 2) + '\n');
-    report(results, path.relative(ROOT_DIR, RESULTS_FILE));
+    const started = await startRun(services, session);
+    if (!started) return;
+    results.ceiling = started.ceiling;
+    await measure(started.h, session.ctx, results, session.scheduleQueue);
+    const leftovers = await settle(started.h);
+    report(results, writeResults(RESULTS_FILE, session.host, results));
     if (leftovers.pending > 0 || (leftovers.running ?? 0) > 0) {
       console.warn(
         `\nWARNING: ${leftovers.pending} transfers of this run are still pending and ${leftovers.running} workflows running on task queue ` +
@@ -171,10 +119,7 @@ async function main(): Promise<void> {
       );
     }
   } finally {
-    await watch.end().catch(() => undefined);
-    await connection.close().catch(() => undefined);
-    agent.destroy();
-    await services.stopAll();
+    await closeSession(services, session);
   }
 }
 

@@ -73,7 +73,7 @@ export async function refuseRunningApps(): Promise<void> {
   );
 }
 
-function appEnv(app: AppProcess, tracing: boolean): NodeJS.ProcessEnv {
+function appEnv(app: AppProcess, tracing: boolean, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const { ports } = settings;
   const worker = app.temporalMetricsPort === undefined ? {} : { WORKER_METRICS_PORT: String(app.port), WORKER_TEMPORAL_METRICS_PORT: String(app.temporalMetricsPort) };
   return {
@@ -97,6 +97,7 @@ function appEnv(app: AppProcess, tracing: boolean): NodeJS.ProcessEnv {
     OTEL_SERVICE_NAME: app.app,
     ...worker,
     ...benchCredentials(app.app),
+    ...extra,
   };
 }
 
@@ -126,4 +127,15 @@ export async function startApps(services: ServiceGroup, tracing: boolean): Promi
 
 export async function stopApps(services: ServiceGroup): Promise<void> {
   for (const app of appProcesses().reverse()) await services.stop(app.name);
+}
+
+/**
+ * Stops one app process and starts it again with `env` laid over its
+ * environment: a setting read at start (the gateway's BATCH_CHUNK_SIZE), changed mid-run.
+ */
+export async function restartApp(services: ServiceGroup, name: AppName, tracing: boolean, env: Record<string, string>): Promise<void> {
+  const app = appProcesses().find((a) => a.name === name);
+  if (!app) throw new Error(`no app process named ${name}`);
+  await services.stop(app.name);
+  await services.start(app.name, app.entry, app.port, appEnv(app, tracing, env), { cwd: settings.appRoot, compiled: settings.appRuntime === 'dist' });
 }

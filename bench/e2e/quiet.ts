@@ -19,8 +19,8 @@ function isQuiet(previous: Probe, now: Probe): boolean {
 }
 
 /** The probe taken once outbox, read model and exporters are done (or the timeout passed); `quiet` says which. */
-export async function probeWhenQuiet(ctx: ProbeContext): Promise<Probe & { quiet: boolean }> {
-  const deadlineMs = Date.now() + QUIET_TIMEOUT_MS;
+export async function probeWhenQuiet(ctx: ProbeContext, timeoutMs = QUIET_TIMEOUT_MS): Promise<Probe & { quiet: boolean }> {
+  const deadlineMs = Date.now() + timeoutMs;
   let previous = await probe(ctx);
   while (Date.now() < deadlineMs && !run.stopping) {
     await sleep(LOOK_EVERY_MS);

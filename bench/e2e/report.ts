@@ -5,7 +5,7 @@
 import { fixed, table, type Percentiles } from '../support';
 import type { CeilingResult } from './ceiling';
 import type { HistogramDelta } from './prometheus';
-import type { ClosedLoopResult, OpenLoopResult, Scenario } from './scenarios';
+import type { ClosedLoopResult, CpuMs, OpenLoopResult, Scenario } from './scenarios';
 import { settings } from './settings';
 import { APP_GROUPS, STACK_GROUPS } from './stack-cpu';
 
@@ -37,7 +37,7 @@ const onOff = (tracing: boolean) => (tracing ? 'on' : 'off');
 const p99Ms = (h: HistogramDelta) => (h.count > 0 ? `${fixed(h.p99 * 1000, 0)} (<= ${Number.isFinite(h.p99Bound) ? fixed(h.p99Bound * 1000, 0) : 'inf'})` : '-');
 const errors = (r: Scenario) => String(Object.values(r.postFailures).reduce((a, b) => a + b, 0));
 
-function ceilingTable(c: CeilingResult): string {
+export function ceilingTable(c: CeilingResult): string {
   const cpu = c.cpuMsPerWorkflow;
   return table(
     ['ceiling', 'in flight', 'workflows', 'workflows/s', 'p50 / p95 / p99 ms', 'CPU ms/wf: Temporal', 'worker', 'client', 'persistence req/wf', 'errors'],
@@ -56,7 +56,7 @@ function ceilingTable(c: CeilingResult): string {
   );
 }
 
-function closedTable(results: ClosedLoopResult[], ceiling: CeilingResult | null): string {
+export function closedTable(results: ClosedLoopResult[], ceiling: CeilingResult | null): string {
   return table(
     ['closed loop', 'tracing', 'clients', 'transfers/s posted', '/ ceiling', 'answered posted/s', 'p50 / p95 / p99 ms', 'not settled', 'errors', 'posted', 'failed', 'stack CPU ms/transfer'],
     results.map((r) => [
@@ -97,9 +97,14 @@ function openTable(results: OpenLoopResult[]): string {
   );
 }
 
+/** CPU ms per unit of work (`title`: a transfer, a batch item) of each process group, a row per measurement that has figures. */
+export function cpuGroupsTable(title: string, rows: { label: string; cpuMs: CpuMs | null }[]): string {
+  const cells = rows.flatMap(({ label, cpuMs }) => (cpuMs ? [[label, ...STACK_GROUPS.map((g) => fixed(cpuMs[g], 1)), fixed(cpuMs.stack, 1)]] : []));
+  return table([title, ...STACK_GROUPS, 'sum'], cells);
+}
+
 function cpuTable(results: Scenario[]): string {
-  const rows = results.filter((r) => r.cpuMsPerTransfer).map((r) => [r.label, ...STACK_GROUPS.map((g) => fixed(r.cpuMsPerTransfer![g], 1)), fixed(r.cpuMsPerTransfer!.stack, 1)]);
-  return table(['CPU ms per transfer', ...STACK_GROUPS, 'sum'], rows);
+  return cpuGroupsTable('CPU ms per transfer', results.map((r) => ({ label: r.label, cpuMs: r.cpuMsPerTransfer })));
 }
 
 /** Scale-out: each app's processes (copies behind one port count with their primary) and its CPU per transfer per process. */

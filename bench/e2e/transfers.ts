@@ -47,7 +47,7 @@ async function createAccount(code: string, creditLimit?: string): Promise<string
 
 /** POST /v1/transfers; the transfer as the gateway answered it (2xx), or throws. */
 export async function postTransfer(fromAccountId: string, toAccountId: string, amountMinor: bigint, key: string, wait: boolean): Promise<TransferResource> {
-  const body = { fromAccountId, toAccountId, amount: amountMinor.toString(), currency: CURRENCY, description: 'benchmark' };
+  const body = transferBody(fromAccountId, toAccountId, amountMinor);
   const answer = await request(settings.ports.gateway, 'POST', `/v1/transfers${wait ? '?wait=true' : ''}`, body, {
     headers: { 'Idempotency-Key': key },
     timeoutMs: wait ? WAIT_REQUEST_TIMEOUT_MS : POST_TIMEOUT_MS,
@@ -88,6 +88,11 @@ export async function openBook(h: Omit<Harness, 'book'>): Promise<Book> {
 export function randomTransfer(book: Book): [string, string, bigint] {
   const [from, to] = randomPairOf(book.ids);
   return [from, to, BigInt(1 + randomIndex(AMOUNT_MINOR_MAX))];
+}
+
+/** A random transfer as the public API takes it (POST /v1/transfers' body, a transfer batch's item). */
+export function transferBody(fromAccountId: string, toAccountId: string, amountMinor: bigint) {
+  return { fromAccountId, toAccountId, amount: amountMinor.toString(), currency: CURRENCY, description: 'benchmark' };
 }
 
 // ------------------------------------------------------------------ the transfers table
