@@ -214,11 +214,11 @@ export const configSchema = z.object({
     .refine((value) => parseAmountMinor(value, { allowZero: true }).ok, `must be decimal digits, 0 to ${AMOUNT_MINOR_MAX}`)
     .default('1000000')
     .register(CONFIG_DOCS, { readBy: ['gateway'], meaning: 'Transfers at or above this amount (minor units) wait for approval.' }),
-  BATCH_CHUNK_SIZE: z.coerce.number().int().min(1).max(1000).default(250).register(CONFIG_DOCS, {
+  BATCH_CHUNK_SIZE: z.coerce.number().int().min(1).max(1000).default(500).register(CONFIG_DOCS, {
     readBy: ['gateway'],
     meaning:
       'Items of an independent transfer batch posted per ledger transaction (one workflow step each). Larger chunks cost fewer steps and ' +
-      'statements per item and hold their balance rows locked longer (bench/README.md has the measurement).',
+      'hold their balance rows locked longer; 500 was the best balance measured (bench/README.md, "2026-12-05: transfer batches").',
   }),
   APPROVAL_TIMEOUT: duration.default('24h').register(CONFIG_DOCS, {
     readBy: ['gateway'],

@@ -45,6 +45,13 @@ const STOP_DEADLINE_MS = 30_000;
  * (inside the activities' one-minute start-to-close timeout).
  */
 const RECONCILIATION_CALL_TIMEOUT_MS = 30_000;
+/**
+ * A batch chunk is one ledger transaction of up to BATCH_CHUNK_SIZE items (an
+ * atomic batch, all of its 1,000): about 0.5 s on a quiet machine, seconds on
+ * a loaded one (bench/README.md). Its call gets most of the local activity's
+ * 10 s, so a slow chunk is answered rather than abandoned and sent again.
+ */
+const BATCH_CALL_TIMEOUT_MS = 9_000;
 
 runService({
   name: SERVICE_NAME,
@@ -57,6 +64,7 @@ runService({
     installRuntime(logger.child({ component: 'temporal' }), `${config.INTERNAL_BIND_HOST}:${config.WORKER_TEMPORAL_METRICS_PORT}`);
     const clients = createServiceClients(config);
     const reconciliationLedger = new LedgerClient({ baseUrl: config.ledgerUrl, token: tokens.ledger, timeoutMs: RECONCILIATION_CALL_TIMEOUT_MS });
+    const batchLedger = new LedgerClient({ baseUrl: config.ledgerUrl, token: tokens.ledger, timeoutMs: BATCH_CALL_TIMEOUT_MS });
     const readModel = new ReadModelClient({ baseUrl: config.readModelUrl, token: tokens['read-model'], timeoutMs: RECONCILIATION_CALL_TIMEOUT_MS });
     const reconciliations = createReconciliationStore(pool);
     const reconciliationMetrics = createReconciliationMetrics(registry);
@@ -75,7 +83,7 @@ runService({
         metrics: reconciliationMetrics,
       }),
       ...createIdempotencyPurgeActivities({ pool, logger, registry }),
-      ...createBatchActivities({ ledger: clients.ledger, batches: createBatchStore(pool), logger, registry }),
+      ...createBatchActivities({ ledger: batchLedger, batches: createBatchStore(pool), logger, registry }),
     };
     const tracing = tracingWiring(process.env.OTEL_SERVICE_NAME ?? SERVICE_NAME);
     if (!tracing) logger.warn('tracing disabled: workflow and activity spans are not exported');
@@ -145,6 +153,7 @@ runService({
         clients.accounts.close();
         clients.ledger.close();
         reconciliationLedger.close();
+        batchLedger.close();
         readModel.close();
       },
       flush: async () => {
