@@ -104,3 +104,15 @@ export async function saveBatchBalances(client: PoolClient, balances: LockedBala
   assert(rowCount === moved.length, `every moved balance of the batch saved (${rowCount} of ${moved.length})`);
   for (const balance of moved) balance.saved = true;
 }
+
+/**
+ * Deletes the balance rows this transaction inserted for accounts that no
+ * item then moved (their items were refused, or an atomic batch was): a
+ * ledger row is the ledger's word that the account moved money, and the read
+ * model, which hears only of movements, would never have its twin.
+ */
+export async function forgetUnmovedAccounts(client: PoolClient, insertedIds: string[], versionSteps: ReadonlyMap<string, bigint>): Promise<void> {
+  const unmoved = insertedIds.filter((id) => (versionSteps.get(id) ?? 0n) === 0n);
+  if (unmoved.length === 0) return;
+  await client.query('DELETE FROM ledger_accounts WHERE account_id = ANY($1::uuid[]) AND version = 0', [unmoved]);
+}

@@ -27,7 +27,7 @@ import { inTransaction } from '../../lib/pg';
 import { requestHash } from '../../lib/request-hash';
 import type { KnownAccount } from './accounts-directory';
 import { EntryIdTakenError, planBatch, versionStepsOf, type BatchItemRequest, type ItemDecision } from './batch-plan';
-import { existingEntryHashes, insertBatchEntries, saveBatchBalances } from './batch-repository';
+import { existingEntryHashes, forgetUnmovedAccounts, insertBatchEntries, saveBatchBalances } from './batch-repository';
 import type { LedgerDeps } from './deps';
 import { entryPostedEvents, stampTransaction } from './events';
 import { ensureAccounts, lockAccounts, type LockedBalance } from './repository';
@@ -49,26 +49,31 @@ export async function postBatch(deps: LedgerDeps, request: PostBatch): Promise<B
   const accounts = await deps.directory.getAccounts(accountIds);
   const atomic = request.mode === 'atomic';
   const outcome = await inTransaction(deps.pool, async (client) => {
-    const locked = await lockKnown(client, accounts);
+    const { locked, inserted } = await lockKnown(client, accounts);
     const existing = await existingEntryHashes(client, request.items.map((item) => item.entryId));
     const decisions = plan(request.items, { accounts, locked, existing, atomic });
     const refusedAt = atomic ? decisions.findIndex((d) => d.kind === 'refused') : -1;
-    if (refusedAt >= 0) return { decisions, refusedAt };
-    await write(client, decisions, locked);
+    if (refusedAt < 0) await write(client, decisions, locked);
+    // An atomic batch refused moved nothing at all.
+    await forgetUnmovedAccounts(client, inserted, refusedAt < 0 ? versionStepsOf(decisions) : new Map());
     return { decisions, refusedAt };
   });
   return answer(deps, outcome.decisions, outcome.refusedAt);
 }
 
-/** The balance rows of the accounts found (an account's first movement inserts its row), locked in id order. */
-async function lockKnown(client: PoolClient, accounts: ReadonlyMap<string, AccountDto>): Promise<Map<string, LockedBalance>> {
+/**
+ * The balance rows of the accounts found, locked in id order; an account's
+ * first movement inserts its row (`inserted`: those this transaction did,
+ * deleted again if no item moves it: forgetUnmovedAccounts).
+ */
+async function lockKnown(client: PoolClient, accounts: ReadonlyMap<string, AccountDto>): Promise<{ locked: Map<string, LockedBalance>; inserted: string[] }> {
   const known: KnownAccount[] = [...accounts.values()].map((account) => ({
     accountId: account.id,
     currency: account.currency,
     creditLimitMinor: account.creditLimit === UNLIMITED ? null : BigInt(account.creditLimit),
   }));
-  await ensureAccounts(client, known);
-  return lockAccounts(client, known.map((account) => account.accountId));
+  const inserted = await ensureAccounts(client, known);
+  return { locked: await lockAccounts(client, known.map((account) => account.accountId)), inserted };
 }
 
 function plan(

@@ -72,19 +72,22 @@ export interface NewLine {
  * would wait for any open transaction that updated it. Missing rows (an
  * account's first movement) are inserted in id order.
  */
-export async function ensureAccounts(client: PoolClient, accounts: KnownAccount[]): Promise<void> {
+export async function ensureAccounts(client: PoolClient, accounts: KnownAccount[]): Promise<string[]> {
   const { rows } = await client.query<{ account_id: string }>('SELECT account_id FROM ledger_accounts WHERE account_id = ANY($1::uuid[])', [
     accounts.map((a) => a.accountId),
   ]);
   const known = new Set(rows.map((r) => r.account_id));
   const missing = accounts.filter((a) => !known.has(a.accountId)).sort((a, b) => a.accountId.localeCompare(b.accountId));
+  const inserted: string[] = [];
   for (const account of missing) {
-    await client.query(
+    const { rowCount } = await client.query(
       `INSERT INTO ledger_accounts (account_id, currency, credit_limit_minor) VALUES ($1, $2, $3)
        ON CONFLICT (account_id) DO NOTHING`,
       [account.accountId, account.currency, account.creditLimitMinor?.toString() ?? null],
     );
+    if (rowCount === 1) inserted.push(account.accountId);
   }
+  return inserted;
 }
 
 /**

@@ -59,6 +59,9 @@ it('when an independent batch has items the rules refuse, then the others post i
   expect(await ledger.balance(employer)).toEqual({ posted: 0n, pending: 0n, available: 0n });
   expect((await ledger.balance(alice)).posted).toBe(500n);
   expect((await ledger.balance(bob)).posted).toBe(500n);
+  // The accounts only refused items named moved nothing: no balance row the read model would never hear of.
+  const { rows } = await ledger.pool.query('SELECT count(*)::int AS n FROM ledger_accounts WHERE account_id = ANY($1::uuid[])', [[frozen, euro]]);
+  expect(rows[0].n).toBe(0);
 });
 
 it('when an item of an atomic batch is refused, then nothing posts and the refusal names the item', async () => {
@@ -72,6 +75,8 @@ it('when an item of an atomic batch is refused, then nothing posts and the refus
   expect(await ledger.balance(payer)).toEqual({ posted: 100n, pending: 0n, available: 100n });
   const { rows } = await ledger.pool.query('SELECT count(*)::int AS n FROM entry_lines WHERE account_id = $1', [payee]);
   expect(rows[0].n).toBe(0);
+  const { rows: balanceRows } = await ledger.pool.query('SELECT count(*)::int AS n FROM ledger_accounts WHERE account_id = $1', [payee]);
+  expect(balanceRows[0].n).toBe(0);
 });
 
 it('when the same batch is sent again, then its posted items replay and nothing posts twice', async () => {
