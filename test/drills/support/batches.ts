@@ -59,7 +59,7 @@ const SINKS_PER_CURRENCY = 3;
 const SOURCE_FUNDING_MINOR = 500_000n;
 /** How often the strike watches its batch, and how long before it gives up waiting for a chunk to land. */
 const STRIKE_POLL_MS = 10;
-const STRIKE_WAIT_MS_MAX = 5_000;
+const STRIKE_WAIT_MS_MAX = 15_000;
 const STRIKE_ATTEMPTS_MAX = 3;
 
 export interface PlannedItem {
