@@ -7,7 +7,8 @@
  * make their check fail and name the culprit. The Go checker's history turns
  * each item into a transfer op of the batch's window, gives a failed atomic
  * batch's items as BATCH_ABORTED, leaves out an item to an account outside
- * the group, and keeps every other event's references. How: events written as
+ * the group, and keeps every other event's references. A failed atomic batch
+ * whose items have statement lines fails "batches all or none" by name. How: events written as
  * the recorder would, a final snapshot to match.
  */
 import { runChecks, type Check } from './checks';
@@ -109,8 +110,23 @@ it('finds a failed atomic batch whose refused item does not match, or whose othe
   expect(found['batches all or none, exactly once']).toEqual([
     `batch ${BA} (op 1, atomic) failed INSUFFICIENT_FUNDS at 1, but that item is failed BATCH_ABORTED`,
     `batch ${BA} (op 1, atomic) failed, but 1 other items did not end BATCH_ABORTED (e.g. #0 failed)`,
+    // The snapshot still has the items' lines of the clean history: money moved for a batch that failed.
+    `batch ${BA} (op 1, atomic) failed: 2 of 2 items have statement lines (e.g. #0 failed)`,
   ]);
   expect(found['answers stick']).toEqual([expect.stringContaining(`was told batch ${BA} completed @-, which ended failed INSUFFICIENT_FUNDS@1`)]);
+});
+
+it('finds a failed atomic batch whose items moved money anyway (statement lines of items recorded BATCH_ABORTED)', () => {
+  const { b, snapshot, atomic } = clean();
+  Object.assign(atomic, { status: 'failed', postedCount: 0, failedCount: 2, failureCode: 'ACCOUNT_NOT_FOUND', failureIndex: 0, items: [itemOf(I0, 0, 'failed', 'ACCOUNT_NOT_FOUND'), itemOf(I1, 1, 'failed', 'BATCH_ABORTED')] });
+  b.events[2]!.value = answer(atomic);
+  snapshot.transfers[I0] = transfer(I0, 'failed', '100', B, 'ACCOUNT_NOT_FOUND');
+  snapshot.transfers[I1] = transfer(I1, 'failed', '200', B, 'BATCH_ABORTED');
+  snapshot.statements[A]!.splice(1, 1);
+  snapshot.statements[B]!.splice(1, 1);
+  const found = failing(runChecks(b.events, snapshot));
+  expect(found['batches all or none, exactly once']).toEqual([`batch ${BA} (op 1, atomic) failed: 1 of 2 items have statement lines (e.g. #1 failed)`]);
+  expect(found['statements consistent']).toEqual(expect.arrayContaining([`transfer ${I1} (failed): 1 statement lines "${A} debit 200", expected 0`]));
 });
 
 it('finds a batch item posted twice', () => {

@@ -411,6 +411,8 @@ const postedOrReversed = (status: string) => status === 'posted' || status === '
 export function batchesAllOrNone(history: HistoryEvent[], snapshot: FinalSnapshot): Check {
   const violations: string[] = [];
   const known = new Set(Object.values(setupOf(history).groups).flatMap((g) => Object.keys(g.accounts)));
+  // What the ledger did, whatever the rows say: the transfers with lines in some statement.
+  const lined = new Set(Object.values(snapshot.statements).flatMap((items) => items.map((i) => i.transferId)));
   for (const op of opsOf(history)) {
     const id = op.invoke.f === 'batch' ? (outcomeOf(op)?.batchId as string | undefined) : undefined;
     if (!id) continue;
@@ -419,7 +421,12 @@ export function batchesAllOrNone(history: HistoryEvent[], snapshot: FinalSnapsho
       violations.push(`batch ${id} (op ${op.invoke.index}) is not in the final snapshot`);
       continue;
     }
-    violations.push(...batchViolations(`batch ${id} (op ${op.invoke.index}, ${batch.mode})`, op.invoke.value.items, batch, snapshot, known));
+    const label = `batch ${id} (op ${op.invoke.index}, ${batch.mode})`;
+    violations.push(...batchViolations(label, op.invoke.value.items, batch, snapshot, known));
+    const inLedger = batch.items.filter((i) => lined.has(i.transferId));
+    if (batch.mode === 'atomic' && inLedger.length !== 0 && (inLedger.length !== batch.items.length || batch.status === 'failed')) {
+      violations.push(`${label} ${batch.status}: ${inLedger.length} of ${batch.items.length} items have statement lines (e.g. #${inLedger[0]!.batchIndex} ${inLedger[0]!.status})`);
+    }
   }
   return { name: 'batches all or none, exactly once', violations };
 }
