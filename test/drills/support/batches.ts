@@ -305,7 +305,7 @@ export interface BatchCheck {
   violations: string[];
 }
 
-/** The batch invariants of the file's header; `pendingOrphans` are pending batches nobody here named. */
+/** The batch invariants of the file's header, once the system is idle; a batch created since `since` that nobody here named must not be pending either. */
 export async function batchChecks(pools: InvariantPools, run: BatchRun, since: Date): Promise<BatchCheck[]> {
   const named = run.planned.filter((b) => b.id !== undefined);
   const ids = named.map((b) => b.id!);

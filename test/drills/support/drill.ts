@@ -8,6 +8,9 @@
  * A drill prints what it injected, the recovery time and each invariant's
  * result, records a row for the end-of-run table, and returns the results so
  * the test can fail on a violated invariant, naming its transfers and accounts.
+ * A drill may ask for transfer batches beside the load (support/batches.ts):
+ * their items join the transfer checks, the batch invariants are checked too,
+ * and `strikeMidBatch` times the fault on a batch in flight.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin } from 'kafkajs';
