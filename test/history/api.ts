@@ -48,3 +48,56 @@ export async function readStatement(http: Http, account: string): Promise<Statem
   } while (cursor);
   return items;
 }
+
+/** One item of a batch op as the history records it (the invoke's `items`). */
+export interface BatchItemInput {
+  from: string;
+  to: string;
+  amountMinor: string;
+}
+
+/** The body of a batch op; the resolver sends it again, byte for byte, with the op's key. */
+export const batchBody = (mode: string, items: BatchItemInput[]) => ({
+  mode,
+  transfers: items.map((i) => ({ fromAccountId: i.from, toAccountId: i.to, amount: i.amountMinor, currency: 'USD', description: 'history batch' })),
+});
+
+const ITEM_PAGE_LIMIT = 200;
+
+/**
+ * Polls the batch until it is final, then reads its items page by page: the
+ * answer as the history records it (ok value or resolution); undefined when
+ * it was still pending at the deadline or a page could not be read.
+ */
+export async function finalBatch(http: Http, id: string, deadline: number): Promise<any | undefined> {
+  let batch: any;
+  while (Date.now() < deadline) {
+    const reply = await http('GET', `/v1/transfer-batches/${id}`);
+    if (reply.kind === 'answer' && reply.status === 200 && reply.body.status !== 'pending') {
+      batch = reply.body;
+      break;
+    }
+    await sleep(POLL_MS);
+  }
+  if (!batch) return undefined;
+  const items: any[] = [];
+  let cursor: string | null = null;
+  do {
+    const reply = await http('GET', `/v1/transfer-batches/${id}/transfers?limit=${ITEM_PAGE_LIMIT}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+    if (reply.kind !== 'answer' || reply.status !== 200) return undefined;
+    items.push(...reply.body.items);
+    cursor = reply.body.nextCursor;
+  } while (cursor);
+  return batchOutcome(batch, items);
+}
+
+export const batchOutcome = (b: any, items: any[]) => ({
+  batchId: b.id as string,
+  mode: b.mode as string,
+  status: b.status as string,
+  postedCount: b.counts.posted as number,
+  failedCount: b.counts.failed as number,
+  failureCode: (b.failureCode ?? null) as string | null,
+  failureIndex: (b.failureIndex ?? null) as number | null,
+  items: items.map((t) => ({ transferId: t.id as string, batchIndex: t.batchIndex as number, status: t.status as string, failureCode: (t.failureCode ?? null) as string | null })),
+});

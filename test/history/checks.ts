@@ -25,9 +25,17 @@
  *   the last balanceAfter of its statement;
  * - terminated transfers answer their final state: a cancel or reject of a
  *   transfer whose workflow was terminated is never refused with a 409;
- * - reconciliation: the run's reconciliation completed with no mismatch.
+ * - reconciliation: the run's reconciliation completed with no mismatch;
+ * - one batch per key, and batches all or none, exactly once: each batch an op
+ *   was answered with is final, holds the items the op sent (accounts and
+ *   amounts), an atomic one posted all of them or none (failed: the item at
+ *   failureIndex refused with failureCode, every other BATCH_ABORTED), an
+ *   independent one completed with each item posted or refused on its own,
+ *   an item to an account that does not exist never posted, and its counts
+ *   equal its items' statuses. A batch's items are transfers: the checks above
+ *   (one entry pair per posted transfer, balances, answers stick) cover them.
  */
-import { FINAL_STATUSES, setupOf, type FinalSnapshot, type FinalTransfer, type HistoryEvent, type SetupValue, type StatementItem } from './history';
+import { FINAL_STATUSES, setupOf, type FinalBatch, type FinalSnapshot, type FinalTransfer, type HistoryEvent, type SetupValue, type StatementItem } from './history';
 
 export interface Check {
   name: string;
@@ -96,9 +104,10 @@ export function transfersAccounted(history: HistoryEvent[], snapshot: FinalSnaps
   const named = new Set<string>();
   for (const op of opsOf(history)) {
     const { f, index } = op.invoke;
-    if (op.completion?.type === 'info' && !op.resolution && (f === 'transfer' || f === 'reverse' || f === 'approve' || f === 'reject' || f === 'cancel' || f === 'terminate')) {
+    if (op.completion?.type === 'info' && !op.resolution && (f === 'transfer' || f === 'batch' || f === 'reverse' || f === 'approve' || f === 'reject' || f === 'cancel' || f === 'terminate')) {
       violations.push(`op ${index} (${f}${op.invoke.key ? ` key ${op.invoke.key}` : ''}) stayed indeterminate: never resolved`);
     }
+    if (f === 'batch') for (const item of (outcomeOf(op)?.items ?? []) as Array<{ transferId: string }>) named.add(item.transferId);
     const id = (f === 'transfer' ? outcomeOf(op)?.transferId : op.invoke.value?.transferId) as string | undefined;
     if (id) named.add(id);
     // Nobody decides a transfer before the nemesis terminates its workflow: it must end failed WORKFLOW_TERMINATED.
@@ -138,6 +147,7 @@ export function answersStick(history: HistoryEvent[], snapshot: FinalSnapshot): 
   const violations: string[] = [];
   for (const op of opsOf(history)) {
     const f = op.invoke.f!;
+    if (f === 'batch') violations.push(...batchAnswerSticks(op, snapshot));
     if (!['transfer', 'approve', 'reject', 'cancel', 'reverse', 'terminate'].includes(f)) continue;
     const told = outcomeOf(op);
     const id = (f === 'transfer' ? told?.transferId : op.invoke.value?.transferId) as string | undefined;
@@ -151,6 +161,26 @@ export function answersStick(history: HistoryEvent[], snapshot: FinalSnapshot): 
     }
   }
   return { name: 'answers stick', violations };
+}
+
+/** A batch op's answer: the batch's status, and each item's as if the item had been a transfer op of its own. */
+function batchAnswerSticks(op: Op, snapshot: FinalSnapshot): string[] {
+  const told = outcomeOf(op);
+  if (!told?.batchId) return [];
+  const violations: string[] = [];
+  const final = snapshot.batches?.[told.batchId];
+  if (final && (final.status !== told.status || final.failureCode !== told.failureCode || final.failureIndex !== told.failureIndex)) {
+    violations.push(`op ${op.invoke.index} (batch) was told batch ${told.batchId} ${told.status} ${told.failureCode ?? ''}@${told.failureIndex ?? '-'}, which ended ${final.status} ${final.failureCode ?? ''}@${final.failureIndex ?? '-'}`);
+  }
+  for (const item of told.items as Array<{ transferId: string; status: string; failureCode: string | null }>) {
+    const t = snapshot.transfers[item.transferId];
+    const allowed = allowedFinal('transfer', item);
+    if (!t || !allowed) continue;
+    if (!allowed.includes(t.status) || (item.status === 'failed' && item.failureCode !== t.failureCode)) {
+      violations.push(`op ${op.invoke.index} (batch ${told.batchId}) was told ${item.status}${item.failureCode ? ` ${item.failureCode}` : ''} for item ${item.transferId}, which ended ${t.status}${t.failureCode ? ` ${t.failureCode}` : ''}`);
+    }
+  }
+  return violations;
 }
 
 interface Line {
@@ -358,9 +388,91 @@ export function reconciliationClean(snapshot: FinalSnapshot): Check {
   return { name: 'reconciliation reports no mismatch', violations };
 }
 
+/** Every batch a batch op was answered with (the snapshot reads them back). */
+export function batchIdsOf(history: HistoryEvent[]): string[] {
+  return [...new Set(opsOf(history).flatMap((op) => (op.invoke.f === 'batch' && outcomeOf(op)?.batchId ? [outcomeOf(op).batchId as string] : [])))];
+}
+
+export function oneBatchPerKey(history: HistoryEvent[]): Check {
+  const byKey = new Map<string, Set<string>>();
+  for (const op of opsOf(history)) {
+    const id = op.invoke.f === 'batch' ? (outcomeOf(op)?.batchId as string | undefined) : undefined;
+    if (!id || op.invoke.key === undefined) continue;
+    byKey.set(op.invoke.key, (byKey.get(op.invoke.key) ?? new Set()).add(id));
+  }
+  const violations = [...byKey].filter(([, ids]) => ids.size > 1).map(([key, ids]) => `batch key ${key} was answered with batches ${[...ids].join(' and ')}`);
+  return { name: 'one batch per key', violations };
+}
+
+/** The refusals an item of an independent batch may fail with on its own. */
+const ITEM_REFUSALS = new Set(['INSUFFICIENT_FUNDS', 'ACCOUNT_NOT_FOUND', 'ACCOUNT_FROZEN', 'CURRENCY_MISMATCH']);
+const postedOrReversed = (status: string) => status === 'posted' || status === 'reversed';
+
+export function batchesAllOrNone(history: HistoryEvent[], snapshot: FinalSnapshot): Check {
+  const violations: string[] = [];
+  const known = new Set(Object.values(setupOf(history).groups).flatMap((g) => Object.keys(g.accounts)));
+  // What the ledger did, whatever the rows say: the transfers with lines in some statement.
+  const lined = new Set(Object.values(snapshot.statements).flatMap((items) => items.map((i) => i.transferId)));
+  for (const op of opsOf(history)) {
+    const id = op.invoke.f === 'batch' ? (outcomeOf(op)?.batchId as string | undefined) : undefined;
+    if (!id) continue;
+    const batch = snapshot.batches?.[id];
+    if (!batch) {
+      violations.push(`batch ${id} (op ${op.invoke.index}) is not in the final snapshot`);
+      continue;
+    }
+    const label = `batch ${id} (op ${op.invoke.index}, ${batch.mode})`;
+    violations.push(...batchViolations(label, op.invoke.value.items, batch, snapshot, known));
+    const inLedger = batch.items.filter((i) => lined.has(i.transferId));
+    if (batch.mode === 'atomic' && inLedger.length !== 0 && (inLedger.length !== batch.items.length || batch.status === 'failed')) {
+      violations.push(`${label} ${batch.status}: ${inLedger.length} of ${batch.items.length} items have statement lines (e.g. #${inLedger[0]!.batchIndex} ${inLedger[0]!.status})`);
+    }
+  }
+  return { name: 'batches all or none, exactly once', violations };
+}
+
+function batchViolations(label: string, sent: Array<{ from: string; to: string; amountMinor: string }>, batch: FinalBatch, snapshot: FinalSnapshot, known: Set<string>): string[] {
+  const violations: string[] = [];
+  const items = batch.items;
+  const posted = items.filter((i) => postedOrReversed(i.status)).length;
+  const failed = items.filter((i) => i.status === 'failed').length;
+  if (batch.status !== 'completed' && batch.status !== 'failed') violations.push(`${label} is ${batch.status} after settling`);
+  if (items.length !== sent.length || batch.itemCount !== sent.length) violations.push(`${label}: ${items.length} items, ${sent.length} sent`);
+  if (batch.postedCount !== posted || batch.failedCount !== failed) violations.push(`${label}: counts posted ${batch.postedCount}/failed ${batch.failedCount}, its items posted ${posted}/failed ${failed}`);
+  items.forEach((item, i) => {
+    const want = sent[item.batchIndex];
+    const t = snapshot.transfers[item.transferId];
+    if (item.batchIndex !== i) violations.push(`${label}: item ${i} has batchIndex ${item.batchIndex}`);
+    if (want && t && (t.fromAccountId !== want.from || t.toAccountId !== want.to || t.amountMinor !== want.amountMinor)) {
+      violations.push(`${label} item #${i} (${item.transferId}) moves ${t.amountMinor} ${t.fromAccountId} → ${t.toAccountId}, sent ${want.amountMinor} ${want.from} → ${want.to}`);
+    }
+    if (want && !known.has(want.to) && postedOrReversed(item.status)) violations.push(`${label} item #${i} to the missing account ${want.to} posted`);
+  });
+  if (batch.mode === 'atomic') {
+    if (posted !== 0 && posted !== items.length) violations.push(`${label}: ${posted} of ${items.length} items posted`);
+    if (batch.status === 'completed' && posted !== items.length) violations.push(`${label} completed with ${posted} of ${items.length} items posted`);
+    if (batch.status === 'failed') {
+      const refused = items.find((i) => i.batchIndex === batch.failureIndex);
+      if (!refused || refused.status !== 'failed' || refused.failureCode !== batch.failureCode) {
+        violations.push(`${label} failed ${batch.failureCode} at ${batch.failureIndex}, but that item is ${refused ? `${refused.status} ${refused.failureCode ?? ''}` : 'missing'}`);
+      }
+      const others = items.filter((i) => i !== refused && !(i.status === 'failed' && i.failureCode === 'BATCH_ABORTED'));
+      if (others.length > 0) violations.push(`${label} failed, but ${others.length} other items did not end BATCH_ABORTED (e.g. #${others[0]!.batchIndex} ${others[0]!.status})`);
+    }
+  } else {
+    if (batch.status !== 'completed') violations.push(`${label} ended ${batch.status}, an independent batch completes`);
+    for (const i of items) {
+      if (!postedOrReversed(i.status) && !(i.status === 'failed' && ITEM_REFUSALS.has(i.failureCode ?? ''))) violations.push(`${label} item #${i.batchIndex} ended ${i.status} ${i.failureCode ?? ''}`);
+    }
+  }
+  return violations;
+}
+
 export function runChecks(history: HistoryEvent[], snapshot: FinalSnapshot): Check[] {
   return [
     oneTransferPerKey(history),
+    oneBatchPerKey(history),
+    batchesAllOrNone(history, snapshot),
     transfersAccounted(history, snapshot),
     answersStick(history, snapshot),
     statementsConsistent(setupOf(history), snapshot),

@@ -9,8 +9,9 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig, ROOT_DIR } from '../../lib/config';
 import { invariantPools } from '../support/invariants';
-import { runChecks, type Check } from './checks';
+import { batchIdsOf, runChecks, type Check } from './checks';
 import { runGoChecker, type GoVerdict } from './go-checker';
+import { writeGoCheckerHistory } from './go-history';
 import { setupOf, type HistoryEvent } from './history';
 import { gatewayHttp } from './http';
 import { startNemesis, type Fault } from './nemesis';
@@ -78,13 +79,14 @@ export async function runHistory(options: HistoryRunOptions): Promise<HistoryRun
     const notSettled = await waitSettled(http, pools, setup, options.settleTimeoutMs);
     const resolution = await resolveIndeterminate(recorder, http);
     const stillNotSettled = await waitSettled(http, pools, setup, options.settleTimeoutMs);
-    const snapshot = await readSnapshot(http, setup, options.settleTimeoutMs);
+    const snapshot = await readSnapshot(http, setup, options.settleTimeoutMs, batchIdsOf(recorder.events));
     recorder.close();
     // Kept beside the history, so the checks can be run again on both without the stack.
     writeFileSync(file.replace(/\.jsonl$/, '.snapshot.json'), JSON.stringify(snapshot, null, 1));
 
     const checks = runChecks(recorder.events, snapshot);
-    const goChecker = await runGoChecker(file, `${file.replace(/\.jsonl$/, '')}-html`);
+    // The Go checker reads batches as transfer ops of their items (go-history.ts).
+    const goChecker = await runGoChecker(writeGoCheckerHistory(file, recorder.events), `${file.replace(/\.jsonl$/, '')}-html`);
 
     lines.push(`history: ${file}`, `ops: ${opsSummary(recorder.events)}`);
     lines.push(`faults injected (${nemesis.injected.length}): ${nemesis.injected.join('; ') || 'none'}`);

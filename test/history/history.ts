@@ -6,8 +6,9 @@
 import type { Decision } from '../../lib/workflow-contract/decisions';
 
 export type EventType = 'setup' | 'invoke' | 'ok' | 'fail' | 'info' | 'resolve';
-export type Process = number | 'nemesis' | 'setup';
-export type ClientFn = 'transfer' | Decision | 'reverse' | 'balance' | 'statement';
+/** A client's number, the nemesis, the setup; or, in the Go checker's history only, a batch item's own (go-history.ts). */
+export type Process = number | 'nemesis' | 'setup' | `${number}/b${number}/${number}`;
+export type ClientFn = 'transfer' | 'batch' | Decision | 'reverse' | 'balance' | 'statement';
 export type Fn = ClientFn | 'terminate' | 'fault-start' | 'fault-stop';
 export type { Decision } from '../../lib/workflow-contract/decisions';
 
@@ -55,6 +56,19 @@ export interface FinalTransfer {
   reversalStatus: string | null;
 }
 
+/** A transfer batch as read back at the end of the run, with its items in index order. */
+export interface FinalBatch {
+  id: string;
+  mode: 'atomic' | 'independent';
+  status: string;
+  itemCount: number;
+  postedCount: number;
+  failedCount: number;
+  failureCode: string | null;
+  failureIndex: number | null;
+  items: Array<{ transferId: string; batchIndex: number; status: string; failureCode: string | null }>;
+}
+
 /** What the run reads once everything is healed, settled and resolved. */
 export interface FinalSnapshot {
   statements: Record<string, StatementItem[]>;
@@ -62,6 +76,8 @@ export interface FinalSnapshot {
   /** Each account's balance as the API serves it once settled. */
   balances: Record<string, { postedMinor: string; pendingMinor: string; availableMinor: string }>;
   reconciliation: { id: string | null; status: string; mismatches: number; detail: string };
+  /** Every batch a batch op was answered with (absent in snapshots of runs before batches). */
+  batches?: Record<string, FinalBatch>;
 }
 
 export const FINAL_STATUSES = new Set(['posted', 'failed', 'cancelled', 'expired', 'reversed']);

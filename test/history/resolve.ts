@@ -2,10 +2,11 @@
  * After the run, each indeterminate op (an info) is asked again: a transfer or
  * a reversal with the same Idempotency-Key and body (the contract replays the
  * first answer, or does the work now if the first request never arrived), a
+ * batch likewise (then read until final, with its items), a
  * decision or a termination by reading its transfer back. Each answer is
  * recorded as a `resolve` line pointing at the op's invoke (value.ref).
  */
-import { decided, decisionOutcome, notPending, pollTransfer, reversalOutcome, reversalSettled, transferBody, transferOutcome } from './api';
+import { batchBody, decided, decisionOutcome, finalBatch, notPending, pollTransfer, reversalOutcome, reversalSettled, transferBody, transferOutcome } from './api';
 import { opsOf, type Op } from './checks';
 import { describe, type Http } from './http';
 import type { Recorder } from './recorder';
@@ -44,6 +45,13 @@ async function outcome(http: Http, op: Op): Promise<object> {
     const t = await pollTransfer(http, reply.body.id, Date.now() + RESOLVE_WAIT_MS, notPending);
     if (!t) throw new Error(`transfer ${reply.body.id} still pending`);
     return transferOutcome(t);
+  }
+  if (f === 'batch') {
+    const reply = await http('POST', '/v1/transfer-batches?wait=true', batchBody(value.mode, value.items), { 'Idempotency-Key': key! });
+    if (reply.kind !== 'answer' || reply.status >= 300) throw new Error(`asked again: ${describe(reply)}`);
+    const b = await finalBatch(http, reply.body.id, Date.now() + RESOLVE_WAIT_MS);
+    if (!b) throw new Error(`batch ${reply.body.id} still pending, or its items unreadable`);
+    return b;
   }
   if (f === 'reverse') {
     const reply = await http('POST', `/v1/transfers/${value.transferId}/reverse`, undefined, { 'Idempotency-Key': key! });

@@ -2,13 +2,14 @@
  * The end of a run: wait until the system has settled (no transfer of the
  * groups pending, outboxes empty, the read model equal to the ledger), then
  * read the final snapshot the checks compare the history with: every
- * account's statement, every transfer on the groups' accounts, and the report
- * of a reconciliation run started now.
+ * account's statement, every transfer on the groups' accounts, every batch a
+ * batch op was answered with (its items included), and the report of a
+ * reconciliation run started now.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { outboxesEmpty, readModelEqualsLedger, type InvariantPools } from '../support/invariants';
-import { readStatement } from './api';
-import type { FinalSnapshot, FinalTransfer, SetupValue } from './history';
+import { finalBatch, readStatement } from './api';
+import type { FinalBatch, FinalSnapshot, FinalTransfer, SetupValue } from './history';
 import { describe, type Http } from './http';
 
 const POLL_MS = 1_000;
@@ -86,7 +87,19 @@ export async function reconcile(http: Http, timeoutMs: number): Promise<FinalSna
   return { id, status: 'running', mismatches: 0, detail: `still running after ${timeoutMs / 1000} s` };
 }
 
-export async function readSnapshot(http: Http, setup: SetupValue, reconciliationTimeoutMs: number): Promise<FinalSnapshot> {
+/** The batches, once final, as the checks compare them with the ops' answers. */
+async function readBatches(http: Http, batchIds: string[], timeoutMs: number): Promise<Record<string, FinalBatch>> {
+  const batches: Record<string, FinalBatch> = {};
+  for (const id of batchIds) {
+    const b = await finalBatch(http, id, Date.now() + timeoutMs);
+    if (!b) throw new Error(`batch ${id} was still pending or unreadable at the end`);
+    const { batchId, ...rest } = b;
+    batches[id] = { id: batchId, ...rest, itemCount: rest.items.length };
+  }
+  return batches;
+}
+
+export async function readSnapshot(http: Http, setup: SetupValue, reconciliationTimeoutMs: number, batchIds: string[] = []): Promise<FinalSnapshot> {
   const statements: FinalSnapshot['statements'] = {};
   const transfers: FinalSnapshot['transfers'] = {};
   const balances: FinalSnapshot['balances'] = {};
@@ -99,5 +112,6 @@ export async function readSnapshot(http: Http, setup: SetupValue, reconciliation
     statements[account] = items;
     for (const t of await transfersOf(http, account)) transfers[t.id] = finalTransfer(t);
   }
-  return { statements, transfers, balances, reconciliation: await reconcile(http, reconciliationTimeoutMs) };
+  const batches = await readBatches(http, batchIds, reconciliationTimeoutMs);
+  return { statements, transfers, balances, batches, reconciliation: await reconcile(http, reconciliationTimeoutMs) };
 }

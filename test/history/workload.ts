@@ -4,7 +4,10 @@
  * run one op at a time on their group's accounts: small transfers mostly,
  * transfers at or above the approval threshold that another client of the
  * group approves, rejects or cancels, reversals of posted transfers, balance
- * and statement reads. Every op is recorded as an invoke and its completion:
+ * and statement reads, and now and then a transfer batch (atomic or
+ * independent, a few items, some of which may or must fail: one just below
+ * the approval threshold, refused when its source is short; one to an account
+ * that does not exist). Every op is recorded as an invoke and its completion:
  * ok when its outcome is known (a business refusal included), fail when it
  * certainly had no effect (a 4xx), info when it is unknown (no answer, a 5xx,
  * or still undecided past the op's deadline); after an info the client goes on
@@ -12,7 +15,20 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { required } from '../../lib/assert';
-import { decided, decisionOutcome, notPending, pollTransfer, readStatement, reversalOutcome, reversalSettled, transferBody, transferOutcome } from './api';
+import {
+  batchBody,
+  decided,
+  decisionOutcome,
+  finalBatch,
+  notPending,
+  pollTransfer,
+  readStatement,
+  reversalOutcome,
+  reversalSettled,
+  transferBody,
+  transferOutcome,
+  type BatchItemInput,
+} from './api';
 import type { ClientFn, Decision, SetupValue } from './history';
 import { describe, indeterminate, type Http, type Reply } from './http';
 import type { Recorder } from './recorder';
@@ -47,6 +63,11 @@ export interface WorkloadOptions {
 const OP_DEADLINE_MS = 30_000;
 const SETUP_DEADLINE_MS = 60_000;
 const BACKOFF_AFTER_FAILURE_MS = 1_000;
+/** Batch items per batch op: few, since each item is an op of its own for the Go checker, all of them concurrent. */
+const BATCH_ITEMS_MIN = 2;
+const BATCH_ITEMS_MAX = 5;
+/** An account no setup creates: an item to it must fail ACCOUNT_NOT_FOUND. */
+export const MISSING_ACCOUNT = '00000000-0000-4000-8000-00000000dead';
 
 /** mulberry32: small, fast, and the same sequence for the same seed. */
 export function seededRandom(seed: number): () => number {
@@ -170,6 +191,28 @@ export function runClients(recorder: Recorder, groups: Group[], options: Workloa
       });
     };
 
+    const batch = async () => {
+      const mode = random() < 0.5 ? 'atomic' : 'independent';
+      const size = BATCH_ITEMS_MIN + Math.floor(random() * (BATCH_ITEMS_MAX - BATCH_ITEMS_MIN + 1));
+      const items: BatchItemInput[] = Array.from({ length: size }, () => {
+        const [from, to] = twoOf(group.accounts, random);
+        return { from, to, amountMinor: between(random, 1n, thresholdMinor / 10n).toString() };
+      });
+      const at = () => required(items[Math.floor(random() * items.length)], 'a batch item');
+      if (random() < 0.4) at().amountMinor = (thresholdMinor - 1n).toString();
+      if (random() < 0.2) at().to = MISSING_ACCOUNT;
+      const key = `${tag}-c${clientNo}-b${++seq}`;
+      await perform('batch', { mode, items }, key, async () => {
+        const reply = await http('POST', '/v1/transfer-batches?wait=true', batchBody(mode, items), { 'Idempotency-Key': key });
+        if (indeterminate(reply)) return lost(reply);
+        if (reply.kind === 'answer' && reply.status >= 400) return refused(reply);
+        const b = await finalBatch(http, (reply as { body: any }).body.id, Date.now() + OP_DEADLINE_MS);
+        if (!b) return { type: 'info', value: { error: 'batch still pending at the op deadline, or its items unreadable' } };
+        for (const item of b.items) if (item.status === 'posted') group.posted.push(item.transferId);
+        return { type: 'ok', value: b };
+      });
+    };
+
     const decide = async (id: string, decision: Decision) => {
       await perform(decision, { transferId: id }, undefined, async () => {
         const reply = await http('POST', `/v1/transfers/${id}/${decision}`);
@@ -229,7 +272,8 @@ export function runClients(recorder: Recorder, groups: Group[], options: Workloa
       } else if (r < 0.79) {
         if (group.decided.length === 0) await balance(pick(group.accounts));
         else await decide(pick(group.decided), pick<Decision>(['approve', 'reject', 'cancel']));
-      } else if (r < 0.92) await balance(pick(group.accounts));
+      } else if (r < 0.82) await batch();
+      else if (r < 0.92) await balance(pick(group.accounts));
       else await statement(pick(group.accounts));
     }
   };

@@ -8,6 +8,9 @@
  * A drill prints what it injected, the recovery time and each invariant's
  * result, records a row for the end-of-run table, and returns the results so
  * the test can fail on a violated invariant, naming its transfers and accounts.
+ * A drill may ask for transfer batches beside the load (support/batches.ts):
+ * their items join the transfer checks, the batch invariants are checked too,
+ * and `strikeMidBatch` times the fault on a batch in flight.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin } from 'kafkajs';
@@ -28,6 +31,7 @@ import {
   readModelEqualsLedger,
   type InvariantPools,
 } from '../../support/invariants';
+import { batchChecks, batchItemIds, batchesPendingSince, createBatchAccounts, startBatches, type BatchRun } from './batches';
 import { RetryCounter, retryingClient, type RetryingClient } from './client';
 import { createDrillAccounts, planLoad, startDecider, startLoad, type Kind, type LoadRun, type PlannedTransfer } from './load';
 import { recordResult } from './report';
@@ -49,6 +53,10 @@ export interface DrillContext {
   notes: string[];
   /** True once the hold is over; a `whileFaulted` sampler stops on it. */
   healing(): boolean;
+  /** The transfer batches run beside the load, when the drill asked for them. */
+  batches?: BatchRun;
+  /** What `strikeMidBatch` found pending right after the fault: empty if the fault missed every batch. */
+  caughtMidBatch?: string[];
 }
 
 export interface Check {
@@ -77,6 +85,8 @@ export interface DrillSpec {
   afterRecovery?(ctx: DrillContext): Promise<void>;
   transfers?: number;
   ratePerSecond?: number;
+  /** Runs transfer batches (support/batches.ts) beside the load and checks them too. */
+  batches?: boolean;
 }
 
 export interface DrillResult {
@@ -123,6 +133,7 @@ async function drill(spec: DrillSpec, config: Config, pools: InvariantPools, kaf
   const since = new Date(Date.now() - 1_000);
 
   const accounts = await createDrillAccounts(client, tag, config.approvalThresholdMinor);
+  const batchAccounts = spec.batches ? await createBatchAccounts(client, tag, accounts) : undefined;
   const plan = planLoad(accounts, { count: transfers, seed, tag, thresholdMinor: config.approvalThresholdMinor });
   const startedAt = Date.now();
   const load = startLoad(plan, {
@@ -133,6 +144,11 @@ async function drill(spec: DrillSpec, config: Config, pools: InvariantPools, kaf
     countPending: (transferIds) => countPending(pools, transferIds),
   });
   const decider = startDecider(plan, load, pools.transfers, client, DECIDER_DEADLINE_MS);
+  const batches = batchAccounts
+    ? startBatches({ client, pools, accounts: batchAccounts, seed, tag, transfers, whenSubmitted: (n) => load.whenSubmitted(n) })
+    : undefined;
+  let batchesSent = batches === undefined;
+  void batches?.done.then(() => (batchesSent = true));
   let loadAnsweredAt = 0;
   void load.done.then(() => (loadAnsweredAt = Date.now()));
   let healing = false;
@@ -146,6 +162,7 @@ async function drill(spec: DrillSpec, config: Config, pools: InvariantPools, kaf
     pending: () => countPending(pools, [...load.ids.values()]),
     notes: [],
     healing: () => healing,
+    batches,
   };
   const lines = [`drill ${spec.name}: ${spec.fault} (seed ${seed})`];
   try {
@@ -153,12 +170,21 @@ async function drill(spec: DrillSpec, config: Config, pools: InvariantPools, kaf
     const fault = await injectHoldHeal(spec, ctx, startedAt, () => (healing = true));
     lines.push(...fault.lines);
 
-    const ids = () => [...load.ids.values(), ...accounts.fundingTransferIds];
+    // The batches' items are transfers too: every transfer check covers them.
+    const ids = async () => [
+      ...load.ids.values(),
+      ...accounts.fundingTransferIds,
+      ...(batchAccounts?.fundingTransferIds ?? []),
+      ...(batches ? await batchItemIds(pools, batches.planned) : []),
+    ];
     const recovery = await waitForRecovery(async () => {
       const idle = await idleState(pools, kafkaAdmin, load, decider.outstanding().length, plan, since);
+      if (!batchesSent) idle.push('batches still being sent');
+      if (batches) idle.push(...(await batchesPendingSince(pools, since)).map((id) => `batch ${id} pending`));
       if (idle.length > 0) return { idle };
       const collateral = { name: 'only the faulted component went down', violations: fault.collateral };
-      return { idle, checks: [...(await runChecks(ctx, plan, ids(), since)), collateral, ...((await spec.extraChecks?.(ctx)) ?? [])] };
+      const batchOnes = batches ? [...(await batchChecks(pools, batches, since)), midBatchCheck(ctx)] : [];
+      return { idle, checks: [...(await runChecks(ctx, plan, await ids(), since)), ...batchOnes, collateral, ...((await spec.extraChecks?.(ctx)) ?? [])] };
     }, fault.healedAt + RECOVERY_DEADLINE_MS);
     const idleAt = Date.now();
     const recoveryText = recovery.recovered ? seconds(idleAt - fault.healedAt) : `not within ${seconds(RECOVERY_DEADLINE_MS)}`;
@@ -171,7 +197,8 @@ async function drill(spec: DrillSpec, config: Config, pools: InvariantPools, kaf
       `  load:      ${transfers} transfers, ${load.progress.requests} requests (${load.progress.duplicatesSent} duplicates), client retries ${retries.summary()}` +
         `${retries.gaveUp > 0 ? `, ${retries.gaveUp} gave up` : ''}; decisions accepted: approve ${decider.accepted.approve}, reject ${decider.accepted.reject}`,
       `  timeline:  ${loadTimeline(startedAt, fault.healedAt, loadAnsweredAt)}`,
-      `  outcomes:  ${await outcomeSummary(pools, ids()).catch((e: Error) => e.message)}`,
+      `  outcomes:  ${await ids().then((all) => outcomeSummary(pools, all)).catch((e: Error) => e.message)}`,
+      ...(batches ? [`  batches:   ${await batchSummary(pools, batches).catch((e: Error) => e.message)}`] : []),
       `  recovery:  ${recoveryText} (healed → idle with every invariant holding); ${drainText} of it after the load's last answer` +
         (recovery.recovered ? '' : `; still not idle: ${recovery.idle.join('; ')}`),
       `  invariants:`,
@@ -180,7 +207,7 @@ async function drill(spec: DrillSpec, config: Config, pools: InvariantPools, kaf
     recordResult({
       drill: spec.name,
       fault: spec.fault,
-      submitted: `${transfers} (+${load.progress.duplicatesSent} dup, ${retries.total} retries)`,
+      submitted: `${transfers} (+${load.progress.duplicatesSent} dup, ${retries.total} retries)${batches ? ` + ${batchesNamed(batches)}` : ''}`,
       recovery: recoveryText,
       drain: drainText,
       invariants: checksSummary(recovery.checks),
@@ -191,7 +218,8 @@ async function drill(spec: DrillSpec, config: Config, pools: InvariantPools, kaf
     console.log(lines.join('\n'));
     load.stop();
     decider.stop();
-    await Promise.all([load.done, decider.done]);
+    batches?.stop();
+    await Promise.all([load.done, decider.done, batches?.done]);
   }
 }
 
@@ -227,6 +255,44 @@ async function injectHoldHeal(spec: DrillSpec, ctx: DrillContext, startedAt: num
       `  healed:    ${healed} in ${seconds(healedAt - healStartedAt)}`,
     ],
   };
+}
+
+/**
+ * For a drill with batches: sends the in-flight batches, waits until one is
+ * caught mid-way (support/batches.ts), strikes, and notes which batches were
+ * still pending right after the strike (a batch only moves from pending to
+ * final, so pending after it means pending at it). Returns what it did.
+ */
+export async function strikeMidBatch(ctx: DrillContext, strike: () => string): Promise<string> {
+  const batches = ctx.batches;
+  if (!batches) throw new Error('strikeMidBatch needs a drill with batches');
+  const caught = await batches.awaitStrike();
+  const struck = strike();
+  const pending = await batches.pendingNow();
+  ctx.caughtMidBatch = pending.map(({ batch, recorded }) => `${batch.name} ${batch.id} (${batch.mode}, ${recorded}/${batch.items.length} items recorded)`);
+  ctx.notes.push(`the fault landed mid-batch: ${ctx.caughtMidBatch.join('; ') || 'NO batch was pending right after it'} (${caught})`);
+  return struck;
+}
+
+function midBatchCheck(ctx: DrillContext): Check {
+  const caught = ctx.caughtMidBatch;
+  const violations = caught === undefined ? [] : caught.length === 0 ? ['no batch was pending right after the fault: it missed every batch'] : [];
+  return { name: 'the fault landed mid-batch', violations };
+}
+
+function batchesNamed(batches: BatchRun): string {
+  const named = batches.planned.filter((b) => b.id !== undefined);
+  return `${named.length} batches (${named.reduce((sum, b) => sum + b.items.length, 0)} items)`;
+}
+
+async function batchSummary(pools: InvariantPools, batches: BatchRun): Promise<string> {
+  const ids = batches.planned.flatMap((b) => (b.id ? [b.id] : []));
+  const { rows } = await pools.transfers.query(
+    `SELECT mode, status, count(*)::int AS n, sum(item_count)::int AS items, sum(posted_count)::int AS posted, sum(failed_count)::int AS failed
+       FROM transfer_batches WHERE id = ANY($1::uuid[]) GROUP BY 1, 2 ORDER BY 1, 2`,
+    [ids],
+  );
+  return rows.map((r) => `${r.mode} ${r.status} ${r.n} (${r.items} items: ${r.posted} posted, ${r.failed} failed)`).join('; ');
 }
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
