@@ -47,9 +47,13 @@ const LOAD_BATCHES: BatchShape[] = [
   { name: 'atom-1', mode: 'atomic', currency: 'USD', size: 1, failing: [] },
   { name: 'ind-100', mode: 'independent', currency: 'USD', size: 100, failing: [] },
 ];
-/** Sent when the drill is about to strike: two chunks of 250 for the independent one, one transaction of 500 for the atomic. */
+/**
+ * Sent when the drill is about to strike: two chunks for the independent one
+ * at the default BATCH_CHUNK_SIZE (500), so the strike can wait for the first
+ * to be recorded and not the second; one transaction of 500 for the atomic.
+ */
 const IN_FLIGHT_BATCHES: BatchShape[] = [
-  { name: 'strike-ind-500', mode: 'independent', currency: 'USD', size: 500, failing: ['empty-source', 'frozen'] },
+  { name: 'strike-ind-1000', mode: 'independent', currency: 'USD', size: 1000, failing: ['empty-source', 'frozen'] },
   { name: 'strike-atom-500', mode: 'atomic', currency: 'EUR', size: 500, failing: [] },
 ];
 const ITEM_AMOUNT_MAX = 300n;
