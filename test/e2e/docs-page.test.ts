@@ -61,7 +61,7 @@ describe('the docs page', () => {
     await page.close();
 
     expect(answer?.status()).toBe(200);
-    expect(expected.length).toBe(17);
+    expect(expected.length).toBe(20);
     expect(rendered.map((op) => `${op.method} ${op.path} ${op.operationId}`).sort()).toEqual(expected);
     expect(requested.filter((url) => !url.startsWith(`${GATEWAY_URL}/`))).toEqual([]);
     expect(requested).toEqual(expect.arrayContaining([`${GATEWAY_URL}/openapi.json`, `${GATEWAY_URL}/docs/assets/swagger-ui-bundle.js`]));

@@ -115,8 +115,10 @@ it('when an item of an atomic batch is refused, then none posts, the batch names
 
   expect(answer.body).toMatchObject({ mode: 'atomic', status: 'failed', counts: { posted: 0, failed: 3 }, failureCode: 'INSUFFICIENT_FUNDS', failureIndex: 2 });
   expect((await itemsOf(answer.body.id)).map((i) => i.failureCode)).toEqual(['BATCH_ABORTED', 'BATCH_ABORTED', 'INSUFFICIENT_FUNDS']);
-  const balance = await api.get(`/v1/accounts/${payer}/balance`);
-  expect(balance.body.available).toBe('100');
+  // The funding shows once the read model has it; the refused batch moved nothing on top of it.
+  expect(await postedOnceCaughtUp(payer, '100')).toBe('100');
+  const { rows } = await pools.ledger.query('SELECT posted_minor::text AS posted, pending_minor::text AS pending FROM ledger_accounts WHERE account_id = $1', [payer]);
+  expect(rows[0]).toEqual({ posted: '100', pending: '0' });
 });
 
 it('when an atomic batch fits, then every item posts; a posted item is reversed like any transfer, and takes no decision', async () => {

@@ -26,9 +26,9 @@ describe('double-entry rules', () => {
     ['unbalanced', (a, b) => [{ accountId: a, direction: 'debit', amountMinor: '100' }, { accountId: b, direction: 'credit', amountMinor: '99' }], 422, 'UNBALANCED_ENTRY'],
     ['single-line', (a) => [{ accountId: a, direction: 'debit', amountMinor: '100' }], 422, 'TOO_FEW_LINES'],
     ['mixed currency', (a, b) => [{ accountId: a, direction: 'debit', amountMinor: '100', currency: 'USD' }, { accountId: b, direction: 'credit', amountMinor: '100', currency: 'EUR' }], 422, 'MIXED_CURRENCY'],
-    ['zero amount', (a, b) => transferLines(a, b, '0'), 400, 'lines.0.amountMinor'],
-    ['negative amount', (a, b) => transferLines(a, b, '-5'), 400, 'lines.0.amountMinor'],
-    ['decimal amount', (a, b) => transferLines(a, b, '1.5'), 400, 'lines.0.amountMinor'],
+    ['zero amount', (a, b) => transferLines(a, b, '0'), 400, 'lines[0].amountMinor'],
+    ['negative amount', (a, b) => transferLines(a, b, '-5'), 400, 'lines[0].amountMinor'],
+    ['decimal amount', (a, b) => transferLines(a, b, '1.5'), 400, 'lines[0].amountMinor'],
   ];
 
   it.each(cases)('when an entry is %s, then it is refused naming the rule and nothing is written', async (_name, lines, status, rule) => {
