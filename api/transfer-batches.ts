@@ -9,7 +9,7 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { trace } from '@opentelemetry/api';
 import { randomUUID } from 'node:crypto';
-import { AppError, notFound, unavailable, validationError } from '../lib/errors';
+import { notFound, unavailable, validationError } from '../lib/errors';
 import { amountMinorOf } from '../lib/money';
 import { requestHash } from '../lib/request-hash';
 import type { BatchRecord, BatchStore } from '../lib/transfers/batch-store';
@@ -23,7 +23,7 @@ import {
 } from '../lib/workflow-contract/transfer-batch';
 import { hiddenFrom } from './authorize';
 import type { CreateTransferBatchBody } from './schemas';
-import { WAIT_MS_MAX, type TransferDeps, type WriteOrigin } from './transfers';
+import { idempotencyKeyReused, WAIT_MS_MAX, type TransferDeps, type WriteOrigin } from './transfers';
 
 export interface BatchDeps extends Pick<TransferDeps, 'statusListener' | 'temporal' | 'metrics' | 'logger' | 'approvalThresholdMinor' | 'taskQueue'> {
   batches: BatchStore;
@@ -51,7 +51,7 @@ export async function createBatch(
     },
   });
   if (!result.created && !result.requestHashMatches) {
-    throw new AppError(422, 'idempotency-key-reused', 'Idempotency key reused', 'This Idempotency-Key was used with a different batch.', { code: 'IDEMPOTENCY_KEY_REUSED' });
+    throw idempotencyKeyReused('This Idempotency-Key was used with a different batch.');
   }
   // Started on every request that finds the batch pending: the first may have failed after the rows were written.
   if (result.batch.status === 'pending') await startBatchWorkflow(deps, result.batch);

@@ -461,7 +461,7 @@ function alreadyReversed(transfer: TransferRecord): AppError {
   );
 }
 
-function idempotencyKeyReused(detail: string): AppError {
+export function idempotencyKeyReused(detail: string): AppError {
   return new AppError(422, 'idempotency-key-reused', 'Idempotency key reused', detail, { code: 'IDEMPOTENCY_KEY_REUSED' });
 }
 

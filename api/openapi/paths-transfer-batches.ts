@@ -6,6 +6,7 @@ import { BATCH_TRANSFERS_MAX, createTransferBatchBody, idempotencyKey, pageQuery
 import type { Common } from './common';
 import { EXAMPLE } from './examples';
 import { invalidQuery, invalidRequest, keyReused, notFound, problemResponse, unavailable, unsupportedMediaType } from './responses';
+import { transfer } from './paths-transfers';
 import { transferBatchResource, transferPage } from './resources';
 
 const JSON_TYPE = 'application/json';
@@ -40,28 +41,7 @@ const batchAnswer = (description: string, examples: Record<string, object>, head
 });
 
 /** A transfer of the batch, as GET /v1/transfers/{id} answers it. */
-const batchItemExample = {
-  id: EXAMPLE.transferId,
-  fromAccountId: EXAMPLE.accountId,
-  toAccountId: EXAMPLE.otherAccountId,
-  amount: '250000',
-  currency: 'USD',
-  description: null,
-  metadata: {},
-  status: 'posted',
-  failureCode: null,
-  failureMessage: null,
-  entryId: EXAMPLE.entryId,
-  traceId: EXAMPLE.traceId,
-  createdBy: 'alice',
-  decidedBy: null,
-  createdAt: EXAMPLE.time,
-  updatedAt: '2026-11-26T21:07:57.456Z',
-  reversal: null,
-  batchId: EXAMPLE.batchId,
-  batchIndex: 0,
-  reference: 'payroll-2026-12/1',
-};
+const batchItemExample = transfer({ amount: '250000', description: null, metadata: {}, batchId: EXAMPLE.batchId, batchIndex: 0, reference: 'payroll-2026-12/1' });
 
 const item = (amount: string, reference: string) => ({ fromAccountId: EXAMPLE.accountId, toAccountId: EXAMPLE.otherAccountId, amount, currency: 'USD', reference });
 

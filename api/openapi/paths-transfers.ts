@@ -18,7 +18,8 @@ const keyHeader = z.object({
 const location = { Location: { description: 'The transfer: GET it to follow it.', schema: { type: 'string' as const, examples: [`/v1/transfers/${EXAMPLE.transferId}`] } } };
 const replayed = { 'Idempotent-Replayed': { description: '`true` when the answer replays an earlier request with the same Idempotency-Key.', schema: { type: 'string' as const, enum: ['true'] } } };
 
-const transfer = (overrides: Record<string, unknown> = {}) => ({
+/** A transfer resource as the document's examples show it; `overrides` for another state. */
+export const transfer = (overrides: Record<string, unknown> = {}) => ({
   id: EXAMPLE.transferId,
   fromAccountId: EXAMPLE.accountId,
   toAccountId: EXAMPLE.otherAccountId,

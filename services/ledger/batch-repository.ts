@@ -6,7 +6,7 @@
 import type { PoolClient } from 'pg';
 import { assert } from '../../lib/assert';
 import type { BatchItemRequest } from './batch-plan';
-import { POSTED_AT_EXACT, type LockedBalance, type NewLine } from './repository';
+import { postedAtExact, type LockedBalance, type NewLine } from './repository';
 
 /** The request hash of each entry among `entryIds` that exists, by entry id. */
 export async function existingEntryHashes(client: PoolClient, entryIds: string[]): Promise<Map<string, string>> {
@@ -25,7 +25,7 @@ export interface NewBatchEntry {
 
 /**
  * Inserts the entries' headers in the batch's order, then their lines;
- * returns each entry's posting time (POSTED_AT_EXACT). The posting times are
+ * returns each entry's posting time (postedAtExact). The posting times are
  * one instant taken at the insert plus a microsecond per entry, so they are
  * strictly increasing in the batch's order (as the balances after each line
  * are) even where the clock would give several rows the same microsecond;
@@ -45,7 +45,7 @@ export async function insertBatchEntries(client: PoolClient, entries: NewBatchEn
        FROM start, unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS u(entry_id, transfer_id, currency, description, request_hash, ord)
       ORDER BY u.ord
      ON CONFLICT (entry_id) DO NOTHING
-     RETURNING entry_id, ${POSTED_AT_EXACT} AS posted_at`,
+     RETURNING entry_id, ${postedAtExact()} AS posted_at`,
     [
       entries.map((e) => e.item.entryId),
       entries.map((e) => e.item.transferId),

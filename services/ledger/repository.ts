@@ -255,10 +255,10 @@ export function holdDto(hold: HoldRow): HoldDto {
  * hundreds) must keep their order in the read model's statements, which
  * store this text as it is.
  */
-export const POSTED_AT_EXACT = `to_char(posted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+export const postedAtExact = (column = 'posted_at') => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
 /**
- * Claims `entryId` by inserting the entry's header; returns its posting time (POSTED_AT_EXACT).
+ * Claims `entryId` by inserting the entry's header; returns its posting time (postedAtExact).
  * The unique key is the idempotency guard: a concurrent request with the same
  * id waits here until the first commits, then sees the conflict (returns null).
  * Called by postLines only, after the locks (why: postLines).
@@ -267,7 +267,7 @@ export async function claimEntry(client: PoolClient, entry: NewEntry): Promise<s
   const { rows } = await client.query<{ posted_at: string }>(
     `INSERT INTO entries (entry_id, transfer_id, hold_id, reverses_entry_id, currency, description, request_hash)
      VALUES ($1, $2, $3, $4, $5, $6, $7)
-     ON CONFLICT (entry_id) DO NOTHING RETURNING ${POSTED_AT_EXACT} AS posted_at`,
+     ON CONFLICT (entry_id) DO NOTHING RETURNING ${postedAtExact()} AS posted_at`,
     [entry.entryId, entry.transferId, entry.holdId, entry.reversesEntryId, entry.currency, entry.description, entry.requestHash],
   );
   return rows[0]?.posted_at ?? null;
@@ -297,7 +297,7 @@ export interface StoredEntry {
 export async function getEntry(db: Db, entryId: string): Promise<StoredEntry | null> {
   const { rows } = await db.query(
     `SELECT e.entry_id, e.transfer_id, e.hold_id, e.reverses_entry_id, e.currency, e.description, e.request_hash,
-            to_char(e.posted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS posted_at,
+            ${postedAtExact('e.posted_at')} AS posted_at,
             l.line_no, l.account_id, l.direction, l.amount_minor, l.balance_after_minor
        FROM entries e JOIN entry_lines l USING (entry_id)
       WHERE e.entry_id = $1 ORDER BY l.line_no`,

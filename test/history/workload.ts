@@ -32,6 +32,7 @@ import {
 import type { ClientFn, Decision, SetupValue } from './history';
 import { describe, indeterminate, type Http, type Reply } from './http';
 import type { Recorder } from './recorder';
+import { seededRandom } from '../support/seeded-random';
 
 export interface Group {
   name: string;
@@ -69,17 +70,6 @@ const BATCH_ITEMS_MAX = 5;
 /** An account no setup creates: an item to it must fail ACCOUNT_NOT_FOUND. */
 export const MISSING_ACCOUNT = '00000000-0000-4000-8000-00000000dead';
 
-/** mulberry32: small, fast, and the same sequence for the same seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const between = (random: () => number, low: bigint, high: bigint): bigint => low + BigInt(Math.floor(random() * Number(high - low)));
 

@@ -24,6 +24,7 @@ import { required } from '../../../lib/assert';
 import type { InvariantPools } from '../../support/invariants';
 import type { RetryingClient } from './client';
 import type { DrillAccounts } from './load';
+import { seededRandom } from '../../support/seeded-random';
 
 type Mode = 'atomic' | 'independent';
 export type ItemKind = 'valid' | 'empty-source' | 'frozen';
@@ -243,17 +244,6 @@ export function startBatches(options: BatchRunOptions): BatchRun {
   return { planned, violations, done, stop: () => void (stopped = true), awaitStrike, pendingNow };
 }
 
-/** mulberry32, as the transfer load's plan. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // ---------------------------------------------------------------- checks
 

@@ -18,6 +18,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Pool } from '../../../lib/pg';
 import { required } from '../../../lib/assert';
 import type { RetryingClient } from './client';
+import { seededRandom } from '../../support/seeded-random';
 
 export type Kind = 'normal' | 'overdraw' | 'frozen' | 'approve' | 'reject' | 'undecided';
 type Duplicate = 'none' | 'concurrent' | 'later';
@@ -121,17 +122,6 @@ async function settledOrThrow(client: RetryingClient, id: string): Promise<void>
 
 // ---------------------------------------------------------------- plan
 
-/** mulberry32: small, fast, and the same sequence for the same seed. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const approvalAmountMax = (thresholdMinor: bigint) => thresholdMinor * 5n / 2n;
 
